@@ -1,0 +1,33 @@
+#include "gpu/backend.hpp"
+
+#include <algorithm>
+
+#include "gpu/cpu/cpu_backend.hpp"
+
+namespace binserve {
+
+std::vector<int> backend::sample(std::span<const sampling_params> params,
+                                 std::span<const std::uint64_t> steps) const {
+  std::vector<int> out(params.size());
+  for (size_t i = 0; i < params.size(); ++i)
+    out[i] = sample_token(logits(static_cast<int>(i)), params[i], steps[i]);
+  return out;
+}
+
+std::int64_t default_kv_cache_bytes(const model_config& config, int element_bytes) {
+  const std::int64_t per_token = std::int64_t(2) * config.n_layers * config.kv_dim() * element_bytes;
+  return std::min<std::int64_t>(std::int64_t(2) << 30, per_token * config.n_ctx * 256);
+}
+
+status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
+                                                 const backend_options& options) {
+  if (options.kind == "cpu") return make_cpu_backend(std::move(m), options);
+  if (options.kind == "cuda")
+    return status(error_code::invalid_argument,
+                  "backend 'cuda' is not in this build of binserve (nvcc was not found when "
+                  "it was built)");
+  return status(error_code::invalid_argument,
+                "unknown backend '" + options.kind + "' (known: cpu, cuda)");
+}
+
+}  // namespace binserve

@@ -1,0 +1,84 @@
+// The model-execution interface the executor actors drive.
+//
+// A backend owns one replica of a model's weights and a paged KV cache, and
+// runs the Llama forward pass for a batch of sequences at once. Sequences
+// are opened (reserving KV blocks), fed tokens by `forward`, and closed.
+// Prefill and decode are the same call: a chunk of many tokens is a prompt,
+// a chunk of one token is a decode step, and one batch may mix both.
+//
+// Not thread-safe: one thread (the executor actor's) drives a backend.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "binserve/status.hpp"
+#include "gpu/kv_cache.hpp"
+#include "gpu/model.hpp"
+#include "gpu/sampler.hpp"
+
+namespace binserve {
+
+struct backend_options {
+  std::string kind = "cpu";     // "cpu" or "cuda"
+  int threads = 0;              // cpu: worker threads, 0 = every core
+  int device = 0;               // cuda: device ordinal
+  std::int64_t kv_cache_bytes = 0;  // 0: min(2 GiB, 256 full-context sequences)
+  int kv_block_size = 16;       // positions per KV block
+};
+
+// Tokens to append to an open sequence; `tokens` must outlive the call.
+struct sequence_chunk {
+  int seq;
+  std::span<const int> tokens;  // at least one
+};
+
+class backend {
+ public:
+  virtual ~backend() = default;
+  backend(const backend&) = delete;
+  backend& operator=(const backend&) = delete;
+
+  virtual const model& served_model() const = 0;
+  virtual const kv_cache& kv() const = 0;
+
+  // Opens a sequence with KV blocks reserved for `reserve_tokens` positions
+  // (prompt + everything it may generate), so a static batch never runs out
+  // of cache mid-way. Errors: out_of_memory, input_too_large (> n_ctx).
+  virtual status_or<int> open_sequence(int reserve_tokens) = 0;
+  virtual void close_sequence(int seq) = 0;
+
+  // Appends each chunk's tokens to its sequence (positions continue from the
+  // sequence's length), runs the model, and keeps the logits after each
+  // chunk's last token for `logits`/`sample`. Each sequence appears at most
+  // once. Errors: invalid_argument (closed sequence, empty chunk, token out
+  // of vocabulary), out_of_memory / input_too_large from the KV cache
+  // (nothing appended then), backend_failure.
+  virtual status forward(std::span<const sequence_chunk> chunks) = 0;
+
+  // Logits [vocab_size] after chunk `i` of the last forward; valid until the
+  // next forward.
+  virtual std::span<const float> logits(int i) const = 0;
+
+  // Samples one token per chunk of the last forward: params[i] and steps[i]
+  // belong to chunk i. The default samples on the host from `logits`.
+  virtual std::vector<int> sample(std::span<const sampling_params> params,
+                                  std::span<const std::uint64_t> steps) const;
+
+ protected:
+  backend() = default;
+};
+
+// Creates the backend `options.kind` names for `m` (weights are uploaded or
+// generated here). Errors: invalid_argument (unknown kind, or a kind this
+// build lacks), out_of_memory (weights or KV cache do not fit), backend_failure.
+status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
+                                                 const backend_options& options);
+
+// The default KV budget of backend_options::kv_cache_bytes == 0.
+std::int64_t default_kv_cache_bytes(const model_config& config, int element_bytes);
+
+}  // namespace binserve

@@ -1,0 +1,261 @@
+#include "gpu/cpu/cpu_backend.hpp"
+
+#include <cblas.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace binserve {
+
+namespace {
+
+// out (n) = rmsnorm(x (n)) * weight (n), as llama2.c computes it
+void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) {
+  float ss = 0.0f;
+  for (int j = 0; j < n; ++j) ss += x[j] * x[j];
+  ss = 1.0f / std::sqrt(ss / n + eps);
+  for (int j = 0; j < n; ++j) out[j] = weight[j] * (ss * x[j]);
+}
+
+// y (rows, out) = x (rows, in) @ W (out, in)^T
+void matmul(float* y, const float* x, const float* w, int rows, int in, int out) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w, in, 0.0f,
+              y, out);
+}
+
+std::int64_t host_memory_bytes() {
+  return std::int64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
+}
+
+class cpu_backend final : public backend {
+ public:
+  cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w,
+              const kv_layout& layout, int threads);
+
+  const model& served_model() const override { return *model_; }
+  const kv_cache& kv() const override { return kv_; }
+  status_or<int> open_sequence(int reserve_tokens) override { return kv_.open(reserve_tokens); }
+  void close_sequence(int seq) override { kv_.close(seq); }
+  status forward(std::span<const sequence_chunk> chunks) override;
+  std::span<const float> logits(int i) const override {
+    return {logits_.data() + std::size_t(i) * c_.vocab_size, std::size_t(c_.vocab_size)};
+  }
+
+ private:
+  status prepare(std::span<const sequence_chunk> chunks);
+  void rope(float* vec, int pos, int n) const;
+  void attention(int layer);
+  float* k_at(int layer, int seq, int pos) { return kv_at(k_cache_, layer, seq, pos); }
+  float* v_at(int layer, int seq, int pos) { return kv_at(v_cache_, layer, seq, pos); }
+  float* kv_at(std::vector<float>& cache, int layer, int seq, int pos) {
+    const int bs = kv_.layout().block_size;
+    const std::int64_t block = kv_.block_of(seq, pos);
+    return cache.data() + ((std::int64_t(layer) * kv_.layout().n_blocks + block) * bs + pos % bs) *
+                              c_.kv_dim();
+  }
+
+  std::shared_ptr<const model> model_;
+  std::shared_ptr<const host_weights> w_;
+  const model_config& c_;
+  kv_cache kv_;
+  int threads_;
+  std::vector<float> k_cache_, v_cache_;  // [n_layers, n_blocks, block_size, kv_dim]
+  std::vector<float> rope_cos_, rope_sin_;  // [n_ctx, head_dim / 2]
+
+  // Per-forward activations for the n tokens of the batch.
+  std::vector<int> tok_, seq_, pos_;  // [n]
+  std::vector<int> last_;             // [chunks]: index of each chunk's last token
+  std::vector<float> x_, xb_, q_, k_, v_, att_;  // [n, dim] / [n, kv_dim]
+  std::vector<float> hb_, hb2_;                   // [n, hidden_dim]
+  std::vector<float> scores_;                     // [threads, n_ctx]
+  std::vector<float> logits_;                     // [chunks, vocab_size]
+};
+
+cpu_backend::cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w,
+                         const kv_layout& layout, int threads)
+    : model_(std::move(m)), w_(std::move(w)), c_(model_->config), kv_(layout, c_.n_ctx),
+      threads_(threads) {
+  const std::size_t cache = std::size_t(c_.n_layers) * layout.n_blocks * layout.block_size * c_.kv_dim();
+  k_cache_.assign(cache, 0.0f);
+  v_cache_.assign(cache, 0.0f);
+  const int half = c_.head_dim() / 2;
+  rope_cos_.resize(std::size_t(c_.n_ctx) * half);
+  rope_sin_.resize(rope_cos_.size());
+  for (int pos = 0; pos < c_.n_ctx; ++pos)
+    for (int i = 0; i < half; ++i) {
+      // theta_i = base^(-2i / head_dim), in float as llama2.c does it
+      const float freq = 1.0f / std::pow(c_.rope_theta, (2 * i) / float(c_.head_dim()));
+      const float angle = pos * freq;
+      rope_cos_[std::size_t(pos) * half + i] = std::cos(angle);
+      rope_sin_[std::size_t(pos) * half + i] = std::sin(angle);
+    }
+  scores_.resize(std::size_t(threads_) * c_.n_ctx);
+}
+
+// Rotates consecutive pairs (2i, 2i+1) of each head of vec (n) by pos * theta_i.
+void cpu_backend::rope(float* vec, int pos, int n) const {
+  const int hd = c_.head_dim(), half = hd / 2;
+  const float* cs = rope_cos_.data() + std::size_t(pos) * half;
+  const float* sn = rope_sin_.data() + std::size_t(pos) * half;
+  for (int j = 0; j < n; j += 2) {
+    const int i = (j % hd) / 2;
+    const float v0 = vec[j], v1 = vec[j + 1];
+    vec[j] = v0 * cs[i] - v1 * sn[i];
+    vec[j + 1] = v0 * sn[i] + v1 * cs[i];
+  }
+}
+
+status cpu_backend::prepare(std::span<const sequence_chunk> chunks) {
+  std::vector<kv_growth> growths;
+  tok_.clear();
+  seq_.clear();
+  pos_.clear();
+  last_.clear();
+  for (const sequence_chunk& ch : chunks) {
+    if (!kv_.is_open(ch.seq) || ch.tokens.empty())
+      return status(error_code::invalid_argument,
+                    "forward: sequence " + std::to_string(ch.seq) + " is closed or given no tokens");
+    const int start = kv_.length(ch.seq);
+    for (size_t i = 0; i < ch.tokens.size(); ++i) {
+      if (ch.tokens[i] < 0 || ch.tokens[i] >= c_.vocab_size)
+        return status(error_code::invalid_argument,
+                      "forward: token " + std::to_string(ch.tokens[i]) + " is outside the vocabulary");
+      tok_.push_back(ch.tokens[i]);
+      seq_.push_back(ch.seq);
+      pos_.push_back(start + static_cast<int>(i));
+    }
+    last_.push_back(static_cast<int>(tok_.size()) - 1);
+    growths.push_back({ch.seq, static_cast<int>(ch.tokens.size())});
+  }
+  return kv_.grow(growths);
+}
+
+// For each token i and query head h: att (i, h) = softmax(q.K^T / sqrt(hd)) V
+// over positions 0..pos_i of token i's sequence; K/V head = h / kv_group.
+void cpu_backend::attention(int layer) {
+  const int n = static_cast<int>(tok_.size()), hd = c_.head_dim(), dim = c_.dim;
+  const float scale = 1.0f / std::sqrt(float(hd));
+#pragma omp parallel for num_threads(threads_) schedule(dynamic)
+  for (int ih = 0; ih < n * c_.n_heads; ++ih) {
+    const int i = ih / c_.n_heads, h = ih % c_.n_heads;
+    const int kv_off = (h / c_.kv_group()) * hd;
+    const float* q = q_.data() + std::size_t(i) * dim + h * hd;
+    float* score = scores_.data() + std::size_t(omp_get_thread_num()) * c_.n_ctx;
+    float max = -INFINITY;
+    for (int t = 0; t <= pos_[i]; ++t) {
+      const float* k = k_at(layer, seq_[i], t) + kv_off;
+      float dot = 0.0f;
+      for (int d = 0; d < hd; ++d) dot += q[d] * k[d];
+      score[t] = dot * scale;
+      max = std::max(max, score[t]);
+    }
+    float sum = 0.0f;
+    for (int t = 0; t <= pos_[i]; ++t) sum += (score[t] = std::exp(score[t] - max));
+    float* out = att_.data() + std::size_t(i) * dim + h * hd;
+    std::fill(out, out + hd, 0.0f);
+    for (int t = 0; t <= pos_[i]; ++t) {
+      const float* v = v_at(layer, seq_[i], t) + kv_off;
+      const float a = score[t] / sum;
+      for (int d = 0; d < hd; ++d) out[d] += a * v[d];
+    }
+  }
+}
+
+status cpu_backend::forward(std::span<const sequence_chunk> chunks) {
+  if (status s = prepare(chunks); !s.ok()) return s;
+  const int n = static_cast<int>(tok_.size()), dim = c_.dim, kv_dim = c_.kv_dim(),
+            hidden = c_.hidden_dim;
+  const float eps = c_.norm_eps;
+  x_.resize(std::size_t(n) * dim);
+  xb_.resize(x_.size());
+  q_.resize(x_.size());
+  att_.resize(x_.size());
+  k_.resize(std::size_t(n) * kv_dim);
+  v_.resize(k_.size());
+  hb_.resize(std::size_t(n) * hidden);
+  hb2_.resize(hb_.size());
+  openblas_set_num_threads(threads_);
+
+  // x (n, dim) = token_embedding[tok]
+  for (int i = 0; i < n; ++i)
+    std::copy_n(w_->token_embedding + std::size_t(tok_[i]) * dim, dim, x_.data() + std::size_t(i) * dim);
+
+  for (int l = 0; l < c_.n_layers; ++l) {
+    const layer_weights& lw = w_->layers[l];
+    // xb = rmsnorm(x) * rms_att
+    for (int i = 0; i < n; ++i)
+      rmsnorm(&xb_[std::size_t(i) * dim], &x_[std::size_t(i) * dim], lw.rms_att, dim, eps);
+    // q (n, dim) = xb @ wq^T; k, v (n, kv_dim) = xb @ wk^T, xb @ wv^T
+    matmul(q_.data(), xb_.data(), lw.wq, n, dim, dim);
+    matmul(k_.data(), xb_.data(), lw.wk, n, dim, kv_dim);
+    matmul(v_.data(), xb_.data(), lw.wv, n, dim, kv_dim);
+    // RoPE on q and k at each token's position; k, v appended to the cache
+    for (int i = 0; i < n; ++i) {
+      rope(&q_[std::size_t(i) * dim], pos_[i], dim);
+      rope(&k_[std::size_t(i) * kv_dim], pos_[i], kv_dim);
+      std::copy_n(&k_[std::size_t(i) * kv_dim], kv_dim, k_at(l, seq_[i], pos_[i]));
+      std::copy_n(&v_[std::size_t(i) * kv_dim], kv_dim, v_at(l, seq_[i], pos_[i]));
+    }
+    // att (n, dim) = grouped-query attention over each sequence's cache
+    attention(l);
+    // x += att @ wo^T
+    matmul(xb_.data(), att_.data(), lw.wo, n, dim, dim);
+    for (std::size_t j = 0; j < x_.size(); ++j) x_[j] += xb_[j];
+    // xb = rmsnorm(x) * rms_ffn
+    for (int i = 0; i < n; ++i)
+      rmsnorm(&xb_[std::size_t(i) * dim], &x_[std::size_t(i) * dim], lw.rms_ffn, dim, eps);
+    // hb (n, hidden) = silu(xb @ w1^T) * (xb @ w3^T)
+    matmul(hb_.data(), xb_.data(), lw.w1, n, dim, hidden);
+    matmul(hb2_.data(), xb_.data(), lw.w3, n, dim, hidden);
+    for (std::size_t j = 0; j < hb_.size(); ++j) {
+      const float g = hb_[j];
+      hb_[j] = g * (1.0f / (1.0f + std::exp(-g))) * hb2_[j];
+    }
+    // x += hb @ w2^T
+    matmul(xb_.data(), hb_.data(), lw.w2, n, hidden, dim);
+    for (std::size_t j = 0; j < x_.size(); ++j) x_[j] += xb_[j];
+  }
+
+  // logits (chunks, vocab) = rmsnorm(x[last]) @ wcls^T
+  const int n_out = static_cast<int>(last_.size());
+  for (int c = 0; c < n_out; ++c)
+    rmsnorm(&xb_[std::size_t(c) * dim], &x_[std::size_t(last_[c]) * dim], w_->rms_final, dim, eps);
+  logits_.resize(std::size_t(n_out) * c_.vocab_size);
+  matmul(logits_.data(), xb_.data(), w_->wcls, n_out, dim, c_.vocab_size);
+  return status::ok_status();
+}
+
+// Weights of `m`, generating them when the model is a dummy.
+status_or<std::shared_ptr<const host_weights>> weights_of(const model& m) {
+  if (!m.is_dummy()) return m.weights;
+  auto w = std::make_shared<host_weights>(m.config);
+  fill_dummy_weights(m.config, m.dummy_seed, *w);
+  return std::shared_ptr<const host_weights>(std::move(w));
+}
+
+}  // namespace
+
+status_or<std::unique_ptr<backend>> make_cpu_backend(std::shared_ptr<const model> m,
+                                                     const backend_options& options) {
+  const model_config& c = m->config;
+  const std::int64_t kv_bytes =
+      options.kv_cache_bytes > 0 ? options.kv_cache_bytes : default_kv_cache_bytes(c, 4);
+  auto layout = kv_layout::plan(c, kv_bytes, 4, options.kv_block_size);
+  if (!layout.ok()) return layout.error();
+  const std::int64_t weight_bytes = m->is_dummy() ? c.n_params() * 4 : 0;
+  const std::int64_t need = weight_bytes + layout->bytes();
+  if (need > host_memory_bytes() * 9 / 10)
+    return status(error_code::out_of_memory,
+                  m->source + ": the CPU backend needs " + std::to_string(need >> 20) +
+                      " MiB (weights " + std::to_string(weight_bytes >> 20) + " MiB + KV cache " +
+                      std::to_string(layout->bytes() >> 20) + " MiB) but the host has " +
+                      std::to_string(host_memory_bytes() >> 20) + " MiB");
+  auto w = weights_of(*m);
+  if (!w.ok()) return w.error();
+  const int threads = options.threads > 0 ? options.threads : omp_get_num_procs();
+  return std::unique_ptr<backend>(new cpu_backend(std::move(m), *w, *layout, threads));
+}
+
+}  // namespace binserve

@@ -1,0 +1,239 @@
+// Maps a GGUF file's Llama metadata, tokenizer and tensors onto a `model`;
+// gguf_reader does the bounds-checked container parsing.
+//
+// Q/K row order: binserve's RoPE rotates consecutive pairs (2i, 2i+1) of each
+// head, like llama2.c and Meta's original checkpoints. llama.cpp's "normal"
+// RoPE, which it uses for architecture "llama", rotates the same pairs; that
+// is why its Hugging Face converter permutes wq/wk rows from HF's half-split
+// order into this interleaved order. A "llama" GGUF therefore already holds
+// wq/wk in binserve's order, and they are copied unpermuted. Checked on
+// stories260K.gguf: every tensor, wq and wk included, is bit-identical to
+// stories260K.bin (GgufLoader_MatchesLlama2cCheckpointTensors).
+#include "gpu/gguf_loader.hpp"
+
+#include <array>
+#include <bit>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+#include "gpu/gguf_reader.hpp"
+
+namespace binserve {
+
+namespace {
+
+constexpr std::string_view kSentencePieceSpace = "\xE2\x96\x81";  // U+2581
+
+// A metadata integer that must fit an int.
+status read_int(const gguf::file& f, std::string_view key, int& out,
+                std::optional<int> fallback = std::nullopt) {
+  std::int64_t v = 0;
+  const auto wide = fallback ? std::optional<std::int64_t>(*fallback) : std::nullopt;
+  if (status s = f.get_int(key, v, wide); !s.ok()) return s;
+  if (v < INT_MIN || v > INT_MAX)
+    return f.invalid("metadata key '" + std::string(key) + "' = " + std::to_string(v) +
+                     " is out of range");
+  out = static_cast<int>(v);
+  return status::ok_status();
+}
+
+struct int_key {
+  const char* key;
+  int model_config::*field;
+};
+
+constexpr std::array<int_key, 5> kRequiredInts = {{
+    {"llama.embedding_length", &model_config::dim},
+    {"llama.feed_forward_length", &model_config::hidden_dim},
+    {"llama.block_count", &model_config::n_layers},
+    {"llama.attention.head_count", &model_config::n_heads},
+    {"llama.context_length", &model_config::n_ctx},
+}};
+
+status read_config(const gguf::file& f, model_config& c) {
+  std::string arch;
+  if (status s = f.get_string("general.architecture", arch); !s.ok()) return s;
+  if (arch != "llama")
+    return f.invalid("architecture '" + arch + "' is not supported (only 'llama')");
+  for (const auto& k : kRequiredInts)
+    if (status s = read_int(f, k.key, c.*k.field); !s.ok()) return s;
+  if (status s = read_int(f, "llama.attention.head_count_kv", c.n_kv_heads, c.n_heads); !s.ok())
+    return s;
+  if (status s = f.get_float("llama.attention.layer_norm_rms_epsilon", c.norm_eps); !s.ok())
+    return s;
+  return f.get_float("llama.rope.freq_base", c.rope_theta, 10000.0f);
+}
+
+// SentencePiece writes a space as U+2581; binserve's pieces hold ' '.
+std::string from_sentencepiece(std::string piece) {
+  for (auto at = piece.find(kSentencePieceSpace); at != std::string::npos;
+       at = piece.find(kSentencePieceSpace, at + 1))
+    piece.replace(at, kSentencePieceSpace.size(), " ");
+  return piece;
+}
+
+token_kind kind_of(std::int64_t gguf_type) {
+  switch (gguf_type) {
+    case 2: return token_kind::unknown;
+    case 3: return token_kind::control;
+    case 6: return token_kind::byte;
+    default: return token_kind::normal;  // 1 normal, 4 user-defined, 5 unused
+  }
+}
+
+status check_count(const gguf::file& f, const char* key, std::size_t got, std::size_t want) {
+  if (got == want) return status::ok_status();
+  return f.invalid(std::string(key) + " has " + std::to_string(got) + " entries for " +
+                   std::to_string(want) + " tokens");
+}
+
+// Scores and token types are optional: absent means score 0, normal token.
+status read_token_properties(const gguf::file& f, vocab& v) {
+  const std::size_t n = v.pieces.size();
+  v.scores.assign(n, 0.0f);
+  v.kinds.assign(n, token_kind::normal);
+  if (f.find("tokenizer.ggml.scores") != nullptr) {
+    if (status s = f.get_floats("tokenizer.ggml.scores", v.scores); !s.ok()) return s;
+    if (status s = check_count(f, "tokenizer.ggml.scores", v.scores.size(), n); !s.ok()) return s;
+  }
+  if (f.find("tokenizer.ggml.token_type") == nullptr) return status::ok_status();
+  std::vector<std::int64_t> types;
+  if (status s = f.get_ints("tokenizer.ggml.token_type", types); !s.ok()) return s;
+  if (status s = check_count(f, "tokenizer.ggml.token_type", types.size(), n); !s.ok()) return s;
+  for (std::size_t i = 0; i < n; ++i) v.kinds[i] = kind_of(types[i]);
+  return status::ok_status();
+}
+
+status read_special_token(const gguf::file& f, const char* key, int fallback, int& out,
+                          int vocab_size) {
+  if (status s = read_int(f, key, out, fallback); !s.ok()) return s;
+  if (out >= 0 && out < vocab_size) return status::ok_status();
+  return f.invalid(std::string(key) + " " + std::to_string(out) +
+                   " is outside the vocabulary (" + std::to_string(vocab_size) + " tokens)");
+}
+
+status read_vocab(const gguf::file& f, vocab& v) {
+  if (status s = f.get_strings("tokenizer.ggml.tokens", v.pieces); !s.ok()) return s;
+  for (auto& piece : v.pieces) piece = from_sentencepiece(std::move(piece));
+  if (status s = read_token_properties(f, v); !s.ok()) return s;
+  if (status s = read_special_token(f, "tokenizer.ggml.bos_token_id", 1, v.bos_id, v.size());
+      !s.ok())
+    return s;
+  if (status s = read_special_token(f, "tokenizer.ggml.eos_token_id", 2, v.eos_id, v.size());
+      !s.ok())
+    return s;
+  return read_special_token(f, "tokenizer.ggml.unknown_token_id", 0, v.unk_id, v.size());
+}
+
+// Where one GGUF tensor goes in host_weights, and the shape it must have.
+struct tensor_slot {
+  std::string name;
+  std::vector<std::uint64_t> dims;  // ggml order: a row-major [out, in] matrix is {in, out}
+  int layer;                        // -1 for whole-model tensors
+  float* host_weights::*global;     // when layer < 0
+  float* layer_weights::*field;     // when layer >= 0
+};
+
+struct layer_slot {
+  const char* suffix;
+  std::vector<std::uint64_t> dims;
+  float* layer_weights::*field;
+};
+
+std::vector<tensor_slot> tensor_plan(const model_config& c) {
+  const std::uint64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), v = c.vocab_size;
+  std::vector<tensor_slot> plan = {
+      {"token_embd.weight", {d, v}, -1, &host_weights::token_embedding, nullptr},
+      {"output_norm.weight", {d}, -1, &host_weights::rms_final, nullptr},
+  };
+  if (!c.shared_classifier)
+    plan.push_back({"output.weight", {d, v}, -1, &host_weights::wcls, nullptr});
+  const std::array<layer_slot, 9> per_layer = {{
+      {"attn_norm", {d}, &layer_weights::rms_att},
+      {"attn_q", {d, d}, &layer_weights::wq},
+      {"attn_k", {d, kv}, &layer_weights::wk},
+      {"attn_v", {d, kv}, &layer_weights::wv},
+      {"attn_output", {d, d}, &layer_weights::wo},
+      {"ffn_norm", {d}, &layer_weights::rms_ffn},
+      {"ffn_gate", {d, h}, &layer_weights::w1},
+      {"ffn_down", {h, d}, &layer_weights::w2},
+      {"ffn_up", {d, h}, &layer_weights::w3},
+  }};
+  for (int l = 0; l < c.n_layers; ++l)
+    for (const auto& s : per_layer)
+      plan.push_back({"blk." + std::to_string(l) + "." + s.suffix + ".weight", s.dims, l,
+                      nullptr, s.field});
+  return plan;
+}
+
+// Runs before allocating, so the weights' size is bounded by the file's.
+status check_tensors(const gguf::file& f, const std::vector<tensor_slot>& plan) {
+  for (const auto& slot : plan) {
+    const gguf::tensor_info* t = f.find_tensor(slot.name);
+    if (t == nullptr) return f.invalid("missing tensor '" + slot.name + "'");
+    if (t->dims != slot.dims)
+      return f.invalid("tensor '" + slot.name + "' has shape " + gguf::format_dims(t->dims) +
+                       ", expected " + gguf::format_dims(slot.dims) +
+                       " (ggml order: a matrix [out, in] is [in, out])");
+  }
+  return status::ok_status();
+}
+
+// IEEE binary16 -> binary32, exact for every input (NaN payloads kept).
+float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = std::uint32_t(h & 0x8000u) << 16;
+  const std::uint32_t exponent = (h >> 10) & 0x1fu;
+  const std::uint32_t mantissa = h & 0x3ffu;
+  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24, exact in fp32
+    const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  const std::uint32_t bits = exponent == 0x1f
+                                 ? sign | 0x7f800000u | (mantissa << 13)  // inf, NaN
+                                 : sign | ((exponent + 112) << 23) | (mantissa << 13);
+  return std::bit_cast<float>(bits);
+}
+
+void copy_tensor(const gguf::tensor_info& t, float* dst) {
+  if (t.type == gguf::tensor_type::f32) {
+    std::memcpy(dst, t.data, t.n_elements * sizeof(float));
+    return;
+  }
+  for (std::uint64_t i = 0; i < t.n_elements; ++i) {
+    std::uint16_t h = 0;
+    std::memcpy(&h, t.data + 2 * i, sizeof h);
+    dst[i] = half_to_float(h);
+  }
+}
+
+float* destination(const tensor_slot& slot, host_weights& w) {
+  return slot.layer < 0 ? w.*slot.global : w.layers[static_cast<std::size_t>(slot.layer)].*slot.field;
+}
+
+}  // namespace
+
+status load_gguf(const std::string& path, model& out) {
+  auto f = gguf::file::open(path);
+  if (!f.ok()) return f.error();
+  model_config c;
+  vocab v;
+  if (status s = read_config(*f, c); !s.ok()) return s;
+  if (status s = read_vocab(*f, v); !s.ok()) return s;
+  c.vocab_size = v.size();
+  c.shared_classifier = f->find_tensor("output.weight") == nullptr;
+  if (status s = c.validate(); !s.ok()) return f->invalid(s.message());
+  const std::vector<tensor_slot> plan = tensor_plan(c);
+  if (status s = check_tensors(*f, plan); !s.ok()) return s;
+
+  auto w = std::make_shared<host_weights>(c);
+  for (const auto& slot : plan) copy_tensor(*f->find_tensor(slot.name), destination(slot, *w));
+  out.config = c;
+  out.vocab = std::move(v);
+  out.weights = std::move(w);
+  return status::ok_status();
+}
+
+}  // namespace binserve

@@ -1,0 +1,21 @@
+// Loads a Llama-architecture GGUF v3 file (llama.cpp's format): shape from
+// `llama.*` metadata, tokenizer from `tokenizer.ggml.*`, F32 and F16 tensors
+// converted to fp32 host weights.
+#pragma once
+
+#include <string>
+
+#include "binserve/status.hpp"
+#include "gpu/model.hpp"
+
+namespace binserve {
+
+// Fills every field of `model` except `source` and `stop_tokens`.
+// Errors: io_error; model_invalid with the file name and the cause: wrong
+// magic, version other than 3, truncated header/metadata/tensor data, a
+// general.architecture other than "llama", missing metadata key, missing
+// tensor, tensor with the wrong shape, unsupported tensor type (anything
+// but F32/F16), counts or strings too large for the file.
+status load_gguf(const std::string& path, model& out);
+
+}  // namespace binserve

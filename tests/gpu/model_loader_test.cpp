@@ -1,0 +1,151 @@
+// load_model on llama2.c checkpoints and dummy specs, including bad files.
+#include <filesystem>
+#include <fstream>
+#include <cmath>
+#include <cstring>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "gpu/model.hpp"
+#include "tests/test_paths.hpp"
+
+namespace binserve {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ModelLoader : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("binserve_model_loader_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Writes `bytes` to a file in the test folder; returns its path.
+  std::string write(const std::string& name, const std::string& bytes) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p.string();
+  }
+  std::string real_checkpoint() {
+    std::ifstream in(testing::shared_path("models/stories260K.bin"), std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  model_options with_tokenizer() {
+    return model_options{testing::shared_path("models/tok512.bin"), {}};
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ModelLoader, LoadsStories260kCheckpoint) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  auto m = load_model(testing::shared_path("models/stories260K.bin"));
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->config.dim, 64);
+  EXPECT_EQ(m->config.hidden_dim, 172);
+  EXPECT_EQ(m->config.n_layers, 5);
+  EXPECT_EQ(m->config.n_heads, 8);
+  EXPECT_EQ(m->config.n_kv_heads, 4);
+  EXPECT_EQ(m->config.vocab_size, 512);
+  EXPECT_EQ(m->config.n_ctx, 512);
+  EXPECT_TRUE(m->config.shared_classifier);
+  EXPECT_EQ(m->vocab.size(), 512);  // tok512.bin found beside the model
+  EXPECT_EQ(m->stop_tokens, (std::vector<int>{2, 1}));
+  EXPECT_FALSE(m->is_dummy());
+}
+
+TEST_F(ModelLoader, TruncatedCheckpointIsModelInvalidAtEveryCut) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  const std::string bytes = real_checkpoint();
+  for (size_t cut : {size_t(0), size_t(3), size_t(27), size_t(28), size_t(1000), bytes.size() / 2,
+                     bytes.size() - 1}) {
+    auto m = load_model(write("cut.bin", bytes.substr(0, cut)), with_tokenizer());
+    ASSERT_FALSE(m.ok()) << "cut at " << cut;
+    EXPECT_EQ(m.error().code(), error_code::model_invalid) << m.error().to_string();
+    EXPECT_NE(m.error().message().find("cut.bin"), std::string::npos);
+  }
+}
+
+TEST_F(ModelLoader, ExtraBytesAreModelInvalid) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  auto m = load_model(write("long.bin", real_checkpoint() + "xxxx"), with_tokenizer());
+  EXPECT_EQ(m.error().code(), error_code::model_invalid);
+  EXPECT_NE(m.error().message().find("implies"), std::string::npos) << m.error().message();
+}
+
+TEST_F(ModelLoader, InconsistentHeaderIsModelInvalid) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  std::string bytes = real_checkpoint();
+  const std::int32_t heads = 7;  // 64 is not a multiple of 7
+  std::memcpy(&bytes[12], &heads, 4);
+  auto m = load_model(write("heads.bin", bytes), with_tokenizer());
+  EXPECT_EQ(m.error().code(), error_code::model_invalid);
+  EXPECT_NE(m.error().message().find("n_heads"), std::string::npos) << m.error().message();
+}
+
+TEST_F(ModelLoader, ForeignFileIsModelInvalid) {
+  auto m = load_model(write("text.bin", std::string(4096, 'a')), model_options{});
+  EXPECT_EQ(m.error().code(), error_code::model_invalid) << m.error().to_string();
+}
+
+TEST_F(ModelLoader, MissingFilesAreIoErrors) {
+  EXPECT_EQ(load_model((dir_ / "absent.bin").string()).error().code(), error_code::io_error);
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  // A checkpoint whose tokenizer is not beside it.
+  auto m = load_model(write("alone.bin", real_checkpoint()));
+  EXPECT_EQ(m.error().code(), error_code::io_error) << m.error().to_string();
+}
+
+TEST_F(ModelLoader, TokenizerOfTheWrongSizeIsModelInvalid) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  std::string tok;
+  {
+    std::ifstream in(testing::shared_path("models/tok512.bin"), std::ios::binary);
+    tok.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto m = load_model(write("m.bin", real_checkpoint()),
+                      model_options{write("tok.bin", tok.substr(0, tok.size() / 2)), {}});
+  EXPECT_EQ(m.error().code(), error_code::model_invalid) << m.error().to_string();
+}
+
+TEST_F(ModelLoader, DummySpecGivesPresetShapeWithoutHostWeights) {
+  auto m = load_model("dummy:stories15m");
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_TRUE(m->is_dummy());
+  EXPECT_EQ(m->config.dim, 288);
+  EXPECT_EQ(m->config.vocab_size, 32000);
+  EXPECT_EQ(m->vocab.size(), 32000);
+  auto big = load_model("dummy:llama2-7b,ctx=2048,seed=9");
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->config.n_ctx, 2048);
+  EXPECT_EQ(big->dummy_seed, 9u);
+  EXPECT_NEAR(double(big->config.n_params()), 6.74e9, 0.01e9);
+}
+
+TEST_F(ModelLoader, BadDummySpecsAreInvalidArguments) {
+  for (const char* spec : {"dummy:nope", "dummy:stories15m,ctx=0", "dummy:stories15m,ctx=abc",
+                           "dummy:stories15m,depth=3", "dummy:"}) {
+    auto m = load_model(spec);
+    ASSERT_FALSE(m.ok()) << spec;
+    EXPECT_EQ(m.error().code(), error_code::invalid_argument) << spec;
+  }
+}
+
+TEST_F(ModelLoader, DummyWeightsAreSeededAndDeterministic) {
+  const model_config c = *model_preset("stories260k");
+  host_weights a(c), b(c), other(c);
+  fill_dummy_weights(c, 1, a);
+  fill_dummy_weights(c, 1, b);
+  fill_dummy_weights(c, 2, other);
+  EXPECT_EQ(a.storage, b.storage);
+  EXPECT_NE(a.storage, other.storage);
+  EXPECT_EQ(a.layers[0].rms_att[0], 1.0f);
+  const float bound = 1.0f / std::sqrt(64.0f);
+  for (int i = 0; i < 64 * 64; ++i) ASSERT_LE(std::abs(a.layers[2].wq[i]), bound);
+}
+
+}  // namespace
+}  // namespace binserve

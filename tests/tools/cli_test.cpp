@@ -1,0 +1,75 @@
+// The binserve program end to end: its JSON output and its errors.
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/test_paths.hpp"
+
+namespace binserve {
+namespace {
+
+struct run_result {
+  int exit_code;
+  std::string out;  // stdout and stderr
+};
+
+run_result run(const std::string& args) {
+  const std::string cmd = testing::binserve_binary() + " " + args + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe.get())) out.append(buf.data(), n);
+  const int status = pclose(pipe.release());
+  return {WEXITSTATUS(status), out};
+}
+
+TEST(Cli, GenerateJsonHasIdsTextAndStopReason) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  auto r = run("generate --model " + testing::shared_path("models/stories260K.bin") +
+               " --prompt 'Once upon a time' --max-new-tokens 512 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("prompt_ids"), nlohmann::json({1, 403, 407, 261, 378}));
+  EXPECT_EQ(j.at("generated_ids").size(), 341u);
+  EXPECT_EQ(j.at("stop_reason"), "stop_token");
+  EXPECT_NE(j.at("text").get<std::string>().find("Lily"), std::string::npos);
+}
+
+TEST(Cli, GenerateStopsAtMaxNewTokensAndTargetLength) {
+  auto r = run("generate --model dummy:stories260k --prompt hi --max-new-tokens 7 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_LE(j.at("generated_ids").size(), 7u);
+  r = run("generate --model dummy:stories260k --prompt hi --max-new-tokens 64 --target-length 40 "
+          "--temperature 0.8 --top-p 0.9 --seed 5 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("generated_ids").size(), 40u);
+  EXPECT_EQ(j.at("stop_reason"), "target_length");
+}
+
+TEST(Cli, BadModelIsAClearErrorAndExitCode1) {
+  auto r = run("generate --model /nonexistent/model.bin --prompt hi");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("io_error"), std::string::npos) << r.out;
+  r = run("generate --model dummy:gpt5 --prompt hi");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("stories15m"), std::string::npos) << r.out;
+}
+
+TEST(Cli, BenchEngineJsonHasOneRowPerBatch) {
+  auto r = run("bench-engine --model dummy:stories260k --batch 1,4 --context 16 --steps 4 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("results").size(), 2u);
+  EXPECT_EQ(j["results"][1]["batch"], 4);
+  EXPECT_GT(j["results"][1]["tokens_per_s"].get<double>(), 0.0);
+  EXPECT_GT(j["results"][1]["step_ms"].get<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace binserve

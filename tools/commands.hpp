@@ -1,0 +1,14 @@
+// The subcommands of the `binserve` program; each file adds one to the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace binserve::tools {
+
+// binserve generate --model M --prompt TEXT ...: one completion, printed.
+void add_generate_command(CLI::App& app);
+
+// binserve bench-engine --model M --batch 1,4,16,64: decode throughput.
+void add_bench_engine_command(CLI::App& app);
+
+}  // namespace binserve::tools

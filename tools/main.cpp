@@ -1,0 +1,13 @@
+// binserve: serve LLM inference with length-aware batching.
+#include <CLI/CLI.hpp>
+
+#include "tools/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"binserve: LLM serving that batches requests of similar response length"};
+  app.require_subcommand(1);
+  binserve::tools::add_generate_command(app);
+  binserve::tools::add_bench_engine_command(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

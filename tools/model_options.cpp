@@ -1,0 +1,29 @@
+#include "tools/model_options.hpp"
+
+#include <iostream>
+
+namespace binserve::tools {
+
+void model_flags::add_to(CLI::App& cmd) {
+  cmd.add_option("--model", model, "model: a llama2.c .bin, a .gguf, or dummy:PRESET[,ctx=N][,seed=S]")
+      ->required();
+  cmd.add_option("--tokenizer", tokenizer, "llama2.c tokenizer file (default: beside the model)");
+  cmd.add_option("--backend", backend.kind, "execution backend: cpu or cuda")->capture_default_str();
+  cmd.add_option("--threads", backend.threads, "CPU threads (0: every core)")->capture_default_str();
+}
+
+std::shared_ptr<const binserve::model> model_flags::load() const {
+  auto m = load_model(model, model_options{tokenizer, {}});
+  if (!m.ok()) {
+    report(m.error());
+    return nullptr;
+  }
+  return std::make_shared<const binserve::model>(std::move(*m));
+}
+
+int report(const status& s) {
+  std::cerr << "binserve: " << s.to_string() << "\n";
+  return 1;
+}
+
+}  // namespace binserve::tools
