@@ -68,11 +68,18 @@ status read_config(const gguf::file& f, model_config& c) {
 }
 
 // SentencePiece writes a space as U+2581; binserve's pieces hold ' '.
-std::string from_sentencepiece(std::string piece) {
-  for (auto at = piece.find(kSentencePieceSpace); at != std::string::npos;
-       at = piece.find(kSentencePieceSpace, at + 1))
-    piece.replace(at, kSentencePieceSpace.size(), " ");
-  return piece;
+std::string from_sentencepiece(std::string_view piece) {
+  std::string out;
+  out.reserve(piece.size());
+  for (size_t at = 0; at < piece.size();) {
+    if (piece.substr(at, kSentencePieceSpace.size()) == kSentencePieceSpace) {
+      out += ' ';
+      at += kSentencePieceSpace.size();
+    } else {
+      out += piece[at++];
+    }
+  }
+  return out;
 }
 
 token_kind kind_of(std::int64_t gguf_type) {
@@ -210,7 +217,8 @@ void copy_tensor(const gguf::tensor_info& t, float* dst) {
 }
 
 float* destination(const tensor_slot& slot, host_weights& w) {
-  return slot.layer < 0 ? w.*slot.global : w.layers[static_cast<std::size_t>(slot.layer)].*slot.field;
+  if (slot.layer < 0) return w.*slot.global;
+  return w.layers[static_cast<std::size_t>(slot.layer)].*slot.field;
 }
 
 }  // namespace

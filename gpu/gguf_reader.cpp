@@ -177,7 +177,8 @@ class parser {
     c_.set_context(where);
     std::uint32_t type = 0;
     if (status s = c_.read(type); !s.ok()) return s;
-    if (!is_known(type)) return f_.invalid(where + " has unknown value type " + std::to_string(type));
+    if (!is_known(type))
+      return f_.invalid(where + " has unknown value type " + std::to_string(type));
     value v;
     v.type = static_cast<value_type>(type);
     if (status s = read_value(v, where); !s.ok()) return s;

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libcaf-dev libyaml-cpp-dev libboost-dev libboost-system-dev nlohmann-json3-dev
-  libopenblas-dev libcli11-dev libspdlog-dev libfmt-dev
+  libopenblas-openmp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox
 )

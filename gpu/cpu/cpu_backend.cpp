@@ -134,31 +134,39 @@ status cpu_backend::prepare(std::span<const sequence_chunk> chunks) {
 
 // For each token i and query head h: att (i, h) = softmax(q.K^T / sqrt(hd)) V
 // over positions 0..pos_i of token i's sequence; K/V head = h / kv_group.
+// Positions are walked block by block: within a block they are kv_dim apart.
 void cpu_backend::attention(int layer) {
   const int n = static_cast<int>(tok_.size()), hd = c_.head_dim(), dim = c_.dim;
+  const int kv_dim = c_.kv_dim(), bs = kv_.layout().block_size;
   const float scale = 1.0f / std::sqrt(float(hd));
 #pragma omp parallel for num_threads(threads_) schedule(dynamic)
   for (int ih = 0; ih < n * c_.n_heads; ++ih) {
-    const int i = ih / c_.n_heads, h = ih % c_.n_heads;
+    const int i = ih / c_.n_heads, h = ih % c_.n_heads, len = pos_[i] + 1;
     const int kv_off = (h / c_.kv_group()) * hd;
     const float* q = q_.data() + std::size_t(i) * dim + h * hd;
     float* score = scores_.data() + std::size_t(omp_get_thread_num()) * c_.n_ctx;
     float max = -INFINITY;
-    for (int t = 0; t <= pos_[i]; ++t) {
-      const float* k = k_at(layer, seq_[i], t) + kv_off;
-      float dot = 0.0f;
-      for (int d = 0; d < hd; ++d) dot += q[d] * k[d];
-      score[t] = dot * scale;
-      max = std::max(max, score[t]);
+    for (int t0 = 0; t0 < len; t0 += bs) {
+      const float* k = k_at(layer, seq_[i], t0) + kv_off;
+      for (int t = t0; t < std::min(len, t0 + bs); ++t, k += kv_dim) {
+        float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+        for (int d = 0; d < hd; ++d) dot += q[d] * k[d];
+        score[t] = dot * scale;
+        max = std::max(max, score[t]);
+      }
     }
     float sum = 0.0f;
-    for (int t = 0; t <= pos_[i]; ++t) sum += (score[t] = std::exp(score[t] - max));
+    for (int t = 0; t < len; ++t) sum += (score[t] = std::exp(score[t] - max));
     float* out = att_.data() + std::size_t(i) * dim + h * hd;
     std::fill(out, out + hd, 0.0f);
-    for (int t = 0; t <= pos_[i]; ++t) {
-      const float* v = v_at(layer, seq_[i], t) + kv_off;
-      const float a = score[t] / sum;
-      for (int d = 0; d < hd; ++d) out[d] += a * v[d];
+    const float inv_sum = 1.0f / sum;
+    for (int t0 = 0; t0 < len; t0 += bs) {
+      const float* v = v_at(layer, seq_[i], t0) + kv_off;
+      for (int t = t0; t < std::min(len, t0 + bs); ++t, v += kv_dim) {
+        const float a = score[t] * inv_sum;
+        for (int d = 0; d < hd; ++d) out[d] += a * v[d];
+      }
     }
   }
 }
