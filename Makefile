@@ -19,11 +19,12 @@ $(BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD)
 
-# The default job: stories from stories260K for a few prompts.
+# The default job: stories from stories260K for a few prompts (seeded sampling).
 run: build
 	@for p in $(PROMPTS); do \
 	  echo "== $$p"; \
-	  $(BINSERVE) generate --model $(MODEL) --prompt "$$p" --max-new-tokens 512 || exit 1; \
+	  $(BINSERVE) generate --model $(MODEL) --prompt "$$p" --max-new-tokens 512 \
+	    --temperature 0.8 --top-p 0.9 --seed 7 || exit 1; \
 	done
 
 test: build
