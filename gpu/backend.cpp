@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gpu/cpu/cpu_backend.hpp"
+#include "gpu/null_backend.hpp"
 
 namespace binserve {
 
@@ -22,12 +23,13 @@ std::int64_t default_kv_cache_bytes(const model_config& config, int element_byte
 status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
                                                  const backend_options& options) {
   if (options.kind == "cpu") return make_cpu_backend(std::move(m), options);
+  if (options.kind == "null") return make_null_backend(std::move(m), options);
   if (options.kind == "cuda")
     return status(error_code::invalid_argument,
                   "backend 'cuda' is not in this build of binserve (nvcc was not found when "
                   "it was built)");
   return status(error_code::invalid_argument,
-                "unknown backend '" + options.kind + "' (known: cpu, cuda)");
+                "unknown backend '" + options.kind + "' (known: cpu, cuda, null)");
 }
 
 }  // namespace binserve

@@ -23,7 +23,7 @@
 namespace binserve {
 
 struct backend_options {
-  std::string kind = "cpu";     // "cpu" or "cuda"
+  std::string kind = "cpu";     // "cpu", "cuda", or "null" (no compute: overhead tests)
   int threads = 0;              // cpu: worker threads, 0 = every core
   int device = 0;               // cuda: device ordinal
   std::int64_t kv_cache_bytes = 0;  // 0: min(2 GiB, 256 full-context sequences)

@@ -59,7 +59,7 @@ struct live_sequence {
 // drops the sequences that stop.
 void step_tokens(backend& b, const std::vector<generation_request>& requests,
                  std::vector<live_sequence>& live, std::vector<generation_result>& results,
-                 const token_callback& on_token) {
+                 const sampled_token_callback& on_token) {
   std::vector<sampling_params> params;
   std::vector<std::uint64_t> steps;
   for (const live_sequence& s : live) {
@@ -88,7 +88,7 @@ void step_tokens(backend& b, const std::vector<generation_request>& requests,
 }  // namespace
 
 status_or<std::vector<generation_result>> generate_batch(
-    backend& b, const std::vector<generation_request>& requests, const token_callback& on_token,
+    backend& b, const std::vector<generation_request>& requests, const sampled_token_callback& on_token,
     batch_work* work) {
   const model& m = b.served_model();
   std::vector<live_sequence> live;

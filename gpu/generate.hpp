@@ -47,7 +47,7 @@ struct batch_work {
 
 // Called after each sampled token of request `index` (before stop checks
 // remove it), on the thread running the batch.
-using token_callback = std::function<void(int index, int token)>;
+using sampled_token_callback = std::function<void(int index, int token)>;
 
 // Checks `r` against the model: non-empty prompt of known tokens, room in the
 // context for at least one new token, max_new_tokens >= 1, target_length <=
@@ -66,6 +66,6 @@ std::optional<stop_reason> stop_after(const generation_request& r, const model& 
 // batch's KV reservation does not fit, backend errors.
 status_or<std::vector<generation_result>> generate_batch(
     backend& b, const std::vector<generation_request>& requests,
-    const token_callback& on_token = {}, batch_work* work = nullptr);
+    const sampled_token_callback& on_token = {}, batch_work* work = nullptr);
 
 }  // namespace binserve

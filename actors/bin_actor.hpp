@@ -1,0 +1,21 @@
+// A bin actor: holds the jobs whose predicted length falls in its range and
+// hands batches of them to the scheduler (bin_queue's rule).
+#pragma once
+
+#include <chrono>
+
+#include "actors/bin_layout.hpp"
+#include "actors/messages.hpp"
+
+namespace binserve {
+
+struct bin_actor_params {
+  int index = 0;
+  bin_spec spec;
+  std::chrono::milliseconds max_wait{50};
+};
+
+bin_actor spawn_bin_actor(caf::actor_system& sys, const bin_actor_params& params,
+                          scheduler_actor scheduler, stats_actor stats);
+
+}  // namespace binserve

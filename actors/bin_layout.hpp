@@ -1,0 +1,61 @@
+// Which bin a request goes to, and how each bin batches: the scheduling
+// policy as data. Pure (no CAF), shared by the actors and the simulator.
+//
+//   vanilla   one bin [0, inf), batch B, cap max_new_tokens
+//   multibin  k bins of equal probability mass of the predicted-length
+//             distribution (quantiles of a sample, or of recent predictions
+//             when no sample is given), batch B each, cap max_new_tokens
+//   sequence  bins [0, w), [w, 2w), ... up to max_new_tokens; cap = the
+//             bin's upper edge; with VBS a bin of cap c batches
+//             clamp(budget / c, B, max_batch_size) requests
+// Every binned policy has one more bin, the retry bin, for jobs that
+// overflowed a cap: batch B, cap max_new_tokens. Continuous policies have no
+// bins (bins() is empty).
+#pragma once
+
+#include <deque>
+#include <vector>
+
+#include "binserve/config.hpp"
+#include "binserve/stats.hpp"
+#include "binserve/status.hpp"
+
+namespace binserve {
+
+struct bin_spec {
+  int lo = 0, hi = 0;  // predicted lengths [lo, hi)
+  int batch_size = 0;  // emit a batch at this many requests
+  int cap = 0;         // a batch stops generating after this many tokens
+};
+
+class bin_layout {
+ public:
+  // Errors: config_invalid naming the policy field that is wrong.
+  static status_or<bin_layout> make(const policy_config& policy, int max_new_tokens);
+
+  bool continuous() const { return bins_.empty(); }
+  const std::vector<bin_spec>& bins() const { return bins_; }
+  int retry_bin() const { return static_cast<int>(bins_.size()) - 1; }
+
+  // The bin for a first attempt predicted to produce `predicted` tokens.
+  // Precondition: !continuous().
+  int bin_for(int predicted) const;
+
+  // multibin without a sample: records a prediction; every `kRefit`
+  // predictions the boundaries move to the quantiles of the last `kWindow`.
+  void observe_prediction(int predicted);
+
+  // The layout as reported by stats (counters zero).
+  std::vector<bin_summary> summaries() const;
+
+ private:
+  static constexpr int kWindow = 1024, kRefit = 256;
+  void set_equal_mass(std::vector<int> sample);
+
+  std::vector<bin_spec> bins_;
+  bool online_ = false;  // multibin boundaries estimated online
+  std::deque<int> recent_;
+  int since_refit_ = 0;
+};
+
+}  // namespace binserve

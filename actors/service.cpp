@@ -1,0 +1,186 @@
+// binserve::service: wires the actor pipeline behind the embedding API.
+#include "binserve/service.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+
+#include "actors/intake_actor.hpp"
+#include "actors/stats_actor.hpp"
+#include "gpu/generate.hpp"
+
+namespace binserve {
+
+namespace {
+
+// Futures and callbacks of the requests in flight.
+class promise_sink final : public client_sink {
+ public:
+  explicit promise_sink(std::shared_ptr<const tokenizer> tok) : tok_(std::move(tok)) {}
+
+  std::future<status_or<result>> add(request_id id, token_callback cb, int last_prompt_token) {
+    std::lock_guard lock(mu_);
+    pending& p = pending_[id];
+    p.on_token = std::move(cb);
+    p.prev = last_prompt_token;
+    return p.promise.get_future();
+  }
+  void on_token(request_id id, int token) override {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(id);
+    if (it == pending_.end() || !it->second.on_token) return;
+    it->second.on_token(id, token, tok_->decode_piece(it->second.prev, token));
+    it->second.prev = token;
+  }
+  void on_final(request_id id, status_or<result> r) override {
+    std::promise<status_or<result>> promise;
+    {
+      std::lock_guard lock(mu_);
+      auto it = pending_.find(id);
+      if (it == pending_.end()) return;
+      promise = std::move(it->second.promise);
+      pending_.erase(it);
+    }
+    promise.set_value(std::move(r));
+  }
+
+ private:
+  struct pending {
+    std::promise<status_or<result>> promise;
+    token_callback on_token;
+    int prev = 0;  // the token before the next one, for decoding
+  };
+  std::shared_ptr<const tokenizer> tok_;
+  std::mutex mu_;
+  std::unordered_map<request_id, pending> pending_;
+};
+
+std::future<status_or<result>> ready(status s) {
+  std::promise<status_or<result>> p;
+  p.set_value(std::move(s));
+  return p.get_future();
+}
+
+status check(const service_config& c) {
+  if (c.executors < 1 || c.executors > 1024)
+    return status(error_code::config_invalid, "executors must be in [1, 1024]");
+  if (c.limits.queue_capacity < 1)
+    return status(error_code::config_invalid, "limits.queue_capacity must be at least 1");
+  if (c.limits.max_prompt_tokens < 0)
+    return status(error_code::config_invalid, "limits.max_prompt_tokens must not be negative");
+  return status::ok_status();
+}
+
+}  // namespace
+
+struct service::impl {
+  impl() { add_message_types(cfg); }
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::shared_ptr<const model> m;
+  std::shared_ptr<const tokenizer> tok;
+  std::shared_ptr<promise_sink> sink;
+  intake_actor intake;
+  stats_actor stats_handle;
+  std::atomic<request_id> next_id{1};
+  std::atomic<bool> accepting{true};
+  std::once_flag stopped;
+};
+
+status_or<std::unique_ptr<service>> service::start(const service_config& c) {
+  if (status s = check(c); !s.ok()) return s;
+  auto layout = bin_layout::make(c.policy, c.limits.max_new_tokens);
+  if (!layout.ok()) return layout.error();
+  auto predictor = make_predictor(c.predictor);
+  if (!predictor.ok()) return predictor.error();
+  auto loaded = load_model(c.model, model_options{c.tokenizer, c.stop_tokens});
+  if (!loaded.ok()) return loaded.error();
+
+  auto p = std::make_unique<impl>();
+  p->m = std::make_shared<const model>(std::move(*loaded));
+  p->tok = std::make_shared<const tokenizer>(p->m->vocab);
+  p->sink = std::make_shared<promise_sink>(p->tok);
+  intake_params ip;
+  ip.limits = c.limits;
+  if (ip.limits.max_prompt_tokens == 0) ip.limits.max_prompt_tokens = p->m->config.n_ctx - 1;
+  ip.tok = p->tok;
+  ip.sink = p->sink;
+  ip.predictor = std::move(*predictor);
+  const backend_options bo{c.backend, c.threads, 0, c.kv_cache_bytes, 16};
+  for (int e = 0; e < c.executors; ++e) {
+    auto b = make_backend(p->m, bo);
+    if (!b.ok()) return b.error();
+    ip.scheduler.backends.push_back(std::move(*b));
+  }
+  ip.scheduler.policy = c.policy;
+  ip.scheduler.layout = *layout;
+  p->sys = std::make_unique<caf::actor_system>(p->cfg);
+  p->stats_handle = spawn_stats_actor(*p->sys, layout->summaries());
+  p->intake = spawn_intake_actor(*p->sys, std::move(ip), p->stats_handle);
+  return std::unique_ptr<service>(new service(std::move(p)));
+}
+
+service::service(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+service::~service() { shutdown(); }
+
+submission service::submit(request r, token_callback on_token) {
+  submission out;
+  out.id = impl_->next_id++;
+  if (!impl_->accepting) {
+    out.future = ready(status(error_code::shutting_down, "the service is shutting down"));
+    return out;
+  }
+  job j;
+  j.id = out.id;
+  j.prompt_ids = r.prompt_ids.empty() ? impl_->tok->encode(r.prompt) : std::move(r.prompt_ids);
+  for (int t : j.prompt_ids)
+    if (t < 0 || t >= impl_->m->config.vocab_size) {
+      out.future = ready(status(error_code::invalid_argument,
+                                "prompt token " + std::to_string(t) + " is outside the vocabulary"));
+      return out;
+    }
+  j.prompt = std::move(r.prompt);
+  j.temperature = r.temperature;
+  j.top_p = r.top_p;
+  j.seed = r.seed;
+  j.max_new_tokens = r.max_new_tokens;
+  j.target_length = r.target_length;
+  j.known_length = r.known_length;
+  j.deadline_ms = r.deadline.count();
+  out.future = impl_->sink->add(out.id, std::move(on_token), j.prompt_ids.empty() ? 0 : j.prompt_ids.back());
+  caf::anon_send(impl_->intake, submit_atom::value, std::move(j));
+  return out;
+}
+
+void service::cancel(request_id id) { caf::anon_send(impl_->intake, cancel_atom::value, id); }
+
+stats service::current_stats() const {
+  stats out;
+  caf::scoped_actor self{*impl_->sys};
+  self->request(impl_->stats_handle, caf::infinite, get_atom::value)
+      .receive([&](stats& s) { out = std::move(s); }, [](caf::error&) {});
+  return out;
+}
+
+void service::shutdown() {
+  std::call_once(impl_->stopped, [this] {
+    impl_->accepting = false;
+    {
+      caf::scoped_actor self{*impl_->sys};
+      self->request(impl_->intake, caf::infinite, drain_atom::value)
+          .receive([](drain_atom) {}, [](caf::error&) {});
+      self->send_exit(impl_->intake, caf::exit_reason::user_shutdown);
+      self->send_exit(impl_->stats_handle, caf::exit_reason::user_shutdown);
+    }
+    impl_->intake = nullptr;
+    impl_->stats_handle = nullptr;
+    impl_->sys.reset();  // waits for every actor to end
+  });
+}
+
+std::string service::decode(const std::vector<int>& ids) const {
+  return impl_->tok->decode(ids, impl_->m->vocab.bos_id);
+}
+
+}  // namespace binserve

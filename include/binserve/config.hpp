@@ -1,0 +1,63 @@
+// binserve: everything a deployment sets, as plain values. Built in code or
+// loaded from YAML; service::start validates it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace binserve {
+
+struct policy_config {
+  // vanilla:        one bin, FCFS, fixed batch size, cap = max_new_tokens
+  // multibin:       `bins` bins of equal probability mass, batch_size each
+  // sequence:       bins `bin_width` wide, cap = the bin's upper edge, retries
+  //                 of overflows (FCR), variable batch size (VBS)
+  // continuous:     iteration-level batching, FCFS, up to max_batch_size
+  // continuous-sjf: continuous, shortest predicted remaining first, with aging
+  std::string kind = "vanilla";
+  int batch_size = 16;      // B: the batch threshold of a bin
+  int bins = 4;             // multibin: k
+  // multibin: predicted lengths whose quantiles set the boundaries; empty:
+  // estimated online from recent predictions.
+  std::vector<int> length_sample;
+  int bin_width = 50;       // sequence
+  bool variable_batch = true;  // sequence: VBS
+  int max_batch_size = 256;    // VBS and continuous: the most sequences at once
+  // VBS: a bin of cap c gets batch size kv_token_budget / c (within
+  // [batch_size, max_batch_size]); 0 = batch_size * max_new_tokens.
+  std::int64_t kv_token_budget = 0;
+  std::chrono::milliseconds max_wait{50};  // a bin emits a partial batch after this
+  // An overflowed job goes to the retry bin (cap max_new_tokens), so it
+  // overflows at most once: restart recomputes it, resume keeps its tokens.
+  std::string retry = "restart";
+  double sjf_aging_per_s = 100.0;  // continuous-sjf: tokens of priority gained per second waited
+};
+
+struct predictor_config {
+  std::string kind = "oracle";  // oracle | fixed | prompt-ratio
+  int fixed_length = 128;       // fixed; oracle's fallback when a request has no known length
+  double ratio = 1.0;           // prompt-ratio: predicted = ratio * prompt tokens
+};
+
+struct limits_config {
+  int queue_capacity = 4096;    // requests accepted and not finished
+  int max_prompt_tokens = 0;    // 0: the model's context - 1
+  int max_new_tokens = 512;     // the most a request may ask for
+};
+
+struct service_config {
+  std::string model;            // path or dummy:PRESET
+  std::string tokenizer;        // llama2.c tokenizer file
+  std::vector<int> stop_tokens;  // empty: the model's BOS and EOS
+  std::string backend = "cpu";
+  int threads = 0;              // per executor, 0 = every core
+  int executors = 1;
+  std::int64_t kv_cache_bytes = 0;  // per executor, 0 = default
+  policy_config policy;
+  predictor_config predictor;
+  limits_config limits;
+};
+
+}  // namespace binserve

@@ -1,0 +1,70 @@
+// binserve::service: the embedding API. Start one from a service_config,
+// submit requests, read results from futures (and tokens as they come from
+// an optional callback), cancel, read stats, shut down.
+//
+// Thread-safe: any thread may call any member. Callbacks run on binserve's
+// threads: keep them short and do not call back into the service from them.
+//
+//   auto svc = binserve::service::start(cfg);
+//   if (!svc.ok()) { ... svc.error() ... }
+//   auto sub = (*svc)->submit({.prompt = "Once upon a time"});
+//   binserve::status_or<binserve::result> r = sub.future.get();
+#pragma once
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+
+#include "binserve/config.hpp"
+#include "binserve/request.hpp"
+#include "binserve/stats.hpp"
+#include "binserve/status.hpp"
+
+namespace binserve {
+
+// Called for each generated token of one request, in order, with the text it
+// adds (possibly empty, or part of a UTF-8 character).
+using token_callback = std::function<void(request_id id, int token, const std::string& piece)>;
+
+struct submission {
+  request_id id = 0;
+  // Exactly one final value: the result, or an error: invalid_argument,
+  // input_too_large, overloaded (queue full), cancelled, timed_out,
+  // shutting_down, backend_failure.
+  std::future<status_or<result>> future;
+};
+
+class service {
+ public:
+  // Loads the model, creates the executors' backends and starts the actors.
+  // Errors: config_invalid (naming the field), and those of load_model and
+  // make_backend.
+  static status_or<std::unique_ptr<service>> start(const service_config& config);
+
+  ~service();  // shutdown()
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  submission submit(request r, token_callback on_token = {});
+
+  // Ends request `id` with `cancelled` if it has not finished; no-op otherwise.
+  void cancel(request_id id);
+
+  stats current_stats() const;
+
+  // Stops accepting requests (new ones fail with shutting_down), waits until
+  // every accepted request has its final result, then stops the actors.
+  // Idempotent.
+  void shutdown();
+
+  // The tokenizer's text for ids (e.g. to print streamed tokens).
+  std::string decode(const std::vector<int>& ids) const;
+
+ private:
+  struct impl;
+  explicit service(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace binserve

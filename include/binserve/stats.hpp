@@ -1,0 +1,37 @@
+// binserve: the service's metrics, as read through service::stats().
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace binserve {
+
+struct latency_summary {
+  double mean = 0, p50 = 0, p90 = 0, p99 = 0;  // milliseconds
+};
+
+struct bin_summary {
+  int bin = 0;
+  int lo = 0, hi = 0;         // predicted lengths [lo, hi) it holds
+  int batch_size = 0;         // its batch threshold
+  int cap = 0;                // its batches' length cap
+  int queue_depth = 0;        // requests waiting in it now
+  std::int64_t batches = 0;   // batches it emitted
+  double mean_batch_size = 0;
+};
+
+struct stats {
+  std::int64_t submitted = 0, completed = 0, failed = 0;  // failed: any final error
+  std::int64_t rejected = 0, cancelled = 0, timed_out = 0;
+  std::int64_t retries = 0;            // batch-cap overflows sent back as retry jobs
+  std::int64_t generated_tokens = 0;   // in final results
+  std::int64_t computed_slots = 0;     // batch size x steps, summed over batches
+  double elapsed_s = 0;                // since the service started
+  double requests_per_s = 0, tokens_per_s = 0;
+  double effective_token_ratio = 0;    // generated_tokens / computed_slots
+  double failure_ratio = 0;            // retries / completed
+  latency_summary latency, first_token, queue;
+  std::vector<bin_summary> bins;
+};
+
+}  // namespace binserve

@@ -1,0 +1,111 @@
+// The whole actor pipeline through the embedding API, on the real
+// stories260K model: scheduling must never change the text.
+#include "binserve/service.hpp"
+
+#include <gtest/gtest.h>
+
+#include "gpu/generate.hpp"
+#include "gpu/tokenizer.hpp"
+#include "tests/test_paths.hpp"
+
+namespace binserve {
+namespace {
+
+const std::vector<std::string> kPrompts = {
+    "Once upon a time", "Lily wanted a puppy", "The sun was hot", "Tom and Sam",
+    "One day, a little bird", "The big red ball", "Mom said", "There was a tiny frog who",
+    "Ben liked to", "The cat sat", "A boy found a stick", "Sue and her dog"};
+
+service_config stories_config(const std::string& policy) {
+  service_config c;
+  c.model = testing::shared_path("models/stories260K.bin");
+  c.policy.kind = policy;
+  c.policy.batch_size = 4;
+  c.policy.bins = 3;
+  c.policy.max_wait = std::chrono::milliseconds(5);
+  c.limits.max_new_tokens = 300;
+  c.predictor.kind = "fixed";
+  c.predictor.fixed_length = 200;
+  return c;
+}
+
+// Greedy ids of each prompt generated alone, directly on a backend.
+std::vector<std::vector<int>> direct_greedy(int max_new_tokens) {
+  auto m = std::make_shared<const model>(*load_model(testing::shared_path("models/stories260K.bin")));
+  auto b = make_backend(m, {}).value();
+  const tokenizer tok(m->vocab);
+  std::vector<std::vector<int>> out;
+  for (const auto& p : kPrompts) {
+    generation_request r;
+    r.prompt_ids = tok.encode(p);
+    r.max_new_tokens = max_new_tokens;
+    out.push_back((*generate_batch(*b, {r})).front().generated_ids);
+  }
+  return out;
+}
+
+std::vector<status_or<result>> run_all(service& svc, int max_new_tokens) {
+  std::vector<submission> subs;
+  for (const auto& p : kPrompts) {
+    request r;
+    r.prompt = p;
+    r.max_new_tokens = max_new_tokens;
+    subs.push_back(svc.submit(r));
+  }
+  std::vector<status_or<result>> out;
+  for (auto& s : subs) out.push_back(s.future.get());
+  return out;
+}
+
+class ServicePolicy : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ServicePolicy, GreedyTextEqualsDirectGenerationForEveryRequest) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  static const auto expected = direct_greedy(300);
+  auto svc = service::start(stories_config(GetParam()));
+  ASSERT_TRUE(svc.ok()) << svc.error().to_string();
+  const auto results = run_all(**svc, 300);
+  for (size_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error().to_string();
+    EXPECT_EQ(results[i]->generated_ids, expected[i]) << kPrompts[i];
+  }
+  const stats s = (*svc)->current_stats();
+  EXPECT_EQ(s.completed, static_cast<std::int64_t>(kPrompts.size()));
+  EXPECT_EQ(s.failed, 0);
+  EXPECT_GT(s.effective_token_ratio, 0.0);
+  EXPECT_LE(s.effective_token_ratio, 1.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPolicies, ServicePolicy,
+                         ::testing::Values("vanilla", "multibin", "sequence", "continuous",
+                                           "continuous-sjf"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           std::erase(n, '-');
+                           return n;
+                         });
+
+class ServiceRetry : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ServiceRetry, TooShortPredictionsOverflowRetryAndKeepTheText) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  static const auto expected = direct_greedy(300);
+  service_config c = stories_config("sequence");
+  c.predictor.fixed_length = 20;  // every story is longer: all overflow the [0, 50) bin
+  c.policy.retry = GetParam();
+  auto svc = service::start(c);
+  ASSERT_TRUE(svc.ok());
+  const auto results = run_all(**svc, 300);
+  for (size_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error().to_string();
+    EXPECT_EQ(results[i]->generated_ids, expected[i]) << kPrompts[i];
+    EXPECT_EQ(results[i]->retries, 1) << kPrompts[i];
+    EXPECT_EQ(results[i]->predicted_length, 20);
+  }
+  EXPECT_EQ((*svc)->current_stats().retries, static_cast<std::int64_t>(kPrompts.size()));
+}
+
+INSTANTIATE_TEST_SUITE_P(BothModes, ServiceRetry, ::testing::Values("restart", "resume"));
+
+}  // namespace
+}  // namespace binserve
