@@ -42,8 +42,8 @@ bool finish(self_ptr self, request_id id, status_or<result> r, request_record re
   if (it == s.in_flight.end()) return false;
   rec.total_ms = ms_since(it->second.submitted);
   rec.first_token_ms = it->second.first_token_ms;
+  self->send(s.stats, rec);  // first: a client that reads stats after its result sees it
   s.p.sink->on_final(id, std::move(r));
-  self->send(s.stats, rec);
   s.in_flight.erase(it);
   if (s.in_flight.empty())
     for (auto& d : s.drains) d.deliver(drain_atom::value);
@@ -84,8 +84,8 @@ void submit(self_ptr self, job& j) {
   auto& s = self->state;
   self->send(s.stats, submit_atom::value);
   if (status st = admission(s, j); !st.ok()) {
-    s.p.sink->on_final(j.id, st);
     self->send(s.stats, reject_atom::value);
+    s.p.sink->on_final(j.id, st);
     return;
   }
   s.in_flight.emplace(j.id, tracked{j, clock_type::now()});

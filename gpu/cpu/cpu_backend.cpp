@@ -49,10 +49,10 @@ class cpu_backend final : public backend {
   void attention(int layer);
   float* k_at(int layer, int seq, int pos) { return kv_at(k_cache_, layer, seq, pos); }
   float* v_at(int layer, int seq, int pos) { return kv_at(v_cache_, layer, seq, pos); }
-  float* kv_at(std::vector<float>& cache, int layer, int seq, int pos) {
+  float* kv_at(std::unique_ptr<float[]>& cache, int layer, int seq, int pos) {
     const int bs = kv_.layout().block_size;
     const std::int64_t block = kv_.block_of(seq, pos);
-    return cache.data() + ((std::int64_t(layer) * kv_.layout().n_blocks + block) * bs + pos % bs) *
+    return cache.get() + ((std::int64_t(layer) * kv_.layout().n_blocks + block) * bs + pos % bs) *
                               c_.kv_dim();
   }
 
@@ -61,7 +61,9 @@ class cpu_backend final : public backend {
   const model_config& c_;
   kv_cache kv_;
   int threads_;
-  std::vector<float> k_cache_, v_cache_;  // [n_layers, n_blocks, block_size, kv_dim]
+  // [n_layers, n_blocks, block_size, kv_dim]; left uninitialised (a position
+  // is written before it is read), so untouched pages cost no memory.
+  std::unique_ptr<float[]> k_cache_, v_cache_;
   std::vector<float> rope_cos_, rope_sin_;  // [n_ctx, head_dim / 2]
 
   // Per-forward activations for the n tokens of the batch.
@@ -78,8 +80,8 @@ cpu_backend::cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const h
     : model_(std::move(m)), w_(std::move(w)), c_(model_->config), kv_(layout, c_.n_ctx),
       threads_(threads) {
   const std::size_t cache = std::size_t(c_.n_layers) * layout.n_blocks * layout.block_size * c_.kv_dim();
-  k_cache_.assign(cache, 0.0f);
-  v_cache_.assign(cache, 0.0f);
+  k_cache_ = std::make_unique_for_overwrite<float[]>(cache);
+  v_cache_ = std::make_unique_for_overwrite<float[]>(cache);
   const int half = c_.head_dim() / 2;
   rope_cos_.resize(std::size_t(c_.n_ctx) * half);
   rope_sin_.resize(rope_cos_.size());
