@@ -4,7 +4,6 @@ BUILD     ?= build
 SHARED    ?= ../shared
 MODEL     ?= $(SHARED)/models/stories260K.bin
 BINSERVE  := $(BUILD)/bin/binserve
-PROMPTS   := "Once upon a time" "Lily wanted a puppy" "The little robot" "One day, Tom found a box"
 
 .PHONY: all deps build run test bench clean
 
@@ -19,13 +18,10 @@ $(BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD)
 
-# The default job: stories from stories260K for a few prompts (seeded sampling).
+# The default job: a few stories from stories260K served through the
+# embedding API (examples/embed.cpp), then the service's stats.
 run: build
-	@for p in $(PROMPTS); do \
-	  echo "== $$p"; \
-	  $(BINSERVE) generate --model $(MODEL) --prompt "$$p" --max-new-tokens 512 \
-	    --temperature 0.8 --top-p 0.9 --seed 7 || exit 1; \
-	done
+	$(BUILD)/bin/embed_example $(MODEL)
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $$(nproc)

@@ -61,7 +61,8 @@ bool start(self_ptr self, job j, int cap) {
   r.feed.insert(r.feed.end(), j.resumed_ids.begin(), j.resumed_ids.end());
   r.cap = std::min(j.max_new_tokens, static_cast<int>(j.resumed_ids.size()) + cap);
   r.started_ns = now_ns();
-  auto seq = s.b->open_sequence(static_cast<int>(j.prompt_ids.size()) + r.cap);
+  const int n_ctx = s.b->served_model().config.n_ctx;  // generation stops at context_full
+  auto seq = s.b->open_sequence(std::min(n_ctx, static_cast<int>(j.prompt_ids.size()) + r.cap));
   if (!seq.ok()) {
     self->send(s.intake, failed_atom::value, j.id, static_cast<int>(seq.error().code()),
                seq.error().message());

@@ -11,4 +11,7 @@ void add_generate_command(CLI::App& app);
 // binserve bench-engine --model M --batch 1,4,16,64: decode throughput.
 void add_bench_engine_command(CLI::App& app);
 
+// binserve bench --workload TRACE --policies ...: policies side by side.
+void add_bench_command(CLI::App& app);
+
 }  // namespace binserve::tools

@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   binserve::tools::add_generate_command(app);
   binserve::tools::add_bench_engine_command(app);
+  binserve::tools::add_bench_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

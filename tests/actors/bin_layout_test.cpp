@@ -1,0 +1,102 @@
+#include "actors/bin_layout.hpp"
+
+#include <climits>
+
+#include <gtest/gtest.h>
+
+#include "actors/bin_queue.hpp"
+
+namespace binserve {
+namespace {
+
+policy_config policy(const std::string& kind) {
+  policy_config p;
+  p.kind = kind;
+  return p;
+}
+
+TEST(BinLayout, VanillaIsOneBinCappedAtMaxNewTokensPlusTheRetryBin) {
+  auto l = bin_layout::make(policy("vanilla"), 512);
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->bins().size(), 2u);
+  EXPECT_EQ(l->bins()[0].cap, 512);
+  EXPECT_EQ(l->bins()[0].batch_size, 16);
+  EXPECT_EQ(l->bin_for(1), 0);
+  EXPECT_EQ(l->bin_for(100000), 0);
+  EXPECT_EQ(l->retry_bin(), 1);
+}
+
+TEST(BinLayout, MultibinBoundariesSplitTheSampleIntoEqualMass) {
+  policy_config p = policy("multibin");
+  p.bins = 4;
+  for (int i = 1; i <= 400; ++i) p.length_sample.push_back(i);
+  auto l = bin_layout::make(p, 512);
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->bins().size(), 5u);
+  int counts[4] = {};
+  for (int v : p.length_sample) ++counts[l->bin_for(v)];
+  for (int c : counts) EXPECT_NEAR(c, 100, 1);
+  EXPECT_EQ(l->bins()[3].hi, INT_MAX);
+}
+
+TEST(BinLayout, MultibinEstimatesBoundariesOnlineWithoutASample) {
+  policy_config p = policy("multibin");
+  p.bins = 2;
+  auto l = bin_layout::make(p, 512);
+  ASSERT_TRUE(l.ok());
+  EXPECT_NEAR(l->bins()[0].hi, 256, 2);  // an even split before any prediction
+  for (int i = 0; i < 1024; ++i) l->observe_prediction(i % 2 == 0 ? 10 : 30);
+  EXPECT_EQ(l->bin_for(10), 0);
+  EXPECT_EQ(l->bin_for(30), 1);
+}
+
+TEST(BinLayout, SequenceBinsAreFixedWidthCappedAtTheirEdgeWithVariableBatches) {
+  policy_config p = policy("sequence");
+  p.bin_width = 50;
+  p.batch_size = 16;
+  auto l = bin_layout::make(p, 512);
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->bins().size(), 12u);  // 11 bins up to 512, then the retry bin
+  EXPECT_EQ(l->bin_for(49), 0);
+  EXPECT_EQ(l->bin_for(50), 1);
+  EXPECT_EQ(l->bins()[0].cap, 50);
+  EXPECT_EQ(l->bins()[0].batch_size, 16 * 512 / 50);  // VBS: shorter bins, bigger batches
+  EXPECT_EQ(l->bins()[10].cap, 512);
+  EXPECT_EQ(l->bins()[10].batch_size, 16);
+  EXPECT_EQ(l->bins()[11].cap, 512);
+  p.variable_batch = false;
+  EXPECT_EQ(bin_layout::make(p, 512)->bins()[0].batch_size, 16);
+}
+
+TEST(BinLayout, ContinuousPoliciesHaveNoBins) {
+  EXPECT_TRUE(bin_layout::make(policy("continuous"), 512)->continuous());
+  EXPECT_TRUE(bin_layout::make(policy("continuous-sjf"), 512)->continuous());
+}
+
+TEST(BinLayout, InvalidPoliciesNameTheField) {
+  policy_config p = policy("sequence");
+  p.retry = "sometimes";
+  EXPECT_NE(bin_layout::make(p, 512).error().message().find("policy.retry"), std::string::npos);
+  p = policy("vanilla");
+  p.batch_size = 0;
+  EXPECT_NE(bin_layout::make(p, 512).error().message().find("policy.batch_size"), std::string::npos);
+}
+
+TEST(BinQueue, EmitsAtTheThresholdOrWhenTheOldestExpires) {
+  bin_queue<int> q(bin_spec{0, 10, 3, 10});
+  q.push(1, 100);
+  q.push(2, 110);
+  EXPECT_FALSE(q.take_full());
+  EXPECT_FALSE(q.take_expired(99));  // the oldest arrived at 100: not yet
+  auto partial = q.take_expired(100);
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(*partial, (std::vector<int>{1, 2}));
+  for (int i = 0; i < 4; ++i) q.push(i, 200);
+  EXPECT_EQ(q.take_full()->size(), 3u);
+  EXPECT_EQ(q.size(), 1);
+  EXPECT_EQ(q.remove_if([](int v) { return v == 3; }), 1);
+  EXPECT_FALSE(q.oldest());
+}
+
+}  // namespace
+}  // namespace binserve
