@@ -9,6 +9,7 @@
 #include "actors/intake_actor.hpp"
 #include "actors/stats_actor.hpp"
 #include "gpu/generate.hpp"
+#include "predict/make_predictor.hpp"
 
 namespace binserve {
 
@@ -72,6 +73,14 @@ status check(const service_config& c) {
   return status::ok_status();
 }
 
+// The embedding predictor's backend prefills one prompt at a time: a KV
+// cache for one full-context sequence (fp32, the widest element) suffices,
+// where the executors' default would reserve room for hundreds.
+backend_options predictor_backend_options(backend_options bo, const model_config& m) {
+  bo.kv_cache_bytes = std::int64_t(2) * m.n_layers * m.kv_dim() * 4 * m.n_ctx;
+  return bo;
+}
+
 }  // namespace
 
 struct service::impl {
@@ -98,8 +107,6 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   if (status s = check(c); !s.ok()) return s;
   auto layout = bin_layout::make(c.policy, c.limits.max_new_tokens);
   if (!layout.ok()) return layout.error();
-  auto predictor = make_predictor(c.predictor);
-  if (!predictor.ok()) return predictor.error();
   auto loaded = load_model(c.model, model_options{c.tokenizer, c.stop_tokens});
   if (!loaded.ok()) return loaded.error();
 
@@ -112,8 +119,10 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   if (ip.limits.max_prompt_tokens == 0) ip.limits.max_prompt_tokens = p->m->config.n_ctx - 1;
   ip.tok = p->tok;
   ip.sink = p->sink;
-  ip.predictor = std::move(*predictor);
   const backend_options bo{c.backend, c.threads, 0, c.kv_cache_bytes, 16};
+  auto predictor = make_predictor(c.predictor, p->m, predictor_backend_options(bo, p->m->config));
+  if (!predictor.ok()) return predictor.error();
+  ip.predictor = std::move(*predictor);
   for (int e = 0; e < c.executors; ++e) {
     auto b = make_backend(p->m, bo);
     if (!b.ok()) return b.error();

@@ -63,6 +63,11 @@ class backend {
   // next forward.
   virtual std::span<const float> logits(int i) const = 0;
 
+  // The final-normed hidden state [dim] after chunk `i` of the last forward
+  // (the classifier's input); valid until the next forward. The embedding
+  // length predictor reads it.
+  virtual std::span<const float> hidden(int i) const = 0;
+
   // Samples one token per chunk of the last forward: params[i] and steps[i]
   // belong to chunk i. The default samples on the host from `logits`.
   virtual std::vector<int> sample(std::span<const sampling_params> params,

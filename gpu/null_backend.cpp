@@ -1,5 +1,7 @@
 #include "gpu/null_backend.hpp"
 
+#include <algorithm>
+
 namespace binserve {
 
 namespace {
@@ -8,7 +10,7 @@ class null_backend final : public backend {
  public:
   null_backend(std::shared_ptr<const model> m, const kv_layout& layout)
       : model_(std::move(m)), kv_(layout, model_->config.n_ctx),
-        zeros_(model_->config.vocab_size, 0.0f) {}
+        zeros_(std::max(model_->config.vocab_size, model_->config.dim), 0.0f) {}
 
   const model& served_model() const override { return *model_; }
   const kv_cache& kv() const override { return kv_; }
@@ -21,6 +23,9 @@ class null_backend final : public backend {
     return kv_.grow(growths_);
   }
   std::span<const float> logits(int) const override { return zeros_; }
+  std::span<const float> hidden(int) const override {
+    return std::span<const float>(zeros_).first(model_->config.dim);
+  }
   std::vector<int> sample(std::span<const sampling_params> params,
                           std::span<const std::uint64_t>) const override {
     return std::vector<int>(params.size(), kNullToken);

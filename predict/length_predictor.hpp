@@ -38,8 +38,4 @@ class length_predictor {
   virtual std::string name() const = 0;
 };
 
-// The predictor `config.kind` names: oracle, fixed or prompt-ratio.
-// Errors: config_invalid (unknown kind, non-positive length or ratio).
-status_or<std::unique_ptr<length_predictor>> make_predictor(const predictor_config& config);
-
 }  // namespace binserve

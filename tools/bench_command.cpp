@@ -1,18 +1,23 @@
-// binserve bench: replays a length trace through the service under several
-// policies, all requests at once, and prints one row per policy.
+// binserve bench: replays a workload through the service under several
+// scheduling policies and predictor settings, all requests at once, and
+// prints one row per run (same workload, same seed, one after another).
 //
-// Each request asks for exactly its trace length (target_length) and tells
-// the oracle predictor that length (known_length): the Sequence Scheduling
-// paper's "true lengths" setting. Every policy gets the same workload.
+// A run is POLICY[:PREDICTOR[:QUANTILE]]: `vanilla`, `sequence:oracle`,
+// `sequence:learned:0.9`. Each request asks for exactly its workload length
+// (target_length, the way serving benchmarks replay traces on dummy
+// weights); `oracle` is told that length, `learned` is trained on the
+// workload's training part first (dataset workloads) and keeps learning
+// online from completions.
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "binserve/service.hpp"
+#include "predict/learned_predictor.hpp"
+#include "tools/bench_workload.hpp"
 #include "tools/commands.hpp"
 #include "tools/model_options.hpp"
 
@@ -22,13 +27,10 @@ namespace {
 
 struct bench_flags {
   std::string model = "dummy:stories15m";
-  std::string workload;
-  std::string length_field = "L_t0.0";
-  std::vector<std::string> policies = {"vanilla", "multibin", "sequence", "continuous",
-                                       "continuous-sjf"};
-  int requests = 1024;
+  workload_options workload;
+  std::vector<std::string> runs = {"vanilla", "multibin", "sequence", "continuous",
+                                   "continuous-sjf"};
   int batch = 16;
-  int cap = 512;
   int bins = 4;
   int max_batch = 16;  // continuous: live sequences at once (vanilla's concurrency)
   int threads = 0;
@@ -36,98 +38,118 @@ struct bench_flags {
   bool json = false;
 };
 
-// The first `n` lengths of the trace (cycled), clamped to [1, cap]; or, for
-// "const:N", N for every request.
-status_or<std::vector<int>> read_lengths(const bench_flags& f) {
-  if (f.workload.rfind("const:", 0) == 0) {
-    const int n = std::atoi(f.workload.c_str() + 6);
-    if (n < 1) return status(error_code::invalid_argument, "const:N needs N >= 1");
-    return std::vector<int>(f.requests, std::min(n, f.cap));
+struct run_spec {
+  std::string label, policy, predictor = "oracle";
+  double quantile = 0.8;
+};
+
+status_or<run_spec> parse_run(const std::string& s) {
+  run_spec r{s, s.substr(0, s.find(':'))};
+  if (s.find(':') == std::string::npos) return r;
+  const std::string rest = s.substr(s.find(':') + 1);
+  r.predictor = rest.substr(0, rest.find(':'));
+  if (rest.find(':') != std::string::npos) {
+    char* end = nullptr;
+    r.quantile = std::strtod(rest.c_str() + rest.find(':') + 1, &end);
+    if (*end != '\0' || !(r.quantile > 0 && r.quantile < 1))
+      return status(error_code::invalid_argument, "run '" + s + "': the quantile must be in (0, 1)");
   }
-  std::ifstream in(f.workload);
-  if (!in) return status(error_code::io_error, f.workload + ": cannot open");
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (!j.is_array() || j.empty())
-    return status(error_code::invalid_argument, f.workload + ": expected a JSON array of records");
-  std::vector<int> out;
-  for (int i = 0; i < f.requests; ++i) {
-    const auto& rec = j[i % j.size()];
-    if (!rec.is_object() || !rec.contains(f.length_field) || !rec[f.length_field].is_number_integer())
-      return status(error_code::invalid_argument, f.workload + ": record " + std::to_string(i % j.size()) +
-                                                      " has no integer field '" + f.length_field + "'");
-    out.push_back(std::clamp(rec[f.length_field].get<int>(), 1, f.cap));
-  }
-  return out;
+  return r;
 }
 
-service_config config_for(const bench_flags& f, const std::string& policy,
-                          const std::vector<int>& lengths) {
+// A learned predictor trained on the workload's training part, saved where
+// the service can load it.
+status_or<std::string> train_learned(const workload& w, double quantile) {
+  if (w.train.empty())
+    return status(error_code::invalid_argument, "a learned predictor needs a prompt dataset workload");
+  quantile_regressor_options o;
+  o.quantile = quantile;
+  learned_predictor p(o, false);
+  p.train(w.train, 5, 1);
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("binserve_bench_learned_" + std::to_string(quantile) + ".bsqr"))
+                               .string();
+  if (status s = p.save(path); !s.ok()) return s;
+  return path;
+}
+
+status_or<service_config> config_for(const bench_flags& f, const run_spec& r, const workload& w) {
   service_config c;
   c.model = f.model;
   c.backend = f.backend;
   c.threads = f.threads;
-  c.policy.kind = policy;
+  c.policy.kind = r.policy;
   c.policy.batch_size = f.batch;
   c.policy.bins = f.bins;
-  c.policy.length_sample = lengths;
-  c.policy.max_batch_size = policy.rfind("continuous", 0) == 0 ? f.max_batch : 256;
-  c.limits.max_new_tokens = f.cap;
-  c.limits.queue_capacity = f.requests;
-  c.predictor.kind = "oracle";
+  for (const example& e : w.requests) c.policy.length_sample.push_back(e.length);
+  c.policy.max_batch_size = r.policy.rfind("continuous", 0) == 0 ? f.max_batch : 256;
+  c.limits.max_new_tokens = f.workload.cap;
+  c.limits.queue_capacity = static_cast<int>(w.requests.size());
+  c.predictor.kind = r.predictor;
+  c.predictor.quantile = r.quantile;
+  if (r.predictor == "learned") {
+    auto path = train_learned(w, r.quantile);
+    if (!path.ok()) return path.error();
+    c.predictor.model_file = *path;
+  }
   return c;
 }
 
-status_or<nlohmann::json> run_policy(const bench_flags& f, const std::string& policy,
-                                     const std::vector<int>& lengths) {
-  auto svc = service::start(config_for(f, policy, lengths));
+status_or<nlohmann::json> run_one(const bench_flags& f, const run_spec& r, const workload& w) {
+  auto config = config_for(f, r, w);
+  if (!config.ok()) return config.error();
+  auto svc = service::start(*config);
   if (!svc.ok()) return svc.error();
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<submission> subs;
-  for (size_t i = 0; i < lengths.size(); ++i) {
-    request r;
-    r.prompt = "Request " + std::to_string(i) + ":";
-    r.max_new_tokens = f.cap;
-    r.target_length = r.known_length = lengths[i];
-    subs.push_back((*svc)->submit(r));
+  for (const example& e : w.requests) {
+    request q;
+    q.prompt = e.prompt;
+    q.prompt_ids = e.prompt_ids;
+    q.max_new_tokens = f.workload.cap;
+    q.target_length = q.known_length = e.length;
+    subs.push_back((*svc)->submit(q));
   }
   int completed = 0;
   for (auto& s : subs) completed += s.future.get().ok() ? 1 : 0;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const stats st = (*svc)->current_stats();
-  return nlohmann::json{{"policy", policy},
-                        {"requests", lengths.size()},
-                        {"completed", completed},
-                        {"seconds", seconds},
-                        {"requests_per_s", completed / seconds},
+  return nlohmann::json{{"policy", r.label}, {"requests", w.requests.size()}, {"completed", completed},
+                        {"seconds", seconds}, {"requests_per_s", completed / seconds},
                         {"tokens_per_s", st.generated_tokens / seconds},
                         {"effective_token_ratio", st.effective_token_ratio},
-                        {"failure_ratio", st.failure_ratio},
-                        {"latency_p50_ms", st.latency.p50},
+                        {"failure_ratio", st.failure_ratio}, {"latency_p50_ms", st.latency.p50},
                         {"latency_p99_ms", st.latency.p99}};
 }
 
-int run_bench(const bench_flags& f) {
-  auto lengths = read_lengths(f);
-  if (!lengths.ok()) return report(lengths.error());
+void print_row(const nlohmann::json& row) {
+  std::printf("%-22s %9.3f %10.1f %10.2f %8.3f %9.3f %9.0f\n", row["policy"].get<std::string>().c_str(),
+              row["requests_per_s"].get<double>(), row["tokens_per_s"].get<double>(),
+              row["ratio_to_vanilla"].get<double>(), row["effective_token_ratio"].get<double>(),
+              row["failure_ratio"].get<double>(), row["latency_p50_ms"].get<double>());
+}
+
+int run_bench(bench_flags f) {
+  f.workload.served_model = f.model;
+  auto w = load_workload(f.workload);
+  if (!w.ok()) return report(w.error());
   nlohmann::json rows = nlohmann::json::array();
-  if (!f.json)
-    std::printf("%-16s %9s %10s %10s %8s %9s %9s\n", "policy", "req/s", "tokens/s", "x vanilla",
-                "eff.tok", "failures", "p50 ms");
-  double vanilla = 0;
-  for (const auto& p : f.policies) {
-    auto row = run_policy(f, p, *lengths);
+  for (const auto& spec : f.runs) {
+    auto r = parse_run(spec);
+    if (!r.ok()) return report(r.error());
+    auto row = run_one(f, *r, *w);
     if (!row.ok()) return report(row.error());
-    if (p == "vanilla") vanilla = (*row)["requests_per_s"];
     rows.push_back(*row);
   }
+  double vanilla = 0;
+  for (const auto& row : rows)
+    if (row["policy"] == "vanilla") vanilla = row["requests_per_s"];
+  if (!f.json)
+    std::printf("%-22s %9s %10s %10s %8s %9s %9s\n", "run", "req/s", "tokens/s", "x vanilla",
+                "eff.tok", "failures", "p50 ms");
   for (auto& row : rows) {
     row["ratio_to_vanilla"] = vanilla > 0 ? row["requests_per_s"].get<double>() / vanilla : 0.0;
-    if (!f.json)
-      std::printf("%-16s %9.3f %10.1f %10.2f %8.3f %9.3f %9.0f\n",
-                  row["policy"].get<std::string>().c_str(), row["requests_per_s"].get<double>(),
-                  row["tokens_per_s"].get<double>(), row["ratio_to_vanilla"].get<double>(),
-                  row["effective_token_ratio"].get<double>(), row["failure_ratio"].get<double>(),
-                  row["latency_p50_ms"].get<double>());
+    if (!f.json) print_row(row);
   }
   if (f.json) std::cout << nlohmann::json{{"model", f.model}, {"results", rows}}.dump() << "\n";
   return 0;
@@ -137,20 +159,24 @@ int run_bench(const bench_flags& f) {
 
 void add_bench_command(CLI::App& app) {
   auto f = std::make_shared<bench_flags>();
-  CLI::App* cmd = app.add_subcommand("bench", "replay a length trace under several policies");
+  CLI::App* cmd = app.add_subcommand("bench", "replay a workload under several policies");
   cmd->add_option("--model", f->model, "model path or dummy:PRESET")->capture_default_str();
   cmd->add_option("--backend", f->backend, "cpu, cuda or null")->capture_default_str();
   cmd->add_option("--threads", f->threads, "CPU threads per executor (0: every core)");
-  cmd->add_option("--workload", f->workload,
-                  "JSON array of records with a length field, or const:N")->required();
-  cmd->add_option("--length-field", f->length_field, "the record field holding the length")
+  cmd->add_option("--workload", f->workload.source,
+                  "length trace (JSON), prompt dataset (alpaca JSON / JSONL) or const:N")->required();
+  cmd->add_option("--length-field", f->workload.length_field, "trace: the record's length field")
       ->capture_default_str();
-  cmd->add_option("--policies", f->policies, "policies to compare")->delimiter(',')
+  cmd->add_option("--length-model", f->workload.length_model,
+                  "dataset: the model whose tokenizer counts response lengths");
+  cmd->add_option("--test-fraction", f->workload.test_fraction,
+                  "dataset: share replayed (the rest trains learned predictors)")->capture_default_str();
+  cmd->add_option("--policies", f->runs, "runs: POLICY[:PREDICTOR[:QUANTILE]]")->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--requests", f->requests, "requests, submitted at once")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--requests", f->workload.requests, "trace/const: requests, submitted at once")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", f->batch, "batch size B")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--cap", f->cap, "max new tokens (vanilla's cap)")->capture_default_str()
+  cmd->add_option("--cap", f->workload.cap, "max new tokens (vanilla's cap)")->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--bins", f->bins, "multibin: bins")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-batch", f->max_batch, "continuous: live sequences at once")

@@ -14,4 +14,7 @@ void add_bench_engine_command(CLI::App& app);
 // binserve bench --workload TRACE --policies ...: policies side by side.
 void add_bench_command(CLI::App& app);
 
+// binserve predictor collect|train|eval: datasets, training and scores of length predictors.
+void add_predictor_command(CLI::App& app);
+
 }  // namespace binserve::tools

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   binserve::tools::add_generate_command(app);
   binserve::tools::add_bench_engine_command(app);
   binserve::tools::add_bench_command(app);
+  binserve::tools::add_predictor_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

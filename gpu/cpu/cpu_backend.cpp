@@ -39,6 +39,9 @@ class cpu_backend final : public backend {
   status_or<int> open_sequence(int reserve_tokens) override { return kv_.open(reserve_tokens); }
   void close_sequence(int seq) override { kv_.close(seq); }
   status forward(std::span<const sequence_chunk> chunks) override;
+  std::span<const float> hidden(int i) const override {
+    return {xb_.data() + std::size_t(i) * c_.dim, std::size_t(c_.dim)};  // set by forward's last step
+  }
   std::span<const float> logits(int i) const override {
     return {logits_.data() + std::size_t(i) * c_.vocab_size, std::size_t(c_.vocab_size)};
   }

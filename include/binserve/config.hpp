@@ -36,9 +36,15 @@ struct policy_config {
 };
 
 struct predictor_config {
-  std::string kind = "oracle";  // oracle | fixed | prompt-ratio
+  // oracle | fixed | prompt-ratio | learned | embedding | history
+  std::string kind = "oracle";
   int fixed_length = 128;       // fixed; oracle's fallback when a request has no known length
   double ratio = 1.0;           // prompt-ratio: predicted = ratio * prompt tokens
+  std::string model_file;       // learned / embedding: trained model to load (empty: untrained)
+  double quantile = 0.8;        // learned / embedding: the quantile of the length to predict
+  bool online = true;           // learned / embedding: learn from every completion
+  std::string fallback = "learned";  // history: the predictor for prompts never seen
+  int history_capacity = 100000;     // history: prompts remembered
 };
 
 struct limits_config {

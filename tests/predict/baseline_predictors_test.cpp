@@ -26,20 +26,5 @@ TEST(BaselinePredictors, FixedAndPromptRatioStayWithinOneAndTheLimit) {
   EXPECT_EQ(prompt_ratio_predictor(0.01).predict(input(ids, 0, 512)), 1);
 }
 
-TEST(BaselinePredictors, FactoryRejectsUnknownKindsAndBadValues) {
-  predictor_config c;
-  c.kind = "psychic";
-  auto p = make_predictor(c);
-  ASSERT_FALSE(p.ok());
-  EXPECT_EQ(p.error().code(), error_code::config_invalid);
-  EXPECT_NE(p.error().message().find("prompt-ratio"), std::string::npos);
-  c.kind = "prompt-ratio";
-  c.ratio = 0;
-  EXPECT_FALSE(make_predictor(c).ok());
-  c.ratio = 1.5;
-  ASSERT_TRUE(make_predictor(c).ok());
-  EXPECT_EQ((*make_predictor(c))->name(), "prompt-ratio");
-}
-
 }  // namespace
 }  // namespace binserve

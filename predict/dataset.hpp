@@ -1,0 +1,35 @@
+// Prompt -> response-length datasets for training and evaluating predictors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "binserve/status.hpp"
+#include "gpu/tokenizer.hpp"
+
+namespace binserve {
+
+struct example {
+  std::string prompt;
+  std::vector<int> prompt_ids;  // tokenizer.encode(prompt), BOS first
+  int length = 0;               // response length in tokens
+};
+
+// Reads either JSONL, one {"prompt": str, "length": int} per line (blank
+// lines skipped), or a JSON array of {"instruction", "input", "output"}
+// records (alpaca_en_demo.json: prompt = instruction, a newline and input
+// when input is not empty; length = tokens of output under `tok`, without
+// BOS). Errors: io_error; invalid_argument naming the file and the line (JSONL)
+// or record index (JSON) that is malformed or lacks a field.
+status_or<std::vector<example>> load_dataset(const std::string& path, const tokenizer& tok);
+
+// A deterministic split: each example goes to the test part with
+// probability test_fraction, decided by a hash of its prompt (so the same
+// prompt always lands on the same side, and duplicates never straddle).
+struct dataset_split {
+  std::vector<example> train, test;
+};
+dataset_split split_dataset(const std::vector<example>& all, double test_fraction);
+
+}  // namespace binserve

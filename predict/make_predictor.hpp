@@ -1,0 +1,27 @@
+// The factory behind `predictor:` in a deployment: builds the length
+// predictor a predictor_config names.
+#pragma once
+
+#include <memory>
+
+#include "binserve/config.hpp"
+#include "binserve/status.hpp"
+#include "gpu/backend.hpp"
+#include "gpu/model.hpp"
+#include "predict/length_predictor.hpp"
+
+namespace binserve {
+
+// The predictor `config.kind` names: oracle, fixed, prompt-ratio, learned
+// (config.model_file loaded when set, else untrained), history (in front of
+// the `config.fallback` kind) or embedding (a backend of its own for
+// `served`, made with `backend`). A loaded model keeps the quantile it was
+// trained for. Errors: config_invalid naming the predictor.<field> at fault
+// (unknown kind, non-positive length or ratio, quantile outside (0, 1), a
+// history fallback, negative capacity, embedding without a served model);
+// io_error / model_invalid from the model file; the errors of make_backend.
+status_or<std::unique_ptr<length_predictor>> make_predictor(const predictor_config& config,
+                                                           std::shared_ptr<const model> served,
+                                                           const backend_options& backend);
+
+}  // namespace binserve

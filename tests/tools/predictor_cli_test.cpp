@@ -1,0 +1,118 @@
+// binserve predictor eval end to end: its JSON, its table and its errors.
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/test_paths.hpp"
+
+namespace binserve {
+namespace {
+
+struct run_result {
+  int exit_code;
+  std::string out;  // stdout and stderr
+};
+
+run_result run(const std::string& args) {
+  const std::string cmd = testing::binserve_binary() + " " + args + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe.get())) out.append(buf.data(), n);
+  const int status = pclose(pipe.release());
+  return {WEXITSTATUS(status), out};
+}
+
+// A JSONL dataset in the temp folder, removed with the object.
+class jsonl_file {
+ public:
+  explicit jsonl_file(const std::string& text)
+      : path_(std::filesystem::temp_directory_path() /
+              ("binserve_predictor_cli_" + std::to_string(getpid()) + "_" +
+               std::to_string(next_++) + ".jsonl")) {
+    std::ofstream(path_) << text;
+  }
+  ~jsonl_file() { std::filesystem::remove(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  static inline int next_ = 0;
+  std::filesystem::path path_;
+};
+
+// 300 distinct prompts that all got 40-token answers: the fixed predictor
+// (the training median) must then be exact, whatever the split.
+std::string constant_length_dataset() {
+  std::string text;
+  for (int i = 0; i < 300; ++i)
+    text += nlohmann::json{{"prompt", "Story number " + std::to_string(i) + " begins"},
+                           {"length", 40}}.dump() + "\n";
+  return text;
+}
+
+const char* kModel = "--model dummy:stories260k";
+
+TEST(PredictorCli, EvalJsonScoresEachPredictorAndRepeatsTheFirstAtTopLevel) {
+  const jsonl_file data(constant_length_dataset());
+  auto r = run(std::string("predictor eval ") + kModel + " --data " + data.path() +
+               " --predictors fixed,prompt-ratio --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j.at("n").get<int>(), 30);
+  EXPECT_LT(j.at("n").get<int>(), 90);  // about 20% of 300
+  ASSERT_EQ(j.at("predictors").size(), 2u);
+  const auto& fixed = j["predictors"].at("fixed");
+  EXPECT_EQ(fixed.at("mae"), 0.0);
+  EXPECT_EQ(fixed.at("acc50"), 1.0);
+  EXPECT_EQ(fixed.at("acc100"), 1.0);
+  EXPECT_EQ(fixed.at("under_rate"), 0.0);
+  for (const char* k : {"2", "4", "8"}) {
+    EXPECT_EQ(fixed.at("bin_acc").at(k), 1.0) << k;
+    EXPECT_EQ(fixed.at("bin_acc_pm1").at(k), 1.0) << k;
+  }
+  for (const char* field : {"mae", "acc50", "acc100", "bin_acc", "bin_acc_pm1", "under_rate"})
+    EXPECT_EQ(j.at(field), fixed.at(field)) << field;
+  const auto& ratio = j["predictors"].at("prompt-ratio");
+  EXPECT_GE(ratio.at("mae").get<double>(), 0.0);
+  EXPECT_EQ(ratio.at("bin_acc").size(), 3u);
+}
+
+TEST(PredictorCli, EvalTablePrintsOneRowPerPredictor) {
+  const jsonl_file data(constant_length_dataset());
+  auto r = run(std::string("predictor eval ") + kModel + " --data " + data.path() +
+               " --predictors prompt-ratio,fixed");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("MAE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nprompt-ratio "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nfixed "), std::string::npos) << r.out;
+}
+
+TEST(PredictorCli, MalformedLineIsAnErrorNamingItAndExitCode1) {
+  const jsonl_file data(
+      "{\"prompt\": \"a\", \"length\": 3}\n\n{\"prompt\": \"b\", \"length\": oops}\n");
+  auto r = run(std::string("predictor eval ") + kModel + " --data " + data.path() +
+               " --predictors fixed --json");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("binserve: invalid_argument: " + data.path() + ":3: not valid JSON"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(PredictorCli, UnknownPredictorIsAnErrorAndExitCode1) {
+  const jsonl_file data(constant_length_dataset());
+  auto r = run(std::string("predictor eval ") + kModel + " --data " + data.path() +
+               " --predictors fixed,crystal-ball");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("invalid_argument: predictor 'crystal-ball' is unknown"), std::string::npos)
+      << r.out;
+}
+
+}  // namespace
+}  // namespace binserve
