@@ -1,16 +1,11 @@
 #include "actors/bin_actor.hpp"
 
 #include "actors/bin_queue.hpp"
+#include "actors/clock.hpp"
 
 namespace binserve {
 
 namespace {
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 struct bin_state {
   bin_state() = default;

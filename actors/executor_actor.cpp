@@ -3,17 +3,12 @@
 #include <algorithm>
 #include <chrono>
 
+#include "actors/clock.hpp"
 #include "gpu/generate.hpp"
 
 namespace binserve {
 
 namespace {
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // One sequence of the running batch.
 struct running {

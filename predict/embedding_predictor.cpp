@@ -1,10 +1,7 @@
 #include "predict/embedding_predictor.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <numeric>
 #include <random>
 
@@ -137,23 +134,12 @@ void embedding_predictor::train(const std::vector<example>& examples, int epochs
   }
 }
 
-status embedding_predictor::save(const std::string& path) const {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return status(error_code::io_error, path + ": cannot open: " + std::strerror(errno));
-  if (status s = model_.save(out); !s.ok()) return status(s.code(), path + ": " + s.message());
-  out.close();
-  if (!out) return status(error_code::io_error, path + ": write failed");
-  return status::ok_status();
-}
+status embedding_predictor::save(const std::string& path) const { return model_.save_file(path); }
 
 status_or<std::unique_ptr<embedding_predictor>> embedding_predictor::load(
     const std::string& path, std::unique_ptr<backend> b, bool online) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return status(error_code::io_error, path + ": cannot open: " + std::strerror(errno));
-  auto m = quantile_regressor::load(in);
-  if (!m.ok()) return status(m.error().code(), path + ": " + m.error().message());
-  if (in.peek() != std::ifstream::traits_type::eof())
-    return status(error_code::model_invalid, path + ": trailing bytes after the quantile model");
+  auto m = quantile_regressor::load_file(path);
+  if (!m.ok()) return m.error();
   const model& served = b->served_model();
   const int need = served.config.dim + 2;
   if (m->options().n_features != need)

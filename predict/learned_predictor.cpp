@@ -1,10 +1,7 @@
 #include "predict/learned_predictor.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <numeric>
 #include <random>
 
@@ -48,24 +45,12 @@ void learned_predictor::observe(const prediction_input& in, int true_length) {
   if (online_) model_.update(features(in.prompt, in.prompt_ids), true_length);
 }
 
-status learned_predictor::save(const std::string& path) const {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return status(error_code::io_error, path + ": cannot open: " + std::strerror(errno));
-  if (status s = model_.save(out); !s.ok()) return status(s.code(), path + ": " + s.message());
-  out.close();
-  if (!out) return status(error_code::io_error, path + ": write failed");
-  return status::ok_status();
-}
+status learned_predictor::save(const std::string& path) const { return model_.save_file(path); }
 
 status_or<std::unique_ptr<learned_predictor>> learned_predictor::load(const std::string& path,
                                                                       bool online) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return status(error_code::io_error, path + ": cannot open: " + std::strerror(errno));
-  auto model = quantile_regressor::load(in);
-  if (!model.ok())
-    return status(model.error().code(), path + ": " + model.error().message());
-  if (in.peek() != std::ifstream::traits_type::eof())
-    return status(error_code::model_invalid, path + ": trailing bytes after the quantile model");
+  auto model = quantile_regressor::load_file(path);
+  if (!model.ok()) return model.error();
   if (model->options().n_features <= prompt_feature_hashed_begin)
     return status(error_code::model_invalid, path + ": too few features for prompt features");
   return std::unique_ptr<learned_predictor>(new learned_predictor(std::move(*model), online));

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <istream>
 #include <limits>
 #include <ostream>
@@ -163,6 +165,25 @@ status_or<quantile_regressor> quantile_regressor::load(std::istream& in) {
   if (!get_floats(in, std::size_t(o.n_features), 0.0f, grad_sq))
     return invalid("truncated or invalid AdaGrad state");
   return quantile_regressor(o, std::move(weights), std::move(grad_sq), updates);
+}
+
+status quantile_regressor::save_file(const std::string& path) const {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return status(error_code::io_error, path + ": cannot open: " + std::strerror(errno));
+  if (status s = save(out); !s.ok()) return status(s.code(), path + ": " + s.message());
+  out.close();
+  if (!out) return status(error_code::io_error, path + ": write failed");
+  return status::ok_status();
+}
+
+status_or<quantile_regressor> quantile_regressor::load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return status(error_code::io_error, path + ": cannot open: " + std::strerror(errno));
+  auto m = load(in);
+  if (!m.ok()) return status(m.error().code(), path + ": " + m.error().message());
+  if (in.peek() != std::ifstream::traits_type::eof())
+    return status(error_code::model_invalid, path + ": trailing bytes after the quantile model");
+  return m;
 }
 
 }  // namespace binserve

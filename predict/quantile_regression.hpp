@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "binserve/status.hpp"
@@ -51,6 +52,11 @@ class quantile_regressor {
   // model_invalid (wrong magic/version, truncated, sizes out of range).
   status save(std::ostream& out) const;
   static status_or<quantile_regressor> load(std::istream& in);
+
+  // The same, as a whole file: errors name the path; a file with bytes
+  // after the model is model_invalid.
+  status save_file(const std::string& path) const;
+  static status_or<quantile_regressor> load_file(const std::string& path);
 
  private:
   quantile_regressor(const quantile_regressor_options& options, std::vector<float> weights,

@@ -35,6 +35,7 @@ struct bench_flags {
   int max_batch = 16;  // continuous: live sequences at once (vanilla's concurrency)
   int threads = 0;
   std::string backend = "cpu";
+  std::string retry = "restart";
   bool json = false;
 };
 
@@ -81,6 +82,7 @@ status_or<service_config> config_for(const bench_flags& f, const run_spec& r, co
   c.policy.kind = r.policy;
   c.policy.batch_size = f.batch;
   c.policy.bins = f.bins;
+  c.policy.retry = f.retry;
   for (const example& e : w.requests) c.policy.length_sample.push_back(e.length);
   c.policy.max_batch_size = r.policy.rfind("continuous", 0) == 0 ? f.max_batch : 256;
   c.limits.max_new_tokens = f.workload.cap;
@@ -181,6 +183,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--bins", f->bins, "multibin: bins")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-batch", f->max_batch, "continuous: live sequences at once")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--retry", f->retry, "overflowed jobs: restart or resume")->capture_default_str();
   cmd->add_flag("--json", f->json, "print one JSON object");
   cmd->callback([f] {
     if (int rc = run_bench(*f); rc != 0) throw CLI::RuntimeError(rc);

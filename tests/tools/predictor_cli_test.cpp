@@ -10,25 +10,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/run_binserve.hpp"
 #include "tests/test_paths.hpp"
 
 namespace binserve {
 namespace {
 
-struct run_result {
-  int exit_code;
-  std::string out;  // stdout and stderr
-};
+using testing::run_result;
 
-run_result run(const std::string& args) {
-  const std::string cmd = testing::binserve_binary() + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe.get())) out.append(buf.data(), n);
-  const int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
-}
+run_result run(const std::string& args) { return testing::run_binserve(args); }
 
 // A JSONL dataset in the temp folder, removed with the object.
 class jsonl_file {
