@@ -17,4 +17,13 @@ void add_bench_command(CLI::App& app);
 // binserve predictor collect|train|eval: datasets, training and scores of length predictors.
 void add_predictor_command(CLI::App& app);
 
+// binserve config check FILE | print [FILE]: validate and show deployment files.
+void add_config_command(CLI::App& app);
+
+// binserve client --host H --port P --prompt TEXT: one completion from a running server.
+void add_client_command(CLI::App& app);
+
+// binserve serve --config FILE: a YAML deployment behind TCP and HTTP.
+void add_serve_command(CLI::App& app);
+
 }  // namespace binserve::tools

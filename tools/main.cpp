@@ -10,6 +10,9 @@ int main(int argc, char** argv) {
   binserve::tools::add_bench_engine_command(app);
   binserve::tools::add_bench_command(app);
   binserve::tools::add_predictor_command(app);
+  binserve::tools::add_config_command(app);
+  binserve::tools::add_client_command(app);
+  binserve::tools::add_serve_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -66,4 +66,26 @@ struct service_config {
   limits_config limits;
 };
 
+// The network front ends of a deployment (`binserve serve`).
+struct server_config {
+  std::string host = "127.0.0.1";  // loopback unless configured otherwise
+  int tcp_port = 7070;             // 0: any free port; -1: no TCP server
+  int http_port = 8080;            // 0: any free port; -1: no HTTP server
+  int max_line_bytes = 1 << 20;    // TCP: longer lines get an error
+  int max_connections = 1024;
+  int per_connection_in_flight = 64;  // requests one connection may have unfinished
+  std::string auth_token;          // non-empty: clients must present it
+};
+
+struct logging_config {
+  std::string level = "info";  // trace | debug | info | warn | error | off
+};
+
+// Everything a YAML deployment file sets.
+struct deployment_config {
+  service_config service;
+  server_config server;
+  logging_config logging;
+};
+
 }  // namespace binserve

@@ -1,0 +1,246 @@
+#include "config/deployment_loader.hpp"
+
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "config/yaml_reader.hpp"
+
+namespace binserve {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::string_view kDummyPrefix = "dummy:";
+constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+constexpr int kIntMax = std::numeric_limits<int>::max();
+
+// The shortest text that reads back as `v`.
+std::string number(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+// Reads the file name at `key` into `out`, absolute against `base`, and
+// fails when it names no existing file. An empty name stays empty.
+void read_file_key(yaml_section& s, const char* key, std::string& out, const fs::path& base) {
+  s.read(key, out);
+  if (out.empty()) return;
+  const fs::path p(out);
+  out = (p.is_relative() ? base / p : p).lexically_normal().string();
+  std::error_code ec;
+  s.require(fs::exists(out, ec), key, out + " does not exist");
+}
+
+void read_model(yaml_section& top, const fs::path& base, service_config& c) {
+  top.require(top.has("model"), "model",
+              "required section is missing (set model.path or model.dummy)");
+  yaml_section m = top.section("model");
+  m.expect_keys({"path", "dummy", "tokenizer", "stop_tokens"});
+  std::string dummy;
+  m.read("path", c.model);
+  m.read("dummy", dummy);
+  if (!c.model.empty() && !dummy.empty()) {
+    top.require(false, "model", "set exactly one of model.path and model.dummy, not both");
+  } else if (dummy.empty()) {
+    top.require(!c.model.empty(), "model", "set one of model.path and model.dummy");
+    read_file_key(m, "path", c.model, base);
+  } else {
+    c.model = std::string(kDummyPrefix) + dummy;
+  }
+  read_file_key(m, "tokenizer", c.tokenizer, base);
+  m.read("stop_tokens", c.stop_tokens, 0, kIntMax);
+}
+
+void read_backend(yaml_section& top, service_config& c) {
+  yaml_section b = top.section("backend");
+  b.expect_keys({"kind", "threads", "kv_cache_bytes"});
+  b.read_choice("kind", c.backend, {"cpu", "cuda", "null"});
+  b.read("threads", c.threads, 0);
+  b.read("kv_cache_bytes", c.kv_cache_bytes, 0, kInt64Max);
+  top.read("executors", c.executors, 1, 1024);
+}
+
+void read_policy(yaml_section& top, policy_config& p) {
+  yaml_section s = top.section("policy");
+  s.expect_keys({"kind", "batch_size", "bins", "length_sample", "bin_width", "variable_batch",
+                 "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "sjf_aging_per_s"});
+  s.read_choice("kind", p.kind, {"vanilla", "multibin", "sequence", "continuous", "continuous-sjf"});
+  s.read("batch_size", p.batch_size, 1);
+  s.read("bins", p.bins, 1);
+  s.read("length_sample", p.length_sample, 0, kIntMax);
+  s.read("bin_width", p.bin_width, 1);
+  s.read("variable_batch", p.variable_batch);
+  s.read("max_batch_size", p.max_batch_size, 1);
+  s.require(p.max_batch_size >= p.batch_size, "max_batch_size",
+            "must be >= policy.batch_size (" + std::to_string(p.max_batch_size) + " < " +
+                std::to_string(p.batch_size) + ")");
+  s.read("kv_token_budget", p.kv_token_budget, 0, kInt64Max);
+  std::int64_t wait_ms = p.max_wait.count();
+  s.read("max_wait_ms", wait_ms, 0, kInt64Max);
+  p.max_wait = std::chrono::milliseconds(wait_ms);
+  s.read_choice("retry", p.retry, {"restart", "resume"});
+  s.read("sjf_aging_per_s", p.sjf_aging_per_s);
+  s.require(p.sjf_aging_per_s >= 0, "sjf_aging_per_s",
+            "must be >= 0 (got " + number(p.sjf_aging_per_s) + ")");
+}
+
+void read_predictor(yaml_section& top, const fs::path& base, predictor_config& p) {
+  yaml_section s = top.section("predictor");
+  s.expect_keys({"kind", "fixed_length", "ratio", "model_file", "quantile", "online", "fallback",
+                 "history_capacity"});
+  s.read_choice("kind", p.kind, {"oracle", "fixed", "prompt-ratio", "learned", "embedding", "history"});
+  s.read("fixed_length", p.fixed_length, 1);
+  s.read("ratio", p.ratio);
+  s.require(p.ratio > 0, "ratio", "must be > 0 (got " + number(p.ratio) + ")");
+  read_file_key(s, "model_file", p.model_file, base);
+  s.read("quantile", p.quantile);
+  s.require(p.quantile > 0 && p.quantile < 1, "quantile", "must be in (0, 1) (got " + number(p.quantile) + ")");
+  s.read("online", p.online);
+  s.read_choice("fallback", p.fallback, {"oracle", "fixed", "prompt-ratio", "learned", "embedding"});
+  s.read("history_capacity", p.history_capacity, 1);
+}
+
+void read_limits(yaml_section& top, limits_config& l) {
+  yaml_section s = top.section("limits");
+  s.expect_keys({"queue_capacity", "max_prompt_tokens", "max_new_tokens"});
+  s.read("queue_capacity", l.queue_capacity, 1);
+  s.read("max_prompt_tokens", l.max_prompt_tokens, 0);
+  s.read("max_new_tokens", l.max_new_tokens, 1);
+}
+
+void read_server(yaml_section& top, server_config& c) {
+  yaml_section s = top.section("server");
+  s.expect_keys({"host", "tcp_port", "http_port", "max_line_bytes", "max_connections",
+                 "per_connection_in_flight", "auth_token"});
+  s.read("host", c.host);
+  s.require(!c.host.empty(), "host", "must not be empty");
+  s.read("tcp_port", c.tcp_port, -1, 65535);
+  s.read("http_port", c.http_port, -1, 65535);
+  s.read("max_line_bytes", c.max_line_bytes, 1);
+  s.read("max_connections", c.max_connections, 1);
+  s.read("per_connection_in_flight", c.per_connection_in_flight, 1);
+  s.read("auth_token", c.auth_token);
+}
+
+void read_deployment(yaml_document& doc, const YAML::Node& root, const fs::path& base,
+                     deployment_config& out) {
+  yaml_section top(doc, root, "", YAML::Mark::null_mark());
+  top.expect_keys({"model", "backend", "executors", "policy", "predictor", "limits", "server",
+                   "logging"});
+  read_model(top, base, out.service);
+  read_backend(top, out.service);
+  read_policy(top, out.service.policy);
+  read_predictor(top, base, out.service.predictor);
+  read_limits(top, out.service.limits);
+  read_server(top, out.server);
+  yaml_section logging = top.section("logging");
+  logging.expect_keys({"level"});
+  logging.read_choice("level", out.logging.level, {"trace", "debug", "info", "warn", "error", "off"});
+}
+
+fs::path folder_of(const std::string& file) {
+  std::error_code ec;
+  const fs::path folder = fs::absolute(fs::path(file), ec).parent_path();
+  return ec ? fs::path(".") : folder;
+}
+
+void write_service(YAML::Emitter& e, const service_config& c) {
+  e << YAML::Key << "model" << YAML::Value << YAML::BeginMap;
+  if (c.model.starts_with(kDummyPrefix))
+    e << YAML::Key << "dummy" << YAML::Value << c.model.substr(kDummyPrefix.size());
+  else
+    e << YAML::Key << "path" << YAML::Value << c.model;
+  e << YAML::Key << "tokenizer" << YAML::Value << c.tokenizer;
+  e << YAML::Key << "stop_tokens" << YAML::Value << YAML::Flow << c.stop_tokens << YAML::EndMap;
+  e << YAML::Key << "backend" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "kind" << YAML::Value << c.backend;
+  e << YAML::Key << "threads" << YAML::Value << c.threads;
+  e << YAML::Key << "kv_cache_bytes" << YAML::Value << c.kv_cache_bytes << YAML::EndMap;
+  e << YAML::Key << "executors" << YAML::Value << c.executors;
+}
+
+void write_policy(YAML::Emitter& e, const policy_config& p) {
+  e << YAML::Key << "policy" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "kind" << YAML::Value << p.kind;
+  e << YAML::Key << "batch_size" << YAML::Value << p.batch_size;
+  e << YAML::Key << "bins" << YAML::Value << p.bins;
+  e << YAML::Key << "length_sample" << YAML::Value << YAML::Flow << p.length_sample;
+  e << YAML::Key << "bin_width" << YAML::Value << p.bin_width;
+  e << YAML::Key << "variable_batch" << YAML::Value << p.variable_batch;
+  e << YAML::Key << "max_batch_size" << YAML::Value << p.max_batch_size;
+  e << YAML::Key << "kv_token_budget" << YAML::Value << p.kv_token_budget;
+  e << YAML::Key << "max_wait_ms" << YAML::Value << p.max_wait.count();
+  e << YAML::Key << "retry" << YAML::Value << p.retry;
+  e << YAML::Key << "sjf_aging_per_s" << YAML::Value << number(p.sjf_aging_per_s);
+  e << YAML::EndMap;
+}
+
+void write_predictor_and_limits(YAML::Emitter& e, const service_config& c) {
+  const predictor_config& p = c.predictor;
+  e << YAML::Key << "predictor" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "kind" << YAML::Value << p.kind;
+  e << YAML::Key << "fixed_length" << YAML::Value << p.fixed_length;
+  e << YAML::Key << "ratio" << YAML::Value << number(p.ratio);
+  e << YAML::Key << "model_file" << YAML::Value << p.model_file;
+  e << YAML::Key << "quantile" << YAML::Value << number(p.quantile);
+  e << YAML::Key << "online" << YAML::Value << p.online;
+  e << YAML::Key << "fallback" << YAML::Value << p.fallback;
+  e << YAML::Key << "history_capacity" << YAML::Value << p.history_capacity << YAML::EndMap;
+  e << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "queue_capacity" << YAML::Value << c.limits.queue_capacity;
+  e << YAML::Key << "max_prompt_tokens" << YAML::Value << c.limits.max_prompt_tokens;
+  e << YAML::Key << "max_new_tokens" << YAML::Value << c.limits.max_new_tokens << YAML::EndMap;
+}
+
+void write_server_and_logging(YAML::Emitter& e, const deployment_config& c) {
+  const server_config& s = c.server;
+  e << YAML::Key << "server" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "host" << YAML::Value << s.host;
+  e << YAML::Key << "tcp_port" << YAML::Value << s.tcp_port;
+  e << YAML::Key << "http_port" << YAML::Value << s.http_port;
+  e << YAML::Key << "max_line_bytes" << YAML::Value << s.max_line_bytes;
+  e << YAML::Key << "max_connections" << YAML::Value << s.max_connections;
+  e << YAML::Key << "per_connection_in_flight" << YAML::Value << s.per_connection_in_flight;
+  e << YAML::Key << "auth_token" << YAML::Value << s.auth_token << YAML::EndMap;
+  e << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "level" << YAML::Value << c.logging.level << YAML::EndMap;
+}
+
+}  // namespace
+
+status_or<deployment_config> load_deployment(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return status(error_code::io_error, path + ": cannot open the deployment file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return status(error_code::io_error, path + ": cannot read the deployment file");
+  return parse_deployment(text.str(), path);
+}
+
+status_or<deployment_config> parse_deployment(const std::string& yaml_text,
+                                              const std::string& name_for_messages) {
+  yaml_document doc(name_for_messages);
+  deployment_config out;
+  try {
+    read_deployment(doc, YAML::Load(yaml_text), folder_of(name_for_messages), out);
+  } catch (const YAML::Exception& e) {
+    doc.fail(e.mark, "", "YAML syntax error: " + e.msg);
+  }
+  if (doc.failed()) return doc.error();
+  return out;
+}
+
+std::string to_yaml(const deployment_config& config) {
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  write_service(e, config.service);
+  write_policy(e, config.service.policy);
+  write_predictor_and_limits(e, config.service);
+  write_server_and_logging(e, config);
+  e << YAML::EndMap;
+  return std::string(e.c_str()) + "\n";
+}
+
+}  // namespace binserve

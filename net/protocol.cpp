@@ -1,0 +1,321 @@
+#include "net/protocol.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace binserve::net {
+
+namespace {
+
+using json = nlohmann::json;
+
+status malformed(std::string message) {
+  return {error_code::protocol_malformed, std::move(message)};
+}
+
+status wrong_type(const std::string& field, const char* expected) {
+  return malformed("field \"" + field + "\" must be " + expected);
+}
+
+// Every key of `o` must be in `allowed`.
+status check_fields(const json& o, const std::string& type, std::initializer_list<const char*> allowed) {
+  for (const auto& [key, value] : o.items()) {
+    const bool known = std::any_of(allowed.begin(), allowed.end(),
+                                   [&](const char* a) { return key == a; });
+    if (!known) return malformed("unknown field \"" + key + "\" in a \"" + type + "\" message");
+  }
+  return {};
+}
+
+bool fits_int(const json& v) {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= std::numeric_limits<int>::max();
+  if (!v.is_number_integer()) return false;
+  const auto x = v.get<std::int64_t>();
+  return x >= std::numeric_limits<int>::min() && x <= std::numeric_limits<int>::max();
+}
+
+// The optional-field readers leave `out` alone when the field is absent.
+status read_int(const json& o, const char* name, int& out) {
+  if (!o.contains(name)) return {};
+  if (!fits_int(o[name])) return wrong_type(name, "an integer (32-bit)");
+  out = o[name].get<int>();
+  return {};
+}
+
+status read_float(const json& o, const char* name, float& out) {
+  if (!o.contains(name)) return {};
+  if (!o[name].is_number()) return wrong_type(name, "a number");
+  out = o[name].get<float>();
+  return {};
+}
+
+status read_bool(const json& o, const char* name, bool& out) {
+  if (!o.contains(name)) return {};
+  if (!o[name].is_boolean()) return wrong_type(name, "true or false");
+  out = o[name].get<bool>();
+  return {};
+}
+
+status read_seed(const json& o, std::uint64_t& out) {
+  if (!o.contains("seed")) return {};
+  if (!o["seed"].is_number_unsigned()) return wrong_type("seed", "a non-negative integer");
+  out = o["seed"].get<std::uint64_t>();
+  return {};
+}
+
+status read_prompt_ids(const json& o, std::vector<int>& out) {
+  if (!o.contains("prompt_ids")) return {};
+  const json& a = o["prompt_ids"];
+  if (!a.is_array() || !std::all_of(a.begin(), a.end(), fits_int))
+    return wrong_type("prompt_ids", "an array of integers");
+  out = a.get<std::vector<int>>();
+  return {};
+}
+
+status_or<client_id> read_id(const json& o) {
+  if (!o.contains("id")) return malformed("missing field \"id\"");
+  const json& v = o["id"];
+  if (v.is_string()) return client_id{v.get<std::string>()};
+  if (v.is_number_integer() &&
+      (!v.is_number_unsigned() || v.get<std::uint64_t>() <= std::numeric_limits<std::int64_t>::max()))
+    return client_id{v.get<std::int64_t>()};
+  return wrong_type("id", "a string or an integer");
+}
+
+status read_request_fields(const json& o, generate_message& m) {
+  request& r = m.req;
+  if (o.contains("prompt") && !o["prompt"].is_string()) return wrong_type("prompt", "a string");
+  if (o.contains("prompt")) r.prompt = o["prompt"].get<std::string>();
+  int deadline_ms = 0;
+  for (status s : {read_prompt_ids(o, r.prompt_ids), read_int(o, "max_new_tokens", r.max_new_tokens),
+                   read_float(o, "temperature", r.temperature), read_float(o, "top_p", r.top_p),
+                   read_seed(o, r.seed), read_int(o, "target_length", r.target_length),
+                   read_bool(o, "stream", m.stream), read_int(o, "deadline_ms", deadline_ms)})
+    if (!s.ok()) return s;
+  if (deadline_ms < 0) return wrong_type("deadline_ms", "a non-negative integer");
+  r.deadline = std::chrono::milliseconds(deadline_ms);
+  return {};
+}
+
+status_or<client_message> parse_generate(const json& o) {
+  if (status s = check_fields(o, "generate", {"type", "id", "prompt", "prompt_ids", "max_new_tokens",
+                                              "temperature", "top_p", "seed", "target_length",
+                                              "stream", "deadline_ms"});
+      !s.ok())
+    return s;
+  auto id = read_id(o);
+  if (!id.ok()) return id.error();
+  if (o.contains("prompt") == o.contains("prompt_ids"))
+    return malformed("a \"generate\" message needs exactly one of \"prompt\" and \"prompt_ids\"");
+  generate_message m;
+  m.id = *id;
+  if (status s = read_request_fields(o, m); !s.ok()) return s;
+  return client_message{std::move(m)};
+}
+
+status_or<client_message> parse_object(const json& o) {
+  if (!o.contains("type") || !o["type"].is_string()) return wrong_type("type", "a string");
+  const auto type = o["type"].get<std::string>();
+  if (type == "generate") return parse_generate(o);
+  if (type == "cancel") {
+    if (status s = check_fields(o, type, {"type", "id"}); !s.ok()) return s;
+    auto id = read_id(o);
+    if (!id.ok()) return id.error();
+    return client_message{cancel_message{*id}};
+  }
+  if (type == "auth") {
+    if (status s = check_fields(o, type, {"type", "token"}); !s.ok()) return s;
+    if (!o.contains("token") || !o["token"].is_string()) return wrong_type("token", "a string");
+    return client_message{auth_message{o["token"].get<std::string>()}};
+  }
+  if (type != "stats" && type != "ping") return malformed("unknown message type \"" + type + "\"");
+  if (status s = check_fields(o, type, {"type"}); !s.ok()) return s;
+  if (type == "stats") return client_message{stats_message{}};
+  return client_message{ping_message{}};
+}
+
+json id_json(const client_id& id) {
+  if (const auto* n = std::get_if<std::int64_t>(&id)) return *n;
+  if (const auto* s = std::get_if<std::string>(&id)) return *s;
+  return nullptr;
+}
+
+client_id id_from_json(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_number_integer()) return j.get<std::int64_t>();
+  return std::monostate{};
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json latency_json(const latency_summary& l) {
+  return {{"mean", l.mean}, {"p50", l.p50}, {"p90", l.p90}, {"p99", l.p99}};
+}
+
+latency_summary latency_from(const json& j) {
+  return {j.at("mean").get<double>(), j.at("p50").get<double>(), j.at("p90").get<double>(),
+          j.at("p99").get<double>()};
+}
+
+json bins_json(const std::vector<bin_summary>& bins) {
+  json a = json::array();
+  for (const auto& b : bins)
+    a.push_back({{"bin", b.bin}, {"lo", b.lo}, {"hi", b.hi}, {"batch_size", b.batch_size},
+                 {"cap", b.cap}, {"queue_depth", b.queue_depth}, {"batches", b.batches},
+                 {"mean_batch_size", b.mean_batch_size}});
+  return a;
+}
+
+std::vector<bin_summary> bins_from(const json& a) {
+  std::vector<bin_summary> out;
+  for (const auto& j : a)
+    out.push_back({j.at("bin").get<int>(), j.at("lo").get<int>(), j.at("hi").get<int>(),
+                   j.at("batch_size").get<int>(), j.at("cap").get<int>(),
+                   j.at("queue_depth").get<int>(), j.at("batches").get<std::int64_t>(),
+                   j.at("mean_batch_size").get<double>()});
+  return out;
+}
+
+// The integer counters of `stats`, by wire name.
+constexpr std::array<std::pair<const char*, std::int64_t stats::*>, 8> kCounters = {{
+    {"submitted", &stats::submitted}, {"completed", &stats::completed}, {"failed", &stats::failed},
+    {"rejected", &stats::rejected}, {"cancelled", &stats::cancelled},
+    {"timed_out", &stats::timed_out}, {"retries", &stats::retries},
+    {"generated_tokens", &stats::generated_tokens}}};
+
+constexpr std::array<std::pair<const char*, double stats::*>, 5> kRatios = {{
+    {"elapsed_s", &stats::elapsed_s}, {"requests_per_s", &stats::requests_per_s},
+    {"tokens_per_s", &stats::tokens_per_s}, {"effective_token_ratio", &stats::effective_token_ratio},
+    {"failure_ratio", &stats::failure_ratio}}};
+
+stats stats_from(const json& j) {
+  stats s;
+  for (const auto& [name, field] : kCounters) s.*field = j.at(name).get<std::int64_t>();
+  for (const auto& [name, field] : kRatios) s.*field = j.at(name).get<double>();
+  s.computed_slots = j.at("computed_slots").get<std::int64_t>();
+  s.latency = latency_from(j.at("latency"));
+  s.first_token = latency_from(j.at("first_token"));
+  s.queue = latency_from(j.at("queue"));
+  s.bins = bins_from(j.at("bins"));
+  return s;
+}
+
+done_event done_from(const json& j) {
+  done_event d;
+  d.id = id_from_json(j.at("id"));
+  d.res.text = j.at("text").get<std::string>();
+  d.res.generated_ids = j.at("ids").get<std::vector<int>>();
+  d.res.stop_reason = j.at("stop_reason").get<std::string>();
+  const json& t = j.at("timings");
+  d.res.timings = {t.at("queue_ms").get<double>(), t.at("first_token_ms").get<double>(),
+                   t.at("total_ms").get<double>()};
+  d.prompt_tokens = j.at("prompt_tokens").get<int>();
+  d.res.predicted_length = j.at("predicted_length").get<int>();
+  d.res.bin = j.at("bin").get<int>();
+  d.res.retries = j.at("retries").get<int>();
+  return d;
+}
+
+error_code code_from_name(const std::string& name) {
+  for (int c = 0; c <= static_cast<int>(error_code::internal); ++c)
+    if (name == to_string(static_cast<error_code>(c))) return static_cast<error_code>(c);
+  return error_code::internal;
+}
+
+server_event event_from(const json& j) {
+  const auto type = j.at("type").get<std::string>();
+  if (type == "token")
+    return token_event{id_from_json(j.at("id")), j.at("index").get<int>(), j.at("token").get<int>(),
+                       j.at("text").get<std::string>()};
+  if (type == "done") return done_from(j);
+  if (type == "error")
+    return error_event{id_from_json(j.at("id")), status(code_from_name(j.at("code").get<std::string>()),
+                                                        j.at("message").get<std::string>())};
+  if (type == "stats") return stats_event{stats_from(j)};
+  if (type == "pong") return pong_event{};
+  throw std::invalid_argument("unknown event type \"" + type + "\"");
+}
+
+}  // namespace
+
+status_or<client_message> parse_client_line(std::string_view line, std::size_t max_bytes) {
+  if (line.size() > max_bytes)
+    return status(error_code::input_too_large, "line of " + std::to_string(line.size()) +
+                                                   " bytes exceeds the limit of " +
+                                                   std::to_string(max_bytes));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const json o = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (o.is_discarded()) return malformed("line is not valid JSON");
+  if (!o.is_object()) return malformed("line is not a JSON object");
+  return parse_object(o);
+}
+
+std::string encode_token(const client_id& id, int index, int token, const std::string& text) {
+  return dump({{"type", "token"}, {"id", id_json(id)}, {"index", index}, {"token", token},
+               {"text", text}});
+}
+
+std::string encode_done(const client_id& id, const result& r) {
+  const json timings = {{"queue_ms", r.timings.queue_ms},
+                        {"first_token_ms", r.timings.first_token_ms},
+                        {"total_ms", r.timings.total_ms}};
+  return dump({{"type", "done"}, {"id", id_json(id)}, {"text", r.text}, {"ids", r.generated_ids},
+               {"stop_reason", r.stop_reason}, {"timings", timings},
+               {"prompt_tokens", r.prompt_ids.size()}, {"predicted_length", r.predicted_length},
+               {"bin", r.bin}, {"retries", r.retries}});
+}
+
+std::string encode_error(const client_id& id, const status& s) {
+  return dump({{"type", "error"}, {"id", id_json(id)}, {"code", to_string(s.code())},
+               {"message", s.message()}});
+}
+
+std::string encode_stats(const stats& s) {
+  json j = {{"type", "stats"}, {"computed_slots", s.computed_slots}};
+  for (const auto& [name, field] : kCounters) j[name] = s.*field;
+  for (const auto& [name, field] : kRatios) j[name] = s.*field;
+  j["latency"] = latency_json(s.latency);
+  j["first_token"] = latency_json(s.first_token);
+  j["queue"] = latency_json(s.queue);
+  j["bins"] = bins_json(s.bins);
+  return dump(j);
+}
+
+std::string encode_pong() { return R"({"type":"pong"})"; }
+
+std::string encode_generate(const client_id& id, const request& r, bool stream) {
+  const request defaults;
+  json j = {{"type", "generate"}, {"id", id_json(id)}};
+  if (r.prompt_ids.empty()) j["prompt"] = r.prompt;
+  else j["prompt_ids"] = r.prompt_ids;
+  if (r.max_new_tokens != defaults.max_new_tokens) j["max_new_tokens"] = r.max_new_tokens;
+  if (r.temperature != defaults.temperature) j["temperature"] = r.temperature;
+  if (r.top_p != defaults.top_p) j["top_p"] = r.top_p;
+  if (r.seed != defaults.seed) j["seed"] = r.seed;
+  if (r.target_length != defaults.target_length) j["target_length"] = r.target_length;
+  if (r.deadline.count() > 0) j["deadline_ms"] = r.deadline.count();
+  if (stream) j["stream"] = true;
+  return dump(j);
+}
+
+std::string encode_cancel(const client_id& id) { return dump({{"type", "cancel"}, {"id", id_json(id)}}); }
+
+std::string encode_auth(const std::string& token) { return dump({{"type", "auth"}, {"token", token}}); }
+
+status_or<server_event> parse_server_line(std::string_view line) {
+  const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return malformed("server line is not a JSON object");
+  try {
+    return event_from(j);
+  } catch (const std::exception& e) {
+    return malformed(std::string("server line: ") + e.what());
+  }
+}
+
+std::string id_to_string(const client_id& id) { return id_json(id).dump(); }
+
+}  // namespace binserve::net

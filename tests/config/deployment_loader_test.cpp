@@ -1,0 +1,232 @@
+// Deployment files: the examples, defaults, paths, every validation error,
+// the to_yaml round trip and robustness to truncated input.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "config/deployment_loader.hpp"
+#include "tests/run_binserve.hpp"
+#include "tests/test_paths.hpp"
+
+namespace binserve {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSourceDir = fs::path(__FILE__).parent_path().parent_path().parent_path();
+
+std::string example(const std::string& name) { return (kSourceDir / "examples" / name).string(); }
+
+// A fresh folder under the temp dir, removed when the test ends.
+class DeploymentLoader : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / ("binserve_config_" + std::string(info->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const fs::path p = dir_ / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+  // The config_invalid message of `yaml_text` parsed as "d.yaml" (fails the
+  // test when it parses).
+  std::string error_of(const std::string& yaml_text) {
+    auto c = parse_deployment(yaml_text, (dir_ / "d.yaml").string());
+    EXPECT_FALSE(c.ok()) << yaml_text;
+    if (c.ok()) return "";
+    EXPECT_EQ(c.error().code(), error_code::config_invalid) << c.error().to_string();
+    return c.error().message();
+  }
+
+  std::string at(const std::string& line_col) { return (dir_ / "d.yaml").string() + ":" + line_col + ": "; }
+
+  fs::path dir_;
+};
+
+TEST_F(DeploymentLoader, ExamplesLoad) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  auto tiny = load_deployment(example("stories260k.yaml"));
+  ASSERT_TRUE(tiny.ok()) << tiny.error().to_string();
+  EXPECT_TRUE(fs::equivalent(tiny->service.model, testing::shared_path("models/stories260K.bin")));
+  EXPECT_EQ(tiny->service.policy.kind, "sequence");
+  EXPECT_EQ(tiny->service.policy.batch_size, 8);
+  EXPECT_EQ(tiny->server.tcp_port, 7070);
+  auto gpu = load_deployment(example("llama2-7b-gpu.yaml"));
+  ASSERT_TRUE(gpu.ok()) << gpu.error().to_string();
+  EXPECT_EQ(gpu->service.model, "dummy:llama2-7b");
+  EXPECT_EQ(gpu->service.backend, "cuda");
+  EXPECT_TRUE(gpu->service.policy.variable_batch);
+  EXPECT_EQ(gpu->service.policy.batch_size, 16);
+  EXPECT_EQ(gpu->service.limits.max_new_tokens, 512);
+}
+
+TEST_F(DeploymentLoader, AbsentKeysKeepTheDefaults) {
+  auto c = parse_deployment("model: {dummy: stories15m}\npolicy: {kind: multibin}\n", "d.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  deployment_config defaults;
+  defaults.service.model = "dummy:stories15m";
+  defaults.service.policy.kind = "multibin";
+  EXPECT_EQ(to_yaml(*c), to_yaml(defaults));
+  EXPECT_EQ(c->service.policy.max_wait, std::chrono::milliseconds(50));
+  EXPECT_EQ(c->server.host, "127.0.0.1");
+  EXPECT_EQ(c->logging.level, "info");
+}
+
+TEST_F(DeploymentLoader, RelativePathsResolveAgainstTheFilesFolder) {
+  write("models/m.bin", "x");
+  write("models/tok.bin", "x");
+  write("predictors/p.json", "{}");
+  const std::string file = write("deploy/d.yaml",
+                                 "model: {path: ../models/m.bin, tokenizer: ../models/tok.bin}\n"
+                                 "predictor: {kind: learned, model_file: ../predictors/p.json}\n");
+  auto c = load_deployment(file);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->service.model, (dir_ / "models/m.bin").string());
+  EXPECT_EQ(c->service.tokenizer, (dir_ / "models/tok.bin").string());
+  EXPECT_EQ(c->service.predictor.model_file, (dir_ / "predictors/p.json").string());
+}
+
+TEST_F(DeploymentLoader, MissingFilesAreNamed) {
+  auto c = load_deployment((dir_ / "absent.yaml").string());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), error_code::io_error);
+  EXPECT_NE(c.error().message().find("absent.yaml"), std::string::npos);
+  EXPECT_EQ(error_of("model:\n  path: nope.bin\n"),
+            at("2:9") + "model.path: " + (dir_ / "nope.bin").string() + " does not exist");
+  EXPECT_EQ(error_of("model: {dummy: x, tokenizer: t.bin}\n"),
+            at("1:30") + "model.tokenizer: " + (dir_ / "t.bin").string() + " does not exist");
+}
+
+TEST_F(DeploymentLoader, SyntaxErrorsAreConfigInvalidWithAPosition) {
+  EXPECT_EQ(error_of("model: {dummy: x\n").rfind(at("2:1") + "YAML syntax error: ", 0), 0u);
+  const std::string unclosed = error_of("model: [1, 2\npolicy: {}\n");
+  EXPECT_EQ(unclosed.rfind((dir_ / "d.yaml:").string(), 0), 0u) << unclosed;
+  EXPECT_NE(unclosed.find(": YAML syntax error: "), std::string::npos) << unclosed;
+  EXPECT_NE(error_of("model:\n\tdummy: x\n").find("YAML syntax error"), std::string::npos);
+}
+
+TEST_F(DeploymentLoader, UnknownKeysSuggestTheNearestKnownOne) {
+  EXPECT_EQ(error_of("model: {dummy: x}\npolicy:\n  batchsize: 3\n"),
+            at("3:3") + "policy.batchsize: unknown key; did you mean 'batch_size'?");
+  EXPECT_EQ(error_of("model: {dummy: x}\nexecutor: 2\n"),
+            at("2:1") + "executor: unknown key; did you mean 'executors'?");
+  EXPECT_EQ(error_of("model: {dumy: x}\n"), at("1:9") + "model.dumy: unknown key; did you mean 'dummy'?");
+  EXPECT_EQ(error_of("model: {dummy: x}\nlogging: {verbosity: 2}\n"),
+            at("2:11") + "logging.verbosity: unknown key; known keys: level");
+}
+
+TEST_F(DeploymentLoader, WrongTypesNameTheKey) {
+  EXPECT_EQ(error_of("model: {dummy: x}\npolicy:\n  batch_size: abc\n"),
+            at("3:15") + "policy.batch_size: expected an integer, got a scalar ('abc')");
+  EXPECT_EQ(error_of("model: {dummy: x}\nserver: {host: {a: 1}}\n"),
+            at("2:16") + "server.host: expected a string, got a map");
+  EXPECT_EQ(error_of("model: {dummy: x}\npolicy: 3\n"), at("2:9") + "policy: expected a map, got a scalar ('3')");
+  EXPECT_EQ(error_of("model: {dummy: x}\npolicy: {variable_batch: maybe}\n"),
+            at("2:26") + "policy.variable_batch: expected true or false, got a scalar ('maybe')");
+  EXPECT_EQ(error_of("model: {dummy: x}\npredictor: {ratio: [1]}\n"),
+            at("2:20") + "predictor.ratio: expected a number, got a list");
+  EXPECT_EQ(error_of("model: {dummy: x, stop_tokens: [1, b]}\n"),
+            at("1:36") + "model.stop_tokens[1]: expected an integer, got a scalar ('b')");
+  EXPECT_EQ(error_of("model: {dummy: x}\npolicy: {batch_size: }\n"), at("2:22") + "policy.batch_size: has no value");
+}
+
+TEST_F(DeploymentLoader, OutOfRangeValuesAreRejected) {
+  const std::string m = "model: {dummy: x}\n";
+  EXPECT_EQ(error_of(m + "policy: {batch_size: 0}\n"), at("2:22") + "policy.batch_size: must be >= 1 (got 0)");
+  EXPECT_EQ(error_of(m + "policy: {batch_size: 32, max_batch_size: 16}\n"),
+            at("2:42") + "policy.max_batch_size: must be >= policy.batch_size (16 < 32)");
+  EXPECT_EQ(error_of(m + "predictor: {quantile: 1}\n"), at("2:23") + "predictor.quantile: must be in (0, 1) (got 1)");
+  EXPECT_EQ(error_of(m + "predictor: {quantile: 0}\n"), at("2:23") + "predictor.quantile: must be in (0, 1) (got 0)");
+  EXPECT_EQ(error_of(m + "server: {tcp_port: 65536}\n"),
+            at("2:20") + "server.tcp_port: must be in [-1, 65535] (got 65536)");
+  EXPECT_EQ(error_of(m + "server: {http_port: -2}\n"),
+            at("2:21") + "server.http_port: must be in [-1, 65535] (got -2)");
+  EXPECT_EQ(error_of(m + "executors: 0\n"), at("2:12") + "executors: must be in [1, 1024] (got 0)");
+  EXPECT_EQ(error_of(m + "executors: 1025\n"), at("2:12") + "executors: must be in [1, 1024] (got 1025)");
+  EXPECT_TRUE(parse_deployment(m + "server: {tcp_port: -1, http_port: 0}\nexecutors: 1024\n", "d.yaml").ok());
+}
+
+TEST_F(DeploymentLoader, KindsMustBeKnownAndAreListed) {
+  const std::string m = "model: {dummy: x}\n";
+  EXPECT_EQ(error_of(m + "policy: {kind: foo}\n"),
+            at("2:16") + "policy.kind: must be one of: vanilla, multibin, sequence, continuous, "
+                         "continuous-sjf (got 'foo')");
+  EXPECT_EQ(error_of(m + "predictor: {kind: magic}\n"),
+            at("2:19") + "predictor.kind: must be one of: oracle, fixed, prompt-ratio, learned, "
+                         "embedding, history (got 'magic')");
+  EXPECT_EQ(error_of(m + "backend: {kind: tpu}\n"),
+            at("2:17") + "backend.kind: must be one of: cpu, cuda, null (got 'tpu')");
+  EXPECT_EQ(error_of(m + "policy: {retry: never}\n"),
+            at("2:17") + "policy.retry: must be one of: restart, resume (got 'never')");
+  EXPECT_EQ(error_of(m + "logging: {level: loud}\n"),
+            at("2:18") + "logging.level: must be one of: trace, debug, info, warn, error, off (got 'loud')");
+}
+
+TEST_F(DeploymentLoader, ModelNeedsExactlyOneOfPathAndDummy) {
+  write("m.bin", "x");
+  EXPECT_EQ(error_of("model: {dummy: x, path: m.bin}\n"),
+            at("1:8") + "model: set exactly one of model.path and model.dummy, not both");
+  EXPECT_EQ(error_of("model: {tokenizer: \"\"}\n"), at("1:8") + "model: set one of model.path and model.dummy");
+  EXPECT_EQ(error_of("policy: {}\n"), at("1:1") + "model: required section is missing (set model.path or model.dummy)");
+  EXPECT_EQ(error_of(""), at("1:1") + "model: required section is missing (set model.path or model.dummy)");
+}
+
+TEST_F(DeploymentLoader, ToYamlRoundTrips) {
+  write("m.bin", "x");
+  deployment_config c;
+  c.service.model = (dir_ / "m.bin").string();
+  c.service.stop_tokens = {1, 2};
+  c.service.policy = {.kind = "continuous-sjf", .batch_size = 3, .length_sample = {10, 20},
+                      .max_wait = std::chrono::milliseconds(7), .retry = "resume",
+                      .sjf_aging_per_s = 0.1};
+  c.service.predictor.quantile = 0.37;
+  c.service.predictor.ratio = 1.0 / 3;
+  c.server.auth_token = "123";
+  c.server.host = "true";
+  c.logging.level = "off";
+  const std::string text = to_yaml(c);
+  auto back = parse_deployment(text, (dir_ / "again.yaml").string());
+  ASSERT_TRUE(back.ok()) << back.error().to_string() << "\n" << text;
+  EXPECT_EQ(to_yaml(*back), text);
+  EXPECT_EQ(back->service.predictor.ratio, 1.0 / 3);
+  EXPECT_EQ(back->service.policy.length_sample, (std::vector<int>{10, 20}));
+  EXPECT_EQ(back->server.auth_token, "123");
+  EXPECT_EQ(back->server.host, "true");
+}
+
+TEST_F(DeploymentLoader, TruncationsNeverCrash) {
+  write("m.bin", "x");
+  const std::string text = to_yaml(*parse_deployment("model: {path: m.bin}\n", (dir_ / "d.yaml").string()));
+  for (std::size_t n = 0; n <= text.size(); ++n) {
+    auto c = parse_deployment(text.substr(0, n), (dir_ / "d.yaml").string());
+    if (!c.ok()) {
+      EXPECT_EQ(c.error().code(), error_code::config_invalid) << n;
+    }
+  }
+}
+
+TEST_F(DeploymentLoader, CliChecksAndPrints) {
+  const std::string bad = write("bad.yaml", "model: {dummy: x}\npolicy: {batchsize: 3}\n");
+  auto r = testing::run_binserve("config check " + bad);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find(bad + ":2:10: policy.batchsize: unknown key; did you mean 'batch_size'?"),
+            std::string::npos) << r.out;
+  r = testing::run_binserve("config check " + example("llama2-7b-gpu.yaml"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("llama2-7b-gpu.yaml: ok"), std::string::npos) << r.out;
+  r = testing::run_binserve("config print");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  const std::string printed = write("printed.yaml", r.out);
+  EXPECT_TRUE(load_deployment(printed).ok()) << r.out;
+}
+
+}  // namespace
+}  // namespace binserve

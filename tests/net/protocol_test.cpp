@@ -1,0 +1,183 @@
+// The line protocol without sockets: every message, every malformed case,
+// and the encoders' fields.
+#include "net/protocol.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace binserve::net {
+namespace {
+
+using json = nlohmann::json;
+constexpr std::size_t kMax = 1 << 16;
+
+client_message parse_ok(const std::string& line) {
+  auto m = parse_client_line(line, kMax);
+  EXPECT_TRUE(m.ok()) << line << " -> " << m.error().to_string();
+  return m.ok() ? *m : client_message{ping_message{}};
+}
+
+// Expects `code` and a message that mentions `needle`.
+void expect_error(const std::string& line, error_code code, const std::string& needle) {
+  auto m = parse_client_line(line, kMax);
+  ASSERT_FALSE(m.ok()) << line;
+  EXPECT_EQ(m.error().code(), code) << line << " -> " << m.error().to_string();
+  EXPECT_NE(m.error().message().find(needle), std::string::npos) << m.error().message();
+}
+
+TEST(Protocol, GenerateWithEveryField) {
+  const auto m = parse_ok(
+      R"({"type":"generate","id":"a1","prompt":"Once","max_new_tokens":7,"temperature":0.5,)"
+      R"("top_p":0.9,"seed":42,"target_length":3,"stream":true,"deadline_ms":250})");
+  const auto& g = std::get<generate_message>(m);
+  EXPECT_EQ(g.id, client_id{std::string("a1")});
+  EXPECT_EQ(g.req.prompt, "Once");
+  EXPECT_EQ(g.req.max_new_tokens, 7);
+  EXPECT_FLOAT_EQ(g.req.temperature, 0.5f);
+  EXPECT_FLOAT_EQ(g.req.top_p, 0.9f);
+  EXPECT_EQ(g.req.seed, 42u);
+  EXPECT_EQ(g.req.target_length, 3);
+  EXPECT_TRUE(g.stream);
+  EXPECT_EQ(g.req.deadline, std::chrono::milliseconds(250));
+}
+
+TEST(Protocol, GenerateWithPromptIdsAndNumericIdKeepsDefaults) {
+  const auto m = parse_ok(R"({"type":"generate","id":17,"prompt_ids":[1,403,407]})" "\r");
+  const auto& g = std::get<generate_message>(m);
+  EXPECT_EQ(g.id, client_id{std::int64_t{17}});
+  EXPECT_EQ(g.req.prompt_ids, (std::vector<int>{1, 403, 407}));
+  EXPECT_EQ(g.req.max_new_tokens, request{}.max_new_tokens);
+  EXPECT_FALSE(g.stream);
+}
+
+TEST(Protocol, CancelStatsPingAuth) {
+  EXPECT_EQ(std::get<cancel_message>(parse_ok(R"({"type":"cancel","id":"x"})")).id,
+            client_id{std::string("x")});
+  EXPECT_TRUE(std::holds_alternative<stats_message>(parse_ok(R"({"type":"stats"})")));
+  EXPECT_TRUE(std::holds_alternative<ping_message>(parse_ok(R"({"type":"ping"})")));
+  EXPECT_EQ(std::get<auth_message>(parse_ok(R"({"type":"auth","token":"s3"})")).token, "s3");
+}
+
+TEST(Protocol, MalformedLinesNameWhatIsWrong) {
+  const auto bad = error_code::protocol_malformed;
+  expect_error("not json", bad, "not valid JSON");
+  expect_error("[1,2]", bad, "not a JSON object");
+  expect_error(R"({"id":1})", bad, "\"type\"");
+  expect_error(R"({"type":7})", bad, "\"type\"");
+  expect_error(R"({"type":"launch"})", bad, "launch");
+  expect_error(R"({"type":"ping","extra":1})", bad, "extra");
+  expect_error(R"({"type":"stats","verbose":true})", bad, "verbose");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","max_tokens":5})", bad, "max_tokens");
+  expect_error(R"({"type":"generate","prompt":"a"})", bad, "\"id\"");
+  expect_error(R"({"type":"generate","id":1.5,"prompt":"a"})", bad, "\"id\"");
+  expect_error(R"({"type":"generate","id":[1],"prompt":"a"})", bad, "\"id\"");
+  expect_error(R"({"type":"generate","id":1})", bad, "prompt");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","prompt_ids":[1]})", bad, "prompt_ids");
+  expect_error(R"({"type":"generate","id":1,"prompt":5})", bad, "\"prompt\"");
+  expect_error(R"({"type":"generate","id":1,"prompt_ids":[1,"x"]})", bad, "\"prompt_ids\"");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","max_new_tokens":"9"})", bad, "max_new_tokens");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","max_new_tokens":1e12})", bad, "max_new_tokens");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","temperature":"hot"})", bad, "temperature");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","top_p":null})", bad, "top_p");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","seed":-1})", bad, "seed");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","target_length":2.5})", bad, "target_length");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","stream":1})", bad, "stream");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","deadline_ms":-5})", bad, "deadline_ms");
+  expect_error(R"({"type":"cancel"})", bad, "\"id\"");
+  expect_error(R"({"type":"cancel","id":1,"why":"x"})", bad, "why");
+  expect_error(R"({"type":"auth"})", bad, "token");
+}
+
+TEST(Protocol, OversizedLineIsInputTooLarge) {
+  const std::string line = R"({"type":"generate","id":1,"prompt":")" + std::string(100, 'a') + "\"}";
+  auto m = parse_client_line(line, 50);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code(), error_code::input_too_large);
+  EXPECT_TRUE(parse_client_line(line, line.size()).ok());
+}
+
+TEST(Protocol, TokenAndPongEncoders) {
+  const auto t = json::parse(encode_token(std::string("r"), 2, 403, "Once"));
+  EXPECT_EQ(t, json({{"type", "token"}, {"id", "r"}, {"index", 2}, {"token", 403}, {"text", "Once"}}));
+  EXPECT_EQ(json::parse(encode_pong()), json({{"type", "pong"}}));
+  // A piece that is part of a UTF-8 character still encodes as valid JSON.
+  EXPECT_TRUE(json::accept(encode_token(std::int64_t{1}, 0, 5, std::string("\xe2\x80"))));
+}
+
+TEST(Protocol, DoneEncoderHasDocumentedFieldsAndRoundTrips) {
+  result r;
+  r.text = " there was";
+  r.prompt_ids = {1, 2, 3};
+  r.generated_ids = {5, 6};
+  r.stop_reason = "max_new_tokens";
+  r.timings = {1.5, 2.5, 9.0};
+  r.predicted_length = 40;
+  r.bin = 2;
+  r.retries = 1;
+  const std::string line = encode_done(std::int64_t{9}, r);
+  const auto j = json::parse(line);
+  for (const char* f : {"type", "id", "text", "ids", "stop_reason", "timings", "prompt_tokens",
+                        "predicted_length", "bin", "retries"})
+    EXPECT_TRUE(j.contains(f)) << f;
+  EXPECT_EQ(j["timings"], json({{"queue_ms", 1.5}, {"first_token_ms", 2.5}, {"total_ms", 9.0}}));
+  EXPECT_EQ(j["prompt_tokens"], 3);
+  auto e = parse_server_line(line);
+  ASSERT_TRUE(e.ok()) << e.error().to_string();
+  const auto& d = std::get<done_event>(*e);
+  EXPECT_EQ(d.id, client_id{std::int64_t{9}});
+  EXPECT_EQ(d.res.generated_ids, r.generated_ids);
+  EXPECT_EQ(d.res.text, r.text);
+  EXPECT_EQ(d.res.bin, 2);
+  EXPECT_EQ(d.prompt_tokens, 3);
+}
+
+TEST(Protocol, ErrorEncoderUsesWireCodeNamesAndNullId) {
+  const auto j = json::parse(encode_error({}, status(error_code::overloaded, "full")));
+  EXPECT_EQ(j, json({{"type", "error"}, {"id", nullptr}, {"code", "overloaded"}, {"message", "full"}}));
+  auto e = parse_server_line(encode_error(std::string("q"), status(error_code::timed_out, "late")));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(std::get<error_event>(*e).error.code(), error_code::timed_out);
+}
+
+TEST(Protocol, StatsEncoderRoundTrips) {
+  stats s;
+  s.submitted = 5;
+  s.cancelled = 2;
+  s.tokens_per_s = 12.5;
+  s.latency.p99 = 80;
+  s.bins = {{1, 0, 50, 4, 50, 3, 7, 3.5}};
+  const auto j = json::parse(encode_stats(s));
+  EXPECT_EQ(j["type"], "stats");
+  EXPECT_EQ(j["submitted"], 5);
+  EXPECT_EQ(j["latency"]["p99"], 80.0);
+  auto e = parse_server_line(encode_stats(s));
+  ASSERT_TRUE(e.ok()) << e.error().to_string();
+  const auto& back = std::get<stats_event>(*e).value;
+  EXPECT_EQ(back.cancelled, 2);
+  EXPECT_DOUBLE_EQ(back.tokens_per_s, 12.5);
+  ASSERT_EQ(back.bins.size(), 1u);
+  EXPECT_EQ(back.bins[0].batches, 7);
+}
+
+TEST(Protocol, ClientEncodersParseBack) {
+  request r;
+  r.prompt = "Hi";
+  r.max_new_tokens = 9;
+  r.seed = 3;
+  const auto g = std::get<generate_message>(parse_ok(encode_generate(std::string("z"), r, true)));
+  EXPECT_EQ(g.req.prompt, "Hi");
+  EXPECT_EQ(g.req.max_new_tokens, 9);
+  EXPECT_EQ(g.req.seed, 3u);
+  EXPECT_TRUE(g.stream);
+  EXPECT_TRUE(std::holds_alternative<cancel_message>(parse_ok(encode_cancel(std::int64_t{4}))));
+  EXPECT_EQ(std::get<auth_message>(parse_ok(encode_auth("k"))).token, "k");
+}
+
+TEST(Protocol, ServerLineThatIsNotAnEventIsMalformed) {
+  EXPECT_EQ(parse_server_line("{").error().code(), error_code::protocol_malformed);
+  EXPECT_EQ(parse_server_line(R"({"type":"token"})").error().code(), error_code::protocol_malformed);
+  EXPECT_EQ(parse_server_line(R"({"type":"zzz"})").error().code(), error_code::protocol_malformed);
+}
+
+}  // namespace
+}  // namespace binserve::net
