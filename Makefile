@@ -2,7 +2,6 @@
 # machine: they install what is missing, configure, build, then act.
 BUILD     ?= build
 SHARED    ?= ../shared
-MODEL     ?= $(SHARED)/models/stories260K.bin
 BINSERVE  := $(BUILD)/bin/binserve
 
 .PHONY: all deps build run test bench clean
@@ -18,10 +17,10 @@ $(BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD)
 
-# The default job: a few stories from stories260K served through the
-# embedding API (examples/embed.cpp), then the service's stats.
+# The default job: the default deployment (examples/stories260k.yaml) serves
+# a few stories to the TCP client, prints its stats, and stops cleanly.
 run: build
-	$(BUILD)/bin/embed_example $(MODEL)
+	scripts/run-default.sh $(BINSERVE) examples/stories260k.yaml
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $$(nproc)

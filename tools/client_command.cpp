@@ -16,6 +16,7 @@ struct client_flags {
   int max_new_tokens = 256;
   bool stream = false;
   bool json = false;
+  bool stats = false;
 };
 
 int fail(const status& s) {
@@ -23,9 +24,26 @@ int fail(const status& s) {
   return 1;
 }
 
+// Prints the server's metrics: a summary line, or the protocol's stats line.
+int print_stats(client& c, bool json) {
+  auto s = c.stats();
+  if (!s.ok()) return fail(s.error());
+  if (json) {
+    std::cout << net::encode_stats(*s) << "\n";
+    return 0;
+  }
+  std::cout << "server: " << s->completed << " completed, " << s->failed << " failed, "
+            << s->retries << " retries, " << s->tokens_per_s << " tokens/s, effective-token ratio "
+            << s->effective_token_ratio << ", latency p50 " << s->latency.p50 << " ms, p99 "
+            << s->latency.p99 << " ms\n";
+  return 0;
+}
+
 int run_client(const client_flags& f) {
   auto c = client::connect(f.host, f.port);
   if (!c.ok()) return fail(c.error());
+  if (f.stats) return print_stats(*c, f.json);
+  if (f.prompt.empty()) return fail(status(error_code::invalid_argument, "--prompt or --stats is required"));
   request r;
   r.prompt = f.prompt;
   r.max_new_tokens = f.max_new_tokens;
@@ -44,10 +62,11 @@ int run_client(const client_flags& f) {
 
 void add_client_command(CLI::App& app) {
   auto flags = std::make_shared<client_flags>();
-  auto* cmd = app.add_subcommand("client", "Ask a running binserve server for one completion");
+  auto* cmd = app.add_subcommand("client", "Ask a running binserve server for one completion (or its stats)");
   cmd->add_option("--host", flags->host, "Server host")->capture_default_str();
   cmd->add_option("--port", flags->port, "Server TCP port")->capture_default_str();
-  cmd->add_option("--prompt", flags->prompt, "Prompt text")->required();
+  cmd->add_option("--prompt", flags->prompt, "Prompt text");
+  cmd->add_flag("--stats", flags->stats, "Print the server's metrics instead");
   cmd->add_option("--max-new-tokens", flags->max_new_tokens, "Most tokens to generate")
       ->capture_default_str();
   cmd->add_flag("--stream", flags->stream, "Print tokens as they are generated");
