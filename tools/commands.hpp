@@ -23,6 +23,9 @@ void add_config_command(CLI::App& app);
 // binserve client --host H --port P --prompt TEXT: one completion from a running server.
 void add_client_command(CLI::App& app);
 
+// binserve loadgen --port P --connections N --requests R: load a running server, check every answer.
+void add_loadgen_command(CLI::App& app);
+
 // binserve serve --config FILE: a YAML deployment behind TCP and HTTP.
 void add_serve_command(CLI::App& app);
 

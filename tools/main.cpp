@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   binserve::tools::add_predictor_command(app);
   binserve::tools::add_config_command(app);
   binserve::tools::add_client_command(app);
+  binserve::tools::add_loadgen_command(app);
   binserve::tools::add_serve_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
