@@ -107,7 +107,7 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   if (status s = check(c); !s.ok()) return s;
   auto layout = bin_layout::make(c.policy, c.limits.max_new_tokens);
   if (!layout.ok()) return layout.error();
-  auto loaded = load_model(c.model, model_options{c.tokenizer, c.stop_tokens});
+  auto loaded = load_model(c.model, model_options{c.tokenizer, c.stop_tokens, c.model_format});
   if (!loaded.ok()) return loaded.error();
 
   auto p = std::make_unique<impl>();
@@ -119,7 +119,8 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   if (ip.limits.max_prompt_tokens == 0) ip.limits.max_prompt_tokens = p->m->config.n_ctx - 1;
   ip.tok = p->tok;
   ip.sink = p->sink;
-  const backend_options bo{c.backend, c.threads, 0, c.kv_cache_bytes, 16};
+  const backend_options bo{.kind = c.backend, .threads = c.threads, .device = c.device, .dtype = c.dtype,
+                           .kv_cache_bytes = c.kv_cache_bytes};
   auto predictor = make_predictor(c.predictor, p->m, predictor_backend_options(bo, p->m->config));
   if (!predictor.ok()) return predictor.error();
   ip.predictor = std::move(*predictor);

@@ -37,7 +37,7 @@ void read_model(yaml_section& top, const fs::path& base, service_config& c) {
   top.require(top.has("model"), "model",
               "required section is missing (set model.path or model.dummy)");
   yaml_section m = top.section("model");
-  m.expect_keys({"path", "dummy", "tokenizer", "stop_tokens"});
+  m.expect_keys({"path", "dummy", "format", "tokenizer", "stop_tokens", "dtype"});
   std::string dummy;
   m.read("path", c.model);
   m.read("dummy", dummy);
@@ -49,14 +49,17 @@ void read_model(yaml_section& top, const fs::path& base, service_config& c) {
   } else {
     c.model = std::string(kDummyPrefix) + dummy;
   }
+  m.read_choice("format", c.model_format, {"auto", "llama2c", "gguf"});
   read_file_key(m, "tokenizer", c.tokenizer, base);
   m.read("stop_tokens", c.stop_tokens, 0, kIntMax);
+  m.read_choice("dtype", c.dtype, {"fp32", "fp16", "bf16"});
 }
 
 void read_backend(yaml_section& top, service_config& c) {
   yaml_section b = top.section("backend");
-  b.expect_keys({"kind", "threads", "kv_cache_bytes"});
+  b.expect_keys({"kind", "device", "threads", "kv_cache_bytes"});
   b.read_choice("kind", c.backend, {"cpu", "cuda", "null"});
+  b.read("device", c.device, 0, 1023);
   b.read("threads", c.threads, 0);
   b.read("kv_cache_bytes", c.kv_cache_bytes, 0, kInt64Max);
   top.read("executors", c.executors, 1, 1024);
@@ -152,10 +155,13 @@ void write_service(YAML::Emitter& e, const service_config& c) {
     e << YAML::Key << "dummy" << YAML::Value << c.model.substr(kDummyPrefix.size());
   else
     e << YAML::Key << "path" << YAML::Value << c.model;
+  e << YAML::Key << "format" << YAML::Value << c.model_format;
   e << YAML::Key << "tokenizer" << YAML::Value << c.tokenizer;
-  e << YAML::Key << "stop_tokens" << YAML::Value << YAML::Flow << c.stop_tokens << YAML::EndMap;
+  e << YAML::Key << "stop_tokens" << YAML::Value << YAML::Flow << c.stop_tokens;
+  e << YAML::Key << "dtype" << YAML::Value << c.dtype << YAML::EndMap;
   e << YAML::Key << "backend" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "kind" << YAML::Value << c.backend;
+  e << YAML::Key << "device" << YAML::Value << c.device;
   e << YAML::Key << "threads" << YAML::Value << c.threads;
   e << YAML::Key << "kv_cache_bytes" << YAML::Value << c.kv_cache_bytes << YAML::EndMap;
   e << YAML::Key << "executors" << YAML::Value << c.executors;

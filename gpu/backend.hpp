@@ -26,6 +26,7 @@ struct backend_options {
   std::string kind = "cpu";     // "cpu", "cuda", or "null" (no compute: overhead tests)
   int threads = 0;              // cpu: worker threads, 0 = every core
   int device = 0;               // cuda: device ordinal
+  std::string dtype = "fp32";   // weights and activations: fp32 | fp16 | bf16
   std::int64_t kv_cache_bytes = 0;  // 0: min(2 GiB, 256 full-context sequences)
   int kv_block_size = 16;       // positions per KV block
 };

@@ -78,6 +78,8 @@ status_or<model> load_model(const std::string& spec, const model_options& option
   if (spec.rfind(kDummyPrefix, 0) == 0) s = load_dummy(spec, m);
   else if (!std::filesystem::exists(spec))
     s = status(error_code::io_error, spec + ": no such model file");
+  else if (options.format != "auto" && (options.format == "gguf") != has_gguf_magic(spec))
+    s = status(error_code::model_invalid, spec + ": not a " + options.format + " file");
   else if (has_gguf_magic(spec)) s = load_gguf(spec, m);
   else s = load_llama2c(spec, options, m);
   if (!s.ok()) return s;

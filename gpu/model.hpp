@@ -37,6 +37,7 @@ struct model {
 struct model_options {
   std::string tokenizer_path;  // llama2.c only; default: tokenizer.bin or tok<vocab>.bin beside the model
   std::vector<int> stop_tokens;  // empty: the model's BOS and EOS
+  std::string format = "auto";   // auto (GGUF magic decides) | llama2c | gguf: the file must be it
 };
 
 // Errors: io_error (missing/unreadable file), model_invalid (truncated,

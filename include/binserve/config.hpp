@@ -55,9 +55,12 @@ struct limits_config {
 
 struct service_config {
   std::string model;            // path or dummy:PRESET
+  std::string model_format = "auto";  // auto (by the file's magic) | llama2c | gguf
   std::string tokenizer;        // llama2.c tokenizer file
   std::vector<int> stop_tokens;  // empty: the model's BOS and EOS
+  std::string dtype = "fp32";   // fp32 | fp16 | bf16 (the CPU backend computes in fp32)
   std::string backend = "cpu";
+  int device = 0;               // cuda: the device ordinal the executors use
   int threads = 0;              // per executor, 0 = every core
   int executors = 1;
   std::int64_t kv_cache_bytes = 0;  // per executor, 0 = default
