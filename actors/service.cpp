@@ -20,12 +20,16 @@ class promise_sink final : public client_sink {
  public:
   explicit promise_sink(std::shared_ptr<const tokenizer> tok) : tok_(std::move(tok)) {}
 
-  std::future<status_or<result>> add(request_id id, token_callback cb, int last_prompt_token) {
+  // Registers request `id`; its final value will go to `on_done`, or to the
+  // returned future when `on_done` is empty.
+  std::future<status_or<result>> add(request_id id, token_callback cb, int last_prompt_token,
+                                     completion_callback on_done) {
     std::lock_guard lock(mu_);
     pending& p = pending_[id];
     p.on_token = std::move(cb);
+    p.on_done = std::move(on_done);
     p.prev = last_prompt_token;
-    return p.promise.get_future();
+    return p.on_done ? std::future<status_or<result>>() : p.promise.get_future();
   }
   void on_token(request_id id, int token) override {
     std::lock_guard lock(mu_);
@@ -35,20 +39,22 @@ class promise_sink final : public client_sink {
     it->second.prev = token;
   }
   void on_final(request_id id, status_or<result> r) override {
-    std::promise<status_or<result>> promise;
+    pending p;
     {
       std::lock_guard lock(mu_);
       auto it = pending_.find(id);
       if (it == pending_.end()) return;
-      promise = std::move(it->second.promise);
+      p = std::move(it->second);
       pending_.erase(it);
     }
-    promise.set_value(std::move(r));
+    if (p.on_done) p.on_done(id, std::move(r));
+    else p.promise.set_value(std::move(r));
   }
 
  private:
   struct pending {
-    std::promise<status_or<result>> promise;
+    std::promise<status_or<result>> promise;  // when on_done is empty
+    completion_callback on_done;
     token_callback on_token;
     int prev = 0;  // the token before the next one, for decoding
   };
@@ -56,12 +62,6 @@ class promise_sink final : public client_sink {
   std::mutex mu_;
   std::unordered_map<request_id, pending> pending_;
 };
-
-std::future<status_or<result>> ready(status s) {
-  std::promise<status_or<result>> p;
-  p.set_value(std::move(s));
-  return p.get_future();
-}
 
 status check(const service_config& c) {
   if (c.executors < 1 || c.executors > 1024)
@@ -101,7 +101,52 @@ struct service::impl {
   std::atomic<request_id> next_id{1};
   std::atomic<bool> accepting{true};
   std::once_flag stopped;
+
+  // Validates and sends `r` to the intake. A final value decided here (a
+  // rejection) goes to on_done, else to `rejected` (whose future the caller
+  // holds); otherwise `future` becomes the sink's future (when no on_done).
+  request_id submit(request r, token_callback on_token, completion_callback on_done,
+                    std::promise<status_or<result>>& rejected,
+                    std::future<status_or<result>>& future);
+  status_or<job> make_job(request_id id, request r) const;
 };
+
+status_or<job> service::impl::make_job(request_id id, request r) const {
+  if (!accepting) return status(error_code::shutting_down, "the service is shutting down");
+  job j;
+  j.id = id;
+  j.prompt_ids = r.prompt_ids.empty() ? tok->encode(r.prompt) : std::move(r.prompt_ids);
+  for (int t : j.prompt_ids)
+    if (t < 0 || t >= m->config.vocab_size)
+      return status(error_code::invalid_argument,
+                    "prompt token " + std::to_string(t) + " is outside the vocabulary");
+  j.prompt = std::move(r.prompt);
+  j.temperature = r.temperature;
+  j.top_p = r.top_p;
+  j.seed = r.seed;
+  j.max_new_tokens = r.max_new_tokens;
+  j.target_length = r.target_length;
+  j.known_length = r.known_length;
+  j.deadline_ms = r.deadline.count();
+  return j;
+}
+
+request_id service::impl::submit(request r, token_callback on_token, completion_callback on_done,
+                                 std::promise<status_or<result>>& rejected,
+                                 std::future<status_or<result>>& future) {
+  const request_id id = next_id++;
+  auto j = make_job(id, std::move(r));
+  if (!j.ok()) {
+    if (on_done) on_done(id, j.error());
+    else rejected.set_value(j.error());
+    return id;
+  }
+  const int prev = j->prompt_ids.empty() ? 0 : j->prompt_ids.back();
+  auto f = sink->add(id, std::move(on_token), prev, std::move(on_done));
+  if (f.valid()) future = std::move(f);
+  caf::anon_send(intake, submit_atom::value, std::move(*j));
+  return id;
+}
 
 status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   if (status s = check(c); !s.ok()) return s;
@@ -143,31 +188,16 @@ service::~service() { shutdown(); }
 
 submission service::submit(request r, token_callback on_token) {
   submission out;
-  out.id = impl_->next_id++;
-  if (!impl_->accepting) {
-    out.future = ready(status(error_code::shutting_down, "the service is shutting down"));
-    return out;
-  }
-  job j;
-  j.id = out.id;
-  j.prompt_ids = r.prompt_ids.empty() ? impl_->tok->encode(r.prompt) : std::move(r.prompt_ids);
-  for (int t : j.prompt_ids)
-    if (t < 0 || t >= impl_->m->config.vocab_size) {
-      out.future = ready(status(error_code::invalid_argument,
-                                "prompt token " + std::to_string(t) + " is outside the vocabulary"));
-      return out;
-    }
-  j.prompt = std::move(r.prompt);
-  j.temperature = r.temperature;
-  j.top_p = r.top_p;
-  j.seed = r.seed;
-  j.max_new_tokens = r.max_new_tokens;
-  j.target_length = r.target_length;
-  j.known_length = r.known_length;
-  j.deadline_ms = r.deadline.count();
-  out.future = impl_->sink->add(out.id, std::move(on_token), j.prompt_ids.empty() ? 0 : j.prompt_ids.back());
-  caf::anon_send(impl_->intake, submit_atom::value, std::move(j));
+  std::promise<status_or<result>> rejected;
+  out.future = rejected.get_future();
+  out.id = impl_->submit(std::move(r), std::move(on_token), {}, rejected, out.future);
   return out;
+}
+
+request_id service::submit(request r, token_callback on_token, completion_callback on_done) {
+  std::promise<status_or<result>> unused;
+  std::future<status_or<result>> no_future;
+  return impl_->submit(std::move(r), std::move(on_token), std::move(on_done), unused, no_future);
 }
 
 void service::cancel(request_id id) { caf::anon_send(impl_->intake, cancel_atom::value, id); }

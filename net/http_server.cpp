@@ -34,7 +34,7 @@ constexpr std::string_view kSseHeader =
 using result_handler = std::function<void(status_or<result>)>;
 
 // What every connection shares: the service, the settings, and the requests
-// in flight with their waiter threads.
+// in flight (so that stop can cancel them and wait for their final values).
 class server_state {
  public:
   server_state(service& svc, const server_config& config, std::string model)
@@ -45,28 +45,28 @@ class server_state {
   const std::string model;
   std::atomic<int> connections{0};
 
-  // Calls `done` with the result of request `id` on a waiter thread.
-  void await(request_id id, std::future<status_or<result>> f, result_handler done) {
+  // Submits `r`; `done` gets its final value on a binserve thread (or at
+  // once, on this one, when the service rejects it). Returns its id.
+  request_id submit(request r, token_callback on_token, result_handler done) {
+    {
+      std::lock_guard lock(mu_);
+      ++waiters_;
+    }
+    auto on_done = [this, done = std::move(done)](request_id id, status_or<result> res) mutable {
+      done(std::move(res));
+      done = nullptr;  // drop the session before stop() may destroy the io_context
+      std::lock_guard guard(mu_);
+      if (in_flight_.erase(id) == 0) finished_early_.insert(id);
+      if (--waiters_ == 0) idle_.notify_all();
+    };
+    const request_id id = svc.submit(std::move(r), std::move(on_token), std::move(on_done));
     std::unique_lock lock(mu_);
+    if (finished_early_.erase(id) > 0) return id;
     in_flight_.insert(id);
-    ++waiters_;
     const bool cancel_now = stopping_;
     lock.unlock();
     if (cancel_now) svc.cancel(id);
-    try {
-      std::thread([this, id, f = std::move(f), done = std::move(done)]() mutable {
-        done(f.get());
-        done = nullptr;  // drop the session before stop() may destroy the io_context
-        std::lock_guard guard(mu_);
-        in_flight_.erase(id);
-        if (--waiters_ == 0) idle_.notify_all();
-      }).detach();
-    } catch (const std::system_error&) {
-      svc.cancel(id);
-      std::lock_guard guard(mu_);
-      in_flight_.erase(id);
-      --waiters_;
-    }
+    return id;
   }
 
   // Cancels the requests in flight (and any submitted from now on), then
@@ -85,6 +85,7 @@ class server_state {
   std::mutex mu_;
   std::condition_variable idle_;
   std::set<request_id> in_flight_;
+  std::set<request_id> finished_early_;  // ended before submit() could record them
   int waiters_ = 0;
   bool stopping_ = false;
 };
@@ -197,12 +198,10 @@ class session : public std::enable_shared_from_this<session> {
         asio::post(ex, [self, piece] { self->on_token(piece); });
       };
     }
-    auto sub = st_.svc.submit(std::move(call.req), std::move(on_token));
-    meta_.id = sub.id;
-    if (streaming_) watch_disconnect();
-    st_.await(sub.id, std::move(sub.future), [self, ex](status_or<result> r) {
+    meta_.id = st_.submit(std::move(call.req), std::move(on_token), [self, ex](status_or<result> r) {
       asio::post(ex, [self, r = std::move(r)]() mutable { self->finish(std::move(r)); });
     });
+    if (streaming_) watch_disconnect();
   }
 
   void finish(status_or<result> r) {

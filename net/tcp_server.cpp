@@ -1,7 +1,6 @@
 #include "net/tcp_server.hpp"
 
 #include <array>
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -44,77 +43,11 @@ class gate {
   asio::io_context* io_;
 };
 
-using final_handler = std::function<void(status_or<result>)>;
-
-// Waits for the futures of submitted requests on one thread and hands each
-// final value to its handler (which posts it through the gate).
-class completion_watcher {
- public:
-  completion_watcher() : thread_([this] { run(); }) {}
-  ~completion_watcher() { stop(); }
-
-  void watch(std::future<status_or<result>> f, final_handler h) {
-    const std::lock_guard lock(m_);
-    pending_.push_back({std::move(f), std::move(h)});
-    cv_.notify_one();
-  }
-
-  void stop() {
-    {
-      const std::lock_guard lock(m_);
-      stopping_ = true;
-      cv_.notify_one();
-    }
-    if (thread_.joinable()) thread_.join();
-    pending_.clear();
-  }
-
- private:
-  struct entry {
-    std::future<status_or<result>> future;
-    final_handler handler;
-  };
-
-  std::vector<entry> take_ready() {
-    std::vector<entry> ready;
-    auto is_ready = [](const entry& e) {
-      return e.future.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-    };
-    for (auto& e : pending_)
-      if (is_ready(e)) ready.push_back(std::move(e));
-    std::erase_if(pending_, [](const entry& e) { return !e.future.valid(); });
-    return ready;
-  }
-
-  void run() {
-    std::unique_lock lock(m_);
-    while (!stopping_) {
-      auto ready = take_ready();
-      if (ready.empty()) {
-        // Futures cannot notify: poll every millisecond while any is pending.
-        if (pending_.empty()) cv_.wait(lock);
-        else cv_.wait_for(lock, std::chrono::milliseconds(1));
-        continue;
-      }
-      lock.unlock();
-      for (auto& e : ready) e.handler(e.future.get());
-      lock.lock();
-    }
-  }
-
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::vector<entry> pending_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
 // What every connection shares; used on the io thread only.
 struct server_context {
   service& svc;
   server_config config;
   std::shared_ptr<gate> events;
-  completion_watcher& watcher;
 };
 
 class connection : public std::enable_shared_from_this<connection> {
@@ -212,13 +145,14 @@ class connection : public std::enable_shared_from_this<connection> {
           if (auto c = weak.lock()) c->on_token(id, token, piece);
         });
       };
-    auto sub = ctx_.svc.submit(std::move(m.req), std::move(on_token));
-    in_flight_[m.id].service_id = sub.id;
-    ctx_.watcher.watch(std::move(sub.future), [weak, events = ctx_.events, id = m.id](status_or<result> r) {
+    // The final value may arrive on a CAF thread, or at once (a rejection):
+    // either way it is posted, so in_flight_[id] exists when it is handled.
+    auto on_done = [weak, events = ctx_.events, id = m.id](request_id, status_or<result> r) {
       events->post([weak, id, r = std::move(r)] {
         if (auto c = weak.lock()) c->on_final(id, r);
       });
-    });
+    };
+    in_flight_[m.id].service_id = ctx_.svc.submit(std::move(m.req), std::move(on_token), std::move(on_done));
   }
 
   void handle(const cancel_message& m) {
@@ -283,7 +217,7 @@ status check_config(const server_config& c) {
 
 struct tcp_server::impl {
   impl(service& svc, const server_config& config)
-      : events(std::make_shared<gate>(io)), ctx{svc, config, events, watcher} {}
+      : events(std::make_shared<gate>(io)), ctx{svc, config, events} {}
 
   status listen() {
     sys_error ec;
@@ -340,7 +274,6 @@ struct tcp_server::impl {
   asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
   tcp::acceptor acceptor{io};
   std::shared_ptr<gate> events;
-  completion_watcher watcher;
   server_context ctx;
   std::vector<std::weak_ptr<connection>> connections;
   int bound_port = 0;
@@ -370,7 +303,6 @@ void tcp_server::stop() {
   asio::post(impl_->io, [p = impl_.get()] { p->close_all(); });
   impl_->work.reset();
   impl_->io_thread.join();
-  impl_->watcher.stop();
 }
 
 }  // namespace binserve::net

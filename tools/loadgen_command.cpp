@@ -1,5 +1,6 @@
-// binserve loadgen: a load generator for a running binserve server's TCP
-// protocol. One io thread drives N connections with Boost.Asio; request i
+// binserve loadgen: a load generator for a running binserve server, over
+// its TCP protocol (default) or its HTTP API (--protocol http:
+// tools/loadgen_http.hpp). TCP: one io thread drives N connections with Boost.Asio; request i
 // goes to connection i % N as a `generate` line with id i and target_length
 // set to its workload length, so every output has a known length. Every id
 // must end with exactly one `done` or `error`: the report counts the lost
@@ -19,6 +20,7 @@
 #include "net/protocol.hpp"
 #include "tools/bench_workload.hpp"
 #include "tools/commands.hpp"
+#include "tools/loadgen_http.hpp"
 #include "tools/loadgen_stats.hpp"
 #include "tools/model_options.hpp"
 
@@ -30,6 +32,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 struct loadgen_flags {
+  std::string protocol = "tcp";
   std::string host = "127.0.0.1";
   int port = 7070;
   int connections = 50;
@@ -288,12 +291,20 @@ class load_generator {
   int alive_ = 0;
 };
 
+status_or<loadgen_report> run_load(const loadgen_flags& f, loadgen_plan plan) {
+  if (f.protocol == "http")
+    return run_http_load({f.host, f.port, f.connections, f.stream}, plan.lengths, plan.offsets_s);
+  load_generator gen(f, std::move(plan));
+  if (status s = gen.connect(); !s.ok()) return s;
+  return gen.run();
+}
+
 int run_loadgen(const loadgen_flags& f) {
   auto plan = make_plan(f);
   if (!plan.ok()) return report(plan.error());
-  load_generator gen(f, std::move(*plan));
-  if (status s = gen.connect(); !s.ok()) return report(s);
-  const loadgen_report r = gen.run();
+  auto run = run_load(f, std::move(*plan));
+  if (!run.ok()) return report(run.error());
+  const loadgen_report& r = *run;
   if (f.json) std::cout << to_json(r).dump() << "\n";
   else std::cout << to_table(r);
   return r.lost > 0 || r.duplicated > 0 ? 1 : 0;
@@ -304,10 +315,14 @@ int run_loadgen(const loadgen_flags& f) {
 void add_loadgen_command(CLI::App& app) {
   auto f = std::make_shared<loadgen_flags>();
   auto* cmd = app.add_subcommand(
-      "loadgen", "Load a running binserve server over TCP (HTTP is not supported yet) and check every answer");
+      "loadgen", "Load a running binserve server over TCP or HTTP and check every answer");
+  cmd->add_option("--protocol", f->protocol,
+                  "tcp (the line protocol, pipelined) or http (POST /v1/completions, one request in flight "
+                  "per keep-alive connection; a request whose connection fails counts as lost)")
+      ->capture_default_str()->check(CLI::IsMember({"tcp", "http"}));
   cmd->add_option("--host", f->host, "Server host")->capture_default_str();
-  cmd->add_option("--port", f->port, "Server TCP port")->capture_default_str()->check(CLI::Range(1, 65535));
-  cmd->add_option("--connections", f->connections, "TCP connections")->capture_default_str()->check(CLI::Range(1, 10000));
+  cmd->add_option("--port", f->port, "Server TCP or HTTP port")->capture_default_str()->check(CLI::Range(1, 65535));
+  cmd->add_option("--connections", f->connections, "Connections")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--requests", f->requests, "Requests in all")->capture_default_str()->check(CLI::Range(1, 100000000));
   cmd->add_option("--workload", f->workload,
                   "Lengths: const:N, a length trace JSON, a prompt dataset or an Azure trace CSV "
@@ -315,14 +330,14 @@ void add_loadgen_command(CLI::App& app) {
   cmd->add_option("--length-field", f->length_field, "Trace JSON: the length field")->capture_default_str();
   cmd->add_option("--length-model", f->length_model, "Prompt datasets: the model whose tokenizer counts lengths");
   cmd->add_option("--arrival", f->arrival,
-                  "all (everything at once, pipelined), poisson:RATE (requests/s) or trace[:SCALE] "
+                  "all (everything at once: pipelined over TCP, as connections free up over HTTP), poisson:RATE (requests/s) or trace[:SCALE] "
                   "(the CSV's inter-arrival times times SCALE)")->capture_default_str();
   cmd->add_option("--max-new-tokens", f->max_new_tokens, "Lengths are clamped to [1, this]")
       ->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--seed", f->seed, "Seed of the poisson arrivals")->capture_default_str();
-  cmd->add_option("--timeout-s", f->timeout_s, "Wait at most this long after the last submission")
+  cmd->add_option("--timeout-s", f->timeout_s, "TCP: wait at most this long after the last submission")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_flag("--stream", f->stream, "Ask for token events (measures time to first token)");
+  cmd->add_flag("--stream", f->stream, "Ask for token events / SSE chunks (measures time to first token)");
   cmd->add_flag("--json", f->json, "Print the report as one JSON object (progress goes to a terminal only)");
   cmd->callback([f] {
     if (int rc = run_loadgen(*f); rc != 0) throw CLI::RuntimeError(rc);

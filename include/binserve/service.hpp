@@ -27,6 +27,10 @@ namespace binserve {
 // adds (possibly empty, or part of a UTF-8 character).
 using token_callback = std::function<void(request_id id, int token, const std::string& piece)>;
 
+// Called exactly once with a request's final value: on binserve's threads,
+// or on the caller's when submit rejects the request at once.
+using completion_callback = std::function<void(request_id id, status_or<result> r)>;
+
 struct submission {
   request_id id = 0;
   // Exactly one final value: the result, or an error: invalid_argument,
@@ -47,6 +51,10 @@ class service {
   service& operator=(const service&) = delete;
 
   submission submit(request r, token_callback on_token = {});
+
+  // The same, with the final value delivered to `on_done` instead of a
+  // future, so that no thread has to wait on one (the network front ends).
+  request_id submit(request r, token_callback on_token, completion_callback on_done);
 
   // Ends request `id` with `cancelled` if it has not finished; no-op otherwise.
   void cancel(request_id id);

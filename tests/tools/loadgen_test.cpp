@@ -1,5 +1,5 @@
-// binserve loadgen end to end: against an in-process service and TCP server,
-// and against a server that never answers (every request lost, exit code 1).
+// binserve loadgen end to end: against an in-process service and TCP or
+// HTTP server, and against a server that never answers (every request lost, exit code 1).
 #include <array>
 #include <thread>
 #include <utility>
@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "binserve/service.hpp"
+#include "net/http_server.hpp"
 #include "net/tcp_server.hpp"
 #include "tests/run_binserve.hpp"
 
@@ -60,6 +61,25 @@ TEST(Loadgen, EveryRequestAnsweredOnceWithItsLength) {
   EXPECT_GT(j.at("requests_per_s").get<double>(), 0.0);
   EXPECT_NEAR(j.at("tokens_per_s").get<double>() / j.at("requests_per_s").get<double>(), 5.0, 1e-6);
   EXPECT_LE(j["ttft_ms"]["p50"].get<double>(), j["latency_ms"]["p99"].get<double>());
+}
+
+TEST(Loadgen, HttpEveryRequestCompletesPlainAndStreaming) {
+  served s = serve_null_backend(100000);
+  server_config cfg;
+  cfg.http_port = 0;
+  auto http = http_server::start(*s.svc, cfg, "dummy");
+  ASSERT_TRUE(http.ok()) << http.error().to_string();
+  for (const std::string stream : {"", " --stream"}) {
+    const auto j = run_loadgen("--protocol http --port " + std::to_string((*http)->port()) +
+                                   " --connections 4 --requests 200 --workload const:4" + stream,
+                               0);
+    ASSERT_TRUE(j.is_object()) << stream;
+    EXPECT_EQ(j.at("completed"), 200) << stream;
+    EXPECT_EQ(j.at("lost"), 0) << stream;
+    EXPECT_EQ(j.at("duplicated"), 0) << stream;
+    EXPECT_TRUE(j.at("errors").empty()) << j.dump();
+    EXPECT_EQ(j.at("ttft_ms").is_null(), stream.empty()) << stream;
+  }
 }
 
 TEST(Loadgen, PoissonArrivalsAndOverloadErrorsAreCountedByCode) {
