@@ -102,8 +102,20 @@ typename Inspector::result_type inspect(Inspector& f, batch_record& x) {
   return f(caf::meta::type_name("binserve::batch_record"), x.bin, x.size, x.computed_slots);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, latency_summary& x) {
+  return f(caf::meta::type_name("binserve::latency_summary"), x.mean, x.p50, x.p90, x.p99);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bin_summary& x) {
+  return f(caf::meta::type_name("binserve::bin_summary"), x.bin, x.lo, x.hi, x.batch_size, x.cap,
+           x.queue_depth, x.batches, x.mean_batch_size);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stats& x) {
-  return f(caf::meta::type_name("binserve::stats"), x.submitted, x.completed, x.failed);
+  return f(caf::meta::type_name("binserve::stats"), x.submitted, x.completed, x.failed, x.rejected,
+           x.cancelled, x.timed_out, x.retries, x.generated_tokens, x.computed_slots, x.elapsed_s,
+           x.requests_per_s, x.tokens_per_s, x.effective_token_ratio, x.failure_ratio, x.latency,
+           x.first_token, x.queue, x.bins);
 }
 
 // Registers the types above with an actor system's config (every process

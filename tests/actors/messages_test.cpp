@@ -1,0 +1,86 @@
+// Every message type's inspect() carries every field: what remote executors
+// (CAF's network layer) will serialize.
+#include "actors/messages.hpp"
+
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <gtest/gtest.h>
+
+namespace binserve {
+namespace {
+
+template <class T>
+T round_trip(caf::actor_system& sys, T x) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  EXPECT_FALSE(sink(x));
+  T y;
+  caf::binary_deserializer source{sys, buf};
+  EXPECT_FALSE(source(y));
+  return y;
+}
+
+TEST(Messages, JobsAndBatchesSurviveSerialization) {
+  caf::actor_system_config cfg;
+  add_message_types(cfg);
+  caf::actor_system sys{cfg};
+  job j;
+  j.id = 42;
+  j.prompt = "Once upon a time";
+  j.prompt_ids = {1, 403, 407};
+  j.temperature = 0.5f;
+  j.top_p = 0.9f;
+  j.seed = 7;
+  j.max_new_tokens = 300;
+  j.target_length = 120;
+  j.known_length = 110;
+  j.deadline_ms = 5000;
+  j.predicted_length = 130;
+  j.bin = 2;
+  j.retries = 1;
+  j.resumed_ids = {5, 6};
+  const batch b = round_trip(sys, batch{3, 150, {j, j}});
+  ASSERT_EQ(b.jobs.size(), 2u);
+  EXPECT_EQ(b.bin, 3);
+  EXPECT_EQ(b.cap, 150);
+  const job& k = b.jobs[1];
+  EXPECT_EQ(k.id, 42u);
+  EXPECT_EQ(k.prompt, j.prompt);
+  EXPECT_EQ(k.prompt_ids, j.prompt_ids);
+  EXPECT_EQ(k.seed, 7u);
+  EXPECT_EQ(k.deadline_ms, 5000);
+  EXPECT_EQ(k.predicted_length, 130);
+  EXPECT_EQ(k.resumed_ids, j.resumed_ids);
+  const finished f = round_trip(sys, finished{j, {9, 8}, "stop_token", 123});
+  EXPECT_EQ(f.request.retries, 1);
+  EXPECT_EQ(f.generated_ids, (std::vector<int>{9, 8}));
+  EXPECT_EQ(f.stop_reason, "stop_token");
+  EXPECT_EQ(f.started_ns, 123);
+}
+
+TEST(Messages, StatsSurviveSerializationWithEveryField) {
+  caf::actor_system_config cfg;
+  add_message_types(cfg);
+  caf::actor_system sys{cfg};
+  stats s;
+  s.completed = 10;
+  s.timed_out = 2;
+  s.computed_slots = 99;
+  s.effective_token_ratio = 0.5;
+  s.latency.p99 = 12.5;
+  s.queue.mean = 3.0;
+  s.bins = {bin_summary{1, 0, 50, 16, 50, 4, 7, 12.5}};
+  const stats t = round_trip(sys, s);
+  EXPECT_EQ(t.completed, 10);
+  EXPECT_EQ(t.timed_out, 2);
+  EXPECT_EQ(t.computed_slots, 99);
+  EXPECT_EQ(t.effective_token_ratio, 0.5);
+  EXPECT_EQ(t.latency.p99, 12.5);
+  EXPECT_EQ(t.queue.mean, 3.0);
+  ASSERT_EQ(t.bins.size(), 1u);
+  EXPECT_EQ(t.bins[0].queue_depth, 4);
+  EXPECT_EQ(t.bins[0].mean_batch_size, 12.5);
+}
+
+}  // namespace
+}  // namespace binserve
