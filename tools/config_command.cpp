@@ -19,8 +19,8 @@ int run_check(const std::string& file) {
   return 0;
 }
 
-// Prints the effective config of `file`, or the defaults (with a placeholder
-// dummy model) when `file` is empty; returns the exit code.
+// Prints the effective config of `file`, or, when `file` is empty, every
+// default with dummy:stories15m as the example model; returns the exit code.
 int run_print(const std::string& file) {
   deployment_config config;
   config.service.model = "dummy:stories15m";
