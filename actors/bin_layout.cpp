@@ -67,6 +67,11 @@ int bin_layout::bin_for(int predicted) const {
   return regular - 1;
 }
 
+int bin_layout::route(int predicted, int retries) {
+  observe_prediction(predicted);
+  return retries > 0 ? retry_bin() : bin_for(predicted);
+}
+
 void bin_layout::set_equal_mass(std::vector<int> sample) {
   std::sort(sample.begin(), sample.end());
   const int k = static_cast<int>(bins_.size());

@@ -8,6 +8,7 @@
 //   sequence  bins [0, w), [w, 2w), ... up to max_new_tokens; cap = the
 //             bin's upper edge; with VBS a bin of cap c batches
 //             clamp(budget / c, B, max_batch_size) requests
+// continuous-sjf admits the waiting job of least sjf_priority first.
 // Every binned policy has one more bin, the retry bin, for jobs that
 // overflowed a cap: batch B, cap max_new_tokens. Continuous policies have no
 // bins (bins() is empty).
@@ -28,6 +29,12 @@ struct bin_spec {
   int cap = 0;         // a batch stops generating after this many tokens
 };
 
+// continuous-sjf's admission order: the predicted length less the priority
+// gained waiting (`aging_per_s` tokens per second), so long jobs still run.
+inline double sjf_priority(int predicted, double waited_s, double aging_per_s) {
+  return predicted - aging_per_s * waited_s;
+}
+
 class bin_layout {
  public:
   // Errors: config_invalid naming the policy field that is wrong.
@@ -44,6 +51,11 @@ class bin_layout {
   // multibin without a sample: records a prediction; every `kRefit`
   // predictions the boundaries move to the quantiles of the last `kWindow`.
   void observe_prediction(int predicted);
+
+  // The scheduler's routing rule: observes the prediction, then a retry
+  // (retries > 0) goes to the retry bin, a first attempt to bin_for.
+  // Precondition: !continuous().
+  int route(int predicted, int retries);
 
   // The layout as reported by stats (counters zero).
   std::vector<bin_summary> summaries() const;

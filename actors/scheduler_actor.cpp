@@ -49,7 +49,7 @@ std::deque<waiting_job>::iterator next_waiting(self_ptr self) {
   const auto now = std::chrono::steady_clock::now();
   auto score = [&](const waiting_job& w) {
     const double waited = std::chrono::duration<double>(now - w.arrived).count();
-    return w.j.predicted_length - s.policy.sjf_aging_per_s * waited;
+    return sjf_priority(w.j.predicted_length, waited, s.policy.sjf_aging_per_s);
   };
   return std::min_element(s.waiting.begin(), s.waiting.end(),
                           [&](const waiting_job& a, const waiting_job& b) { return score(a) < score(b); });
@@ -74,8 +74,7 @@ void route(self_ptr self, job j) {
     s.waiting.push_back({std::move(j), std::chrono::steady_clock::now()});
     return admit(self);
   }
-  s.layout->observe_prediction(j.predicted_length);
-  j.bin = j.retries > 0 ? s.layout->retry_bin() : s.layout->bin_for(j.predicted_length);
+  j.bin = s.layout->route(j.predicted_length, j.retries);
   self->send(s.bins[j.bin], std::move(j));
 }
 
