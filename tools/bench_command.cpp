@@ -17,7 +17,7 @@
 
 #include "binserve/service.hpp"
 #include "predict/learned_predictor.hpp"
-#include "tools/bench_workload.hpp"
+#include "sim/workload.hpp"
 #include "tools/commands.hpp"
 #include "tools/model_options.hpp"
 

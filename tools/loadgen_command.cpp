@@ -18,7 +18,7 @@
 #include <boost/asio.hpp>
 
 #include "net/protocol.hpp"
-#include "tools/bench_workload.hpp"
+#include "sim/workload.hpp"
 #include "tools/commands.hpp"
 #include "tools/loadgen_http.hpp"
 #include "tools/loadgen_stats.hpp"
@@ -131,8 +131,13 @@ status_or<loadgen_plan> make_plan(const loadgen_flags& f) {
     for (int i = 0; i < f.requests; ++i)
       plan.lengths.push_back(std::clamp(trace->lengths[i % trace->lengths.size()], 1, f.max_new_tokens));
   } else {
-    auto w = load_workload({f.workload, f.length_field, f.length_model, f.length_model, 0.2, f.requests,
-                            f.max_new_tokens});
+    workload_options o;
+    o.source = f.workload;
+    o.length_field = f.length_field;
+    o.length_model = o.served_model = f.length_model;
+    o.requests = f.requests;
+    o.cap = f.max_new_tokens;
+    auto w = load_workload(o);
     if (!w.ok()) return w.error();
     for (std::size_t i = 0; i < static_cast<std::size_t>(f.requests); ++i)
       plan.lengths.push_back(w->requests[i % w->requests.size()].length);

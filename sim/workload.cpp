@@ -1,4 +1,4 @@
-#include "tools/bench_workload.hpp"
+#include "sim/workload.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -56,12 +56,15 @@ status_or<workload> load_prompts(const workload_options& o) {
     e.length = std::clamp(e.length, 1, o.cap);
   }
   dataset_split split = split_dataset(*all, o.test_fraction);
-  return workload{std::move(split.test), std::move(split.train)};
+  workload w;
+  w.requests = std::move(split.test);
+  w.train = std::move(split.train);
+  return w;
 }
 
 }  // namespace
 
-status_or<workload> load_workload(const workload_options& o) {
+status_or<workload> load_requests(const workload_options& o) {
   if (o.source.rfind("const:", 0) == 0) {
     const int n = std::atoi(o.source.c_str() + 6);
     if (n < 1) return status(error_code::invalid_argument, "const:N needs N >= 1");
@@ -76,6 +79,15 @@ status_or<workload> load_workload(const workload_options& o) {
     return load_prompts(o);
   }
   return load_trace(o);
+}
+
+status_or<workload> load_workload(const workload_options& o) {
+  auto w = load_requests(o);
+  if (!w.ok()) return w;
+  if (o.arrivals != "offline")
+    return status(error_code::invalid_argument, "arrivals '" + o.arrivals + "': only offline so far");
+  w->arrival_s.assign(w->requests.size(), 0.0);
+  return w;
 }
 
 }  // namespace binserve::tools
