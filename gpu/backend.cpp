@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gpu/backend_plugin.hpp"
 #include "gpu/cpu/cpu_backend.hpp"
 #include "gpu/null_backend.hpp"
 
@@ -15,6 +16,11 @@ std::vector<int> backend::sample(std::span<const sampling_params> params,
   return out;
 }
 
+status_or<double> backend::measure_memory_bandwidth() {
+  return status(error_code::invalid_argument,
+                "this backend has no device memory of its own to measure (use backend cuda)");
+}
+
 std::int64_t default_kv_cache_bytes(const model_config& config, int element_bytes) {
   const std::int64_t per_token = std::int64_t(2) * config.n_layers * config.kv_dim() * element_bytes;
   return std::min<std::int64_t>(std::int64_t(2) << 30, per_token * config.n_ctx * 256);
@@ -24,10 +30,13 @@ status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
                                                  const backend_options& options) {
   if (options.kind == "cpu") return make_cpu_backend(std::move(m), options);
   if (options.kind == "null") return make_null_backend(std::move(m), options);
-  if (options.kind == "cuda")
-    return status(error_code::invalid_argument,
-                  "backend 'cuda' is not in this build of binserve (nvcc was not found when "
-                  "it was built)");
+  if (options.kind == "cuda") {
+    auto factory = load_cuda_plugin();
+    if (!factory.ok()) return factory.error();
+    status_or<std::unique_ptr<backend>> out = status(error_code::internal, "the CUDA plugin made nothing");
+    (*factory)(m, options, out);
+    return out;
+  }
   return status(error_code::invalid_argument,
                 "unknown backend '" + options.kind + "' (known: cpu, cuda, null)");
 }

@@ -74,13 +74,29 @@ class backend {
   virtual std::vector<int> sample(std::span<const sampling_params> params,
                                   std::span<const std::uint64_t> steps) const;
 
+  // Device-memory bandwidth in bytes/s, measured by this call: a large
+  // device-to-device copy, (bytes read + bytes written) / time, median of
+  // repeats. Benchmarks divide the bytes a decode step must read by it (the
+  // memory roofline). Errors: invalid_argument from backends without device
+  // memory of their own (the default), out_of_memory, backend_failure.
+  virtual status_or<double> measure_memory_bandwidth();
+
+  // Waits until the work of the last forward has finished: a device backend
+  // returns from forward before its kernels have run (benchmarks time with
+  // this). Errors: backend_failure. The default has nothing to wait for.
+  virtual status synchronize() { return status::ok_status(); }
+
  protected:
   backend() = default;
 };
 
 // Creates the backend `options.kind` names for `m` (weights are uploaded or
-// generated here). Errors: invalid_argument (unknown kind, or a kind this
-// build lacks), out_of_memory (weights or KV cache do not fit), backend_failure.
+// generated here). "cuda" loads the plugin libbinserve_cuda.so (from beside
+// the running executable, or the path in $BINSERVE_CUDA_LIBRARY) on first
+// use; see gpu/backend_plugin.hpp. Errors: invalid_argument (unknown kind, or
+// a kind this build lacks: the CUDA plugin is absent or does not load),
+// out_of_memory (weights or KV cache do not fit), backend_failure (for cuda:
+// "no CUDA device: ..." when no GPU is usable).
 status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
                                                  const backend_options& options);
 

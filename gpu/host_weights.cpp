@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "gpu/dummy_weight.hpp"
+
 namespace binserve {
 
 host_weights::host_weights(const model_config& c) {
@@ -33,19 +35,11 @@ host_weights::host_weights(const model_config& c) {
 
 namespace {
 
-// splitmix64: a counter-based generator, so element i is computable alone.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 void fill(std::uint64_t seed, std::uint64_t tensor, float* p, std::int64_t n,
           float scale) {
 #pragma omp parallel for schedule(static)
   for (std::int64_t i = 0; i < n; ++i)
-    p[i] = dummy_weight(seed, tensor, static_cast<std::uint64_t>(i), scale);
+    p[i] = dummy_weight_value(seed, tensor, static_cast<std::uint64_t>(i), scale);
 }
 
 void fill_ones(float* p, std::int64_t n) {
@@ -56,9 +50,7 @@ void fill_ones(float* p, std::int64_t n) {
 
 float dummy_weight(std::uint64_t seed, std::uint64_t tensor, std::uint64_t i,
                    float scale) {
-  const std::uint64_t r = mix(mix(seed ^ (tensor << 56)) + i);
-  const float u = static_cast<float>(r >> 40) * (1.0f / 16777216.0f);  // [0, 1)
-  return (2.0f * u - 1.0f) * scale;
+  return dummy_weight_value(seed, tensor, i, scale);
 }
 
 void fill_dummy_weights(const model_config& c, std::uint64_t seed, host_weights& w) {

@@ -53,7 +53,8 @@ void fill_dummy_weights(const model_config& config, std::uint64_t seed,
 
 // The value fill_dummy_weights writes at element `i` of tensor number
 // `tensor` with bound `scale`. Tensors are numbered token_embedding 0, then
-// per layer wq, wk, wv, wo, w1, w2, w3, then wcls when separate.
+// per layer wq, wk, wv, wo, w1, w2, w3, then wcls when separate. The
+// arithmetic is gpu/dummy_weight.hpp's, which a device generator shares.
 float dummy_weight(std::uint64_t seed, std::uint64_t tensor, std::uint64_t i,
                    float scale);
 

@@ -1,11 +1,14 @@
 #include "tests/test_paths.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 
 namespace binserve::testing {
 
 std::string shared_path(const std::string& relative) {
-  return std::string(BINSERVE_SHARED_DIR) + "/" + relative;
+  // $BINSERVE_SHARED_DIR overrides the configured folder (a build run on another machine).
+  const char* env = std::getenv("BINSERVE_SHARED_DIR");
+  return std::string(env != nullptr && *env != '\0' ? env : BINSERVE_SHARED_DIR) + "/" + relative;
 }
 
 bool has_shared(const std::string& relative) {

@@ -5,7 +5,8 @@
 
 namespace binserve::testing {
 
-// Absolute path of `relative` under the shared/ folder beside the project.
+// Absolute path of `relative` under the shared/ folder beside the project
+// (or under $BINSERVE_SHARED_DIR when set).
 std::string shared_path(const std::string& relative);
 
 // Whether the shared file exists; tests that need it GTEST_SKIP() with this

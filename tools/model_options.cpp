@@ -10,6 +10,9 @@ void model_flags::add_to(CLI::App& cmd) {
   cmd.add_option("--tokenizer", tokenizer, "llama2.c tokenizer file (default: beside the model)");
   cmd.add_option("--backend", backend.kind, "execution backend: cpu or cuda")->capture_default_str();
   cmd.add_option("--threads", backend.threads, "CPU threads (0: every core)")->capture_default_str();
+  cmd.add_option("--dtype", backend.dtype, "weights and KV cache: fp32, fp16 or bf16 (fp16/bf16: cuda)")
+      ->capture_default_str()->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
+  cmd.add_option("--device", backend.device, "cuda: device ordinal")->capture_default_str();
 }
 
 std::shared_ptr<const binserve::model> model_flags::load() const {

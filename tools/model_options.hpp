@@ -16,7 +16,7 @@ struct model_flags {
   std::string tokenizer;   // llama2.c tokenizer file
   backend_options backend;
 
-  // Adds --model, --tokenizer, --backend, --threads to `cmd`.
+  // Adds --model, --tokenizer, --backend, --threads, --dtype, --device to `cmd`.
   void add_to(CLI::App& cmd);
 
   // Loads the model; on error prints it to stderr and returns null.

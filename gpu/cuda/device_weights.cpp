@@ -1,0 +1,120 @@
+#include "gpu/cuda/device_weights.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "gpu/cuda/check.hpp"
+#include "gpu/cuda/kernels/kernels.hpp"
+
+namespace binserve::cuda {
+
+namespace {
+
+// Writes tensors of the model into device memory, one at a time, in the
+// host's tensor order: generated from the dummy seed, or copied from the
+// fp32 host weights (through an fp32 staging buffer when T is narrower).
+class tensor_writer {
+ public:
+  tensor_writer(const model& m, dtype t, cudaStream_t stream) : m_(m), t_(t), stream_(stream) {}
+
+  // dst (count; T) = tensor number `tensor` (dummy, bound `scale`) or `host` (count).
+  status matrix(void* dst, const float* host, std::int64_t count, float scale) {
+    if (m_.is_dummy()) return fill_dummy(dst, count, {m_.dummy_seed, tensor_++, scale}, t_, stream_);
+    if (t_ == dtype::f32)
+      return check(cudaMemcpyAsync(dst, host, count * 4, cudaMemcpyHostToDevice, stream_),
+                   "cudaMemcpyAsync (weights)");
+    const std::int64_t chunk = std::int64_t(16) << 20;  // floats: 64 MiB of staging
+    if (staging_.bytes() == 0) BINSERVE_TRY(staging_.allocate(chunk * 4, "weight staging buffer"));
+    for (std::int64_t off = 0; off < count; off += chunk) {
+      const std::int64_t n = std::min(chunk, count - off);
+      BINSERVE_CUDA_TRY(cudaMemcpyAsync(staging_.get(), host + off, n * 4, cudaMemcpyHostToDevice, stream_));
+      BINSERVE_TRY(convert_from_f32(static_cast<char*>(dst) + off * element_bytes(t_),
+                                    staging_.get<float>(), n, t_, stream_));
+    }
+    return status::ok_status();
+  }
+
+  // dst (count; fp32) = ones (dummy) or `host`.
+  status norm(float* dst, const float* host, std::int64_t count) {
+    if (m_.is_dummy()) return fill_f32(dst, count, 1.0f, stream_);
+    return check(cudaMemcpyAsync(dst, host, count * 4, cudaMemcpyHostToDevice, stream_),
+                 "cudaMemcpyAsync (norms)");
+  }
+
+ private:
+  const model& m_;
+  dtype t_;
+  cudaStream_t stream_;
+  std::uint64_t tensor_ = 0;  // dummy tensor numbering of fill_dummy_weights
+  device_buffer staging_;
+};
+
+std::int64_t matrix_elements(const model_config& c) {
+  const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), embed = std::int64_t(c.vocab_size) * d;
+  return embed * (c.shared_classifier ? 1 : 2) + c.n_layers * (2 * d * d + 2 * kv * d + 3 * h * d);
+}
+
+}  // namespace
+
+status device_weights::layout(const model_config& c, dtype t) {
+  const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), eb = element_bytes(t);
+  BINSERVE_TRY(matrices_.allocate(matrix_elements(c) * eb, "weights (" + std::to_string(c.n_params()) +
+                                                               " parameters)"));
+  BINSERVE_TRY(norms_.allocate((2 * c.n_layers + 1) * d * 4, "norm weights"));
+  char* m = matrices_.get<char>();
+  float* n = norms_.get<float>();
+  auto take = [&m, eb](std::int64_t count) { return std::exchange(m, m + count * eb); };
+  auto take_norm = [&n](std::int64_t count) { return std::exchange(n, n + count); };
+  token_embedding = take(std::int64_t(c.vocab_size) * d);
+  layers.resize(c.n_layers);
+  for (auto& l : layers) l.rms_att = take_norm(d);
+  for (auto& l : layers) l.wq = take(d * d);
+  for (auto& l : layers) l.wk = take(kv * d);
+  for (auto& l : layers) l.wv = take(kv * d);
+  for (auto& l : layers) l.wo = take(d * d);
+  for (auto& l : layers) l.rms_ffn = take_norm(d);
+  for (auto& l : layers) l.w1 = take(h * d);
+  for (auto& l : layers) l.w2 = take(d * h);
+  for (auto& l : layers) l.w3 = take(h * d);
+  rms_final = take_norm(d);
+  wcls = c.shared_classifier ? token_embedding : take(std::int64_t(c.vocab_size) * d);
+  return status::ok_status();
+}
+
+status_or<std::unique_ptr<device_weights>> device_weights::create(const model& m, dtype t,
+                                                                  cudaStream_t stream) {
+  std::unique_ptr<device_weights> w(new device_weights());
+  const model_config& c = m.config;
+  BINSERVE_TRY(w->layout(c, t));
+  const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), embed = std::int64_t(c.vocab_size) * d;
+  const float in_d = 1.0f / std::sqrt(float(d)), in_h = 1.0f / std::sqrt(float(h));
+  const host_weights* hw = m.weights.get();  // null for dummy models
+  auto host = [hw](auto member) -> const float* { return hw != nullptr ? member(*hw) : nullptr; };
+  tensor_writer out(m, t, stream);
+  // The dummy tensor numbering of fill_dummy_weights: embedding, then per layer wq..w3, then wcls.
+  BINSERVE_TRY(out.matrix(w->token_embedding,
+                          host([](const host_weights& x) { return x.token_embedding; }), embed, 1.0f));
+  for (int l = 0; l < c.n_layers; ++l) {
+    const device_layer& dl = w->layers[l];
+    const layer_weights* hl = hw != nullptr ? &hw->layers[l] : nullptr;
+    auto src = [hl](float* layer_weights::*p) -> const float* { return hl != nullptr ? hl->*p : nullptr; };
+    BINSERVE_TRY(out.norm(dl.rms_att, src(&layer_weights::rms_att), d));
+    BINSERVE_TRY(out.norm(dl.rms_ffn, src(&layer_weights::rms_ffn), d));
+    BINSERVE_TRY(out.matrix(dl.wq, src(&layer_weights::wq), d * d, in_d));
+    BINSERVE_TRY(out.matrix(dl.wk, src(&layer_weights::wk), kv * d, in_d));
+    BINSERVE_TRY(out.matrix(dl.wv, src(&layer_weights::wv), kv * d, in_d));
+    BINSERVE_TRY(out.matrix(dl.wo, src(&layer_weights::wo), d * d, in_d));
+    BINSERVE_TRY(out.matrix(dl.w1, src(&layer_weights::w1), h * d, in_d));
+    BINSERVE_TRY(out.matrix(dl.w2, src(&layer_weights::w2), d * h, in_h));
+    BINSERVE_TRY(out.matrix(dl.w3, src(&layer_weights::w3), h * d, in_d));
+  }
+  BINSERVE_TRY(out.norm(w->rms_final,
+                        host([](const host_weights& x) -> const float* { return x.rms_final; }), d));
+  if (!c.shared_classifier)
+    BINSERVE_TRY(out.matrix(w->wcls,
+                            host([](const host_weights& x) -> const float* { return x.wcls; }), embed, in_d));
+  BINSERVE_CUDA_TRY(cudaStreamSynchronize(stream));  // staging and host buffers may go now
+  return w;
+}
+
+}  // namespace binserve::cuda

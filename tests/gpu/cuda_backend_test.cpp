@@ -1,0 +1,235 @@
+// The CUDA backend (gpu/cuda/) against the CPU reference and the llama2.c
+// greedy golden. Every test creates it through make_backend({.kind="cuda"})
+// and GTEST_SKIPs, printing the factory's message, when the build has no
+// CUDA plugin or the machine no GPU; any other creation error fails.
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "gpu/generate.hpp"
+#include "gpu/tokenizer.hpp"
+#include "tests/test_paths.hpp"
+
+namespace binserve {
+namespace {
+
+// Whether `s` says the CUDA backend cannot exist here (not a defect).
+bool cuda_unavailable(const status& s) {
+  return (s.code() == error_code::invalid_argument &&
+          s.message().find("is not in this build") != std::string::npos) ||
+         (s.code() == error_code::backend_failure && s.message().rfind("no CUDA device", 0) == 0);
+}
+
+backend_options cuda_options(const std::string& dtype, std::int64_t kv_bytes = 64 << 20) {
+  backend_options o;
+  o.kind = "cuda";
+  o.dtype = dtype;
+  o.kv_cache_bytes = kv_bytes;
+  return o;
+}
+
+std::shared_ptr<const model> load(const std::string& spec) {
+  auto m = load_model(spec);
+  EXPECT_TRUE(m.ok()) << m.error().to_string();
+  return m.ok() ? std::make_shared<const model>(std::move(*m)) : nullptr;
+}
+
+// Declares `var` (unique_ptr<backend>) made by make_backend(m, opts), or skips / fails.
+#define CUDA_BACKEND_OR_SKIP(var, m, opts)                                            \
+  auto var##_made = make_backend((m), (opts));                                        \
+  if (!var##_made.ok() && cuda_unavailable(var##_made.error()))                       \
+    GTEST_SKIP() << "skipped: " << var##_made.error().to_string();                    \
+  ASSERT_TRUE(var##_made.ok()) << var##_made.error().to_string();                     \
+  std::unique_ptr<backend> var = std::move(*var##_made)
+
+std::unique_ptr<backend> cpu_backend_for(std::shared_ptr<const model> m) {
+  auto b = make_backend(std::move(m), backend_options{});
+  EXPECT_TRUE(b.ok()) << b.error().to_string();
+  return b.ok() ? std::move(*b) : nullptr;
+}
+
+// ||a - b|| / ||b||
+double relative_error(std::span<const float> a, std::span<const float> b) {
+  double diff = 0.0, ref = 0.0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    ref += double(b[i]) * b[i];
+  }
+  return std::sqrt(diff / ref);
+}
+
+std::vector<int> random_prompt(std::mt19937& rng, int length, int vocab) {
+  std::vector<int> p(length);
+  for (int& t : p) t = static_cast<int>(rng() % vocab);
+  return p;
+}
+
+// Prefills `prompts` as one batch on `a` and `b`, then decodes `steps` steps
+// of random tokens; returns the worst relative logits error of `a` against `b`.
+double worst_logits_error(backend& a, backend& b, const std::vector<std::vector<int>>& prompts, int steps) {
+  std::mt19937 rng(99);
+  std::vector<int> sa, sb;
+  std::vector<sequence_chunk> ca, cb;
+  for (const auto& p : prompts) {
+    sa.push_back(*a.open_sequence(static_cast<int>(p.size()) + steps));
+    sb.push_back(*b.open_sequence(static_cast<int>(p.size()) + steps));
+    ca.push_back({sa.back(), p});
+    cb.push_back({sb.back(), p});
+  }
+  double worst = 0.0;
+  std::vector<int> next(prompts.size());
+  for (int step = 0; step <= steps; ++step) {
+    EXPECT_TRUE(a.forward(ca).ok());
+    EXPECT_TRUE(b.forward(cb).ok());
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      worst = std::max(worst, relative_error(a.logits(int(i)), b.logits(int(i))));
+      next[i] = static_cast<int>(rng() % a.served_model().config.vocab_size);
+      ca[i] = {sa[i], std::span<const int>(&next[i], 1)};
+      cb[i] = {sb[i], std::span<const int>(&next[i], 1)};
+    }
+  }
+  for (size_t i = 0; i < prompts.size(); ++i) a.close_sequence(sa[i]), b.close_sequence(sb[i]);
+  return worst;
+}
+
+std::vector<std::vector<int>> random_prompts(int vocab) {
+  std::mt19937 rng(7);
+  return {random_prompt(rng, 1, vocab), random_prompt(rng, 7, vocab), random_prompt(rng, 33, vocab),
+          random_prompt(rng, 150, vocab), random_prompt(rng, 300, vocab)};
+}
+
+TEST(CudaBackend, AbsenceIsAClearErrorNotACrash) {
+  auto m = load("dummy:stories260k");
+  ASSERT_NE(m, nullptr);
+  auto b = make_backend(m, cuda_options("fp32"));
+  if (b.ok()) GTEST_SKIP() << "skipped: a GPU is present, the absent-GPU message cannot be checked";
+  EXPECT_TRUE(cuda_unavailable(b.error())) << b.error().to_string();
+}
+
+TEST(CudaBackend, Fp32Stories260kReproducesGreedyGolden) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  auto m = load(testing::shared_path("models/stories260K.bin"));
+  CUDA_BACKEND_OR_SKIP(b, m, cuda_options("fp32"));
+  std::ifstream in(testing::shared_path("models/stories260K_greedy_once_upon_a_time.json"));
+  const auto j = nlohmann::json::parse(in);
+  generation_request r;
+  r.prompt_ids = j.at("prompt_ids").get<std::vector<int>>();
+  r.max_new_tokens = 500;
+  const auto all = j.at("greedy_all_ids").get<std::vector<int>>();
+  const std::vector<int> expected(all.begin() + r.prompt_ids.size(), all.end());
+  ASSERT_EQ(expected.size(), 341u);
+  auto out = generate_batch(*b, {r});
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(out->front().generated_ids, expected);
+  EXPECT_EQ(out->front().reason, stop_reason::stop_token);
+}
+
+TEST(CudaBackend, Fp16LogitsMatchCpuWithin1e2) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  auto m = load(testing::shared_path("models/stories260K.bin"));
+  CUDA_BACKEND_OR_SKIP(gpu, m, cuda_options("fp16"));
+  auto cpu = cpu_backend_for(m);
+  EXPECT_LT(worst_logits_error(*gpu, *cpu, random_prompts(m->config.vocab_size), 8), 1e-2);
+}
+
+// bf16 keeps 8 mantissa bits to fp16's 11: 8x the rounding, so 5e-2.
+TEST(CudaBackend, Bf16LogitsMatchCpuWithin5e2) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  auto m = load(testing::shared_path("models/stories260K.bin"));
+  CUDA_BACKEND_OR_SKIP(gpu, m, cuda_options("bf16"));
+  auto cpu = cpu_backend_for(m);
+  EXPECT_LT(worst_logits_error(*gpu, *cpu, random_prompts(m->config.vocab_size), 8), 5e-2);
+}
+
+// Weights generated on the device equal the host's (same counter-based
+// values), so fp32 logits and hidden states agree to fp32 summation-order
+// rounding; stories15m has head_dim 48 and the 300-token prompt spans three
+// attention splits.
+TEST(CudaBackend, DeviceDummyWeightsMatchCpuInFp32) {
+  for (const char* spec : {"dummy:stories260k", "dummy:stories15m"}) {
+    auto m = load(spec);
+    CUDA_BACKEND_OR_SKIP(gpu, m, cuda_options("fp32", 256 << 20));
+    auto cpu = cpu_backend_for(m);
+    EXPECT_LT(worst_logits_error(*gpu, *cpu, random_prompts(m->config.vocab_size), 4), 1e-4) << spec;
+    const std::vector<int> p = {1, 2, 3, 4};
+    const int sg = *gpu->open_sequence(4), sc = *cpu->open_sequence(4);
+    const sequence_chunk cg{sg, p}, cc{sc, p};
+    ASSERT_TRUE(gpu->forward({&cg, 1}).ok());
+    ASSERT_TRUE(cpu->forward({&cc, 1}).ok());
+    EXPECT_LT(relative_error(gpu->hidden(0), cpu->hidden(0)), 1e-5) << spec;
+  }
+}
+
+TEST(CudaBackend, MixedLengthBatchEqualsEachAlone) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  auto m = load(testing::shared_path("models/stories260K.bin"));
+  CUDA_BACKEND_OR_SKIP(b, m, cuda_options("fp32"));
+  const tokenizer tok(m->vocab);
+  std::vector<generation_request> batch;
+  for (const char* p : {"Once upon a time", "Lily wanted a puppy", "The sun was hot", "Tom and Sam",
+                        "One day, a little bird", "There was a tiny frog who"}) {
+    generation_request r;
+    r.prompt_ids = tok.encode(p);
+    r.max_new_tokens = 200;
+    batch.push_back(r);
+  }
+  auto together = generate_batch(*b, batch);
+  ASSERT_TRUE(together.ok()) << together.error().to_string();
+  std::set<size_t> lengths;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto alone = generate_batch(*b, {batch[i]});
+    ASSERT_TRUE(alone.ok()) << alone.error().to_string();
+    EXPECT_EQ((*together)[i].generated_ids, alone->front().generated_ids) << i;
+    lengths.insert(alone->front().generated_ids.size());
+  }
+  EXPECT_GT(lengths.size(), 1u) << "the batch should mix sequences of different lengths";
+  EXPECT_EQ(b->kv().open_sequences(), 0);
+}
+
+TEST(CudaBackend, DeviceSamplingEqualsHostSampler) {
+  auto m = load("dummy:stories15m");
+  CUDA_BACKEND_OR_SKIP(b, m, cuda_options("fp16"));
+  std::mt19937 rng(3);
+  std::vector<std::vector<int>> prompts;
+  std::vector<sequence_chunk> chunks;
+  for (int i = 0; i < 8; ++i) {
+    prompts.push_back(random_prompt(rng, 1 + 5 * i, m->config.vocab_size));
+    chunks.push_back({*b->open_sequence(64), prompts.back()});
+  }
+  ASSERT_TRUE(b->forward(chunks).ok());
+  std::vector<sampling_params> params(8);
+  std::vector<std::uint64_t> steps(8);
+  for (int i = 0; i < 8; ++i) {
+    params[i] = {i % 2 == 0 ? 0.0f : 0.8f, i % 4 == 3 ? 0.9f : 1.0f, std::uint64_t(100 + i)};
+    steps[i] = std::uint64_t(i * 3);
+  }
+  const std::vector<int> device = b->sample(params, steps);
+  ASSERT_EQ(device.size(), 8u);
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(device[i], sample_token(b->logits(i), params[i], steps[i])) << "chunk " << i;
+}
+
+TEST(CudaBackend, OversizedKvCacheIsOutOfMemory) {
+  auto m = load("dummy:stories260k");
+  auto b = make_backend(m, cuda_options("fp16", std::int64_t(1) << 50));
+  if (!b.ok() && cuda_unavailable(b.error())) GTEST_SKIP() << "skipped: " << b.error().to_string();
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code(), error_code::out_of_memory) << b.error().to_string();
+}
+
+TEST(CudaBackend, MeasuresDeviceMemoryBandwidth) {
+  auto m = load("dummy:stories260k");
+  CUDA_BACKEND_OR_SKIP(b, m, cuda_options("fp16"));
+  auto bw = b->measure_memory_bandwidth();
+  ASSERT_TRUE(bw.ok()) << bw.error().to_string();
+  EXPECT_GT(*bw, 1e11) << "an A100/H100-class device copies well over 100 GB/s";
+  auto cpu = cpu_backend_for(m);
+  EXPECT_EQ(cpu->measure_memory_bandwidth().error().code(), error_code::invalid_argument);
+}
+
+}  // namespace
+}  // namespace binserve
