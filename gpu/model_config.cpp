@@ -4,15 +4,23 @@
 
 namespace binserve {
 
-std::int64_t model_config::n_params() const {
-  const std::int64_t d = dim, h = hidden_dim, kv = kv_dim();
-  const std::int64_t per_layer = 2 * d            // rms_att, rms_ffn
-                                 + d * d * 2      // wq, wo
-                                 + d * kv * 2     // wk, wv
-                                 + d * h * 3;     // w1, w2, w3
-  const std::int64_t embed = std::int64_t(vocab_size) * d;
-  return embed + n_layers * per_layer + d + (shared_classifier ? 0 : embed);
+namespace {
+
+// The parameter count in 128 bits: a header of huge (corrupt) sizes must not
+// overflow before validate() rejects it.
+__int128 wide_params(const model_config& c) {
+  const __int128 d = c.dim, h = c.hidden_dim, kv = c.kv_dim();
+  const __int128 per_layer = 2 * d          // rms_att, rms_ffn
+                             + d * d * 2    // wq, wo
+                             + d * kv * 2   // wk, wv
+                             + d * h * 3;   // w1, w2, w3
+  const __int128 embed = __int128(c.vocab_size) * d;
+  return embed + c.n_layers * per_layer + d + (c.shared_classifier ? 0 : embed);
 }
+
+}  // namespace
+
+std::int64_t model_config::n_params() const { return static_cast<std::int64_t>(wide_params(*this)); }
 
 status model_config::validate() const {
   auto bad = [](const std::string& what) {
@@ -34,6 +42,10 @@ status model_config::validate() const {
   if (head_dim() % 2 != 0) return bad("head_dim must be even for RoPE");
   if (!(norm_eps > 0.0f) || !(rope_theta > 0.0f))
     return bad("norm_eps and rope_theta must be positive");
+  if (wide_params(*this) > kMaxParams)
+    return bad("more than 2^40 parameters (dim=" + std::to_string(dim) + " hidden_dim=" +
+               std::to_string(hidden_dim) + " n_layers=" + std::to_string(n_layers) + " vocab_size=" +
+               std::to_string(vocab_size) + "): not a real model");
   return status::ok_status();
 }
 

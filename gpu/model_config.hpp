@@ -25,11 +25,13 @@ struct model_config {
   int kv_group() const { return n_heads / n_kv_heads; }  // query heads per kv head
 
   // Number of fp32/fp16 elements in all weights (what a backend uploads).
+  // Precondition for a shape read from a file: validate() passed.
   std::int64_t n_params() const;
+  static constexpr std::int64_t kMaxParams = std::int64_t(1) << 40;
 
   // Returns ok, or model_invalid naming the first inconsistent field
   // (non-positive sizes, dim not divisible by n_heads, n_heads not a multiple
-  // of n_kv_heads, odd head_dim).
+  // of n_kv_heads, odd head_dim, more than kMaxParams parameters).
   status validate() const;
 };
 

@@ -86,6 +86,17 @@ TEST_F(ModelLoader, InconsistentHeaderIsModelInvalid) {
   EXPECT_NE(m.error().message().find("n_heads"), std::string::npos) << m.error().message();
 }
 
+// Found by the llama2c fuzzer (tests/fuzz/corpus/llama2c/crash_header_n_params_overflow.bin):
+// sizes each within the header's range whose product overflowed 64 bits.
+TEST_F(ModelLoader, HeaderOfAbsurdSizesIsModelInvalidWithoutOverflow) {
+  const std::int32_t h[7] = {1 << 20, 1 << 24, 1 << 24, 1 << 4, 1 << 4, 1 << 24, 1 << 10};
+  auto m = load_model(write("huge.bin", std::string(reinterpret_cast<const char*>(h), sizeof h)),
+                      model_options{});
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code(), error_code::model_invalid);
+  EXPECT_NE(m.error().message().find("2^40 parameters"), std::string::npos) << m.error().message();
+}
+
 TEST_F(ModelLoader, ForeignFileIsModelInvalid) {
   auto m = load_model(write("text.bin", std::string(4096, 'a')), model_options{});
   EXPECT_EQ(m.error().code(), error_code::model_invalid) << m.error().to_string();
