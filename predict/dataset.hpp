@@ -14,6 +14,11 @@ struct example {
   std::string prompt;
   std::vector<int> prompt_ids;  // tokenizer.encode(prompt), BOS first
   int length = 0;               // response length in tokens
+  // > 0: a length estimate the workload carries (a trace's --hint-field,
+  // e.g. the same model's response length at another temperature), which
+  // `bench`/`sim` runs with the `hint` predictor hand to the service as
+  // the request's known_length, so the oracle reads a prediction.
+  int hint = 0;
 };
 
 // Reads either JSONL, one {"prompt": str, "length": int} per line (blank

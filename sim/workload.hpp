@@ -23,6 +23,7 @@
 //   offline                  every request at time 0 (the papers' setting)
 //   poisson:RATE             exponential gaps, RATE requests per second
 //   trace[:SCALE]            a CSV trace's inter-arrival gaps (cycled), times SCALE
+// The first request arrives at 0 in every case.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +38,7 @@ namespace binserve::tools {
 struct workload_options {
   std::string source;
   std::string length_field = "L_t0.0";
+  std::string hint_field;      // JSON trace: a second length field kept as example::hint
   std::string length_model;    // dataset workloads: the tokenizer counting lengths
   std::string served_model;    // its tokenizer encodes prompts as the service will
   double test_fraction = 0.2;
@@ -44,12 +46,18 @@ struct workload_options {
   int cap = 512;               // lengths are clamped to [1, cap]
   std::uint64_t seed = 1;      // synthetic lengths and Poisson gaps
   std::string arrivals = "offline";
+  // Dataset workloads: exactly `requests` requests, the held-out part cycled
+  // or cut (a load generator's count), instead of that part once.
+  bool repeat_dataset = false;
 };
 
 struct workload {
   std::vector<example> requests;  // prompt ids in the served model's tokenizer
   std::vector<double> arrival_s;  // [requests]: seconds after the start, non-decreasing
   std::vector<example> train;     // dataset workloads only
+  // [requests] CSV traces only: the trace's prompt length (ContextTokens);
+  // the prompts themselves are dummies.
+  std::vector<int> prompt_tokens;
 };
 
 // Errors: io_error, invalid_argument (a malformed source, trace or arrival

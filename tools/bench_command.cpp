@@ -1,23 +1,29 @@
-// binserve bench: replays a workload through the service under several
-// scheduling policies and predictor settings, all requests at once, and
-// prints one row per run (same workload, same seed, one after another).
+// binserve bench: replays one workload through the service under several
+// scheduling policies and predictor settings (same requests, same seed) and
+// prints one row per run: the matrix of --repeat rounds x arrivals (one
+// --arrivals spec, or Poisson at each of --rates) x runs (a multibin run at
+// each count of --bins-sweep). Rounds interleave the runs (all runs, then
+// all runs again), so machine noise shows as the spread of a label's runs.
 //
-// A run is POLICY[:PREDICTOR[:QUANTILE]]: `vanilla`, `sequence:oracle`,
-// `sequence:learned:0.9`. Each request asks for exactly its workload length
-// (target_length, the way serving benchmarks replay traces on dummy
-// weights); `oracle` is told that length, `learned` is trained on the
-// workload's training part first (dataset workloads) and keeps learning
-// online from completions.
-#include <chrono>
+// A run is POLICY[:PREDICTOR[:QUANTILE]] (tools/bench_run.hpp). Each request
+// asks for exactly its workload length (target_length, the way serving
+// benchmarks replay traces on dummy weights); `oracle` is told that length,
+// `learned` is trained on the workload's training part first (dataset
+// workloads) and keeps learning online from completions.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
-#include <filesystem>
+#include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
-#include "binserve/service.hpp"
-#include "predict/learned_predictor.hpp"
 #include "sim/workload.hpp"
+#include "tools/bench_plot.hpp"
+#include "tools/bench_report.hpp"
+#include "tools/bench_run.hpp"
 #include "tools/commands.hpp"
 #include "tools/model_options.hpp"
 
@@ -26,135 +32,177 @@ namespace binserve::tools {
 namespace {
 
 struct bench_flags {
-  std::string model = "dummy:stories15m";
+  bench_setup setup{.model = "dummy:stories15m"};
   workload_options workload;
-  std::vector<std::string> runs = {"vanilla", "multibin", "sequence", "continuous",
-                                   "continuous-sjf"};
-  int batch = 16;
+  std::vector<std::string> runs = {"vanilla", "multibin", "sequence", "continuous", "continuous-sjf"};
   int bins = 4;
-  int max_batch = 16;  // continuous: live sequences at once (vanilla's concurrency)
-  int threads = 0;
-  std::string backend = "cpu";
-  std::string retry = "restart";
-  bool json = false;
+  std::vector<double> rates;
+  std::vector<int> bins_sweep;
+  int repeat = 1;
+  std::string csv, plot_dir;
+  bool progress = false, json = false;
 };
 
-struct run_spec {
-  std::string label, policy, predictor = "oracle";
-  double quantile = 0.8;
+// One workload per arrivals spec: the same requests, arriving differently.
+struct arrival_case {
+  std::string spec;
+  std::optional<double> rate;
+  workload w;
 };
 
-status_or<run_spec> parse_run(const std::string& s) {
-  run_spec r{s, s.substr(0, s.find(':'))};
-  if (s.find(':') == std::string::npos) return r;
-  const std::string rest = s.substr(s.find(':') + 1);
-  r.predictor = rest.substr(0, rest.find(':'));
-  if (rest.find(':') != std::string::npos) {
-    char* end = nullptr;
-    r.quantile = std::strtod(rest.c_str() + rest.find(':') + 1, &end);
-    if (*end != '\0' || !(r.quantile > 0 && r.quantile < 1))
-      return status(error_code::invalid_argument, "run '" + s + "': the quantile must be in (0, 1)");
+std::string rate_spec(double rate) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "poisson:%g", rate);
+  return buf;
+}
+
+status_or<std::vector<arrival_case>> load_cases(const bench_flags& f) {
+  std::vector<arrival_case> cases;
+  if (f.rates.empty()) cases.push_back({f.workload.arrivals, {}, {}});
+  for (double r : f.rates) cases.push_back({rate_spec(r), r, {}});
+  if (f.rates.empty() && f.workload.arrivals.rfind("poisson:", 0) == 0)
+    cases[0].rate = std::atof(f.workload.arrivals.c_str() + 8);
+  for (arrival_case& c : cases) {
+    workload_options o = f.workload;
+    o.arrivals = c.spec;
+    o.served_model = f.setup.model;
+    auto w = load_workload(o);
+    if (!w.ok()) return w.error();
+    c.w = std::move(*w);
   }
-  return r;
+  return cases;
 }
 
-// A learned predictor trained on the workload's training part, saved where
-// the service can load it.
-status_or<std::string> train_learned(const workload& w, double quantile) {
-  if (w.train.empty())
-    return status(error_code::invalid_argument, "a learned predictor needs a prompt dataset workload");
-  quantile_regressor_options o;
-  o.quantile = quantile;
-  learned_predictor p(o, false);
-  p.train(w.train, 5, 1);
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("binserve_bench_learned_" + std::to_string(quantile) + ".bsqr"))
-                               .string();
-  if (status s = p.save(path); !s.ok()) return s;
-  return path;
-}
-
-status_or<service_config> config_for(const bench_flags& f, const run_spec& r, const workload& w) {
-  service_config c;
-  c.model = f.model;
-  c.backend = f.backend;
-  c.threads = f.threads;
-  c.policy.kind = r.policy;
-  c.policy.batch_size = f.batch;
-  c.policy.bins = f.bins;
-  c.policy.retry = f.retry;
-  for (const example& e : w.requests) c.policy.length_sample.push_back(e.length);
-  c.policy.max_batch_size = r.policy.rfind("continuous", 0) == 0 ? f.max_batch : 256;
-  c.limits.max_new_tokens = f.workload.cap;
-  c.limits.queue_capacity = static_cast<int>(w.requests.size());
-  c.predictor.kind = r.predictor;
-  c.predictor.quantile = r.quantile;
-  if (r.predictor == "learned") {
-    auto path = train_learned(w, r.quantile);
-    if (!path.ok()) return path.error();
-    c.predictor.model_file = *path;
+// The runs of one round at one arrivals spec: multibin once per swept count.
+status_or<std::vector<run_point>> round_points(const bench_flags& f, const arrival_case& c, int round) {
+  std::vector<run_point> points;
+  for (const std::string& s : f.runs) {
+    auto run = parse_run(s);
+    if (!run.ok()) return run.error();
+    const bool sweep = run->policy == "multibin" && !f.bins_sweep.empty();
+    for (int k : sweep ? f.bins_sweep : std::vector<int>{f.bins})
+      points.push_back({*run, k, c.spec, c.rate, round});
   }
-  return c;
+  return points;
 }
 
-status_or<nlohmann::json> run_one(const bench_flags& f, const run_spec& r, const workload& w) {
-  auto config = config_for(f, r, w);
-  if (!config.ok()) return config.error();
-  auto svc = service::start(*config);
-  if (!svc.ok()) return svc.error();
-  const auto t0 = std::chrono::steady_clock::now();
-  std::vector<submission> subs;
-  for (const example& e : w.requests) {
-    request q;
-    q.prompt = e.prompt;
-    q.prompt_ids = e.prompt_ids;
-    q.max_new_tokens = f.workload.cap;
-    q.target_length = q.known_length = e.length;
-    subs.push_back((*svc)->submit(q));
+status check_flags(const bench_flags& f) {
+  const auto invalid = [](const std::string& m) { return status(error_code::invalid_argument, m); };
+  if (!f.rates.empty() && f.workload.arrivals != "offline")
+    return invalid("--rates sets Poisson arrivals: give either --rates or --arrivals");
+  const bool multibin = std::any_of(f.runs.begin(), f.runs.end(), [](const std::string& r) {
+    return r.substr(0, r.find(':')) == "multibin";
+  });
+  if (!f.bins_sweep.empty() && !multibin) return invalid("--bins-sweep needs a multibin run in --policies");
+  if (f.plot_dir.empty()) return {};
+  if (f.rates.empty() && f.bins_sweep.size() < 2)
+    return invalid("--plot draws --bins-sweep (two or more counts) and --rates rows: give one of them");
+  return check_gnuplot();
+}
+
+// "[3/12] multibin poisson:20 k=4": the progress bar's title.
+std::string run_title(std::size_t i, std::size_t n, const run_point& p) {
+  const std::string k = p.run.policy == "multibin" ? " k=" + std::to_string(p.bins) : "";
+  return "[" + std::to_string(i) + "/" + std::to_string(n) + "] " + p.run.label + " " + p.arrivals + k;
+}
+
+status_or<std::vector<bench_row>> run_all(const bench_flags& f, const std::vector<arrival_case>& cases) {
+  std::vector<std::pair<run_point, const workload*>> plan;
+  for (int round = 1; round <= f.repeat; ++round)
+    for (const arrival_case& c : cases) {
+      auto points = round_points(f, c, round);
+      if (!points.ok()) return points.error();
+      for (run_point& p : *points) plan.emplace_back(std::move(p), &c.w);
+    }
+  std::vector<bench_row> rows;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    const run_point& p = plan[i].first;
+    auto row = run_once(f.setup, p, *plan[i].second, run_title(i + 1, plan.size(), p));
+    if (!row.ok()) return row.error();
+    rows.push_back(std::move(*row));
   }
-  int completed = 0;
-  for (auto& s : subs) completed += s.future.get().ok() ? 1 : 0;
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const stats st = (*svc)->current_stats();
-  return nlohmann::json{{"policy", r.label}, {"requests", w.requests.size()}, {"completed", completed},
-                        {"seconds", seconds}, {"requests_per_s", completed / seconds},
-                        {"tokens_per_s", st.generated_tokens / seconds},
-                        {"effective_token_ratio", st.effective_token_ratio},
-                        {"failure_ratio", st.failure_ratio}, {"latency_p50_ms", st.latency.p50},
-                        {"latency_p99_ms", st.latency.p99}};
+  set_ratios(rows);
+  return rows;
 }
 
-void print_row(const nlohmann::json& row) {
-  std::printf("%-22s %9.3f %10.1f %10.2f %8.3f %9.3f %9.0f\n", row["policy"].get<std::string>().c_str(),
-              row["requests_per_s"].get<double>(), row["tokens_per_s"].get<double>(),
-              row["ratio_to_vanilla"].get<double>(), row["effective_token_ratio"].get<double>(),
-              row["failure_ratio"].get<double>(), row["latency_p50_ms"].get<double>());
+status print_report(const bench_flags& f, const std::vector<bench_row>& rows) {
+  const std::vector<run_spread> spread = spreads(rows);
+  if (f.json) {
+    nlohmann::json j{{"model", f.setup.model}, {"workload", f.workload.source},
+                     {"results", nlohmann::json::array()}, {"spread", nlohmann::json::array()}};
+    for (const bench_row& r : rows) j["results"].push_back(to_json(r));
+    for (const run_spread& s : spread) j["spread"].push_back(to_json(s));
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << to_table(rows, f.repeat > 1);
+    if (f.repeat > 1) std::cout << "\nrequests/s over " << f.repeat << " rounds\n" << to_table(spread);
+  }
+  if (!f.csv.empty())
+    if (status s = write_csv(rows, f.csv); !s.ok()) return s;
+  if (!f.plot_dir.empty()) return write_plots(rows, f.plot_dir);
+  return {};
 }
 
 int run_bench(bench_flags f) {
-  f.workload.served_model = f.model;
-  auto w = load_workload(f.workload);
-  if (!w.ok()) return report(w.error());
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& spec : f.runs) {
-    auto r = parse_run(spec);
-    if (!r.ok()) return report(r.error());
-    auto row = run_one(f, *r, *w);
-    if (!row.ok()) return report(row.error());
-    rows.push_back(*row);
-  }
-  double vanilla = 0;
-  for (const auto& row : rows)
-    if (row["policy"] == "vanilla") vanilla = row["requests_per_s"];
-  if (!f.json)
-    std::printf("%-22s %9s %10s %10s %8s %9s %9s\n", "run", "req/s", "tokens/s", "x vanilla",
-                "eff.tok", "failures", "p50 ms");
-  for (auto& row : rows) {
-    row["ratio_to_vanilla"] = vanilla > 0 ? row["requests_per_s"].get<double>() / vanilla : 0.0;
-    if (!f.json) print_row(row);
-  }
-  if (f.json) std::cout << nlohmann::json{{"model", f.model}, {"results", rows}}.dump() << "\n";
+  f.setup.cap = f.workload.cap;
+  f.setup.progress = f.progress || isatty(STDERR_FILENO);
+  if (status s = check_flags(f); !s.ok()) return report(s);
+  auto cases = load_cases(f);
+  if (!cases.ok()) return report(cases.error());
+  auto rows = run_all(f, *cases);
+  if (!rows.ok()) return report(rows.error());
+  if (status s = print_report(f, *rows); !s.ok()) return report(s);
   return 0;
+}
+
+void add_workload_options(CLI::App* cmd, bench_flags& f) {
+  cmd->add_option("--workload", f.workload.source,
+                  "const:N, uniform:A:B, exponential:MEAN, a length trace (JSON), an Azure trace (CSV) or a "
+                  "prompt dataset (alpaca JSON / JSONL)")->required();
+  cmd->add_option("--arrivals", f.workload.arrivals, "offline, poisson:RATE or trace[:SCALE] (CSV workloads)")
+      ->capture_default_str();
+  cmd->add_option("--hint-field", f.workload.hint_field,
+                  "JSON trace: a second length field the `hint` predictor reads (e.g. L_t0.7)");
+  cmd->add_option("--length-field", f.workload.length_field, "trace: the record's length field")
+      ->capture_default_str();
+  cmd->add_option("--length-model", f.workload.length_model,
+                  "dataset: the model whose tokenizer counts response lengths");
+  cmd->add_option("--test-fraction", f.workload.test_fraction,
+                  "dataset: share replayed (the rest trains learned predictors)")->capture_default_str();
+  cmd->add_option("--requests", f.workload.requests, "trace/const/synthetic: requests")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--cap", f.workload.cap, "max new tokens (vanilla's cap)")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", f.workload.seed, "synthetic lengths and Poisson arrivals")->capture_default_str();
+}
+
+void add_policy_options(CLI::App* cmd, bench_flags& f) {
+  cmd->add_option("--model", f.setup.model, "model path or dummy:PRESET")->capture_default_str();
+  cmd->add_option("--backend", f.setup.backend, "cpu, cuda or null")->capture_default_str();
+  cmd->add_option("--threads", f.setup.threads, "CPU threads per executor (0: every core)");
+  cmd->add_option("--dtype", f.setup.dtype, "fp32, fp16 or bf16 (fp16/bf16: cuda)")->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
+  cmd->add_option("--device", f.setup.device, "cuda: device ordinal")->capture_default_str();
+  cmd->add_option("--policies", f.runs, "runs: POLICY[+novbs][+nofcr][:PREDICTOR[:QUANTILE]]")->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--batch", f.setup.batch, "batch size B")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--bins", f.bins, "multibin: bins")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--max-batch", f.setup.max_batch, "continuous: live sequences at once")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--retry", f.setup.retry, "overflowed jobs: restart or resume")->capture_default_str();
+}
+
+void add_output_options(CLI::App* cmd, bench_flags& f) {
+  cmd->add_option("--rates", f.rates, "Poisson rates (requests/s): every run at each")->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--bins-sweep", f.bins_sweep, "multibin runs at each of these bin counts")->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--repeat", f.repeat, "rounds of all runs, interleaved")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--csv", f.csv, "write every row to this CSV file");
+  cmd->add_option("--plot", f.plot_dir, "write gnuplot PNGs (and their script) into this folder");
+  cmd->add_flag("--progress", f.progress, "draw a progress bar on stderr (default: when it is a terminal)");
+  cmd->add_flag("--json", f.json, "print one JSON object");
 }
 
 }  // namespace
@@ -162,29 +210,9 @@ int run_bench(bench_flags f) {
 void add_bench_command(CLI::App& app) {
   auto f = std::make_shared<bench_flags>();
   CLI::App* cmd = app.add_subcommand("bench", "replay a workload under several policies");
-  cmd->add_option("--model", f->model, "model path or dummy:PRESET")->capture_default_str();
-  cmd->add_option("--backend", f->backend, "cpu, cuda or null")->capture_default_str();
-  cmd->add_option("--threads", f->threads, "CPU threads per executor (0: every core)");
-  cmd->add_option("--workload", f->workload.source,
-                  "length trace (JSON), prompt dataset (alpaca JSON / JSONL) or const:N")->required();
-  cmd->add_option("--length-field", f->workload.length_field, "trace: the record's length field")
-      ->capture_default_str();
-  cmd->add_option("--length-model", f->workload.length_model,
-                  "dataset: the model whose tokenizer counts response lengths");
-  cmd->add_option("--test-fraction", f->workload.test_fraction,
-                  "dataset: share replayed (the rest trains learned predictors)")->capture_default_str();
-  cmd->add_option("--policies", f->runs, "runs: POLICY[:PREDICTOR[:QUANTILE]]")->delimiter(',')
-      ->capture_default_str();
-  cmd->add_option("--requests", f->workload.requests, "trace/const: requests, submitted at once")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", f->batch, "batch size B")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--cap", f->workload.cap, "max new tokens (vanilla's cap)")->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--bins", f->bins, "multibin: bins")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--max-batch", f->max_batch, "continuous: live sequences at once")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--retry", f->retry, "overflowed jobs: restart or resume")->capture_default_str();
-  cmd->add_flag("--json", f->json, "print one JSON object");
+  add_workload_options(cmd, *f);
+  add_policy_options(cmd, *f);
+  add_output_options(cmd, *f);
   cmd->callback([f] {
     if (int rc = run_bench(*f); rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -9,10 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <random>
 #include <utility>
 
 #include <boost/asio.hpp>
@@ -55,96 +52,24 @@ struct loadgen_plan {
   std::vector<double> offsets_s;
 };
 
-// The Azure LLM inference trace: TIMESTAMP,ContextTokens,GeneratedTokens.
-struct csv_trace {
-  std::vector<double> times_s;
-  std::vector<int> lengths;
-};
-
-bool is_csv(const std::string& path) {
-  return path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
-}
-
-// "2023-11-16 18:15:46.6805900" as seconds since the epoch.
-std::optional<double> parse_timestamp(const std::string& s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
-  double sec = 0;
-  if (std::sscanf(s.c_str(), "%d-%d-%d %d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6) return {};
-  const std::chrono::year_month_day date{std::chrono::year(y), std::chrono::month(mo), std::chrono::day(d)};
-  if (!date.ok()) return {};
-  const auto days = std::chrono::sys_days(date).time_since_epoch().count();
-  return static_cast<double>(days) * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
-}
-
-status_or<csv_trace> load_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return status(error_code::io_error, path + ": cannot open");
-  csv_trace t;
-  std::string line;
-  std::getline(in, line);  // the header
-  for (int row = 2; std::getline(in, line); ++row) {
-    if (line.empty() || line == "\r") continue;
-    const auto c1 = line.find(','), c2 = line.find(',', c1 == std::string::npos ? c1 : c1 + 1);
-    const auto when = parse_timestamp(line.substr(0, c1));
-    if (c2 == std::string::npos || !when)
-      return status(error_code::invalid_argument, path + ": line " + std::to_string(row) +
-                                                      ": expected TIMESTAMP,ContextTokens,GeneratedTokens");
-    t.times_s.push_back(*when);
-    t.lengths.push_back(std::atoi(line.c_str() + c2 + 1));
-  }
-  if (t.times_s.size() < 2) return status(error_code::invalid_argument, path + ": fewer than 2 rows");
-  return t;
-}
-
-// Offsets for --arrival: all, poisson:RATE or trace[:SCALE] (the trace's
-// inter-arrival gaps, cycled, times SCALE).
-status_or<std::vector<double>> make_offsets(const loadgen_flags& f, const csv_trace* trace) {
-  std::vector<double> offsets(static_cast<std::size_t>(f.requests), 0.0);
-  if (f.arrival == "all") return offsets;
-  const auto colon = f.arrival.find(':');
-  const std::string kind = f.arrival.substr(0, colon);
-  const double value = colon == std::string::npos ? 1.0 : std::atof(f.arrival.c_str() + colon + 1);
-  if ((kind != "poisson" && kind != "trace") || value <= 0 || (kind == "poisson" && colon == std::string::npos))
-    return status(error_code::invalid_argument, "--arrival: expected all, poisson:RATE or trace[:SCALE] (> 0)");
-  if (kind == "trace" && !trace)
-    return status(error_code::invalid_argument, "--arrival trace needs a CSV --workload with TIMESTAMPs");
-  std::mt19937_64 rng(f.seed);
-  std::exponential_distribution<double> gap(value);
-  for (std::size_t i = 1; i < offsets.size(); ++i) {
-    if (kind == "poisson") {
-      offsets[i] = offsets[i - 1] + gap(rng);
-      continue;
-    }
-    const std::size_t k = 1 + (i - 1) % (trace->times_s.size() - 1);
-    offsets[i] = offsets[i - 1] + value * std::max(0.0, trace->times_s[k] - trace->times_s[k - 1]);
-  }
-  return offsets;
-}
-
+// Lengths and offsets from the workload (sim/workload.hpp); `all` is
+// loadgen's name for offline arrivals, and a prompt dataset is cycled up to
+// --requests.
 status_or<loadgen_plan> make_plan(const loadgen_flags& f) {
+  workload_options o;
+  o.source = f.workload;
+  o.length_field = f.length_field;
+  o.length_model = o.served_model = f.length_model;
+  o.requests = f.requests;
+  o.cap = f.max_new_tokens;
+  o.seed = f.seed;
+  o.arrivals = f.arrival == "all" ? "offline" : f.arrival;
+  o.repeat_dataset = true;
+  auto w = load_workload(o);
+  if (!w.ok()) return w.error();
   loadgen_plan plan;
-  std::optional<csv_trace> trace;
-  if (is_csv(f.workload)) {
-    auto t = load_csv(f.workload);
-    if (!t.ok()) return t.error();
-    trace = std::move(*t);
-    for (int i = 0; i < f.requests; ++i)
-      plan.lengths.push_back(std::clamp(trace->lengths[i % trace->lengths.size()], 1, f.max_new_tokens));
-  } else {
-    workload_options o;
-    o.source = f.workload;
-    o.length_field = f.length_field;
-    o.length_model = o.served_model = f.length_model;
-    o.requests = f.requests;
-    o.cap = f.max_new_tokens;
-    auto w = load_workload(o);
-    if (!w.ok()) return w.error();
-    for (std::size_t i = 0; i < static_cast<std::size_t>(f.requests); ++i)
-      plan.lengths.push_back(w->requests[i % w->requests.size()].length);
-  }
-  auto offsets = make_offsets(f, trace ? &*trace : nullptr);
-  if (!offsets.ok()) return offsets.error();
-  plan.offsets_s = std::move(*offsets);
+  for (const example& e : w->requests) plan.lengths.push_back(e.length);
+  plan.offsets_s = std::move(w->arrival_s);
   return plan;
 }
 
@@ -330,16 +255,16 @@ void add_loadgen_command(CLI::App& app) {
   cmd->add_option("--connections", f->connections, "Connections")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--requests", f->requests, "Requests in all")->capture_default_str()->check(CLI::Range(1, 100000000));
   cmd->add_option("--workload", f->workload,
-                  "Lengths: const:N, a length trace JSON, a prompt dataset or an Azure trace CSV "
+                  "Lengths: const:N, uniform:A:B, exponential:MEAN, a length trace JSON, a prompt dataset or an Azure trace CSV "
                   "(TIMESTAMP,ContextTokens,GeneratedTokens)")->capture_default_str();
   cmd->add_option("--length-field", f->length_field, "Trace JSON: the length field")->capture_default_str();
   cmd->add_option("--length-model", f->length_model, "Prompt datasets: the model whose tokenizer counts lengths");
   cmd->add_option("--arrival", f->arrival,
-                  "all (everything at once: pipelined over TCP, as connections free up over HTTP), poisson:RATE (requests/s) or trace[:SCALE] "
+                  "all or offline (everything at once: pipelined over TCP, as connections free up over HTTP), poisson:RATE (requests/s) or trace[:SCALE] "
                   "(the CSV's inter-arrival times times SCALE)")->capture_default_str();
   cmd->add_option("--max-new-tokens", f->max_new_tokens, "Lengths are clamped to [1, this]")
       ->capture_default_str()->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--seed", f->seed, "Seed of the poisson arrivals")->capture_default_str();
+  cmd->add_option("--seed", f->seed, "Seed of synthetic lengths and poisson arrivals")->capture_default_str();
   cmd->add_option("--timeout-s", f->timeout_s, "TCP: wait at most this long after the last submission")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_flag("--stream", f->stream, "Ask for token events / SSE chunks (measures time to first token)");

@@ -1,0 +1,405 @@
+#include "sim/simulator.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <deque>
+#include <memory>
+#include <queue>
+
+#include "actors/bin_layout.hpp"
+#include "actors/bin_queue.hpp"
+#include "actors/expired_bins.hpp"
+#include "actors/metrics.hpp"
+#include "predict/make_predictor.hpp"
+#include "sim/static_batch.hpp"
+
+namespace binserve::sim {
+
+namespace {
+
+using ns_t = std::int64_t;  // simulated time: nanoseconds since the start
+
+ns_t to_ns(double seconds) { return std::llround(seconds * 1e9); }
+double to_ms(ns_t t) { return double(t) / 1e6; }
+
+struct request_state {
+  int target = 0, prompt = 0, predicted = 0, retries = 0, resumed = 0;
+  int resumed_next = 0;  // resumed tokens if the current run overflows
+  ns_t arrived = 0, started = 0, first_token = -1;
+  bool ended = false;
+};
+
+enum class event_kind { arrival, flush, leave, retry, batch_end, step_start, step_end };
+
+// Ties: arrivals first (so requests arriving together are there together),
+// then the order events were made.
+struct event {
+  ns_t t;
+  std::uint64_t seq;
+  event_kind kind;
+  int a;              // request, bin or executor
+  std::uint64_t gen;  // flush: the bin timer's generation
+  bool operator>(const event& o) const {
+    const bool arrival = kind == event_kind::arrival, o_arrival = o.kind == event_kind::arrival;
+    if (t != o.t) return t > o.t;
+    return arrival != o_arrival ? o_arrival : seq > o.seq;
+  }
+};
+
+template <class T>
+using min_heap = std::priority_queue<T, std::vector<T>, std::greater<T>>;
+
+struct ready_batch {
+  int bin = 0, cap = 0;
+  std::vector<int> requests;
+};
+
+// A continuous executor's sequence: the step count at which it finishes.
+struct live_seq {
+  std::int64_t finish_step;
+  std::uint64_t order;
+  int request;
+  bool operator>(const live_seq& o) const {
+    return finish_step != o.finish_step ? finish_step > o.finish_step : order > o.order;
+  }
+};
+
+struct executor_state {
+  bool busy = false;  // static: a batch runs; continuous: a step is in flight
+  bool start_pending = false;  // continuous: a step_start event is queued
+  // continuous only
+  min_heap<live_seq> live;
+  std::vector<int> joining, stepping;  // admitted, not stepped yet; in their first step
+  std::int64_t steps = 0;
+  step_shape shape;  // the next step's, of `live`
+};
+
+struct waiting_job {
+  double key;  // continuous-sjf: sjf_priority at time 0; FCFS: 0
+  std::uint64_t seq;
+  int request;
+  bool operator>(const waiting_job& o) const { return key != o.key ? key > o.key : seq > o.seq; }
+};
+
+struct bin_timer {
+  bool armed = false;
+  std::uint64_t gen = 0;
+};
+
+class simulation {
+ public:
+  simulation(const sim_config& c, const cost_model& cost, const tools::workload& w,
+             bin_layout layout, std::unique_ptr<length_predictor> predictor);
+  sim_result run();
+
+ private:
+  void push(ns_t t, event_kind kind, int a, std::uint64_t gen = 0);
+  void handle(const event& e);
+  void on_arrival(int r);
+  void route(int r);
+  void settle(int bin);
+  void tell(int bin);
+  void on_flush(int bin, std::uint64_t gen);
+  void emit(int bin, std::vector<int> requests);
+  void dispatch();
+  bool pull();
+  void run_batch(int e, const ready_batch& b);
+  void on_retry(int r);
+  void complete(int r);
+  void admit();
+  void start_step(int e);
+  void on_step_end(int e);
+  prediction_input input_of(int r) const;
+
+  const sim_config& c_;
+  const cost_model& cost_;
+  const tools::workload& w_;
+  bin_layout layout_;
+  std::unique_ptr<length_predictor> predictor_;
+  metrics metrics_;
+  std::vector<request_state> req_;
+  std::vector<bin_queue<int>> bins_;
+  std::vector<bin_timer> timers_;
+  expired_bins expired_;  // the scheduler's: bins holding an expired partial batch
+  std::deque<ready_batch> ready_;
+  std::vector<executor_state> exec_;
+  min_heap<waiting_job> waiting_;
+  min_heap<event> events_;
+  std::uint64_t seq_ = 0;
+  ns_t now_ = 0, last_end_ = 0;
+  std::int64_t completed_ = 0;
+  sim_result out_;
+};
+
+simulation::simulation(const sim_config& c, const cost_model& cost, const tools::workload& w,
+                       bin_layout layout, std::unique_ptr<length_predictor> predictor)
+    : c_(c), cost_(cost), w_(w), layout_(std::move(layout)), predictor_(std::move(predictor)),
+      metrics_(layout_.summaries()), req_(w.requests.size()), timers_(layout_.bins().size()),
+      exec_(c.executors) {
+  for (const bin_spec& spec : layout_.bins()) bins_.emplace_back(spec);
+  for (size_t r = 0; r < req_.size(); ++r) {
+    const example& e = w.requests[r];
+    req_[r].target = e.length;
+    req_[r].prompt = r < w.prompt_tokens.size()   ? w.prompt_tokens[r]
+                     : !e.prompt_ids.empty()      ? static_cast<int>(e.prompt_ids.size())
+                                                  : c.prompt_tokens;
+    req_[r].prompt = std::max(req_[r].prompt, 1);
+  }
+}
+
+void simulation::push(ns_t t, event_kind kind, int a, std::uint64_t gen) {
+  events_.push({t, seq_++, kind, a, gen});
+}
+
+sim_result simulation::run() {
+  push(to_ns(w_.arrival_s[0]), event_kind::arrival, 0);
+  while (!events_.empty()) {
+    const event e = events_.top();
+    events_.pop();
+    now_ = e.t;
+    handle(e);
+  }
+  out_.snapshot = metrics_.snapshot(double(last_end_) / 1e9);
+  return out_;
+}
+
+void simulation::handle(const event& e) {
+  switch (e.kind) {
+    case event_kind::arrival: return on_arrival(e.a);
+    case event_kind::flush: return on_flush(e.a, e.gen);
+    case event_kind::leave: return complete(e.a);
+    case event_kind::retry: return on_retry(e.a);
+    case event_kind::batch_end:
+      exec_[e.a].busy = false;
+      return dispatch();
+    case event_kind::step_start:
+      exec_[e.a].start_pending = false;
+      return start_step(e.a);
+    case event_kind::step_end: return on_step_end(e.a);
+  }
+}
+
+prediction_input simulation::input_of(int r) const {
+  const example& e = w_.requests[r];
+  return {e.prompt, e.prompt_ids, c_.known_is_hint ? e.hint : e.length, c_.max_new_tokens};
+}
+
+// The intake and the predictor: a prediction, then the scheduler.
+void simulation::on_arrival(int r) {
+  const int n = static_cast<int>(req_.size());
+  if (r + 1 < n) push(to_ns(w_.arrival_s[r + 1]), event_kind::arrival, r + 1);
+  metrics_.on_submitted();
+  req_[r].arrived = now_;
+  req_[r].predicted = predictor_->predict(input_of(r));
+  if (r == n / 2) out_.completed_at_half = completed_, out_.half_arrival_s = double(now_) / 1e9;
+  if (r == n - 1) out_.completed_at_last = completed_, out_.last_arrival_s = double(now_) / 1e9;
+  route(r);
+}
+
+// The scheduler's routing: a bin (binned policies) or the waiting queue.
+void simulation::route(int r) {
+  if (layout_.continuous()) {
+    const bool sjf = c_.policy.kind == "continuous-sjf";
+    // Every waiting job ages at the same rate, so the least sjf_priority at
+    // any later time is the least evaluated at time 0: a fixed heap key.
+    const double key = sjf ? sjf_priority(req_[r].predicted, -double(now_) / 1e9,
+                                          c_.policy.sjf_aging_per_s)
+                           : 0.0;
+    waiting_.push({key, seq_++, r});
+    return admit();
+  }
+  const int bin = layout_.route(req_[r].predicted, req_[r].retries);
+  bins_[bin].push(r, now_);
+  while (auto full = bins_[bin].take_full()) emit(bin, std::move(*full));
+  settle(bin);
+  dispatch();
+}
+
+// The bin actor's settle: report the depth, keep a told expiry current, arm
+// the flush timer for the oldest request unless the scheduler knows it
+// expired or one is armed.
+void simulation::settle(int bin) {
+  metrics_.set_queue_depth(bin, bins_[bin].size());
+  if (expired_.contains(bin)) tell(bin);
+  bin_timer& timer = timers_[bin];
+  if (expired_.contains(bin) || timer.armed || !bins_[bin].oldest()) return;
+  timer.armed = true;
+  const ns_t due = *bins_[bin].oldest() + c_.policy.max_wait.count() * 1000000;
+  push(std::max(due, now_), event_kind::flush, bin, ++timer.gen);
+}
+
+// The bin actor's expired / unexpired messages, with no latency: the
+// scheduler's set follows whether the bin's oldest request has expired.
+void simulation::tell(int bin) {
+  if (bins_[bin].expired(now_ - c_.policy.max_wait.count() * 1000000))
+    expired_.set(bin, *bins_[bin].oldest());
+  else
+    expired_.drop(bin);
+}
+
+void simulation::on_flush(int bin, std::uint64_t gen) {
+  if (gen != timers_[bin].gen) return;  // a stale timer
+  timers_[bin].armed = false;
+  tell(bin);
+  settle(bin);
+  dispatch();
+}
+
+void simulation::emit(int bin, std::vector<int> requests) {
+  ready_.push_back({bin, bins_[bin].spec().cap, std::move(requests)});
+}
+
+// The scheduler's dispatch: full batches FIFO to the first idle executor; an
+// executor still idle pulls a partial batch (pull).
+void simulation::dispatch() {
+  for (size_t e = 0; e < exec_.size(); ++e) {
+    if (exec_[e].busy) continue;
+    if (ready_.empty() && !pull()) return;
+    exec_[e].busy = true;
+    run_batch(static_cast<int>(e), ready_.front());
+    ready_.pop_front();
+  }
+}
+
+// The scheduler's take from the bin whose expired request is oldest, and the
+// bin's answer (a bin in the set is never empty here: no message latency).
+// False when no bin holds an expired partial batch.
+bool simulation::pull() {
+  const std::optional<int> bin = expired_.pop_oldest();
+  if (!bin) return false;
+  emit(*bin, bins_[*bin].take_oldest());
+  tell(*bin);
+  settle(*bin);
+  return true;
+}
+
+// Prices the whole batch now; its members leave (done or retried) and the
+// executor frees up at the times that gives.
+void simulation::run_batch(int e, const ready_batch& b) {
+  std::vector<batch_member> members;
+  std::vector<bool> overflows;
+  for (int r : b.requests) {
+    request_state& q = req_[r];
+    const int cap = std::min(c_.max_new_tokens, q.resumed + b.cap);
+    overflows.push_back(q.target > cap);
+    q.resumed_next = c_.policy.retry == "resume" ? cap : 0;
+    members.push_back({std::min(q.target, cap) - q.resumed, q.prompt + q.resumed});
+    q.started = now_;
+  }
+  const batch_timing t = time_static_batch(members, cost_);
+  for (size_t i = 0; i < b.requests.size(); ++i) {
+    request_state& q = req_[b.requests[i]];
+    if (q.first_token < 0) q.first_token = now_ + to_ns(t.first_step_s);
+    push(now_ + to_ns(t.leave_s[i]), overflows[i] ? event_kind::retry : event_kind::leave, b.requests[i]);
+  }
+  const auto size = static_cast<int>(b.requests.size());
+  metrics_.on_batch({b.bin, size, std::int64_t(size) * t.steps});
+  push(now_ + to_ns(t.duration_s), event_kind::batch_end, e);
+}
+
+void simulation::on_retry(int r) {
+  req_[r].retries++;
+  req_[r].resumed = req_[r].resumed_next;
+  metrics_.on_retry();
+  route(r);
+}
+
+void simulation::complete(int r) {
+  request_state& q = req_[r];
+  assert(!q.ended && "a request ends once");
+  q.ended = true;
+  ++completed_;
+  last_end_ = now_;
+  predictor_->observe(input_of(r), q.target);
+  request_record rec;
+  rec.ok = true;
+  rec.generated_tokens = q.target;
+  rec.total_ms = to_ms(now_ - q.arrived);
+  rec.first_token_ms = to_ms(q.first_token - q.arrived);
+  rec.queue_ms = to_ms(q.started - q.arrived);
+  metrics_.on_request(rec);
+}
+
+// Continuous: fill every executor's free slots from the waiting jobs.
+void simulation::admit() {
+  for (size_t e = 0; e < exec_.size(); ++e) {
+    executor_state& x = exec_[e];
+    while (!waiting_.empty() &&
+           static_cast<int>(x.live.size() + x.joining.size()) < c_.policy.max_batch_size) {
+      const int r = waiting_.top().request;
+      waiting_.pop();
+      req_[r].started = now_;
+      x.joining.push_back(r);
+    }
+    if (!x.busy && !x.start_pending && !x.joining.empty()) {
+      x.start_pending = true;  // after whatever else happens at this instant
+      push(now_, event_kind::step_start, static_cast<int>(e));
+    }
+  }
+  metrics_.set_queue_depth(0, static_cast<int>(waiting_.size()));
+}
+
+void simulation::start_step(int e) {
+  executor_state& x = exec_[e];
+  for (int r : x.joining) {
+    const request_state& q = req_[r];
+    x.live.push({x.steps + q.target - q.resumed, seq_++, r});
+    x.shape.context_tokens += q.prompt + q.resumed;
+    x.shape.prefill_tokens += q.prompt + q.resumed - 1;
+  }
+  x.stepping = std::move(x.joining);
+  x.joining.clear();
+  x.shape.live = static_cast<std::int64_t>(x.live.size());
+  x.busy = true;
+  push(now_ + to_ns(cost_.step_seconds(x.shape)), event_kind::step_end, e);
+  x.shape.prefill_tokens = 0;
+}
+
+void simulation::on_step_end(int e) {
+  executor_state& x = exec_[e];
+  x.busy = false;
+  ++x.steps;
+  for (int r : x.stepping)
+    if (req_[r].first_token < 0) req_[r].first_token = now_;
+  const auto live = static_cast<int>(x.live.size());
+  metrics_.on_batch({-1, live, live});
+  while (!x.live.empty() && x.live.top().finish_step == x.steps) {
+    const request_state& q = req_[x.live.top().request];
+    x.shape.context_tokens -= q.prompt + q.target - 1;  // its cache after its last step
+    complete(x.live.top().request);
+    x.live.pop();
+  }
+  x.shape.context_tokens += static_cast<std::int64_t>(x.live.size());
+  admit();
+  if (!x.busy && !x.start_pending && !x.live.empty()) start_step(e);
+}
+
+status check(const sim_config& c, const tools::workload& w) {
+  auto bad = [](const std::string& m) { return status(error_code::invalid_argument, m); };
+  if (c.executors < 1) return bad("executors must be at least 1");
+  if (w.requests.empty()) return bad("the workload has no requests");
+  if (w.arrival_s.size() != w.requests.size()) return bad("the workload needs one arrival time per request");
+  for (size_t i = 0; i < w.requests.size(); ++i) {
+    if (i > 0 && w.arrival_s[i] < w.arrival_s[i - 1]) return bad("arrival times must not decrease");
+    if (w.requests[i].length < 1 || w.requests[i].length > c.max_new_tokens)
+      return bad("request " + std::to_string(i) + ": length " + std::to_string(w.requests[i].length) +
+                 " is outside [1, max_new_tokens = " + std::to_string(c.max_new_tokens) + "]");
+  }
+  return status::ok_status();
+}
+
+}  // namespace
+
+status_or<sim_result> simulate(const sim_config& config, const cost_model& cost,
+                               const tools::workload& w) {
+  if (status s = check(config, w); !s.ok()) return s;
+  auto layout = bin_layout::make(config.policy, config.max_new_tokens);
+  if (!layout.ok()) return layout.error();
+  auto predictor = make_predictor(config.predictor, nullptr, backend_options{});
+  if (!predictor.ok()) return predictor.error();
+  simulation s(config, cost, w, std::move(*layout), std::move(*predictor));
+  return s.run();
+}
+
+}  // namespace binserve::sim

@@ -1,0 +1,64 @@
+// The discrete-event simulator: a workload's arrivals through the predictor,
+// the bins and the executors, on simulated time, with the service's own
+// rules.
+//
+// Shared with the actors, not copied: the predictor (make_predictor), the
+// routing and admission rules (bin_layout::route, sjf_priority), each bin's
+// emission rule (bin_queue: a full batch pushed at once; a partial one,
+// once the oldest request has waited max_wait, pulled only when an executor
+// is idle, from the bin whose expired request is oldest: expired_bins) and
+// the metrics (metrics -> stats). What the simulator adds is time:
+//   - the scheduler hands full batches FIFO to the first idle executor, and
+//     an executor still idle pulls a partial batch;
+//   - a static batch steps its live sequences together; one leaves when it
+//     reaches its target length (done) or the batch's cap (a retry job with
+//     retries + 1: restart recomputes from scratch, resume keeps its tokens),
+//     and the batch's computed slots are its size x its steps;
+//   - continuous policies admit waiting jobs (FCFS, or least sjf_priority)
+//     into an executor's free slots at every step end, up to max_batch_size;
+//   - every step costs cost_model::step_seconds of what it computes.
+// Idealized: message latencies and CPU time of the runtime are 0, admission
+// is immediate (the actors exchange credit messages), and a request always
+// generates exactly its workload length (stop tokens and context limits do
+// not apply). Events at the same instant: arrivals first (requests that
+// arrive together are batched together), then in the order they were made.
+//
+// Deterministic: the same inputs give the same result. Not thread-safe; each
+// call is independent.
+#pragma once
+
+#include <cstdint>
+
+#include "binserve/config.hpp"
+#include "binserve/stats.hpp"
+#include "binserve/status.hpp"
+#include "sim/cost_model.hpp"
+#include "sim/workload.hpp"
+
+namespace binserve::sim {
+
+struct sim_config {
+  policy_config policy;
+  predictor_config predictor;   // oracle, fixed, prompt-ratio or learned (no served model here)
+  int max_new_tokens = 512;     // every request's limit, and the retry bin's cap
+  int executors = 1;
+  int prompt_tokens = 8;        // a request's prompt length when the workload gives none
+  bool known_is_hint = false;   // the predictor's known_length is the workload's hint, not the truth
+};
+
+struct sim_result {
+  stats snapshot;  // as `binserve bench` reports it; elapsed_s = the last completion's time
+  // Completions counted when the middle arrival (index N/2) and the last
+  // arrival happened, and those times: how far the system kept up.
+  std::int64_t completed_at_half = 0, completed_at_last = 0;
+  double half_arrival_s = 0, last_arrival_s = 0;
+};
+
+// Runs `w` to the end (every request completed). Errors: config_invalid
+// from the policy or the predictor (bin_layout::make, make_predictor),
+// invalid_argument when executors < 1, the workload is empty, its arrival
+// times are missing or decreasing, or a length is outside [1, max_new_tokens].
+status_or<sim_result> simulate(const sim_config& config, const cost_model& cost,
+                               const tools::workload& w);
+
+}  // namespace binserve::sim

@@ -1,0 +1,113 @@
+// The step-cost model: the fit, the bench-engine reader and its errors.
+#include "sim/cost_model.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace binserve::sim {
+namespace {
+
+constexpr cost_coefficients kTruth{2e-3, 5e-5, 3e-7, 4e-6};
+
+double truth(const step_shape& s) {
+  return kTruth.base + kTruth.per_sequence * s.live + kTruth.per_context_token * s.context_tokens +
+         kTruth.per_prefill_token * s.prefill_tokens;
+}
+
+void expect_coefficients(const cost_coefficients& c, const cost_coefficients& want) {
+  EXPECT_NEAR(c.base, want.base, 1e-9);
+  EXPECT_NEAR(c.per_sequence, want.per_sequence, 1e-11);
+  EXPECT_NEAR(c.per_context_token, want.per_context_token, 1e-13);
+  EXPECT_NEAR(c.per_prefill_token, want.per_prefill_token, 1e-12);
+}
+
+TEST(CostModel, FitRecoversKnownCoefficients) {
+  std::vector<cost_sample> samples;
+  for (int live : {1, 4, 16, 64})
+    for (int context : {32, 128, 512}) {
+      const step_shape decode{live, std::int64_t(live) * context, 0};
+      const step_shape prefill{live, std::int64_t(live) * context, std::int64_t(live) * (context - 1)};
+      samples.push_back({decode, truth(decode)});
+      samples.push_back({prefill, truth(prefill)});
+    }
+  auto m = cost_model::fit(samples);
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  expect_coefficients(m->coefficients(), kTruth);
+  EXPECT_FALSE(m->is_unit());
+}
+
+TEST(CostModel, ATermTheSamplesCannotSeparateStaysZero) {
+  // One context: the context cost is proportional to live, so it folds in.
+  std::vector<cost_sample> samples;
+  for (int live : {1, 4, 16, 64}) {
+    const step_shape s{live, std::int64_t(live) * 128, 0};
+    samples.push_back({s, truth(s)});
+  }
+  auto m = cost_model::fit(samples);
+  ASSERT_TRUE(m.ok());
+  expect_coefficients(m->coefficients(), {kTruth.base, kTruth.per_sequence + 128 * kTruth.per_context_token, 0, 0});
+}
+
+TEST(CostModel, FitsBenchEngineOutput) {
+  nlohmann::json rows = nlohmann::json::array();
+  const int steps = 8, warmup = 2;
+  for (int context : {64, 256})
+    for (int batch : {1, 8, 32}) {
+      const double held = context + warmup + (steps + 1) / 2.0;
+      const double decode = truth({batch, std::llround(batch * held), 0});
+      const double prefill = truth({batch, std::int64_t(batch) * context, std::int64_t(batch) * (context - 1)});
+      rows.push_back({{"batch", batch}, {"context", context}, {"step_ms", decode * 1000},
+                      {"prefill_ms", prefill * 1000}});
+    }
+  const nlohmann::json bench{{"model", "m"}, {"steps", steps}, {"warmup", warmup}, {"results", rows}};
+  auto m = cost_model::parse(bench.dump(), "bench.json");
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  expect_coefficients(m->coefficients(), kTruth);
+}
+
+TEST(CostModel, UnitCostsTheSameWhateverTheBatch) {
+  const cost_model m = cost_model::unit(0.5);
+  EXPECT_TRUE(m.is_unit());
+  EXPECT_DOUBLE_EQ(m.step_seconds({1, 10, 9}), 0.5);
+  EXPECT_DOUBLE_EQ(m.step_seconds({256, 100000, 0}), 0.5);
+}
+
+TEST(CostModel, SavedModelLoadsBack) {
+  const auto path = (std::filesystem::temp_directory_path() / "binserve_cost_model_test.json").string();
+  auto m = cost_model::parse(
+      R"({"kind":"linear","base_s":0.001,"per_sequence_s":2e-5,"per_context_token_s":0,"per_prefill_token_s":1e-6})",
+      "x");
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m->save(path).ok());
+  auto back = cost_model::load(path);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  expect_coefficients(back->coefficients(), {0.001, 2e-5, 0, 1e-6});
+  std::remove(path.c_str());
+}
+
+TEST(CostModel, MalformedInputsAreErrors) {
+  const auto code = [](const std::string& text) { return cost_model::parse(text, "f.json").error().code(); };
+  EXPECT_EQ(code("{not json"), error_code::invalid_argument);
+  EXPECT_EQ(code("[1, 2]"), error_code::invalid_argument);
+  EXPECT_EQ(code(R"({"kind":"cubic"})"), error_code::invalid_argument);
+  EXPECT_EQ(code(R"({"kind":"linear","base_s":1})"), error_code::invalid_argument);
+  EXPECT_EQ(code(R"({"kind":"unit","base_s":"one","per_sequence_s":0,"per_context_token_s":0,"per_prefill_token_s":0})"),
+            error_code::invalid_argument);
+  EXPECT_EQ(code(R"({"results":[]})"), error_code::invalid_argument);
+  EXPECT_EQ(code(R"({"context":128,"results":[{"batch":1}]})"), error_code::invalid_argument);
+  EXPECT_EQ(code(R"({"results":[{"batch":1,"step_ms":1},{"batch":2,"step_ms":2}]})"),
+            error_code::invalid_argument);  // no context anywhere
+  EXPECT_EQ(code(R"({"context":128,"results":[{"batch":1,"step_ms":1}]})"),
+            error_code::invalid_argument);  // one sample cannot fit a line
+  const auto message = cost_model::parse(R"({"context":8,"results":[{"batch":1}]})", "f.json").error().message();
+  EXPECT_NE(message.find("f.json"), std::string::npos);
+  EXPECT_NE(message.find("step_ms"), std::string::npos);
+  EXPECT_EQ(cost_model::load("/nonexistent/cost.json").error().code(), error_code::io_error);
+  EXPECT_EQ(cost_model::fit({{{1, 1, 0}, -1.0}, {{2, 2, 0}, 1.0}}).error().code(), error_code::invalid_argument);
+}
+
+}  // namespace
+}  // namespace binserve::sim

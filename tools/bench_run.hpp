@@ -1,0 +1,74 @@
+// One run of `binserve bench`: a fresh service under one policy and
+// predictor setting replays a workload, each request submitted at its
+// arrival offset, and the run's figures come back as a row.
+//
+// Used by the bench command's thread only; a run blocks until every request
+// has its final value.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "binserve/stats.hpp"
+#include "binserve/status.hpp"
+#include "sim/workload.hpp"
+
+namespace binserve::tools {
+
+// POLICY[+novbs][+nofcr][:PREDICTOR[:QUANTILE]]: `vanilla`, `sequence:oracle`,
+// `sequence:learned:0.9`, `sequence+novbs+nofcr:hint`. +novbs and +nofcr
+// switch off sequence's variable batch size and its batch caps with
+// recomputation; the predictor `hint` is the oracle fed the workload's hint
+// lengths (--hint-field) instead of the true ones.
+struct run_spec {
+  std::string label, policy, predictor = "oracle";
+  double quantile = 0.8;
+  bool vbs = true, fcr = true;
+  bool hint() const { return predictor == "hint"; }
+  std::string predictor_kind() const { return hint() ? "oracle" : predictor; }
+};
+
+// Errors: invalid_argument naming the run when the quantile is not in (0, 1)
+// or a +option is unknown.
+status_or<run_spec> parse_run(const std::string& s);
+
+// What every run of one bench shares.
+struct bench_setup {
+  std::string model, backend = "cpu";
+  int threads = 0;      // per executor, 0 = every core
+  std::string dtype = "fp32";  // fp32 | fp16 | bf16 (fp16/bf16: cuda)
+  int device = 0;       // cuda: device ordinal
+  int batch = 16;       // B
+  int max_batch = 16;   // continuous: live sequences at once
+  int cap = 512;        // max_new_tokens of every request
+  std::string retry = "restart";
+  bool progress = false;  // draw a progress bar on stderr
+};
+
+// Where a run sits in the bench's matrix.
+struct run_point {
+  run_spec run;
+  int bins = 4;                // multibin: k
+  std::string arrivals;        // the workload's arrival spec
+  std::optional<double> rate;  // Poisson arrivals: requests/s offered
+  int repetition = 1;          // 1-based round of --repeat
+};
+
+struct bench_row {
+  run_point point;
+  int bins = 0;  // length bins the run used (without the retry bin); 0: continuous
+  int requests = 0, completed = 0;
+  double seconds = 0;  // first submission to the last final value
+  double requests_per_s = 0, tokens_per_s = 0;
+  std::optional<double> ratio_to_vanilla;  // vanilla's row of the same arrivals and round
+  double effective_token_ratio = 0, failure_ratio = 0;
+  latency_summary latency, ttft;  // milliseconds
+};
+
+// Runs `point` on workload `w`; `title` heads the progress bar.
+// Errors: those of service::start, and invalid_argument when a learned
+// predictor is asked for on a workload without a training part.
+status_or<bench_row> run_once(const bench_setup& setup, const run_point& point, const workload& w,
+                              const std::string& title);
+
+}  // namespace binserve::tools
