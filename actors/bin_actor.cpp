@@ -9,42 +9,89 @@ namespace {
 
 struct bin_state {
   bin_state() = default;
+  bin_actor_params p;
+  scheduler_actor scheduler;
+  stats_actor stats;
   std::optional<bin_queue<job>> queue;
   std::uint64_t timer = 0;  // generation of the armed flush timer; delayed_send can't be cancelled
   bool armed = false;
+  // What the scheduler was last told: the arrival of the oldest request of an
+  // expired partial batch, or nothing (not expired, or nothing told).
+  std::optional<std::int64_t> told;
 };
 
-bin_actor::behavior_type bin_behavior(bin_actor::stateful_pointer<bin_state> self,
-                                      bin_actor_params p, scheduler_actor scheduler,
+using self_ptr = bin_actor::stateful_pointer<bin_state>;
+
+// The oldest request's arrival if it has waited max_wait, else nothing.
+std::optional<std::int64_t> expired_oldest(const bin_state& s) {
+  const std::int64_t deadline = now_ns() - std::chrono::nanoseconds(s.p.max_wait).count();
+  if (!s.queue->expired(deadline)) return std::nullopt;
+  return s.queue->oldest();
+}
+
+// Tells the scheduler whether it holds an expired partial batch: when that
+// differs from what it was last told, or `always`.
+void tell(self_ptr self, std::optional<std::int64_t> oldest, bool always) {
+  auto& s = self->state;
+  if (!always && oldest == s.told) return;
+  if (oldest) self->send(s.scheduler, expired_atom::value, s.p.index, *oldest);
+  else self->send(s.scheduler, unexpired_atom::value, s.p.index);
+  s.told = oldest;
+}
+
+// After any change: reports the depth, keeps a told expiry current, and arms
+// the flush timer for the oldest request unless the scheduler already knows
+// it expired or a timer is armed.
+void settle(self_ptr self) {
+  auto& s = self->state;
+  self->send(s.stats, depth_atom::value, s.p.index, s.queue->size());
+  if (s.told) tell(self, expired_oldest(s), false);
+  if (s.told || s.armed || !s.queue->oldest()) return;
+  const auto wait = std::chrono::nanoseconds(*s.queue->oldest() - now_ns()) + s.p.max_wait;
+  s.armed = true;
+  self->delayed_send(self, std::max(wait, std::chrono::nanoseconds(0)), flush_atom::value, ++s.timer);
+}
+
+// Full batches are pushed at once; partial ones wait for a take.
+void on_job(self_ptr self, job j) {
+  auto& s = self->state;
+  s.queue->push(std::move(j), now_ns());
+  while (auto full = s.queue->take_full())
+    self->send(s.scheduler, batch_atom::value, batch{s.p.index, s.p.spec.cap, std::move(*full)});
+  settle(self);
+}
+
+void on_flush(self_ptr self, std::uint64_t gen) {
+  auto& s = self->state;
+  if (gen != s.timer) return;  // a stale timer
+  s.armed = false;
+  tell(self, expired_oldest(s), false);
+  settle(self);
+}
+
+// The scheduler's pull. It forgot this bin when it pulled, so the bin tells
+// it again what it holds.
+batch on_take(self_ptr self) {
+  auto& s = self->state;
+  batch b{s.p.index, s.p.spec.cap, s.queue->take_oldest()};
+  tell(self, expired_oldest(s), true);
+  settle(self);
+  return b;
+}
+
+bin_actor::behavior_type bin_behavior(self_ptr self, bin_actor_params p, scheduler_actor scheduler,
                                       stats_actor stats) {
-  self->state.queue.emplace(p.spec);
-  auto emit = [=](std::vector<job> jobs) {
-    self->send(scheduler, batch_atom::value, batch{p.index, p.spec.cap, std::move(jobs)});
-  };
-  // Re-arms the flush timer for the (new) oldest request, reports depth.
-  auto settle = [=] {
-    auto& s = self->state;
-    self->send(stats, depth_atom::value, p.index, s.queue->size());
-    if (s.armed || !s.queue->oldest()) return;
-    const auto wait = std::chrono::nanoseconds(*s.queue->oldest() + p.max_wait.count() * 1000000 - now_ns());
-    s.armed = true;
-    self->delayed_send(self, std::max(wait, std::chrono::nanoseconds(0)), flush_atom::value, ++s.timer);
-  };
+  auto& s = self->state;
+  s.queue.emplace(p.spec);
+  s.p = std::move(p);
+  s.scheduler = std::move(scheduler);
+  s.stats = std::move(stats);
   return {
-      [=](job& j) {
-        self->state.queue->push(std::move(j), now_ns());
-        while (auto full = self->state.queue->take_full()) emit(std::move(*full));
-        settle();
-      },
-      [=](flush_atom, std::uint64_t gen) {
-        if (gen != self->state.timer) return;  // a stale timer
-        self->state.armed = false;
-        while (auto due = self->state.queue->take_expired(now_ns() - p.max_wait.count() * 1000000))
-          emit(std::move(*due));
-        settle();
-      },
-      [=](cancel_atom, request_id id) {
-        if (self->state.queue->remove_if([id](const job& j) { return j.id == id; }) > 0) settle();
+      [self](job& j) { on_job(self, std::move(j)); },
+      [self](flush_atom, std::uint64_t gen) { on_flush(self, gen); },
+      [self](take_atom) -> batch { return on_take(self); },
+      [self](cancel_atom, request_id id) {
+        if (self->state.queue->remove_if([id](const job& j) { return j.id == id; }) > 0) settle(self);
       },
   };
 }

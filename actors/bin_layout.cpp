@@ -48,7 +48,7 @@ status_or<bin_layout> bin_layout::make(const policy_config& p, int max_new_token
                            ? static_cast<int>(std::clamp<std::int64_t>(budget / hi, p.batch_size,
                                                                        p.max_batch_size))
                            : p.batch_size;
-      l.bins_.push_back({lo, hi, size, hi});
+      l.bins_.push_back({lo, hi, size, p.cap_batches ? hi : max_new_tokens});
     }
     l.bins_.back().hi = INT_MAX;
   } else {

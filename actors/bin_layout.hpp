@@ -7,7 +7,8 @@
 //             when no sample is given), batch B each, cap max_new_tokens
 //   sequence  bins [0, w), [w, 2w), ... up to max_new_tokens; cap = the
 //             bin's upper edge; with VBS a bin of cap c batches
-//             clamp(budget / c, B, max_batch_size) requests
+//             clamp(budget / c, B, max_batch_size) requests; without
+//             cap_batches (no FCR) every cap is max_new_tokens
 // continuous-sjf admits the waiting job of least sjf_priority first.
 // Every binned policy has one more bin, the retry bin, for jobs that
 // overflowed a cap: batch B, cap max_new_tokens. Continuous policies have no

@@ -1,7 +1,11 @@
-// The waiting requests of one bin and its emission rule: a batch when the
-// bin holds its threshold, or a partial one once its oldest request has
-// waited max_wait (so light load never stalls and no request waits forever).
-// Pure (no CAF): the bin actor and the simulator both drive it.
+// The waiting requests of one bin and its emission rule. Full batches are
+// pushed: a batch as soon as the bin holds its threshold. Partial batches are
+// pulled: once the oldest request has waited max_wait the bin is `expired`,
+// and the scheduler takes its oldest requests (`take_oldest`) only when an
+// executor is idle, so light load never stalls while a busy service is not
+// flooded with small batches (see expired_bins.hpp for the pull order).
+// Pure (no CAF): the bin actor and the simulator both drive it. Not
+// thread-safe; one owner (a bin actor, or the simulation).
 #pragma once
 
 #include <cstdint>
@@ -27,10 +31,15 @@ class bin_queue {
     return take(spec_.batch_size);
   }
 
-  // Up to a batch of the oldest requests, if the oldest arrived at or before
-  // `deadline` (= now - max_wait), else nothing.
-  std::optional<std::vector<Job>> take_expired(std::int64_t deadline) {
-    if (waiting_.empty() || waiting_.front().arrived > deadline) return std::nullopt;
+  // True when the oldest request arrived at or before `deadline`
+  // (= now - max_wait): the bin holds an expired partial batch.
+  bool expired(std::int64_t deadline) const {
+    return !waiting_.empty() && waiting_.front().arrived <= deadline;
+  }
+
+  // The pull: up to a batch of the oldest requests, expired or not (empty
+  // when nothing waits).
+  std::vector<Job> take_oldest() {
     return take(std::min<int>(spec_.batch_size, static_cast<int>(waiting_.size())));
   }
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
 
 #include "actors/clock.hpp"
 #include "gpu/generate.hpp"
@@ -23,6 +26,13 @@ struct running {
 
 struct executor_state {
   executor_state() = default;
+  executor_state(const executor_state&) = delete;
+  executor_state& operator=(const executor_state&) = delete;
+  // Runs on the executor's thread as it exits, before its supervisor hears
+  // of it: the backend is free for a successor.
+  ~executor_state() {
+    for (running& r : live) b->close_sequence(r.seq);
+  }
   executor_params p;
   std::shared_ptr<backend> b;
   scheduler_actor scheduler;
@@ -32,9 +42,16 @@ struct executor_state {
   bool stepping = false;       // a step message is queued
   batch_record current;        // the static batch's work so far
   std::int64_t admitted = 0;   // continuous: jobs received in all
+  std::vector<request_id> left;  // continuous: jobs ended since the last report
+  std::int64_t steps = 0;      // forwards run in this executor's life
 };
 
 using self_ptr = executor_actor::stateful_pointer<executor_state>;
+
+// Continuous: remember that job `id` ended, for the next capacity report.
+void note_left(executor_state& s, request_id id) {
+  if (s.p.continuous) s.left.push_back(id);
+}
 
 generation_request rule_of(const job& j) {
   generation_request r;
@@ -61,6 +78,7 @@ bool start(self_ptr self, job j, int cap) {
   if (!seq.ok()) {
     self->send(s.intake, failed_atom::value, j.id, static_cast<int>(seq.error().code()),
                seq.error().message());
+    note_left(s, j.id);
     return false;
   }
   r.seq = *seq;
@@ -80,10 +98,11 @@ void report(self_ptr self) {
   auto& s = self->state;
   if (s.p.continuous) {
     const int free = s.p.max_batch_size - static_cast<int>(s.live.size());
-    self->send(s.scheduler, capacity_atom::value, s.p.index, free, s.admitted);
+    self->send(s.scheduler, capacity_atom::value, s.p.index, free, s.admitted, std::move(s.left));
+    s.left.clear();
   } else if (s.live.empty()) {
     self->send(s.stats, s.current);
-    self->send(s.scheduler, idle_atom::value, s.p.index);
+    self->send(s.scheduler, idle_atom::value, s.p.index, s.current.computed_slots);
   }
 }
 
@@ -92,6 +111,7 @@ void fail_all(self_ptr self, const status& err) {
   for (running& r : s.live) {
     s.b->close_sequence(r.seq);
     self->send(s.intake, failed_atom::value, r.j.id, static_cast<int>(err.code()), err.message());
+    note_left(s, r.j.id);
   }
   s.live.clear();
 }
@@ -119,10 +139,28 @@ bool advance(self_ptr self, running& r, int token) {
   return true;
 }
 
+// Fault injection: the executor dies mid-batch at step N of its life.
+void maybe_inject_fault(const executor_state& s) {
+  if (s.p.kill_every_n_steps > 0 && s.steps == s.p.kill_every_n_steps)
+    throw std::runtime_error("injected fault: executor " + std::to_string(s.p.index) +
+                             " killed at step " + std::to_string(s.steps));
+}
+
+// Fault injection: a slow executor (every step delayed) or a hung one (one
+// step blocks for stall_ms): alive and connected, but making no progress.
+void maybe_stall(const executor_state& s) {
+  if (s.p.step_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(s.p.step_delay_ms));
+  if (s.p.stall_after_n_steps > 0 && s.steps == s.p.stall_after_n_steps)
+    std::this_thread::sleep_for(std::chrono::milliseconds(s.p.stall_ms));
+}
+
 void step(self_ptr self) {
   auto& s = self->state;
   s.stepping = false;
   if (s.live.empty()) return;
+  ++s.steps;
+  maybe_inject_fault(s);
+  maybe_stall(s);
   std::vector<sequence_chunk> chunks;
   std::vector<sampling_params> params;
   std::vector<std::uint64_t> steps;
@@ -137,8 +175,13 @@ void step(self_ptr self) {
   if (s.p.continuous) s.current.size = static_cast<int>(s.live.size());
   std::vector<running> next;
   for (size_t i = 0; i < s.live.size(); ++i) {
-    if (advance(self, s.live[i], tokens[i])) s.b->close_sequence(s.live[i].seq);
-    else next.push_back(std::move(s.live[i]));
+    const request_id id = s.live[i].j.id;
+    if (advance(self, s.live[i], tokens[i])) {
+      s.b->close_sequence(s.live[i].seq);
+      note_left(s, id);
+    } else {
+      next.push_back(std::move(s.live[i]));
+    }
   }
   s.live = std::move(next);
   if (s.p.continuous) {
@@ -147,6 +190,18 @@ void step(self_ptr self) {
   }
   report(self);
   schedule_step(self);
+}
+
+// The executor's exit reason when a step throws: the exception's message,
+// which the supervisor passes on (re-queue, poison limit) as the fault.
+caf::error exit_reason_of(std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return caf::make_error(caf::sec::runtime_error, std::string(x.what()));
+  } catch (...) {
+  }
+  return caf::make_error(caf::sec::runtime_error, std::string("unknown exception"));
 }
 
 executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p,
@@ -160,11 +215,13 @@ executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p
   s.intake = std::move(intake);
   s.stats = std::move(stats);
   s.current.bin = -1;
+  s.current.node = p.node;
+  self->set_exception_handler(exit_reason_of);
   if (p.continuous) report(self);  // announce the free slots
   return {
       [self](run_atom, batch& bt) {
         auto& st = self->state;
-        st.current = {bt.bin, static_cast<int>(bt.jobs.size()), 0};
+        st.current = {bt.bin, static_cast<int>(bt.jobs.size()), 0, st.p.node};
         for (job& j : bt.jobs) start(self, std::move(j), bt.cap);
         if (st.live.empty()) report(self);
         schedule_step(self);
@@ -182,6 +239,7 @@ executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p
         if (it == live.end()) return;
         self->state.b->close_sequence(it->seq);
         live.erase(it);
+        note_left(self->state, id);
         report(self);
       },
   };
@@ -189,12 +247,11 @@ executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p
 
 }  // namespace
 
-executor_actor spawn_executor_actor(caf::local_actor* parent, const executor_params& params,
+executor_actor spawn_executor_actor(caf::actor_system& sys, const executor_params& params,
                                     std::shared_ptr<backend> b, scheduler_actor scheduler,
                                     intake_actor intake, stats_actor stats) {
-  return parent->spawn<caf::linked + caf::detached>(executor_behavior, params, std::move(b),
-                                                    std::move(scheduler), std::move(intake),
-                                                    std::move(stats));
+  return sys.spawn<caf::detached>(executor_behavior, params, std::move(b), std::move(scheduler),
+                                  std::move(intake), std::move(stats));
 }
 
 }  // namespace binserve

@@ -8,6 +8,14 @@
 // stop computing but their slots still count as computed work (that idle
 // capacity is what binning removes). Sequences at the cap go back to the
 // scheduler as retry jobs.
+//
+// Failures: an exception out of a step (a backend fault, or the injected
+// fault of params.kill_every_n_steps) ends the executor with an error naming
+// it; whoever supervises it (the scheduler, by link or monitor) re-queues
+// its batch. On any exit its open sequences are closed, so a fresh executor
+// can take over the backend. A step that blocks (params.stall_after_n_steps,
+// or a hung backend) is caught by the scheduler's batch deadline, which kills
+// the executor; the kill takes effect once the blocked step returns.
 #pragma once
 
 #include <memory>
@@ -17,15 +25,9 @@
 
 namespace binserve {
 
-struct executor_params {
-  int index = 0;
-  bool continuous = false;    // admit/leave at every step instead of static batches
-  bool resume = false;        // retry mode: keep overflowed tokens (else restart)
-  int max_batch_size = 256;   // continuous: the most live sequences
-};
-
-// Spawns the executor linked to `parent`, which it reports to.
-executor_actor spawn_executor_actor(caf::local_actor* parent, const executor_params& params,
+// Spawns the executor (detached, not linked: the caller links or monitors
+// it) reporting to `scheduler`, `intake` and `stats`, which may be remote.
+executor_actor spawn_executor_actor(caf::actor_system& sys, const executor_params& params,
                                     std::shared_ptr<backend> b, scheduler_actor scheduler,
                                     intake_actor intake, stats_actor stats);
 

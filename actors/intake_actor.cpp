@@ -120,6 +120,22 @@ void done(self_ptr self, finished& f) {
   finish(self, r.id, std::move(r), rec);
 }
 
+// Its executor died running `j`: run it again as a retry job if it is still
+// in flight, unless it has now outlived max_executor_failures executors.
+void requeue(self_ptr self, job& j, const std::string& fault) {
+  auto& s = self->state;
+  if (!s.in_flight.contains(j.id)) return;  // finished before the executor died, or cancelled
+  ++j.executor_failures;
+  if (j.executor_failures > s.p.limits.max_executor_failures)
+    return fail(self, j.id,
+                status(error_code::backend_failure,
+                       "request abandoned: " + std::to_string(j.executor_failures) +
+                           " executors failed running it; the last: " + fault));
+  ++j.retries;
+  self->send(s.stats, requeue_atom::value);
+  self->send(s.scheduler, retry_atom::value, std::move(j));
+}
+
 intake_actor::behavior_type intake_behavior(self_ptr self, intake_params p, stats_actor stats) {
   auto& s = self->state;
   s.stats = stats;
@@ -142,6 +158,7 @@ intake_actor::behavior_type intake_behavior(self_ptr self, intake_params p, stat
       },
       [self](cancel_atom, request_id id) { fail(self, id, status(error_code::cancelled, "cancelled by the client")); },
       [self](timeout_atom, request_id id) { fail(self, id, status(error_code::timed_out, "the request passed its deadline")); },
+      [self](requeue_atom, job& j, const std::string& fault) { requeue(self, j, fault); },
       [self](drain_atom) -> caf::result<drain_atom> {
         self->state.draining = true;
         if (self->state.in_flight.empty()) return drain_atom::value;

@@ -12,7 +12,23 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<latency_summary>("binserve::latency_summary");
   cfg.add_message_type<bin_summary>("binserve::bin_summary");
   cfg.add_message_type<std::vector<bin_summary>>("std::vector<binserve::bin_summary>");
+  cfg.add_message_type<node_summary>("binserve::node_summary");
+  cfg.add_message_type<std::vector<node_summary>>("std::vector<binserve::node_summary>");
   cfg.add_message_type<stats>("binserve::stats");
+  cfg.add_message_type<executor_params>("binserve::executor_params");
+  cfg.add_message_type<worker_info>("binserve::worker_info");
+  cfg.add_message_type<std::vector<request_id>>("std::vector<binserve::request_id>");
+  cfg.add_message_type<executor_actor>("binserve::executor_actor");
+  cfg.add_message_type<std::vector<executor_actor>>("std::vector<binserve::executor_actor>");
+  cfg.add_message_type<scheduler_actor>("binserve::scheduler_actor");
+  cfg.add_message_type<intake_actor>("binserve::intake_actor");
+  cfg.add_message_type<stats_actor>("binserve::stats_actor");
+}
+
+std::string error_text(const caf::error& e) {
+  const caf::message& context = e.context();
+  if (context.match_elements<std::string>()) return context.get_as<std::string>(0);
+  return caf::to_string(e);
 }
 
 }  // namespace binserve

@@ -3,11 +3,22 @@
 // Flow of one request:
 //   service --submit--> intake --job--> predictor --job--> scheduler
 //   scheduler --job--> bin --batch--> scheduler --run--> executor
+//     (a full batch is pushed at once; a partial one, once its oldest
+//     request has waited max_wait, is announced (expired) and pulled (take)
+//     only when an executor is idle)
 //   executor --token/done--> intake --(result)--> service
 //   executor --retry(job)--> scheduler        (overflowed a batch's cap)
 //   intake --observe--> predictor             (true length, the feedback path)
 // Continuous policies skip the bins: the scheduler admits jobs into an
 // executor's running batch whenever it reports free slots.
+//
+// Across nodes (docs/architecture.md): a worker link connects to a worker
+// node's published worker actor (CAF's io middleman), checks its protocol
+// version and model fingerprint (hello), and attaches: the worker spawns
+// executors wired to this node's scheduler, intake and stats, which the
+// scheduler then uses like local ones. When an executor dies (a fault, or
+// its node's connection drops), the scheduler sends its unfinished jobs to
+// the intake, which re-queues those still in flight (requeue).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +52,21 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using depth_atom = caf::atom_constant<caf::atom("depth")>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
 using reject_atom = caf::atom_constant<caf::atom("reject")>;
+using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using dial_atom = caf::atom_constant<caf::atom("dial")>;
+using node_atom = caf::atom_constant<caf::atom("node")>;
+using lost_atom = caf::atom_constant<caf::atom("lost")>;
+using expired_atom = caf::atom_constant<caf::atom("expired")>;
+using unexpired_atom = caf::atom_constant<caf::atom("unexpired")>;
+using take_atom = caf::atom_constant<caf::atom("take")>;
+
+// The wire protocol between a coordinator and its worker nodes; a worker
+// refuses a coordinator of another version. Bump it whenever a message type
+// or typed interface below changes.
+constexpr int kWireProtocolVersion = 2;
 
 // ---- message types ------------------------------------------------------------
 
@@ -58,8 +84,9 @@ struct job {
   std::int64_t deadline_ms = 0;  // > 0: fails with timed_out this long after submission
   int predicted_length = 0;  // set by the predictor
   int bin = 0;               // set by the scheduler
-  int retries = 0;           // overflows so far
+  int retries = 0;           // overflows and re-queues so far
   std::vector<int> resumed_ids;  // retry mode resume: tokens kept from earlier runs
+  int executor_failures = 0;  // executors that died while running it
 };
 
 // Requests a bin hands to an executor, with their length cap.
@@ -77,11 +104,45 @@ struct finished {
   std::int64_t started_ns = 0;     // steady-clock time its last run began
 };
 
+// How an executor runs its batches (set by the coordinator's policy; sent to
+// worker nodes with attach).
+struct executor_params {
+  int index = 0;              // its slot in the scheduler; remote: the first of a node's
+  int node = 0;               // 0: this process; k > 0: the k-th configured worker
+  bool continuous = false;    // admit/leave at every step instead of static batches
+  bool resume = false;        // retry mode: keep overflowed tokens (else restart)
+  int max_batch_size = 256;   // continuous: the most live sequences
+  int kill_every_n_steps = 0; // fault injection: > 0: throw at this step of its life
+  int stall_after_n_steps = 0; // fault injection: > 0: block at this step of its life for stall_ms
+  int stall_ms = 0;
+  int step_delay_ms = 0;      // fault injection: > 0: sleep this long every step
+};
+
+// A worker node's answer to hello.
+struct worker_info {
+  int protocol = 0;           // kWireProtocolVersion of its build
+  std::string fingerprint;    // model_fingerprint() of its model
+  std::string model;          // what it loaded, for messages
+  int executors = 0;          // executors it spawns per attach
+};
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job& x) {
   return f(caf::meta::type_name("binserve::job"), x.id, x.prompt, x.prompt_ids, x.temperature,
            x.top_p, x.seed, x.max_new_tokens, x.target_length, x.known_length,
-           x.deadline_ms, x.predicted_length, x.bin, x.retries, x.resumed_ids);
+           x.deadline_ms, x.predicted_length, x.bin, x.retries, x.resumed_ids,
+           x.executor_failures);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, executor_params& x) {
+  return f(caf::meta::type_name("binserve::executor_params"), x.index, x.node, x.continuous,
+           x.resume, x.max_batch_size, x.kill_every_n_steps, x.stall_after_n_steps, x.stall_ms,
+           x.step_delay_ms);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
+  return f(caf::meta::type_name("binserve::worker_info"), x.protocol, x.fingerprint, x.model,
+           x.executors);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch& x) {
@@ -99,7 +160,12 @@ typename Inspector::result_type inspect(Inspector& f, request_record& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_record& x) {
-  return f(caf::meta::type_name("binserve::batch_record"), x.bin, x.size, x.computed_slots);
+  return f(caf::meta::type_name("binserve::batch_record"), x.bin, x.size, x.computed_slots, x.node);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_summary& x) {
+  return f(caf::meta::type_name("binserve::node_summary"), x.node, x.name, x.connected,
+           x.executors, x.batches, x.computed_slots, x.executor_failures, x.problem);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, latency_summary& x) {
@@ -115,22 +181,30 @@ typename Inspector::result_type inspect(Inspector& f, stats& x) {
   return f(caf::meta::type_name("binserve::stats"), x.submitted, x.completed, x.failed, x.rejected,
            x.cancelled, x.timed_out, x.retries, x.generated_tokens, x.computed_slots, x.elapsed_s,
            x.requests_per_s, x.tokens_per_s, x.effective_token_ratio, x.failure_ratio, x.latency,
-           x.first_token, x.queue, x.bins);
+           x.first_token, x.queue, x.bins, x.requeued, x.executor_failures, x.nodes);
 }
 
 // Registers the types above with an actor system's config (every process
 // that sends or receives them).
 void add_message_types(caf::actor_system_config& cfg);
 
+// The readable text of an error between actors: the string it carries (our
+// refusals and faults), else CAF's rendering.
+std::string error_text(const caf::error& e);
+
 // ---- typed interfaces -----------------------------------------------------------
 
-// stats: (submit_atom) | (reject_atom) | (retry_atom) | request_record |
-//        batch_record | (depth_atom, bin, depth)  -> ()
+// stats: (submit_atom) | (reject_atom) | (retry_atom) | (requeue_atom) |
+//        request_record | batch_record | (depth_atom, bin, depth)  -> ()
+//        (node_atom, node, name, connected, executors, problem)  a node
+//                                             (dis)connected, and why not
+//        (lost_atom, node)                    one of its executors died
 //        (get_atom) -> stats
 using stats_actor = caf::typed_actor<
     caf::reacts_to<submit_atom>, caf::reacts_to<reject_atom>, caf::reacts_to<retry_atom>,
-    caf::reacts_to<request_record>, caf::reacts_to<batch_record>,
-    caf::reacts_to<depth_atom, int, int>, caf::replies_to<get_atom>::with<stats>>;
+    caf::reacts_to<requeue_atom>, caf::reacts_to<request_record>, caf::reacts_to<batch_record>,
+    caf::reacts_to<depth_atom, int, int>, caf::reacts_to<node_atom, int, std::string, bool, int, std::string>,
+    caf::reacts_to<lost_atom, int>, caf::replies_to<get_atom>::with<stats>>;
 
 // executor: (run_atom, batch)   a static batch; only sent when it is idle
 //           (admit_atom, job)   continuous: join the running batch
@@ -140,24 +214,52 @@ using executor_actor =
     caf::typed_actor<caf::reacts_to<run_atom, batch>, caf::reacts_to<admit_atom, job>,
                      caf::reacts_to<step_atom>, caf::reacts_to<cancel_atom, request_id>>;
 
-// bin: job                   hold it; emit a batch at the threshold
+// bin: job                   hold it; at the threshold push a full batch
+//                            to the scheduler: (batch_atom, batch)
 //      (flush_atom, gen)     max_wait passed for the generation-`gen` timer
+//                            (self-sent): if the oldest request has expired,
+//                            tell the scheduler (expired_atom, bin, oldest_ns)
+//      (take_atom) -> batch  the scheduler pulls (an executor is idle): up to
+//                            a batch of the oldest requests, expired or not;
+//                            no jobs when cancels emptied the bin
 //      (cancel_atom, id)     drop it if waiting here
+// Once it has told the scheduler it is expired, the bin keeps that current:
+// (expired_atom, bin, oldest_ns) again when its oldest request changes and
+// is still expired, (unexpired_atom, bin) when none is; after a take it
+// always sends one of the two (the scheduler forgets a bin it pulls from).
 using bin_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<flush_atom, std::uint64_t>,
+                                   caf::replies_to<take_atom>::with<batch>,
                                    caf::reacts_to<cancel_atom, request_id>>;
 
 // scheduler: job                          route a predicted job to its bin
-//            (batch_atom, batch)          a bin's batch, to dispatch
+//            (batch_atom, batch)          a bin's full batch, to dispatch
+//            (expired_atom, bin, oldest_ns)  that bin holds an expired partial
+//                                         batch (its oldest arrived at oldest_ns,
+//                                         steady clock): pull it, oldest first,
+//                                         with (take_atom) when an executor is
+//                                         idle and no full batch is ready
+//            (unexpired_atom, bin)        that bin holds no expired request now
 //            (retry_atom, job)            an overflowed job, to the retry bin
-//            (idle_atom, executor)        that executor finished its batch
-//            (capacity_atom, executor, free, admitted)
-//                                         continuous: it has `free` slots and
-//                                         has received `admitted` jobs in all
+//            (idle_atom, executor, computed_slots)  that executor finished its
+//                                         batch, which computed that many slots
+//            (capacity_atom, executor, free, admitted, left)
+//                                         continuous: it has `free` slots, has
+//                                         received `admitted` jobs in all, and
+//                                         the jobs `left` ended since its last report
 //            (cancel_atom, id)            drop it wherever it waits
+//            (join_atom, node, first, executors)  a worker node's executors
+//                                         (indices first, first+1, ...) to use
+//                                         (monitored: a dead one's jobs are re-queued)
+//            (timeout_atom, executor, gen) its batch deadline timer number `gen`
+//                                         (self-sent; stale generations ignored)
 using scheduler_actor = caf::typed_actor<
     caf::reacts_to<job>, caf::reacts_to<batch_atom, batch>, caf::reacts_to<retry_atom, job>,
-    caf::reacts_to<idle_atom, int>, caf::reacts_to<capacity_atom, int, int, std::int64_t>,
-    caf::reacts_to<cancel_atom, request_id>>;
+    caf::reacts_to<expired_atom, int, std::int64_t>, caf::reacts_to<unexpired_atom, int>,
+    caf::reacts_to<idle_atom, int, std::int64_t>,
+    caf::reacts_to<capacity_atom, int, int, std::int64_t, std::vector<request_id>>,
+    caf::reacts_to<cancel_atom, request_id>,
+    caf::reacts_to<join_atom, int, int, std::vector<executor_actor>>,
+    caf::reacts_to<timeout_atom, int, std::uint64_t>>;
 
 // predictor: job                           predict, pass on to the scheduler
 //            (observe_atom, job, length)   feedback: the true length
@@ -170,11 +272,33 @@ using predictor_actor =
 //         (done_atom, finished)       a final output
 //         (failed_atom, id, code, msg) a final error from an executor
 //         (cancel_atom, id) | (timeout_atom, id)
+//         (requeue_atom, job, fault)  its executor died running it: run it
+//                                     again (a retry job) if still in flight, or
+//                                     fail it (backend_failure naming `fault`)
+//                                     past limits.max_executor_failures
 //         (drain_atom) -> (drain_atom)  replies once nothing is in flight
 using intake_actor = caf::typed_actor<
     caf::reacts_to<submit_atom, job>, caf::reacts_to<token_atom, request_id, int, int>,
     caf::reacts_to<done_atom, finished>, caf::reacts_to<failed_atom, request_id, int, std::string>,
     caf::reacts_to<cancel_atom, request_id>, caf::reacts_to<timeout_atom, request_id>,
+    caf::reacts_to<requeue_atom, job, std::string>,
     caf::replies_to<drain_atom>::with<drain_atom>>;
+
+// worker (published by `binserve worker`):
+//   (hello_atom, protocol, fingerprint) -> worker_info
+//        | error: protocol or model mismatch (naming both sides)
+//   (attach_atom, scheduler, intake, stats, executor_params) -> (executors)
+//        spawns its executors (indices params.index, +1, ...) reporting to the
+//        coordinator's actors; they exit when that scheduler goes down
+//        | error: already attached to a live coordinator
+using worker_actor = caf::typed_actor<
+    caf::replies_to<hello_atom, int, std::string>::with<worker_info>,
+    caf::replies_to<attach_atom, scheduler_actor, intake_actor, stats_actor,
+                    executor_params>::with<std::vector<executor_actor>>>;
+
+// worker link (the coordinator's side of one worker node):
+//   (dial_atom)   connect, hello, attach; on failure or when the node goes
+//                 down, dial again after an exponential backoff (self-sent)
+using worker_link_actor = caf::typed_actor<caf::reacts_to<dial_atom>>;
 
 }  // namespace binserve

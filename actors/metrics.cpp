@@ -1,6 +1,8 @@
 #include "actors/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <cstddef>
 #include <utility>
 
@@ -103,6 +105,9 @@ void metrics::on_request(const request_record& r) {
 
 void metrics::on_batch(const batch_record& b) {
   s_.computed_slots += b.computed_slots;
+  node_summary& n = node(b.node);
+  ++n.batches;
+  n.computed_slots += b.computed_slots;
   const std::size_t i = bin_index(b.bin, s_.bins.size());
   if (i == s_.bins.size()) return;
   ++s_.bins[i].batches;
@@ -113,6 +118,31 @@ void metrics::set_queue_depth(int bin, int depth) {
   const std::size_t i = bin_index(bin, s_.bins.size());
   if (i == s_.bins.size()) return;
   s_.bins[i].queue_depth = depth;
+}
+
+node_summary& metrics::node(int n) {
+  n = std::max(n, 0);
+  while (static_cast<int>(s_.nodes.size()) <= n) {
+    node_summary added;
+    added.node = static_cast<int>(s_.nodes.size());
+    added.name = added.node == 0 ? "local" : "node" + std::to_string(added.node);
+    s_.nodes.push_back(std::move(added));
+  }
+  return s_.nodes[n];
+}
+
+void metrics::set_node(int n, const std::string& name, bool connected, int executors,
+                       const std::string& problem) {
+  node_summary& x = node(n);
+  x.problem = problem;
+  x.name = name;
+  x.connected = connected;
+  x.executors = executors;
+}
+
+void metrics::on_executor_lost(int n) {
+  ++s_.executor_failures;
+  ++node(n).executor_failures;
 }
 
 stats metrics::snapshot(double elapsed_s) const {

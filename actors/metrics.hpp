@@ -43,6 +43,7 @@ struct batch_record {
   int bin = 0;
   int size = 0;                 // sequences it started with
   std::int64_t computed_slots = 0;  // size x steps (static), live sequences (continuous)
+  int node = 0;                 // the executor's node (node_summary::node)
 };
 
 class metrics {
@@ -57,6 +58,11 @@ class metrics {
   void on_request(const request_record& r);
   void on_batch(const batch_record& b);
   void set_queue_depth(int bin, int depth);
+  void on_requeue() { ++s_.requeued; }
+  // Node `node` is `name`, with `executors` in use; `problem`: why it is not connected.
+  void set_node(int node, const std::string& name, bool connected, int executors,
+                const std::string& problem);
+  void on_executor_lost(int node);
 
   // The snapshot `elapsed_s` seconds after the start: rates, ratios,
   // latency summaries and per-bin figures filled in.
@@ -66,6 +72,7 @@ class metrics {
   stats s_;
   std::vector<std::int64_t> batch_sizes_;  // per bin: sum of sizes
   latency_histogram latency_, first_token_, queue_;
+  node_summary& node(int n);  // grown on demand
 };
 
 }  // namespace binserve

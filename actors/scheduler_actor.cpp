@@ -1,10 +1,15 @@
 #include "actors/scheduler_actor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
+#include <map>
+#include <optional>
 
 #include "actors/bin_actor.hpp"
 #include "actors/executor_actor.hpp"
+#include "actors/expired_bins.hpp"
+#include "actors/worker_link_actor.hpp"
 
 namespace binserve {
 
@@ -15,30 +20,131 @@ struct waiting_job {
   std::chrono::steady_clock::time_point arrived;
 };
 
+// One executor, local or on a worker node.
+struct executor_slot {
+  int index = 0;
+  executor_actor handle;
+  std::shared_ptr<backend> local;  // null: on a worker node
+  int node = 0;
+  bool idle = true;                // binned: no batch running
+  int credit = 0;                  // continuous: free slots
+  std::int64_t sent = 0;           // continuous: jobs admitted
+  std::int64_t last_dispatch = 0;  // binned: when it last got a batch (a sequence number)
+  std::vector<job> in_flight;      // sent to it and not reported ended
+  executor_pace pace;              // its seconds per computed slot
+  std::chrono::steady_clock::time_point since;  // binned: dispatched; continuous: last progress
+  std::int64_t work = 0;           // binned: the running batch's computed slots at most
+  std::uint64_t timer = 0;         // generation of its pending deadline timer; 0: none
+};
+
 struct scheduler_state {
   scheduler_state() = default;
   policy_config policy;
   std::unique_ptr<bin_layout> layout;
   std::vector<bin_actor> bins;
-  std::vector<executor_actor> executors;
-  std::vector<bool> idle;                  // binned: per executor
+  std::map<int, executor_slot> executors;  // by executor index
+  executor_params each;                    // template of every executor's params
+  int next_local = 0;                      // index of the next local executor
+  std::int64_t dispatches = 0;
   std::deque<batch> ready;                 // binned: emitted, not yet dispatched
+  expired_bins expired;                    // binned: bins holding an expired partial batch
+  int pulls = 0;                           // binned: takes sent, not yet answered
   std::deque<waiting_job> waiting;         // continuous
-  std::vector<int> credit;                 // continuous: free slots per executor
-  std::vector<std::int64_t> sent;          // continuous: jobs admitted per executor
+  intake_actor intake;
   stats_actor stats;
+  deadline_rule deadline;
+  std::uint64_t timers = 0;                // deadline timers armed so far
+  // Local executors killed for a missed deadline, by address: each one's
+  // backend gets a fresh executor once it has exited (not before: the hung
+  // step may still be using it).
+  std::map<caf::actor_addr, std::shared_ptr<backend>> killed;
 };
 
 using self_ptr = scheduler_actor::stateful_pointer<scheduler_state>;
 
+// ---- batch deadlines (actors/batch_deadline.hpp) ------------------------------
+
+double running_s(const executor_slot& slot) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.since).count();
+}
+
+// Computed slots the slot's running work may take: a static batch's
+// size x cap; for a continuous executor, one step of the jobs it holds.
+std::int64_t work_of(self_ptr self, const executor_slot& slot) {
+  if (self->state.layout->continuous()) return static_cast<std::int64_t>(slot.in_flight.size());
+  return slot.work;
+}
+
+bool busy(self_ptr self, const executor_slot& slot) {
+  return self->state.layout->continuous() ? !slot.in_flight.empty() : !slot.idle;
+}
+
+void arm(self_ptr self, executor_slot& slot, double seconds) {
+  slot.timer = ++self->state.timers;
+  const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(seconds));
+  self->delayed_send(self, delay + std::chrono::milliseconds(1), timeout_atom::value, slot.index,
+                     slot.timer);
+}
+
+// Work starts (or progresses) on `slot`: its deadline counts from now. At
+// most one timer per executor is pending; when it fires early it re-arms.
+void start_clock(self_ptr self, executor_slot& slot) {
+  slot.since = std::chrono::steady_clock::now();
+  if (slot.timer == 0) arm(self, slot, slot.pace.deadline_s(self->state.deadline, work_of(self, slot)));
+}
+
+// ---- partial batches: pulled when an executor is idle ---------------------------
+
+void dispatch(self_ptr self);
+
+int idle_executors(const scheduler_state& s) {
+  return static_cast<int>(
+      std::count_if(s.executors.begin(), s.executors.end(), [](const auto& e) { return e.second.idle; }));
+}
+
+// A pulled partial batch joins the ready queue (none: cancels emptied its bin).
+void on_pulled(self_ptr self, batch b) {
+  auto& s = self->state;
+  --s.pulls;
+  if (!b.jobs.empty()) s.ready.push_back(std::move(b));
+  dispatch(self);
+}
+
+// Work-conserving partial batches: while executors are idle and no full
+// batch is ready, take from the bin whose expired request is oldest, at most
+// one take on its way per idle executor.
+void pull(self_ptr self) {
+  auto& s = self->state;
+  while (s.ready.empty() && s.pulls < idle_executors(s)) {
+    const std::optional<int> bin = s.expired.pop_oldest();
+    if (!bin) return;
+    ++s.pulls;
+    self->request(s.bins[*bin], caf::infinite, take_atom::value)
+        .then([self](batch& b) { on_pulled(self, std::move(b)); },
+              // a bin that failed answers as an empty one (its link stops the scheduler)
+              [self](caf::error&) { on_pulled(self, batch{}); });
+  }
+}
+
+// Ready batches (full ones, and pulled ones once answered) FIFO to the idle
+// executor that has waited longest; then pulls for those still idle.
 void dispatch(self_ptr self) {
   auto& s = self->state;
-  for (size_t e = 0; e < s.executors.size() && !s.ready.empty(); ++e) {
-    if (!s.idle[e]) continue;
-    s.idle[e] = false;
-    self->send(s.executors[e], run_atom::value, std::move(s.ready.front()));
+  while (!s.ready.empty()) {
+    executor_slot* best = nullptr;
+    for (auto& [index, slot] : s.executors)
+      if (slot.idle && (!best || slot.last_dispatch < best->last_dispatch)) best = &slot;
+    if (!best) return;
+    best->idle = false;
+    best->last_dispatch = ++s.dispatches;
+    best->in_flight = s.ready.front().jobs;
+    best->work = static_cast<std::int64_t>(best->in_flight.size()) * s.ready.front().cap;
+    start_clock(self, *best);
+    self->send(best->handle, run_atom::value, std::move(s.ready.front()));
     s.ready.pop_front();
   }
+  pull(self);
 }
 
 // continuous-sjf: the waiting job with the least predicted length, less the
@@ -55,16 +161,38 @@ std::deque<waiting_job>::iterator next_waiting(self_ptr self) {
                           [&](const waiting_job& a, const waiting_job& b) { return score(a) < score(b); });
 }
 
+// The token work queued on an executor: the predicted lengths of its jobs.
+std::int64_t queued_tokens(const executor_slot& slot) {
+  std::int64_t sum = 0;
+  for (const job& j : slot.in_flight) sum += std::max(1, j.predicted_length);
+  return sum;
+}
+
+// Continuous: the executor with free slots and the least queued work.
+executor_slot* least_loaded(self_ptr self) {
+  executor_slot* best = nullptr;
+  std::int64_t best_load = 0;
+  for (auto& [index, slot] : self->state.executors) {
+    if (slot.credit <= 0) continue;
+    const std::int64_t load = queued_tokens(slot);
+    if (!best || load < best_load) best = &slot, best_load = load;
+  }
+  return best;
+}
+
 void admit(self_ptr self) {
   auto& s = self->state;
-  for (size_t e = 0; e < s.executors.size(); ++e)
-    while (s.credit[e] > 0 && !s.waiting.empty()) {
-      auto it = next_waiting(self);
-      --s.credit[e];
-      ++s.sent[e];
-      self->send(s.executors[e], admit_atom::value, std::move(it->j));
-      s.waiting.erase(it);
-    }
+  while (!s.waiting.empty()) {
+    executor_slot* slot = least_loaded(self);
+    if (!slot) break;
+    auto it = next_waiting(self);
+    --slot->credit;
+    ++slot->sent;
+    slot->in_flight.push_back(it->j);
+    if (slot->in_flight.size() == 1) start_clock(self, *slot);  // it was idle
+    self->send(slot->handle, admit_atom::value, std::move(it->j));
+    s.waiting.erase(it);
+  }
   self->send(s.stats, depth_atom::value, 0, static_cast<int>(s.waiting.size()));
 }
 
@@ -78,22 +206,181 @@ void route(self_ptr self, job j) {
   self->send(s.bins[j.bin], std::move(j));
 }
 
-void spawn_children(self_ptr self, scheduler_params& p, intake_actor intake) {
+void forget(executor_slot& slot, request_id id) {
+  std::erase_if(slot.in_flight, [id](const job& j) { return j.id == id; });
+}
+
+// Adds executor `index` (already spawned) to the set.
+void add_executor(self_ptr self, int index, executor_actor handle, std::shared_ptr<backend> local,
+                  int node) {
+  executor_slot slot;
+  slot.index = index;
+  slot.handle = std::move(handle);
+  slot.local = std::move(local);
+  slot.node = node;
+  self->state.executors[index] = std::move(slot);
+}
+
+void spawn_local_executor(self_ptr self, std::shared_ptr<backend> b) {
+  auto& s = self->state;
+  executor_params p = s.each;
+  p.index = s.next_local++;
+  p.node = 0;
+  if (p.index != 0) p.stall_after_n_steps = 0;  // the injected hang happens once
+  auto handle = spawn_executor_actor(self->system(), p, b, self, s.intake, s.stats);
+  self->link_to(handle);
+  add_executor(self, p.index, std::move(handle), std::move(b), 0);
+}
+
+std::optional<int> index_of(self_ptr self, const caf::actor_addr& source) {
+  for (const auto& [index, slot] : self->state.executors)
+    if (slot.handle.address() == source) return index;
+  return std::nullopt;
+}
+
+// Executor `index` died: its unfinished jobs go back through the intake; a
+// local one is replaced by a fresh executor on the same backend.
+void lose(self_ptr self, int index, const std::string& fault) {
+  auto& s = self->state;
+  auto it = s.executors.find(index);
+  if (it == s.executors.end()) return;
+  executor_slot slot = std::move(it->second);
+  s.executors.erase(it);
+  self->send(s.stats, lost_atom::value, slot.node);
+  for (job& j : slot.in_flight) self->send(s.intake, requeue_atom::value, std::move(j), fault);
+  if (slot.local) spawn_local_executor(self, std::move(slot.local));
+  dispatch(self);
+}
+
+std::string executor_name(int node) {
+  return node == 0 ? "local executor" : "remote executor (node " + std::to_string(node) + ")";
+}
+
+std::string fault_of(const caf::error& reason, int node) {
+  return executor_name(node) + " died: " + error_text(reason);
+}
+
+// `slot` ran past its deadline: hung. It is killed and lost like a dead one;
+// a local one's backend gets a fresh executor when the killed one exits.
+void time_out(self_ptr self, executor_slot& slot) {
+  const std::string fault = executor_name(slot.node) + " " +
+                            slot.pace.timed_out_text(running_s(slot), work_of(self, slot));
+  if (slot.local) {  // told by a down message, not the link, when it has exited
+    self->state.killed.emplace(slot.handle.address(), std::move(slot.local));
+    self->unlink_from(slot.handle);
+    self->monitor(slot.handle);
+  }
+  self->send_exit(slot.handle, caf::exit_reason::kill);
+  lose(self, slot.index, fault);
+}
+
+// Deadline timer `gen` of executor `index` fired: a stale one (the executor
+// is gone, or re-armed) is ignored; work still within its deadline (it
+// progressed since the timer was armed) waits for the rest.
+void on_timer(self_ptr self, int index, std::uint64_t gen) {
+  auto it = self->state.executors.find(index);
+  if (it == self->state.executors.end() || it->second.timer != gen) return;
+  executor_slot& slot = it->second;
+  slot.timer = 0;
+  if (!busy(self, slot)) return;
+  const double left = slot.pace.deadline_s(self->state.deadline, work_of(self, slot)) - running_s(slot);
+  if (left > 0) return arm(self, slot, left);
+  time_out(self, slot);
+}
+
+// A local executor killed for its deadline has exited: its backend is free.
+bool replace_killed(self_ptr self, const caf::actor_addr& source) {
+  auto it = self->state.killed.find(source);
+  if (it == self->state.killed.end()) return false;
+  auto b = std::move(it->second);
+  self->state.killed.erase(it);
+  spawn_local_executor(self, std::move(b));
+  dispatch(self);
+  return true;
+}
+
+void watch_failures(self_ptr self) {
+  self->set_exit_handler([self](caf::exit_msg& m) {
+    if (auto index = index_of(self, m.source)) {
+      const int node = self->state.executors[*index].node;
+      return lose(self, *index, fault_of(m.reason, node));
+    }
+    if (m.reason) self->quit(m.reason);  // the intake (shutdown), a bin or a link failed
+  });
+  self->set_down_handler([self](caf::down_msg& m) {
+    if (replace_killed(self, m.source)) return;
+    if (auto index = index_of(self, m.source)) {
+      const int node = self->state.executors[*index].node;
+      lose(self, *index, fault_of(m.reason, node));
+    }
+  });
+}
+
+void spawn_children(self_ptr self, scheduler_params& p) {
   auto& s = self->state;
   const auto& bins = s.layout->bins();
   for (size_t b = 0; b < bins.size(); ++b)
     s.bins.push_back(spawn_bin_actor(self->system(), {static_cast<int>(b), bins[b], p.policy.max_wait},
                                      self, s.stats));
   for (auto& b : s.bins) self->link_to(b);
-  const executor_params ep{0, s.layout->continuous(), p.policy.retry == "resume", p.policy.max_batch_size};
-  for (size_t e = 0; e < p.backends.size(); ++e) {
-    executor_params each = ep;
-    each.index = static_cast<int>(e);
-    s.executors.push_back(spawn_executor_actor(self, each, p.backends[e], self, intake, s.stats));
+  for (auto& b : p.backends) spawn_local_executor(self, b);
+  self->send(s.stats, node_atom::value, 0, std::string("local"), true,
+             static_cast<int>(p.backends.size()), std::string());
+  executor_params remote = s.each;
+  remote.stall_after_n_steps = 0;  // the injected hang is a local executor's
+  for (size_t w = 0; w < p.workers.size(); ++w) {
+    worker_link_params lp{p.workers[w].host, p.workers[w].port, static_cast<int>(w) + 1,
+                          p.fingerprint, remote};
+    auto link = spawn_worker_link_actor(self->system(), lp, self, s.intake, s.stats);
+    self->link_to(link);
   }
-  s.idle.assign(s.executors.size(), true);
-  s.credit.assign(s.executors.size(), 0);
-  s.sent.assign(s.executors.size(), 0);
+}
+
+void on_capacity(self_ptr self, int e, int free, std::int64_t admitted,
+                 const std::vector<request_id>& left) {
+  auto it = self->state.executors.find(e);
+  if (it == self->state.executors.end()) return;  // lost meanwhile
+  executor_slot& slot = it->second;
+  if (!slot.in_flight.empty())  // a report is progress: one step of the jobs it held
+    slot.pace.observe(running_s(slot), static_cast<std::int64_t>(slot.in_flight.size()));
+  for (request_id id : left) forget(slot, id);
+  slot.credit = free - static_cast<int>(slot.sent - admitted);  // admits in flight
+  if (!slot.in_flight.empty()) start_clock(self, slot);
+  admit(self);
+}
+
+// Executor `e` finished its static batch, `computed` slots in all.
+void on_idle(self_ptr self, int e, std::int64_t computed) {
+  auto it = self->state.executors.find(e);
+  if (it == self->state.executors.end()) return;  // lost (or timed out) meanwhile
+  executor_slot& slot = it->second;
+  slot.pace.observe(running_s(slot), computed);
+  slot.idle = true;
+  slot.in_flight.clear();
+  dispatch(self);
+}
+
+// True when the current message comes from an executor the scheduler no
+// longer has (lost or killed: its jobs were re-queued through the intake).
+bool from_dropped_executor(self_ptr self) {
+  const auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  return sender != self->state.intake.address() && !index_of(self, sender);
+}
+
+void on_join(self_ptr self, int node, int first, std::vector<executor_actor>& executors) {
+  for (size_t e = 0; e < executors.size(); ++e) {
+    self->monitor(executors[e]);
+    add_executor(self, first + static_cast<int>(e), std::move(executors[e]), nullptr, node);
+  }
+  dispatch(self);
+}
+
+void cancel(self_ptr self, request_id id) {
+  auto& st = self->state;
+  std::erase_if(st.waiting, [id](const waiting_job& w) { return w.j.id == id; });
+  for (auto& b : st.bins) self->send(b, cancel_atom::value, id);
+  for (auto& [index, slot] : st.executors) self->send(slot.handle, cancel_atom::value, id);
+  for (auto& bt : st.ready) std::erase_if(bt.jobs, [id](const job& j) { return j.id == id; });
 }
 
 scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_params p,
@@ -101,31 +388,38 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
   auto& s = self->state;
   s.policy = p.policy;
   s.layout = std::make_unique<bin_layout>(std::move(p.layout));
+  s.intake = std::move(intake);
   s.stats = std::move(stats);
-  spawn_children(self, p, std::move(intake));
+  s.each = {0, 0, s.layout->continuous(), p.policy.retry == "resume", p.policy.max_batch_size,
+            p.kill_every_n_steps, p.stall_after_n_steps, p.stall_ms, p.step_delay_ms};
+  s.deadline = p.deadline;
+  watch_failures(self);
+  spawn_children(self, p);
   return {
       [self](job& j) { route(self, std::move(j)); },
       [self](batch_atom, batch& b) {
         self->state.ready.push_back(std::move(b));
         dispatch(self);
       },
-      [self](retry_atom, job& j) { route(self, std::move(j)); },
-      [self](idle_atom, int e) {
-        self->state.idle[e] = true;
+      [self](expired_atom, int bin, std::int64_t oldest) {
+        self->state.expired.set(bin, oldest);
         dispatch(self);
       },
-      [self](capacity_atom, int e, int free, std::int64_t admitted) {
-        auto& st = self->state;
-        st.credit[e] = free - static_cast<int>(st.sent[e] - admitted);  // admits in flight
-        admit(self);
+      [self](unexpired_atom, int bin) { self->state.expired.drop(bin); },
+      [self](retry_atom, job& j) {
+        if (from_dropped_executor(self)) return;  // re-queued through the intake already
+        for (auto& [index, slot] : self->state.executors) forget(slot, j.id);
+        route(self, std::move(j));
       },
-      [self](cancel_atom, request_id id) {
-        auto& st = self->state;
-        std::erase_if(st.waiting, [id](const waiting_job& w) { return w.j.id == id; });
-        for (auto& b : st.bins) self->send(b, cancel_atom::value, id);
-        for (auto& e : st.executors) self->send(e, cancel_atom::value, id);
-        for (auto& bt : st.ready) std::erase_if(bt.jobs, [id](const job& j) { return j.id == id; });
+      [self](idle_atom, int e, std::int64_t computed) { on_idle(self, e, computed); },
+      [self](capacity_atom, int e, int free, std::int64_t admitted, std::vector<request_id>& left) {
+        on_capacity(self, e, free, admitted, left);
       },
+      [self](cancel_atom, request_id id) { cancel(self, id); },
+      [self](join_atom, int node, int first, std::vector<executor_actor>& executors) {
+        on_join(self, node, first, executors);
+      },
+      [self](timeout_atom, int e, std::uint64_t gen) { on_timer(self, e, gen); },
   };
 }
 

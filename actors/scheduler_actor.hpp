@@ -1,14 +1,32 @@
-// The scheduler actor: routes predicted jobs to bin actors, queues the
-// batches they emit and dispatches each to an idle executor (FIFO, so every
-// emitted batch runs in turn); sends overflowed jobs to the retry bin. For
-// continuous policies it holds the waiting jobs itself and admits them into
-// executors' running batches as slots free up (FCFS, or shortest predicted
-// length first with aging).
+// The scheduler actor: routes predicted jobs to bin actors, queues the full
+// batches they push and dispatches each to an idle executor (FIFO, so every
+// emitted batch runs in turn; among idle executors the one that waited
+// longest, so work spreads over nodes); sends overflowed jobs to the retry
+// bin. Partial batches are pulled, never queued ahead of time: it keeps the
+// bins that report an expired partial batch (expired_bins) and, while an
+// executor is idle and no full batch is ready, takes from the bin whose
+// expired request is oldest (one take per idle executor). For continuous
+// policies it holds the waiting jobs itself and admits each into the
+// executor with free slots and the least queued token work (FCFS, or
+// shortest predicted length first with aging).
+//
+// Executors: its own (one per backend, linked) and those of worker nodes
+// (joined by worker links, monitored). It remembers what it sent each
+// executor until the executor reports it ended; when an executor dies (an
+// exception, or its node's link drops), those jobs go to the intake to be
+// re-queued, a local executor is respawned on the same backend, and a remote
+// one is dropped until its node reconnects. A slow executor is not a dead
+// one, but a hung one is: each running batch (continuous: each executor
+// holding jobs, between its progress reports) has a deadline from that
+// executor's own pace (actors/batch_deadline.hpp); past it the executor is
+// killed and treated as dead, and a late message from it is ignored.
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "actors/batch_deadline.hpp"
 #include "actors/bin_layout.hpp"
 #include "actors/messages.hpp"
 #include "gpu/backend.hpp"
@@ -18,11 +36,18 @@ namespace binserve {
 struct scheduler_params {
   policy_config policy;
   bin_layout layout;
-  std::vector<std::shared_ptr<backend>> backends;  // one executor each
+  std::vector<std::shared_ptr<backend>> backends;  // one local executor each
+  int kill_every_n_steps = 0;        // fault injection into local executors (0: off)
+  int stall_after_n_steps = 0;       // fault injection: the first local executor hangs once
+  int stall_ms = 0;                  //   for this long
+  int step_delay_ms = 0;             // fault injection: every executor is this much slower a step
+  deadline_rule deadline;            // limits.batch_timeout_*
+  std::vector<worker_endpoint> workers;  // worker nodes to dial (needs the io middleman)
+  std::string fingerprint;           // model_fingerprint() of this node's model
 };
 
 // Spawns the scheduler linked to `parent` (the intake); it spawns and links
-// its bin and executor actors.
+// its bin and local executor actors and its worker links.
 scheduler_actor spawn_scheduler_actor(caf::local_actor* parent, scheduler_params params,
                                       intake_actor intake, stats_actor stats);
 

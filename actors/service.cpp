@@ -6,7 +6,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include <caf/io/all.hpp>
+
 #include "actors/intake_actor.hpp"
+#include "actors/model_fingerprint.hpp"
 #include "actors/stats_actor.hpp"
 #include "gpu/generate.hpp"
 #include "predict/make_predictor.hpp"
@@ -64,12 +67,26 @@ class promise_sink final : public client_sink {
 };
 
 status check(const service_config& c) {
-  if (c.executors < 1 || c.executors > 1024)
-    return status(error_code::config_invalid, "executors must be in [1, 1024]");
+  if (c.executors < 0 || c.executors > 1024)
+    return status(error_code::config_invalid, "executors must be in [0, 1024]");
+  if (c.executors == 0 && c.workers.empty())
+    return status(error_code::config_invalid, "executors: 0 needs workers to run the batches");
   if (c.limits.queue_capacity < 1)
     return status(error_code::config_invalid, "limits.queue_capacity must be at least 1");
   if (c.limits.max_prompt_tokens < 0)
     return status(error_code::config_invalid, "limits.max_prompt_tokens must not be negative");
+  if (c.limits.max_executor_failures < 0)
+    return status(error_code::config_invalid, "limits.max_executor_failures must not be negative");
+  if (c.faults.kill_executor_every_n_steps < 0)
+    return status(error_code::config_invalid, "faults.kill_executor_every_n_steps must not be negative");
+  if (!(c.limits.batch_timeout_slack >= 1) || c.limits.batch_timeout_floor_ms < 1)
+    return status(error_code::config_invalid,
+                  "limits.batch_timeout_slack must be >= 1 and limits.batch_timeout_floor_ms >= 1");
+  if (c.faults.stall_executor_after_n_steps < 0 || c.faults.stall_ms < 0 || c.faults.step_delay_ms < 0)
+    return status(error_code::config_invalid, "faults: stall and delay settings must not be negative");
+  for (const worker_endpoint& w : c.workers)
+    if (w.host.empty() || w.port < 1 || w.port > 65535)
+      return status(error_code::config_invalid, "workers: each needs a host and a port in [1, 65535]");
   return status::ok_status();
 }
 
@@ -176,6 +193,14 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   }
   ip.scheduler.policy = c.policy;
   ip.scheduler.layout = *layout;
+  ip.scheduler.kill_every_n_steps = c.faults.kill_executor_every_n_steps;
+  ip.scheduler.stall_after_n_steps = c.faults.stall_executor_after_n_steps;
+  ip.scheduler.stall_ms = c.faults.stall_ms;
+  ip.scheduler.step_delay_ms = c.faults.step_delay_ms;
+  ip.scheduler.deadline = {c.limits.batch_timeout_slack, c.limits.batch_timeout_floor_ms / 1000.0};
+  ip.scheduler.workers = c.workers;
+  ip.scheduler.fingerprint = model_fingerprint(*p->m);
+  if (!c.workers.empty()) p->cfg.load<caf::io::middleman>();
   p->sys = std::make_unique<caf::actor_system>(p->cfg);
   p->stats_handle = spawn_stats_actor(*p->sys, layout->summaries());
   p->intake = spawn_intake_actor(*p->sys, std::move(ip), p->stats_handle);

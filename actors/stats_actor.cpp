@@ -20,6 +20,12 @@ stats_actor::behavior_type stats_behavior(stats_actor::stateful_pointer<stats_st
       [&m](submit_atom) { m.on_submitted(); },
       [&m](reject_atom) { m.on_rejected(); },
       [&m](retry_atom) { m.on_retry(); },
+      [&m](requeue_atom) { m.on_requeue(); },
+      [&m](node_atom, int node, const std::string& name, bool connected, int executors,
+           const std::string& problem) {
+        m.set_node(node, name, connected, executors, problem);
+      },
+      [&m](lost_atom, int node) { m.on_executor_lost(node); },
       [&m](const request_record& r) { m.on_request(r); },
       [&m](const batch_record& b) { m.on_batch(b); },
       [&m](depth_atom, int bin, int depth) { m.set_queue_depth(bin, depth); },

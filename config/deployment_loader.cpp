@@ -62,19 +62,20 @@ void read_backend(yaml_section& top, service_config& c) {
   b.read("device", c.device, 0, 1023);
   b.read("threads", c.threads, 0);
   b.read("kv_cache_bytes", c.kv_cache_bytes, 0, kInt64Max);
-  top.read("executors", c.executors, 1, 1024);
+  top.read("executors", c.executors, 0, 1024);
 }
 
 void read_policy(yaml_section& top, policy_config& p) {
   yaml_section s = top.section("policy");
   s.expect_keys({"kind", "batch_size", "bins", "length_sample", "bin_width", "variable_batch",
-                 "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "sjf_aging_per_s"});
+                 "cap_batches", "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "sjf_aging_per_s"});
   s.read_choice("kind", p.kind, {"vanilla", "multibin", "sequence", "continuous", "continuous-sjf"});
   s.read("batch_size", p.batch_size, 1);
   s.read("bins", p.bins, 1);
   s.read("length_sample", p.length_sample, 0, kIntMax);
   s.read("bin_width", p.bin_width, 1);
   s.read("variable_batch", p.variable_batch);
+  s.read("cap_batches", p.cap_batches);
   s.read("max_batch_size", p.max_batch_size, 1);
   s.require(p.max_batch_size >= p.batch_size, "max_batch_size",
             "must be >= policy.batch_size (" + std::to_string(p.max_batch_size) + " < " +
@@ -107,10 +108,38 @@ void read_predictor(yaml_section& top, const fs::path& base, predictor_config& p
 
 void read_limits(yaml_section& top, limits_config& l) {
   yaml_section s = top.section("limits");
-  s.expect_keys({"queue_capacity", "max_prompt_tokens", "max_new_tokens"});
+  s.expect_keys({"queue_capacity", "max_prompt_tokens", "max_new_tokens", "max_executor_failures",
+                 "batch_timeout_slack", "batch_timeout_floor_ms"});
   s.read("queue_capacity", l.queue_capacity, 1);
   s.read("max_prompt_tokens", l.max_prompt_tokens, 0);
   s.read("max_new_tokens", l.max_new_tokens, 1);
+  s.read("max_executor_failures", l.max_executor_failures, 0);
+  s.read("batch_timeout_slack", l.batch_timeout_slack);
+  s.require(l.batch_timeout_slack >= 1, "batch_timeout_slack",
+            "must be >= 1 (got " + number(l.batch_timeout_slack) + ")");
+  s.read("batch_timeout_floor_ms", l.batch_timeout_floor_ms, 1);
+}
+
+// workers: [{host, port}], the worker nodes a coordinator uses; faults: test switches.
+void read_workers_and_faults(yaml_section& top, service_config& c) {
+  for (yaml_section w : top.list("workers")) {
+    w.expect_keys({"host", "port"});
+    worker_endpoint e;
+    w.read("host", e.host);
+    w.require(!e.host.empty(), "host", "must not be empty");
+    w.require(w.has("port"), "port", "required: the port the worker publishes on");
+    w.read("port", e.port, 1, 65535);
+    c.workers.push_back(std::move(e));
+  }
+  top.require(c.executors > 0 || !c.workers.empty(), "executors",
+              "0 needs workers to run the batches");
+  yaml_section f = top.section("faults");
+  f.expect_keys({"kill_executor_every_n_steps", "stall_executor_after_n_steps", "stall_ms",
+                 "step_delay_ms"});
+  f.read("kill_executor_every_n_steps", c.faults.kill_executor_every_n_steps, 0);
+  f.read("stall_executor_after_n_steps", c.faults.stall_executor_after_n_steps, 0);
+  f.read("stall_ms", c.faults.stall_ms, 0);
+  f.read("step_delay_ms", c.faults.step_delay_ms, 0);
 }
 
 void read_server(yaml_section& top, server_config& c) {
@@ -131,12 +160,13 @@ void read_deployment(yaml_document& doc, const YAML::Node& root, const fs::path&
                      deployment_config& out) {
   yaml_section top(doc, root, "", YAML::Mark::null_mark());
   top.expect_keys({"model", "backend", "executors", "policy", "predictor", "limits", "server",
-                   "logging"});
+                   "logging", "workers", "faults"});
   read_model(top, base, out.service);
   read_backend(top, out.service);
   read_policy(top, out.service.policy);
   read_predictor(top, base, out.service.predictor);
   read_limits(top, out.service.limits);
+  read_workers_and_faults(top, out.service);
   read_server(top, out.server);
   yaml_section logging = top.section("logging");
   logging.expect_keys({"level"});
@@ -175,6 +205,7 @@ void write_policy(YAML::Emitter& e, const policy_config& p) {
   e << YAML::Key << "length_sample" << YAML::Value << YAML::Flow << p.length_sample;
   e << YAML::Key << "bin_width" << YAML::Value << p.bin_width;
   e << YAML::Key << "variable_batch" << YAML::Value << p.variable_batch;
+  e << YAML::Key << "cap_batches" << YAML::Value << p.cap_batches;
   e << YAML::Key << "max_batch_size" << YAML::Value << p.max_batch_size;
   e << YAML::Key << "kv_token_budget" << YAML::Value << p.kv_token_budget;
   e << YAML::Key << "max_wait_ms" << YAML::Value << p.max_wait.count();
@@ -197,7 +228,26 @@ void write_predictor_and_limits(YAML::Emitter& e, const service_config& c) {
   e << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "queue_capacity" << YAML::Value << c.limits.queue_capacity;
   e << YAML::Key << "max_prompt_tokens" << YAML::Value << c.limits.max_prompt_tokens;
-  e << YAML::Key << "max_new_tokens" << YAML::Value << c.limits.max_new_tokens << YAML::EndMap;
+  e << YAML::Key << "max_new_tokens" << YAML::Value << c.limits.max_new_tokens;
+  e << YAML::Key << "max_executor_failures" << YAML::Value << c.limits.max_executor_failures;
+  e << YAML::Key << "batch_timeout_slack" << YAML::Value << number(c.limits.batch_timeout_slack);
+  e << YAML::Key << "batch_timeout_floor_ms" << YAML::Value << c.limits.batch_timeout_floor_ms
+    << YAML::EndMap;
+}
+
+void write_workers_and_faults(YAML::Emitter& e, const service_config& c) {
+  e << YAML::Key << "workers" << YAML::Value << YAML::BeginSeq;
+  for (const worker_endpoint& w : c.workers)
+    e << YAML::Flow << YAML::BeginMap << YAML::Key << "host" << YAML::Value << w.host << YAML::Key
+      << "port" << YAML::Value << w.port << YAML::EndMap;
+  e << YAML::EndSeq;
+  e << YAML::Key << "faults" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "kill_executor_every_n_steps" << YAML::Value
+    << c.faults.kill_executor_every_n_steps;
+  e << YAML::Key << "stall_executor_after_n_steps" << YAML::Value
+    << c.faults.stall_executor_after_n_steps;
+  e << YAML::Key << "stall_ms" << YAML::Value << c.faults.stall_ms;
+  e << YAML::Key << "step_delay_ms" << YAML::Value << c.faults.step_delay_ms << YAML::EndMap;
 }
 
 void write_server_and_logging(YAML::Emitter& e, const deployment_config& c) {
@@ -244,6 +294,7 @@ std::string to_yaml(const deployment_config& config) {
   write_service(e, config.service);
   write_policy(e, config.service.policy);
   write_predictor_and_limits(e, config.service);
+  write_workers_and_faults(e, config.service);
   write_server_and_logging(e, config);
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";

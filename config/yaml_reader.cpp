@@ -93,6 +93,19 @@ yaml_section yaml_section::section(const char* key) const {
   return yaml_section(*doc_, value(key), path_of(key), mark_);
 }
 
+std::vector<yaml_section> yaml_section::list(const char* key) {
+  std::vector<yaml_section> items;
+  if (!usable(key)) return items;
+  const YAML::Node seq = value(key);
+  if (!seq.IsSequence()) {
+    doc_->fail(mark_of(key), path_of(key), "expected a list, got " + describe(seq));
+    return items;
+  }
+  for (std::size_t i = 0; i < seq.size(); ++i)
+    items.emplace_back(*doc_, seq[i], path_of(key) + "[" + std::to_string(i) + "]", mark_of(key));
+  return items;
+}
+
 void yaml_section::read(const char* key, int& out, std::int64_t lo, std::int64_t hi) {
   std::int64_t v = out;
   if (read_integer(key, v, lo, hi)) out = static_cast<int>(v);

@@ -54,6 +54,9 @@ class yaml_section {
   bool has(const char* key) const;
   // The sub-map at `key`.
   yaml_section section(const char* key) const;
+  // The items of the list at `key` (none when absent), as sections named
+  // "KEY[i]"; fails when it is not a list. Each item's expect_keys checks it is a map.
+  std::vector<yaml_section> list(const char* key);
 
   // Each read leaves `out` alone when `key` is absent and fails on a value
   // of the wrong type or outside its range.

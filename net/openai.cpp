@@ -3,6 +3,7 @@
 #include <charconv>
 #include <climits>
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 namespace binserve::openai {
@@ -237,7 +238,8 @@ void counters(exposition& e, const stats& s) {
       {"requests_failed", s.failed},       {"requests_rejected", s.rejected},
       {"requests_cancelled", s.cancelled}, {"requests_timed_out", s.timed_out},
       {"retries", s.retries},              {"generated_tokens", s.generated_tokens},
-      {"computed_slots", s.computed_slots}};
+      {"computed_slots", s.computed_slots}, {"requeued", s.requeued},
+      {"executor_failures", s.executor_failures}};
   for (const auto& [name, v] : rows) {
     const std::string n = std::string("binserve_") + name;
     e.single(n + "_total", "counter", (n.substr(9) + " since the service started").c_str(),
@@ -258,6 +260,24 @@ void bins(exposition& e, const std::vector<bin_summary>& bs) {
   for (const auto& b : bs) e.sample("binserve_bin_mean_batch_size", labels(b), b.mean_batch_size);
 }
 
+// Per node of the cluster: node 0 is this process, k the k-th worker.
+void nodes(exposition& e, const std::vector<node_summary>& ns) {
+  auto labels = [](const node_summary& n) {
+    return "node=\"" + std::to_string(n.node) + "\",name=\"" + n.name + "\"";
+  };
+  const std::pair<const char*, std::function<double(const node_summary&)>> rows[] = {
+      {"connected", [](const node_summary& n) { return n.connected ? 1.0 : 0.0; }},
+      {"executors", [](const node_summary& n) { return double(n.executors); }},
+      {"batches_total", [](const node_summary& n) { return double(n.batches); }},
+      {"computed_slots_total", [](const node_summary& n) { return double(n.computed_slots); }},
+      {"executor_failures_total", [](const node_summary& n) { return double(n.executor_failures); }}};
+  for (const auto& [suffix, get] : rows) {
+    const std::string name = std::string("binserve_node_") + suffix;
+    e.family(name, name.ends_with("_total") ? "counter" : "gauge", "Per node of the cluster");
+    for (const auto& n : ns) e.sample(name, labels(n), get(n));
+  }
+}
+
 }  // namespace
 
 std::string metrics_text(const stats& s) {
@@ -271,6 +291,7 @@ std::string metrics_text(const stats& s) {
   e.summary("binserve_first_token_latency_ms", "Submission to first token, ms", s.first_token);
   e.summary("binserve_queue_latency_ms", "Submission to batch start, ms", s.queue);
   bins(e, s.bins);
+  nodes(e, s.nodes);
   return e.take();
 }
 

@@ -4,6 +4,7 @@
 #include "binserve/client.hpp"
 #include "net/protocol.hpp"
 #include "tools/commands.hpp"
+#include "tools/stats_print.hpp"
 
 namespace binserve::tools {
 
@@ -24,25 +25,18 @@ int fail(const status& s) {
   return 1;
 }
 
-// Prints the server's metrics: a summary line, or the protocol's stats line.
-int print_stats(client& c, bool json) {
+// Prints the server's metrics: summary and node lines, or the protocol's stats line.
+int print_server_stats(client& c, bool json) {
   auto s = c.stats();
   if (!s.ok()) return fail(s.error());
-  if (json) {
-    std::cout << net::encode_stats(*s) << "\n";
-    return 0;
-  }
-  std::cout << "server: " << s->completed << " completed, " << s->failed << " failed, "
-            << s->retries << " retries, " << s->tokens_per_s << " tokens/s, effective-token ratio "
-            << s->effective_token_ratio << ", latency p50 " << s->latency.p50 << " ms, p99 "
-            << s->latency.p99 << " ms\n";
+  print_stats(std::cout, *s, json);
   return 0;
 }
 
 int run_client(const client_flags& f) {
   auto c = client::connect(f.host, f.port);
   if (!c.ok()) return fail(c.error());
-  if (f.stats) return print_stats(*c, f.json);
+  if (f.stats) return print_server_stats(*c, f.json);
   if (f.prompt.empty()) return fail(status(error_code::invalid_argument, "--prompt or --stats is required"));
   request r;
   r.prompt = f.prompt;

@@ -24,11 +24,14 @@ struct policy_config {
   std::vector<int> length_sample;
   int bin_width = 50;       // sequence
   bool variable_batch = true;  // sequence: VBS
+  // sequence: cap each batch at its bin's upper edge and recompute the
+  // overflows (FCR); false: every batch may run to max_new_tokens.
+  bool cap_batches = true;
   int max_batch_size = 256;    // VBS and continuous: the most sequences at once
   // VBS: a bin of cap c gets batch size kv_token_budget / c (within
   // [batch_size, max_batch_size]); 0 = batch_size * max_new_tokens.
   std::int64_t kv_token_budget = 0;
-  std::chrono::milliseconds max_wait{50};  // a bin emits a partial batch after this
+  std::chrono::milliseconds max_wait{50};  // after this, an idle executor may take a bin's partial batch
   // An overflowed job goes to the retry bin (cap max_new_tokens), so it
   // overflows at most once: restart recomputes it, resume keeps its tokens.
   std::string retry = "restart";
@@ -51,6 +54,30 @@ struct limits_config {
   int queue_capacity = 4096;    // requests accepted and not finished
   int max_prompt_tokens = 0;    // 0: the model's context - 1
   int max_new_tokens = 512;     // the most a request may ask for
+  // A request whose executor died more than this many times (a fault, or a
+  // worker node lost mid-batch) fails with backend_failure naming the fault,
+  // instead of being re-queued forever.
+  int max_executor_failures = 2;
+  // A batch still running after max(floor, slack x its expected duration)
+  // (from its executor's measured seconds per computed slot; the floor alone
+  // before any measurement) declares its executor hung: the executor is
+  // killed and its jobs re-queued, as if it had died.
+  double batch_timeout_slack = 4.0;
+  int batch_timeout_floor_ms = 30000;
+};
+
+// A worker node (`binserve worker`) whose executors this service also uses.
+struct worker_endpoint {
+  std::string host = "127.0.0.1";
+  int port = 0;
+};
+
+// Faults injected on purpose, to test the failure paths. Off by default.
+struct fault_config {
+  int kill_executor_every_n_steps = 0;  // > 0: each local executor throws at this step of its life
+  int stall_executor_after_n_steps = 0; // > 0: the first local executor blocks at this step, once,
+  int stall_ms = 10000;                 //       for this long (alive, connected, no progress)
+  int step_delay_ms = 0;                // > 0: every executor sleeps this long each step (slow, alive)
 };
 
 struct service_config {
@@ -67,6 +94,8 @@ struct service_config {
   policy_config policy;
   predictor_config predictor;
   limits_config limits;
+  std::vector<worker_endpoint> workers;  // remote executors (loads CAF's io middleman)
+  fault_config faults;
 };
 
 // The network front ends of a deployment (`binserve serve`).

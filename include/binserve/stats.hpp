@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace binserve {
@@ -20,6 +21,18 @@ struct bin_summary {
   double mean_batch_size = 0;
 };
 
+// One node's executors: this process ("local", node 0) or a worker node.
+struct node_summary {
+  int node = 0;
+  std::string name;            // "local" or HOST:PORT
+  bool connected = false;      // its executors are in use now
+  int executors = 0;           // in use now
+  std::int64_t batches = 0;    // static batches (continuous: steps) it ran
+  std::int64_t computed_slots = 0;
+  std::int64_t executor_failures = 0;  // executors that died (fault or lost link)
+  std::string problem;         // why it is not connected (a refusal names both sides); "" when fine
+};
+
 struct stats {
   std::int64_t submitted = 0, completed = 0, failed = 0;  // failed: any final error
   std::int64_t rejected = 0, cancelled = 0, timed_out = 0;
@@ -32,6 +45,9 @@ struct stats {
   double failure_ratio = 0;            // retries / completed
   latency_summary latency, first_token, queue;
   std::vector<bin_summary> bins;
+  std::int64_t requeued = 0;           // jobs run again because their executor died
+  std::int64_t executor_failures = 0;  // executors that died, all nodes
+  std::vector<node_summary> nodes;
 };
 
 }  // namespace binserve

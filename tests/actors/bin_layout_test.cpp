@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/bin_queue.hpp"
-
 namespace binserve {
 namespace {
 
@@ -66,6 +64,9 @@ TEST(BinLayout, SequenceBinsAreFixedWidthCappedAtTheirEdgeWithVariableBatches) {
   EXPECT_EQ(l->bins()[11].cap, 512);
   p.variable_batch = false;
   EXPECT_EQ(bin_layout::make(p, 512)->bins()[0].batch_size, 16);
+  p.cap_batches = false;  // grouped by prediction, no FCR: every batch may run to the end
+  EXPECT_EQ(bin_layout::make(p, 512)->bins()[0].cap, 512);
+  EXPECT_EQ(bin_layout::make(p, 512)->bin_for(49), 0);
 }
 
 TEST(BinLayout, ContinuousPoliciesHaveNoBins) {
@@ -80,22 +81,6 @@ TEST(BinLayout, InvalidPoliciesNameTheField) {
   p = policy("vanilla");
   p.batch_size = 0;
   EXPECT_NE(bin_layout::make(p, 512).error().message().find("policy.batch_size"), std::string::npos);
-}
-
-TEST(BinQueue, EmitsAtTheThresholdOrWhenTheOldestExpires) {
-  bin_queue<int> q(bin_spec{0, 10, 3, 10});
-  q.push(1, 100);
-  q.push(2, 110);
-  EXPECT_FALSE(q.take_full());
-  EXPECT_FALSE(q.take_expired(99));  // the oldest arrived at 100: not yet
-  auto partial = q.take_expired(100);
-  ASSERT_TRUE(partial);
-  EXPECT_EQ(*partial, (std::vector<int>{1, 2}));
-  for (int i = 0; i < 4; ++i) q.push(i, 200);
-  EXPECT_EQ(q.take_full()->size(), 3u);
-  EXPECT_EQ(q.size(), 1);
-  EXPECT_EQ(q.remove_if([](int v) { return v == 3; }), 1);
-  EXPECT_FALSE(q.oldest());
 }
 
 }  // namespace

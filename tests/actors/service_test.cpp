@@ -6,6 +6,7 @@
 
 #include "gpu/generate.hpp"
 #include "gpu/tokenizer.hpp"
+#include "tests/direct_greedy.hpp"
 #include "tests/test_paths.hpp"
 
 namespace binserve {
@@ -31,17 +32,7 @@ service_config stories_config(const std::string& policy) {
 
 // Greedy ids of each prompt generated alone, directly on a backend.
 std::vector<std::vector<int>> direct_greedy(int max_new_tokens) {
-  auto m = std::make_shared<const model>(*load_model(testing::shared_path("models/stories260K.bin")));
-  auto b = make_backend(m, {}).value();
-  const tokenizer tok(m->vocab);
-  std::vector<std::vector<int>> out;
-  for (const auto& p : kPrompts) {
-    generation_request r;
-    r.prompt_ids = tok.encode(p);
-    r.max_new_tokens = max_new_tokens;
-    out.push_back((*generate_batch(*b, {r})).front().generated_ids);
-  }
-  return out;
+  return testing::direct_greedy(testing::shared_path("models/stories260K.bin"), kPrompts, max_new_tokens);
 }
 
 std::vector<status_or<result>> run_all(service& svc, int max_new_tokens) {

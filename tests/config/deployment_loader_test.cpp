@@ -149,8 +149,8 @@ TEST_F(DeploymentLoader, OutOfRangeValuesAreRejected) {
             at("2:20") + "server.tcp_port: must be in [-1, 65535] (got 65536)");
   EXPECT_EQ(error_of(m + "server: {http_port: -2}\n"),
             at("2:21") + "server.http_port: must be in [-1, 65535] (got -2)");
-  EXPECT_EQ(error_of(m + "executors: 0\n"), at("2:12") + "executors: must be in [1, 1024] (got 0)");
-  EXPECT_EQ(error_of(m + "executors: 1025\n"), at("2:12") + "executors: must be in [1, 1024] (got 1025)");
+  EXPECT_EQ(error_of(m + "executors: 0\n"), at("2:12") + "executors: 0 needs workers to run the batches");
+  EXPECT_EQ(error_of(m + "executors: 1025\n"), at("2:12") + "executors: must be in [0, 1024] (got 1025)");
   EXPECT_TRUE(parse_deployment(m + "server: {tcp_port: -1, http_port: 0}\nexecutors: 1024\n", "d.yaml").ok());
 }
 
@@ -192,6 +192,14 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   c.server.auth_token = "123";
   c.server.host = "true";
   c.logging.level = "off";
+  c.service.workers = {{"10.0.0.2", 7171}, {"gpu-b", 7172}};
+  c.service.limits.max_executor_failures = 5;
+  c.service.faults.kill_executor_every_n_steps = 9;
+  c.service.limits.batch_timeout_slack = 2.5;
+  c.service.limits.batch_timeout_floor_ms = 1500;
+  c.service.faults.stall_executor_after_n_steps = 4;
+  c.service.faults.stall_ms = 250;
+  c.service.faults.step_delay_ms = 3;
   const std::string text = to_yaml(c);
   auto back = parse_deployment(text, (dir_ / "again.yaml").string());
   ASSERT_TRUE(back.ok()) << back.error().to_string() << "\n" << text;
@@ -200,6 +208,51 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   EXPECT_EQ(back->service.policy.length_sample, (std::vector<int>{10, 20}));
   EXPECT_EQ(back->server.auth_token, "123");
   EXPECT_EQ(back->server.host, "true");
+  ASSERT_EQ(back->service.workers.size(), 2u);
+  EXPECT_EQ(back->service.workers[1].host, "gpu-b");
+  EXPECT_EQ(back->service.workers[1].port, 7172);
+  EXPECT_EQ(back->service.limits.max_executor_failures, 5);
+  EXPECT_EQ(back->service.faults.kill_executor_every_n_steps, 9);
+  EXPECT_EQ(back->service.limits.batch_timeout_slack, 2.5);
+  EXPECT_EQ(back->service.limits.batch_timeout_floor_ms, 1500);
+  EXPECT_EQ(back->service.faults.stall_executor_after_n_steps, 4);
+  EXPECT_EQ(back->service.faults.stall_ms, 250);
+  EXPECT_EQ(back->service.faults.step_delay_ms, 3);
+}
+
+TEST_F(DeploymentLoader, BatchTimeoutNeedsSlackOfAtLeastOneAndAPositiveFloor) {
+  const std::string m = "model: {dummy: x}\n";
+  auto c = parse_deployment(m + "limits: {batch_timeout_slack: 3, batch_timeout_floor_ms: 500}\n", "d.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->service.limits.batch_timeout_slack, 3.0);
+  EXPECT_EQ(c->service.limits.batch_timeout_floor_ms, 500);
+  EXPECT_EQ(parse_deployment(m, "d.yaml")->service.limits.batch_timeout_floor_ms, 30000);
+  EXPECT_EQ(error_of(m + "limits: {batch_timeout_slack: 0.5}\n"),
+            at("2:31") + "limits.batch_timeout_slack: must be >= 1 (got 0.5)");
+  EXPECT_EQ(error_of(m + "limits: {batch_timeout_floor_ms: 0}\n"),
+            at("2:34") + "limits.batch_timeout_floor_ms: must be >= 1 (got 0)");
+  EXPECT_EQ(error_of(m + "faults: {stall_ms: -5}\n"), at("2:20") + "faults.stall_ms: must be >= 0 (got -5)");
+}
+
+TEST_F(DeploymentLoader, WorkersAreAListOfHostAndPort) {
+  const std::string m = "model: {dummy: x}\n";
+  auto c = parse_deployment(m + "executors: 0\nworkers:\n  - {host: 10.0.0.2, port: 7171}\n  - {port: 7172}\n",
+                            "d.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  ASSERT_EQ(c->service.workers.size(), 2u);
+  EXPECT_EQ(c->service.workers[0].host, "10.0.0.2");
+  EXPECT_EQ(c->service.workers[1].host, "127.0.0.1");
+  EXPECT_EQ(c->service.workers[1].port, 7172);
+  EXPECT_EQ(c->service.executors, 0);
+  EXPECT_EQ(error_of(m + "workers: {host: a}\n"), at("2:10") + "workers: expected a list, got a map");
+  EXPECT_EQ(error_of(m + "workers:\n  - {host: a}\n"),
+            at("3:5") + "workers[0].port: required: the port the worker publishes on");
+  EXPECT_EQ(error_of(m + "workers:\n  - {host: a, port: 0}\n"),
+            at("3:21") + "workers[0].port: must be in [1, 65535] (got 0)");
+  EXPECT_EQ(error_of(m + "workers:\n  - {host: a, prot: 1}\n"),
+            at("3:15") + "workers[0].prot: unknown key; did you mean 'port'?");
+  EXPECT_EQ(error_of(m + "faults: {kill_executor_every_n_steps: -1}\n"),
+            at("2:39") + "faults.kill_executor_every_n_steps: must be >= 0 (got -1)");
 }
 
 TEST_F(DeploymentLoader, TruncationsNeverCrash) {

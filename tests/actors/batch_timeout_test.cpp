@@ -1,0 +1,119 @@
+// Batch deadlines (issue 8): an executor that hangs mid-batch (alive, no
+// progress: faults.stall_executor_after_n_steps) is declared failed once its
+// batch runs past max(floor, slack x expected); its jobs are re-queued and
+// every request still gets exactly one final value, the text of an
+// undisturbed greedy run. A slow executor that keeps progressing is not
+// failed. Real stories260K model; the stall lasts 2 s, the floor is 0.3 s.
+#include <gtest/gtest.h>
+
+#include "binserve/service.hpp"
+#include "gpu/generate.hpp"
+#include "gpu/tokenizer.hpp"
+#include "tests/direct_greedy.hpp"
+#include "tests/test_paths.hpp"
+
+namespace binserve {
+namespace {
+
+const char* kModel = "models/stories260K.bin";
+const std::vector<std::string> kPrompts = {"Once upon a time", "Lily wanted a puppy", "The sun was hot",
+                                           "Tom and Sam", "One day, a little bird", "The cat sat"};
+constexpr int kLongest = 12;
+
+std::vector<std::vector<int>> direct_greedy() {
+  return testing::direct_greedy(testing::shared_path(kModel), kPrompts, kLongest);
+}
+
+service_config timeout_config(const std::string& policy) {
+  service_config c;
+  c.model = testing::shared_path(kModel);
+  c.threads = 1;
+  c.executors = 2;
+  c.policy.kind = policy;
+  c.policy.batch_size = 4;
+  c.policy.max_batch_size = 4;
+  c.policy.max_wait = std::chrono::milliseconds(2);
+  c.predictor.kind = "fixed";
+  c.predictor.fixed_length = 8;
+  c.limits.max_new_tokens = kLongest;
+  c.limits.batch_timeout_slack = 4;
+  c.limits.batch_timeout_floor_ms = 300;
+  c.faults.stall_ms = 2000;
+  return c;
+}
+
+// Submits `n` requests (prompt i % 6, i % kLongest + 1 tokens); each must
+// end once, with the first tokens of the prompt's greedy run.
+void expect_all_complete(service& svc, int n) {
+  static const auto golden = direct_greedy();
+  std::vector<submission> subs;
+  for (int i = 0; i < n; ++i)
+    subs.push_back(svc.submit({.prompt = kPrompts[i % kPrompts.size()], .max_new_tokens = i % kLongest + 1}));
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(subs[i].future.wait_for(std::chrono::seconds(60)), std::future_status::ready) << i;
+    auto r = subs[i].future.get();
+    ASSERT_TRUE(r.ok()) << "request " << i << ": " << r.error().to_string();
+    const auto& full = golden[i % kPrompts.size()];
+    const std::vector<int> want(full.begin(), full.begin() + std::min<size_t>(full.size(), i % kLongest + 1));
+    EXPECT_EQ(r->generated_ids, want) << "request " << i;
+  }
+  const stats st = svc.current_stats();
+  EXPECT_EQ(st.completed, n);
+  EXPECT_EQ(st.failed, 0);
+}
+
+class BatchTimeout : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BatchTimeout, HungExecutorIsFailedAndItsRequestsCompleteOnce) {
+  BINSERVE_REQUIRE_SHARED(kModel);
+  service_config c = timeout_config(GetParam());
+  c.faults.stall_executor_after_n_steps = 3;
+  auto svc = service::start(c);
+  ASSERT_TRUE(svc.ok()) << svc.error().to_string();
+  expect_all_complete(**svc, 48);
+  const stats st = (*svc)->current_stats();
+  EXPECT_EQ(st.executor_failures, 1) << "the one stall, and no batch of the live executors";
+  EXPECT_GT(st.requeued, 0);
+  ASSERT_FALSE(st.nodes.empty());
+  EXPECT_EQ(st.nodes[0].executor_failures, 1);
+}
+
+TEST_P(BatchTimeout, SlowButProgressingExecutorIsNotFailed) {
+  BINSERVE_REQUIRE_SHARED(kModel);
+  service_config c = timeout_config(GetParam());
+  c.faults.step_delay_ms = 15;  // a batch: 12 steps at most, 0.18 s, well within the deadline
+  c.limits.batch_timeout_floor_ms = 1000;
+  auto svc = service::start(c);
+  ASSERT_TRUE(svc.ok()) << svc.error().to_string();
+  expect_all_complete(**svc, 48);
+  EXPECT_EQ((*svc)->current_stats().executor_failures, 0);
+  EXPECT_EQ((*svc)->current_stats().requeued, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, BatchTimeout, ::testing::Values("vanilla", "continuous"));
+
+TEST(BatchTimeout, FaultNamesTheTimeoutAndTheLocalExecutorIsReplaced) {
+  BINSERVE_REQUIRE_SHARED(kModel);
+  service_config c = timeout_config("vanilla");
+  c.executors = 1;
+  c.limits.max_executor_failures = 0;  // the first failure is final: its text reaches the caller
+  c.faults.stall_executor_after_n_steps = 2;
+  auto svc = service::start(c);
+  ASSERT_TRUE(svc.ok()) << svc.error().to_string();
+  auto hung = (*svc)->submit({.prompt = "Once upon a time", .max_new_tokens = kLongest});
+  ASSERT_EQ(hung.future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  auto r = hung.future.get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), error_code::backend_failure);
+  EXPECT_NE(r.error().message().find("local executor timed out after"), std::string::npos)
+      << r.error().message();
+  EXPECT_NE(r.error().message().find("no estimate yet"), std::string::npos) << r.error().message();
+  // Once the hung executor exits, a fresh one on its backend serves again.
+  auto ok = (*svc)->submit({.prompt = "Once upon a time", .max_new_tokens = 3});
+  ASSERT_EQ(ok.future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_TRUE(ok.future.get().ok());
+  EXPECT_EQ((*svc)->current_stats().executor_failures, 1);
+}
+
+}  // namespace
+}  // namespace binserve

@@ -1,0 +1,28 @@
+#include "tests/direct_greedy.hpp"
+
+#include <gtest/gtest.h>
+
+#include "gpu/generate.hpp"
+#include "gpu/tokenizer.hpp"
+
+namespace binserve::testing {
+
+std::vector<std::vector<int>> direct_greedy(const std::string& model_path,
+                                            const std::vector<std::string>& prompts, int max_new_tokens) {
+  auto loaded = load_model(model_path);
+  EXPECT_TRUE(loaded.ok()) << loaded.error().to_string();
+  if (!loaded.ok()) return {};
+  auto m = std::make_shared<const model>(std::move(*loaded));
+  auto b = make_backend(m, {}).value();
+  const tokenizer tok(m->vocab);
+  std::vector<std::vector<int>> out;
+  for (const auto& p : prompts) {
+    generation_request r;
+    r.prompt_ids = tok.encode(p);
+    r.max_new_tokens = max_new_tokens;
+    out.push_back((*generate_batch(*b, {r})).front().generated_ids);
+  }
+  return out;
+}
+
+}  // namespace binserve::testing
