@@ -4,7 +4,15 @@ BUILD     ?= build
 SHARED    ?= ../shared
 BINSERVE  := $(BUILD)/bin/binserve
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench clean test-asan test-tsan fuzz
+
+# Sanitizer and fuzz builds (docs/reliability.md): their own build dirs, CUDA off.
+ASAN_BUILD   ?= build-asan
+TSAN_BUILD   ?= build-tsan
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+SAN_CMAKE    := -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+                -DBINSERVE_WITH_CUDA=OFF
 
 all: build
 
@@ -25,8 +33,30 @@ run: build
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $$(nproc)
 
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) $(SAN_CMAKE) -DBINSERVE_SANITIZE=address
+	cmake --build $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:strict_string_checks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $$(nproc)
+
+# The whole suite under ThreadSanitizer; tests/tsan.supp says what is
+# suppressed (uninstrumented OpenMP/OpenBLAS) and why.
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) $(SAN_CMAKE) -DBINSERVE_SANITIZE=thread
+	cmake --build $(TSAN_BUILD)
+	TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp" \
+	OMP_NUM_THREADS=1 ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $$(nproc)
+
+# Each libFuzzer target for FUZZ_SECONDS (clang, tests/fuzz).
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) $(SAN_CMAKE) -DCMAKE_CXX_COMPILER=clang++ -DBINSERVE_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) --target protocol_fuzz http_fuzz config_fuzz llama2c_fuzz gguf_fuzz tokenizer_fuzz
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 bench: build
-	scripts/bench.sh $(BINSERVE) $(SHARED)
+	scripts/bench.sh $(BINSERVE) $(SHARED) $(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD)

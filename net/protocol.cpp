@@ -23,7 +23,8 @@ status wrong_type(const std::string& field, const char* expected) {
 
 // Every key of `o` must be in `allowed`.
 status check_fields(const json& o, const std::string& type, std::initializer_list<const char*> allowed) {
-  for (const auto& [key, value] : o.items()) {
+  for (const auto& item : o.items()) {
+    const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture one
     const bool known = std::any_of(allowed.begin(), allowed.end(),
                                    [&](const char* a) { return key == a; });
     if (!known) return malformed("unknown field \"" + key + "\" in a \"" + type + "\" message");
@@ -156,9 +157,47 @@ json latency_json(const latency_summary& l) {
   return {{"mean", l.mean}, {"p50", l.p50}, {"p90", l.p90}, {"p99", l.p99}};
 }
 
+// Checked readers of server events: a number of the wrong kind or out of
+// range throws (parse_server_line turns it into protocol_malformed) instead
+// of being converted with undefined behaviour (a float beyond int's range).
+[[noreturn]] void bad_number(const char* key, const char* expected) {
+  throw std::invalid_argument(std::string("field \"") + key + "\" must be " + expected);
+}
+
+int int_at(const json& j, const char* key) {
+  const json& v = j.at(key);
+  if (!fits_int(v)) bad_number(key, "an integer (32-bit)");
+  return v.get<int>();
+}
+
+std::int64_t int64_at(const json& j, const char* key) {
+  const json& v = j.at(key);
+  const bool fits = v.is_number_unsigned()
+                        ? v.get<std::uint64_t>() <= std::uint64_t(std::numeric_limits<std::int64_t>::max())
+                        : v.is_number_integer();
+  if (!fits) bad_number(key, "an integer (64-bit)");
+  return v.get<std::int64_t>();
+}
+
+double number_at(const json& j, const char* key) {
+  const json& v = j.at(key);
+  if (!v.is_number()) bad_number(key, "a number");
+  return v.get<double>();
+}
+
+std::vector<int> ints_at(const json& j, const char* key) {
+  const json& a = j.at(key);
+  if (!a.is_array()) bad_number(key, "an array of integers");
+  std::vector<int> out;
+  for (const json& v : a) {
+    if (!fits_int(v)) bad_number(key, "an array of integers (32-bit)");
+    out.push_back(v.get<int>());
+  }
+  return out;
+}
+
 latency_summary latency_from(const json& j) {
-  return {j.at("mean").get<double>(), j.at("p50").get<double>(), j.at("p90").get<double>(),
-          j.at("p99").get<double>()};
+  return {number_at(j, "mean"), number_at(j, "p50"), number_at(j, "p90"), number_at(j, "p99")};
 }
 
 json bins_json(const std::vector<bin_summary>& bins) {
@@ -173,10 +212,31 @@ json bins_json(const std::vector<bin_summary>& bins) {
 std::vector<bin_summary> bins_from(const json& a) {
   std::vector<bin_summary> out;
   for (const auto& j : a)
-    out.push_back({j.at("bin").get<int>(), j.at("lo").get<int>(), j.at("hi").get<int>(),
-                   j.at("batch_size").get<int>(), j.at("cap").get<int>(),
-                   j.at("queue_depth").get<int>(), j.at("batches").get<std::int64_t>(),
-                   j.at("mean_batch_size").get<double>()});
+    out.push_back({int_at(j, "bin"), int_at(j, "lo"), int_at(j, "hi"),
+                   int_at(j, "batch_size"), int_at(j, "cap"),
+                   int_at(j, "queue_depth"), int64_at(j, "batches"),
+                   number_at(j, "mean_batch_size")});
+  return out;
+}
+
+json nodes_json(const std::vector<node_summary>& nodes) {
+  json a = json::array();
+  for (const auto& n : nodes)
+    a.push_back({{"node", n.node}, {"name", n.name}, {"connected", n.connected},
+                 {"executors", n.executors}, {"batches", n.batches},
+                 {"computed_slots", n.computed_slots}, {"executor_failures", n.executor_failures},
+                 {"problem", n.problem}});
+  return a;
+}
+
+// The cluster's nodes; absent from servers older than the field.
+std::vector<node_summary> nodes_from(const json& j) {
+  std::vector<node_summary> out;
+  if (!j.contains("nodes")) return out;
+  for (const auto& n : j.at("nodes"))
+    out.push_back({int_at(n, "node"), n.at("name").get<std::string>(), n.at("connected").get<bool>(),
+                   int_at(n, "executors"), int64_at(n, "batches"), int64_at(n, "computed_slots"),
+                   int64_at(n, "executor_failures"), n.at("problem").get<std::string>()});
   return out;
 }
 
@@ -186,6 +246,9 @@ constexpr std::array<std::pair<const char*, std::int64_t stats::*>, 8> kCounters
     {"rejected", &stats::rejected}, {"cancelled", &stats::cancelled},
     {"timed_out", &stats::timed_out}, {"retries", &stats::retries},
     {"generated_tokens", &stats::generated_tokens}}};
+// Counters added later: absent from older servers' lines (read as 0).
+constexpr std::array<std::pair<const char*, std::int64_t stats::*>, 2> kLaterCounters = {{
+    {"requeued", &stats::requeued}, {"executor_failures", &stats::executor_failures}}};
 
 constexpr std::array<std::pair<const char*, double stats::*>, 5> kRatios = {{
     {"elapsed_s", &stats::elapsed_s}, {"requests_per_s", &stats::requests_per_s},
@@ -194,13 +257,16 @@ constexpr std::array<std::pair<const char*, double stats::*>, 5> kRatios = {{
 
 stats stats_from(const json& j) {
   stats s;
-  for (const auto& [name, field] : kCounters) s.*field = j.at(name).get<std::int64_t>();
-  for (const auto& [name, field] : kRatios) s.*field = j.at(name).get<double>();
-  s.computed_slots = j.at("computed_slots").get<std::int64_t>();
+  for (const auto& [name, field] : kCounters) s.*field = int64_at(j, name);
+  for (const auto& [name, field] : kRatios) s.*field = number_at(j, name);
+  s.computed_slots = int64_at(j, "computed_slots");
   s.latency = latency_from(j.at("latency"));
   s.first_token = latency_from(j.at("first_token"));
   s.queue = latency_from(j.at("queue"));
   s.bins = bins_from(j.at("bins"));
+  for (const auto& [name, field] : kLaterCounters)
+    if (j.contains(name)) s.*field = int64_at(j, name);
+  s.nodes = nodes_from(j);
   return s;
 }
 
@@ -208,15 +274,15 @@ done_event done_from(const json& j) {
   done_event d;
   d.id = id_from_json(j.at("id"));
   d.res.text = j.at("text").get<std::string>();
-  d.res.generated_ids = j.at("ids").get<std::vector<int>>();
+  d.res.generated_ids = ints_at(j, "ids");
   d.res.stop_reason = j.at("stop_reason").get<std::string>();
   const json& t = j.at("timings");
-  d.res.timings = {t.at("queue_ms").get<double>(), t.at("first_token_ms").get<double>(),
-                   t.at("total_ms").get<double>()};
-  d.prompt_tokens = j.at("prompt_tokens").get<int>();
-  d.res.predicted_length = j.at("predicted_length").get<int>();
-  d.res.bin = j.at("bin").get<int>();
-  d.res.retries = j.at("retries").get<int>();
+  d.res.timings = {number_at(t, "queue_ms"), number_at(t, "first_token_ms"),
+                   number_at(t, "total_ms")};
+  d.prompt_tokens = int_at(j, "prompt_tokens");
+  d.res.predicted_length = int_at(j, "predicted_length");
+  d.res.bin = int_at(j, "bin");
+  d.res.retries = int_at(j, "retries");
   return d;
 }
 
@@ -229,7 +295,7 @@ error_code code_from_name(const std::string& name) {
 server_event event_from(const json& j) {
   const auto type = j.at("type").get<std::string>();
   if (type == "token")
-    return token_event{id_from_json(j.at("id")), j.at("index").get<int>(), j.at("token").get<int>(),
+    return token_event{id_from_json(j.at("id")), int_at(j, "index"), int_at(j, "token"),
                        j.at("text").get<std::string>()};
   if (type == "done") return done_from(j);
   if (type == "error")
@@ -282,6 +348,8 @@ std::string encode_stats(const stats& s) {
   j["first_token"] = latency_json(s.first_token);
   j["queue"] = latency_json(s.queue);
   j["bins"] = bins_json(s.bins);
+  for (const auto& [name, field] : kLaterCounters) j[name] = s.*field;
+  j["nodes"] = nodes_json(s.nodes);
   return dump(j);
 }
 

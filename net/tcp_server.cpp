@@ -43,6 +43,11 @@ class gate {
   asio::io_context* io_;
 };
 
+// Answers queued for a client beyond this stop the reading of its requests
+// until it has read them down to half: a client that sends without reading
+// cannot grow the server's memory without bound.
+constexpr std::size_t kOutboxHighWater = 1 << 20;
+
 // What every connection shares; used on the io thread only.
 struct server_context {
   service& svc;
@@ -83,7 +88,9 @@ class connection : public std::enable_shared_from_this<connection> {
     socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](sys_error ec, std::size_t n) {
       if (ec) return self->close();
       self->on_bytes(std::string_view(self->chunk_.data(), n));
-      if (!self->closed_ && !self->close_after_write_) self->read_more();
+      if (self->closed_ || self->close_after_write_) return;
+      if (self->outbox_bytes_ > kOutboxHighWater) self->reading_paused_ = true;
+      else self->read_more();
     });
   }
 
@@ -178,6 +185,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void send(std::string line) {
     if (closed_) return;
     line += '\n';
+    outbox_bytes_ += line.size();
     outbox_.push_back(std::move(line));
     if (outbox_.size() == 1) write_next();
   }
@@ -186,10 +194,18 @@ class connection : public std::enable_shared_from_this<connection> {
     asio::async_write(socket_, asio::buffer(outbox_.front()),
                       [self = shared_from_this()](sys_error ec, std::size_t) {
                         if (ec) return self->close();
+                        self->outbox_bytes_ -= self->outbox_.front().size();
                         self->outbox_.pop_front();
+                        self->resume_reading();
                         if (!self->outbox_.empty()) self->write_next();
                         else if (self->close_after_write_) self->close();
                       });
+  }
+
+  void resume_reading() {
+    if (!reading_paused_ || outbox_bytes_ > kOutboxHighWater / 2 || closed_) return;
+    reading_paused_ = false;
+    read_more();
   }
 
   tcp::socket socket_;
@@ -201,6 +217,8 @@ class connection : public std::enable_shared_from_this<connection> {
   bool closed_ = false;
   bool close_after_write_ = false;
   std::deque<std::string> outbox_;
+  std::size_t outbox_bytes_ = 0;
+  bool reading_paused_ = false;  // the outbox passed kOutboxHighWater
   std::map<client_id, in_flight> in_flight_;
 };
 

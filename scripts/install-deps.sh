@@ -8,6 +8,7 @@ packages=(
   libcaf-dev libyaml-cpp-dev libboost-dev libboost-system-dev nlohmann-json3-dev
   libopenblas-openmp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
   gnuplot-nox
 )
 

@@ -23,10 +23,22 @@ void add_config_command(CLI::App& app);
 // binserve client --host H --port P --prompt TEXT: one completion from a running server.
 void add_client_command(CLI::App& app);
 
+// binserve stats --host H --port P [--json]: a running server's metrics, node by node.
+void add_stats_command(CLI::App& app);
+
 // binserve loadgen --port P --connections N --requests R: load a running server, check every answer.
 void add_loadgen_command(CLI::App& app);
 
+// binserve soak --config FILE | --port P: random cancels, disconnects, malformed lines; every request answered once.
+void add_soak_command(CLI::App& app);
+
 // binserve serve --config FILE: a YAML deployment behind TCP and HTTP.
 void add_serve_command(CLI::App& app);
+
+// binserve worker --config FILE --port P: a worker node whose executors a coordinator uses.
+void add_worker_command(CLI::App& app);
+
+// binserve sim --lengths SOURCE --bins 1,2,4: discrete-event simulation of the scheduler, swept.
+void add_sim_command(CLI::App& app);
 
 }  // namespace binserve::tools

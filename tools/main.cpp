@@ -12,8 +12,12 @@ int main(int argc, char** argv) {
   binserve::tools::add_predictor_command(app);
   binserve::tools::add_config_command(app);
   binserve::tools::add_client_command(app);
+  binserve::tools::add_stats_command(app);
   binserve::tools::add_loadgen_command(app);
+  binserve::tools::add_soak_command(app);
   binserve::tools::add_serve_command(app);
+  binserve::tools::add_worker_command(app);
+  binserve::tools::add_sim_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

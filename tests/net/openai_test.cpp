@@ -256,5 +256,17 @@ TEST(OpenAiMetrics, TextParsesAndHasEveryMetric) {
   EXPECT_NE(text.find("# TYPE binserve_request_latency_ms summary"), std::string::npos);
 }
 
+TEST(OpenAiMetrics, EachNodeOfTheClusterIsLabelled) {
+  stats s;
+  s.requeued = 6;
+  s.nodes = {{0, "local", true, 1, 10, 80, 0, ""}, {1, "10.0.0.2:7171", false, 0, 3, 24, 2, "lost"}};
+  const auto samples = parse_prometheus(metrics_text(s));
+  EXPECT_EQ(samples.at("binserve_requeued_total"), 6);
+  EXPECT_EQ(samples.at(R"(binserve_node_connected{node="0",name="local"})"), 1);
+  EXPECT_EQ(samples.at(R"(binserve_node_connected{node="1",name="10.0.0.2:7171"})"), 0);
+  EXPECT_EQ(samples.at(R"(binserve_node_batches_total{node="1",name="10.0.0.2:7171"})"), 3);
+  EXPECT_EQ(samples.at(R"(binserve_node_executor_failures_total{node="1",name="10.0.0.2:7171"})"), 2);
+}
+
 }  // namespace
 }  // namespace binserve::openai

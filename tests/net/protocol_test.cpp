@@ -159,6 +159,24 @@ TEST(Protocol, StatsEncoderRoundTrips) {
   EXPECT_EQ(back.bins[0].batches, 7);
 }
 
+TEST(Protocol, StatsCarryTheClusterNodes) {
+  stats s;
+  s.requeued = 4;
+  s.executor_failures = 1;
+  s.nodes = {{0, "local", true, 1, 10, 80, 0, ""}, {1, "10.0.0.2:7171", false, 0, 3, 24, 1, "lost"}};
+  auto e = parse_server_line(encode_stats(s));
+  ASSERT_TRUE(e.ok()) << e.error().to_string();
+  const auto& back = std::get<stats_event>(*e).value;
+  EXPECT_EQ(back.requeued, 4);
+  EXPECT_EQ(back.executor_failures, 1);
+  ASSERT_EQ(back.nodes.size(), 2u);
+  EXPECT_EQ(back.nodes[1].name, "10.0.0.2:7171");
+  EXPECT_FALSE(back.nodes[1].connected);
+  EXPECT_EQ(back.nodes[1].batches, 3);
+  EXPECT_EQ(back.nodes[1].executor_failures, 1);
+  EXPECT_EQ(back.nodes[1].problem, "lost");
+}
+
 TEST(Protocol, ClientEncodersParseBack) {
   request r;
   r.prompt = "Hi";
@@ -177,6 +195,23 @@ TEST(Protocol, ServerLineThatIsNotAnEventIsMalformed) {
   EXPECT_EQ(parse_server_line("{").error().code(), error_code::protocol_malformed);
   EXPECT_EQ(parse_server_line(R"({"type":"token"})").error().code(), error_code::protocol_malformed);
   EXPECT_EQ(parse_server_line(R"({"type":"zzz"})").error().code(), error_code::protocol_malformed);
+}
+
+// Found by protocol_fuzz (tests/fuzz/corpus/protocol/crash_done_ids_float_overflow.txt):
+// numbers out of their field's range were converted with undefined behaviour.
+TEST(Protocol, ServerLineNumbersOutOfRangeAreMalformed) {
+  const std::string done_head = R"({"type":"done","id":"r1","text":"","stop_reason":"stop_token",)"
+                                R"("timings":{"queue_ms":1,"first_token_ms":1,"total_ms":1},)"
+                                R"("prompt_tokens":1,"predicted_length":1,"bin":0,"retries":0,"ids":)";
+  EXPECT_TRUE(parse_server_line(done_head + "[1,2]}").ok());
+  for (const char* ids : {"[4e99]", "[1.5]", "[4099999999]", "[true]", "7"}) {
+    const auto e = parse_server_line(done_head + ids + "}");
+    ASSERT_FALSE(e.ok()) << ids;
+    EXPECT_EQ(e.error().code(), error_code::protocol_malformed) << ids;
+    EXPECT_NE(e.error().message().find("ids"), std::string::npos) << e.error().message();
+  }
+  EXPECT_FALSE(parse_server_line(R"({"type":"token","id":1,"index":1e300,"token":1,"text":""})").ok());
+  EXPECT_FALSE(parse_server_line(R"({"type":"token","id":1,"index":0,"token":-3e10,"text":""})").ok());
 }
 
 }  // namespace

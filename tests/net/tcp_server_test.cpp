@@ -2,7 +2,11 @@
 // format, the client library for the synchronous API.
 #include "net/tcp_server.hpp"
 
+#include <optional>
 #include <thread>
+
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -50,6 +54,16 @@ class line_socket {
 
   void close() { socket_.close(); }
 
+  // Writes `bytes` with plain send(2) calls: safe from another thread while
+  // this one reads (no Asio state is touched).
+  void send_raw(const std::string& bytes) {
+    for (std::size_t at = 0; at < bytes.size();) {
+      const ssize_t n = ::send(socket_.native_handle(), bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      at += static_cast<std::size_t>(n);
+    }
+  }
+
  private:
   asio::io_context io_;
   tcp::socket socket_{io_};
@@ -72,9 +86,11 @@ json generate(const json& id, int max_new_tokens, bool stream) {
 
 class TcpServer : public ::testing::Test {
  protected:
-  void start(server_config cfg = {}, const std::string& model = "dummy:stories260k") {
+  void start(server_config cfg = {}, const std::string& model = "dummy:stories260k",
+             int max_prompt_tokens = 0) {
     service_config sc;
     sc.model = model;
+    sc.limits.max_prompt_tokens = max_prompt_tokens;
     sc.backend = "cpu";
     sc.threads = 2;
     sc.policy.max_wait = std::chrono::milliseconds(2);
@@ -289,6 +305,102 @@ TEST_F(TcpServer, ClientCommandPrintsTheDoneLine) {
   const json d = json::parse(r.out);
   EXPECT_EQ(d["type"], "done");
   EXPECT_EQ(d["ids"].size(), 5u);
+}
+
+// An IPv4 address of this machine other than loopback, if it has one.
+std::optional<asio::ip::address_v4> non_loopback_ipv4() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<asio::ip::address_v4> found;
+  for (ifaddrs* a = list; a != nullptr && !found; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    const auto ip = asio::ip::address_v4(ntohl(reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr));
+    if (!ip.is_loopback()) found = ip;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+TEST_F(TcpServer, DefaultsListenOnLoopbackOnly) {
+  EXPECT_EQ(server_config{}.host, "127.0.0.1");
+  start();
+  const auto ip = non_loopback_ipv4();
+  if (!ip) GTEST_SKIP() << "skipped: this machine has no non-loopback IPv4 address to try";
+  asio::io_context io;
+  tcp::socket s(io);
+  boost::system::error_code ec;
+  s.connect({*ip, static_cast<unsigned short>(server_->port())}, ec);
+  EXPECT_TRUE(ec) << "the default server accepted a connection on " << ip->to_string();
+}
+
+TEST_F(TcpServer, ConnectionsOverMaxConnectionsAreOverloadedAndClosed) {
+  server_config cfg;
+  cfg.max_connections = 2;
+  start(cfg);
+  line_socket a(server_->port()), b(server_->port());
+  for (line_socket* s : {&a, &b}) {
+    s->send(line({{"type", "ping"}}));
+    ASSERT_EQ(s->read()["type"], "pong");
+  }
+  line_socket c(server_->port());
+  const json e = c.read();
+  EXPECT_EQ(e["code"], "overloaded");
+  EXPECT_TRUE(c.read().is_null());  // closed
+  a.send(line({{"type", "ping"}}));
+  EXPECT_EQ(a.read()["type"], "pong");
+}
+
+TEST_F(TcpServer, PromptOverMaxPromptTokensIsInputTooLargeWithItsId) {
+  start({}, "dummy:stories260k", 8);
+  line_socket s(server_->port());
+  std::string prompt;
+  for (int i = 0; i < 20; ++i) prompt += " once";
+  s.send(line({{"type", "generate"}, {"id", "long"}, {"prompt", prompt}}));
+  const json e = s.read();
+  EXPECT_EQ(e["type"], "error");
+  EXPECT_EQ(e["id"], "long");
+  EXPECT_EQ(e["code"], "input_too_large");
+  s.send(line({{"type", "generate"}, {"id", "short"}, {"prompt", "a"}, {"max_new_tokens", 2}}));
+  EXPECT_EQ(s.read()["type"], "done");
+}
+
+// Fairness: a connection flooding past its per-connection limit gets
+// `overloaded` for the excess, while a light connection's request is served.
+TEST_F(TcpServer, AFloodingConnectionIsCappedAndALightOneIsNeverRejected) {
+  server_config cfg;
+  cfg.per_connection_in_flight = 4;
+  start(cfg);
+  line_socket flood(server_->port()), light(server_->port());
+  std::string burst;
+  for (int i = 0; i < 12; ++i) burst += line(generate(i, 20, false));
+  flood.send(burst);
+  light.send(line(generate("light", 5, false)));
+  const json answer = light.read();
+  EXPECT_EQ(answer["type"], "done") << answer.dump();
+  int overloaded = 0, done = 0;
+  for (int i = 0; i < 12; ++i) {
+    const json e = flood.read();
+    overloaded += e.value("code", "") == "overloaded" ? 1 : 0;
+    done += e.value("type", "") == "done" ? 1 : 0;
+  }
+  EXPECT_EQ(overloaded, 8);
+  EXPECT_EQ(done, 4);
+}
+
+// A client that sends without reading: the server stops reading it while
+// over 1 MiB of answers wait (so memory stays bounded), then serves it all.
+TEST_F(TcpServer, AClientThatDoesNotReadIsPausedThenServedInFull) {
+  start();
+  line_socket s(server_->port());
+  constexpr int kPings = 100000;  // 1.6 MB of answers
+  std::string pings;
+  for (int i = 0; i < kPings; ++i) pings += line({{"type", "ping"}});
+  std::thread writer([&] { s.send_raw(pings); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int pongs = 0;
+  while (pongs < kPings && s.read().value("type", "") == "pong") ++pongs;
+  writer.join();
+  EXPECT_EQ(pongs, kPings);
 }
 
 TEST(TcpServerStart, BadConfigAndPortInUseAreErrors) {

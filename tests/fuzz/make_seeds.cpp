@@ -1,0 +1,98 @@
+// Writes the binary seed files of the fuzz corpora (tests/fuzz/corpus/):
+// tiny llama2.c checkpoints, tiny GGUF files and llama2.c tokenizer files,
+// built from one small model. Usage: fuzz_make_seeds CORPUS_DIR
+// (the text corpora -- protocol lines, HTTP requests, YAML -- are written by hand).
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "gpu/host_weights.hpp"
+#include "gpu/model.hpp"
+#include "tests/gpu/gguf_writer.hpp"
+
+namespace {
+
+using namespace binserve;
+
+// 16-wide, 1 layer, 7 tokens: every loader code path at a few KB.
+model tiny_model(bool shared_classifier) {
+  model m;
+  model_config& c = m.config;
+  c.dim = 16;
+  c.hidden_dim = 24;
+  c.n_layers = 1;
+  c.n_heads = 4;
+  c.n_kv_heads = 2;
+  c.n_ctx = 8;
+  c.shared_classifier = shared_classifier;
+  m.vocab.pieces = {"<unk>", "<s>", "</s>", "<0x41>", " a", "b c", " the"};
+  m.vocab.scores = {0.0f, 0.0f, 0.0f, 0.0f, -1.0f, -2.5f, -3.0f};
+  m.vocab.kinds = {token_kind::unknown, token_kind::control, token_kind::control,
+                   token_kind::byte, token_kind::normal, token_kind::normal, token_kind::normal};
+  c.vocab_size = m.vocab.size();
+  auto w = std::make_shared<host_weights>(c);
+  for (std::size_t i = 0; i < w->storage.size(); ++i)
+    w->storage[i] = static_cast<float>(i % 97) * 0.25f - 12.0f;
+  m.weights = std::move(w);
+  return m;
+}
+
+template <typename T>
+void put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+// The legacy llama2.c layout: header, weights up to rms_final, RoPE tables, wcls.
+std::string llama2c_bytes(const model& m) {
+  const model_config& c = m.config;
+  std::string out;
+  for (int v : {c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads,
+                c.shared_classifier ? c.vocab_size : -c.vocab_size, c.n_ctx})
+    put<std::int32_t>(out, v);
+  const host_weights& w = *m.weights;
+  const float* end = w.rms_final + c.dim;
+  for (const float* p = w.storage.data(); p != end; ++p) put(out, *p);
+  for (int i = 0; i < c.n_ctx * c.head_dim(); ++i) put(out, 0.5f);
+  if (!c.shared_classifier)
+    for (int i = 0; i < c.vocab_size * c.dim; ++i) put(out, w.wcls[i]);
+  return out;
+}
+
+// Two bytes choosing vocab_size (tokenizer_fuzz's convention), then the file.
+std::string tokenizer_bytes(const vocab& v) {
+  std::string out;
+  put<std::uint16_t>(out, static_cast<std::uint16_t>(v.size() - 1));
+  put<std::int32_t>(out, 8);  // max_token_length
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    put(out, v.scores[i]);
+    put<std::int32_t>(out, static_cast<std::int32_t>(v.pieces[i].size()));
+    out += v.pieces[i];
+  }
+  return out;
+}
+
+bool write(const std::filesystem::path& dir, const std::string& name, const std::string& bytes) {
+  std::filesystem::create_directories(dir);
+  return testing::write_file((dir / name).string(), bytes);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+    return 2;
+  }
+  const std::filesystem::path root = argv[1];
+  const model shared = tiny_model(true), separate = tiny_model(false);
+  const bool ok =
+      write(root / "llama2c", "tiny_shared.bin", llama2c_bytes(shared)) &&
+      write(root / "llama2c", "tiny_separate.bin", llama2c_bytes(separate)) &&
+      write(root / "gguf", "tiny_f32.gguf", testing::llama_gguf(separate).bytes()) &&
+      write(root / "gguf", "tiny_f16_shared.gguf",
+            testing::llama_gguf(shared, testing::gguf_tensor_type::f16).bytes()) &&
+      write(root / "tokenizer", "tiny.bin", tokenizer_bytes(shared.vocab));
+  if (!ok) std::fprintf(stderr, "cannot write under %s\n", argv[1]);
+  return ok ? 0 : 1;
+}
