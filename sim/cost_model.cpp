@@ -58,6 +58,36 @@ cost_coefficients solve(const std::vector<row>& x, const std::vector<double>& y)
   return {c[0], c[1], c[2], c[3]};
 }
 
+// Rows scaled by 1 / seconds, so the fit minimises relative error: a
+// prefill of seconds must not drown the decode steps of milliseconds.
+struct weighted {
+  std::vector<row> x;
+  std::vector<double> y;
+};
+weighted weigh_relative(const std::vector<row>& x, const std::vector<double>& y) {
+  constexpr double kFloor = 1e-6;  // a 0 s sample weighs as a microsecond
+  weighted w{x, std::vector<double>(y.size(), 1.0)};
+  for (size_t i = 0; i < y.size(); ++i) {
+    const double scale = 1.0 / std::max(y[i], kFloor);
+    for (double& v : w.x[i]) v *= scale;
+    w.y[i] = y[i] * scale;
+  }
+  return w;
+}
+
+// Least squares with every coefficient >= 0 (a step never gets cheaper with
+// more work): the most negative term is dropped (its column zeroed, so
+// solve leaves it 0) and the rest refitted, until none is negative.
+cost_coefficients solve_non_negative(weighted w) {
+  for (;;) {
+    const cost_coefficients c = solve(w.x, w.y);
+    const std::array<double, kTerms> v = {c.base, c.per_sequence, c.per_context_token, c.per_prefill_token};
+    const auto worst = std::min_element(v.begin(), v.end());
+    if (*worst >= 0) return c;
+    for (row& r : w.x) r[worst - v.begin()] = 0.0;
+  }
+}
+
 double number_or(const nlohmann::json& j, const char* key, double fallback) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
 }
@@ -129,7 +159,7 @@ status_or<cost_model> cost_model::fit(const std::vector<cost_sample>& samples) {
   if (x.size() < 2)
     return status(error_code::invalid_argument, "a cost fit needs at least 2 measured steps");
   cost_model m;
-  m.c_ = solve(x, y);
+  m.c_ = solve_non_negative(weigh_relative(x, y));
   return m;
 }
 

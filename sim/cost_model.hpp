@@ -14,7 +14,8 @@
 //           batch's service time is its longest member (the Multi-Bin Batching
 //           paper's model)
 //   fitted  least squares on `binserve bench-engine --json` measurements
-//           (decode rows at each --contexts value, plus the prefill timings)
+//           (decode rows at each --contexts value, plus the prefill timings),
+//           minimising relative error, with every coefficient >= 0
 //
 // A value type; any thread may read a const one.
 #pragma once

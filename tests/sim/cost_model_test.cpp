@@ -24,6 +24,25 @@ void expect_coefficients(const cost_coefficients& c, const cost_coefficients& wa
   EXPECT_NEAR(c.per_prefill_token, want.per_prefill_token, 1e-12);
 }
 
+// Steps that cost less per sequence as batches grow (a fixed cost shared
+// by the batch) pull a least-squares fit to a negative per-sequence term; the
+// fit keeps every coefficient >= 0, and it weighs errors relatively, so a
+// millisecond step is fitted as closely as a second-long prefill.
+TEST(CostModel, FitKeepsCoefficientsNonNegativeAndWeighsRelativeError) {
+  std::vector<cost_sample> samples;
+  for (int live : {1, 2, 4, 8}) samples.push_back({{live, 0, 0}, 0.010 - 0.0005 * live});
+  samples.push_back({{1, 0, 10000}, 1.0});  // a long prefill: 100 us per token
+  auto m = cost_model::fit(samples);
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  const cost_coefficients c = m->coefficients();
+  EXPECT_GE(c.base, 0);
+  EXPECT_GE(c.per_sequence, 0);
+  EXPECT_EQ(c.per_context_token, 0);
+  EXPECT_GE(c.per_prefill_token, 0);
+  for (const cost_sample& s : samples)  // every step within 30% of its measurement
+    EXPECT_NEAR(m->step_seconds(s.shape) / s.seconds, 1.0, 0.3) << s.shape.live << " " << s.shape.prefill_tokens;
+}
+
 TEST(CostModel, FitRecoversKnownCoefficients) {
   std::vector<cost_sample> samples;
   for (int live : {1, 4, 16, 64})
