@@ -12,16 +12,16 @@ binserve=${1:-build/bin/binserve}
 shared=${2:-../shared}
 out=${3:-build/repro}
 model=${MODEL:-dummy:stories15m}
-requests=${REQUESTS:-1024}
+requests=${REQUESTS:-512}
 load_model=${LOAD_MODEL:-dummy:stories260k,ctx=1024}
 load_requests=${LOAD_REQUESTS:-512}
-rates=${RATES:-25,50,100,150}
+rates=${RATES:-40,80,120}
 mkdir -p "$out"
 alpaca="$shared/data/alpaca-train-10k-length.json"
 shape=(--length-field L_t0.0 --hint-field L_t0.7 --requests "$requests" --batch 16 --cap 512)
 # The paper's four rows (vanilla; predicted lengths; predicted + VBS + FCR;
-# true lengths + VBS + FCR), then multibin and the continuous peers.
-runs=vanilla,sequence+novbs+nofcr:hint,sequence:hint,sequence,multibin,continuous,continuous-sjf
+# true lengths + VBS + FCR), then continuous batching.
+runs=vanilla,sequence+novbs+nofcr:hint,sequence:hint,sequence,continuous
 
 echo "== 2. engine: $model, $requests Alpaca-trace requests at once"
 "$binserve" bench --model "$model" --workload "$alpaca" "${shape[@]}" \
