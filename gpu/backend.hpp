@@ -24,7 +24,7 @@ namespace binserve {
 
 struct backend_options {
   std::string kind = "cpu";     // "cpu", "cuda", or "null" (no compute: overhead tests)
-  int threads = 0;              // cpu: worker threads, 0 = every core
+  int threads = 0;              // cpu: worker threads, 0 = OpenMP's default (every core, or OMP_NUM_THREADS)
   int device = 0;               // cuda: device ordinal
   std::string dtype = "fp32";   // weights and activations: fp32 | fp16 | bf16
   std::int64_t kv_cache_bytes = 0;  // 0: min(2 GiB, 256 full-context sequences)

@@ -270,7 +270,7 @@ status_or<std::unique_ptr<backend>> make_cpu_backend(std::shared_ptr<const model
                       std::to_string(host_memory_bytes() >> 20) + " MiB");
   auto w = weights_of(*m);
   if (!w.ok()) return w.error();
-  const int threads = options.threads > 0 ? options.threads : omp_get_num_procs();
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   return std::unique_ptr<backend>(new cpu_backend(std::move(m), *w, *layout, threads));
 }
 
