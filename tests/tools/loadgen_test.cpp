@@ -1,10 +1,7 @@
 // binserve loadgen end to end: against an in-process service and TCP or
 // HTTP server, and against a server that never answers (every request lost, exit code 1).
-#include <array>
-#include <thread>
 #include <utility>
 
-#include <boost/asio.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -12,12 +9,11 @@
 #include "net/http_server.hpp"
 #include "net/tcp_server.hpp"
 #include "tests/run_binserve.hpp"
+#include "tests/silent_peer.hpp"
 
 namespace binserve {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
 
 struct served {
   std::unique_ptr<service> svc;
@@ -95,19 +91,12 @@ TEST(Loadgen, PoissonArrivalsAndOverloadErrorsAreCountedByCode) {
 }
 
 TEST(Loadgen, UnansweredRequestsAreLostAndExitWith1) {
-  asio::io_context io;
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  tcp::socket peer(io);
-  std::thread t([&] {
-    acceptor.accept(peer);
-    std::array<char, 4096> sink;
-    boost::system::error_code ec;
-    while (!ec) peer.read_some(asio::buffer(sink), ec);
-  });
-  const auto j = run_loadgen("--port " + std::to_string(acceptor.local_endpoint().port()) +
-                                 " --connections 1 --requests 30 --timeout-s 0.3",
-                             1);
-  t.join();
+  nlohmann::json j;
+  {
+    testing::silent_peer peer;
+    j = run_loadgen("--port " + std::to_string(peer.port()) + " --connections 1 --requests 30 --timeout-s 0.3",
+                    1);
+  }
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j.at("lost"), 30);
   EXPECT_EQ(j.at("completed"), 0);

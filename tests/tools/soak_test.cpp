@@ -1,25 +1,20 @@
 // binserve soak end to end: against a null-backend deployment it starts
 // itself (every accepted request answered exactly once, the rejections
 // counted), and against a server that never answers (lost, exit code 1).
-#include <array>
 #include <filesystem>
 #include <fstream>
-#include <thread>
-#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange
 
 #include <unistd.h>
 
-#include <boost/asio.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/run_binserve.hpp"
+#include "tests/silent_peer.hpp"
 
 namespace binserve {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
 
 // The last line of `out` that is a JSON object (the server's log lines may precede it).
 nlohmann::json last_json(const std::string& out) {
@@ -68,19 +63,13 @@ TEST(Soak, EveryAcceptedRequestGetsExactlyOneFinal) {
 }
 
 TEST(Soak, UnansweredRequestsAreLostAndExitWith1) {
-  asio::io_context io;
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  tcp::socket peer(io);
-  std::thread t([&] {
-    acceptor.accept(peer);
-    std::array<char, 4096> sink;
-    boost::system::error_code ec;
-    while (!ec) peer.read_some(asio::buffer(sink), ec);
-  });
-  const auto r = testing::run_binserve("soak --port " + std::to_string(acceptor.local_endpoint().port()) +
-                                       " --connections 1 --in-flight 5 --requests 20 --seconds 0.2"
-                                       " --drain-seconds 0.2 --malformed-ratio 0 --json");
-  t.join();
+  testing::run_result r;
+  {
+    testing::silent_peer peer;
+    r = testing::run_binserve("soak --port " + std::to_string(peer.port()) +
+                              " --connections 1 --in-flight 5 --requests 20 --seconds 0.2"
+                              " --drain-seconds 0.2 --malformed-ratio 0 --json");
+  }
   EXPECT_EQ(r.exit_code, 1) << r.out;
   const auto j = last_json(r.out);
   ASSERT_TRUE(j.is_object()) << r.out;
