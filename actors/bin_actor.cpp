@@ -15,49 +15,50 @@ struct bin_state {
   std::optional<bin_queue<job>> queue;
   std::uint64_t timer = 0;  // generation of the armed flush timer; delayed_send can't be cancelled
   bool armed = false;
-  // What the scheduler was last told: the arrival of the oldest request of an
-  // expired partial batch, or nothing (not expired, or nothing told).
-  std::optional<std::int64_t> told;
+  // What the scheduler was last told: the bin is full or expired (and the
+  // arrival of its oldest request), or nothing (neither, or nothing told).
+  std::optional<bin_readiness> told;
 };
 
 using self_ptr = bin_actor::stateful_pointer<bin_state>;
 
-// The oldest request's arrival if it has waited max_wait, else nothing.
-std::optional<std::int64_t> expired_oldest(const bin_state& s) {
+// What the scheduler should know (bin_queue::readiness); expiry is checked
+// only when `check_expiry`: the timer fired, or the scheduler was told the
+// bin is ready.
+std::optional<bin_readiness> readiness(const bin_state& s, bool check_expiry) {
   const std::int64_t deadline = now_ns() - std::chrono::nanoseconds(s.p.max_wait).count();
-  if (!s.queue->expired(deadline)) return std::nullopt;
-  return s.queue->oldest();
+  return s.queue->readiness(deadline, check_expiry);
 }
 
-// Tells the scheduler whether it holds an expired partial batch: when that
-// differs from what it was last told, or `always`.
-void tell(self_ptr self, std::optional<std::int64_t> oldest, bool always) {
+// Tells the scheduler whether it holds a batch to take: when that differs
+// from what it was last told, or `always`.
+void tell(self_ptr self, std::optional<bin_readiness> r, bool always) {
   auto& s = self->state;
-  if (!always && oldest == s.told) return;
-  if (oldest) self->send(s.scheduler, expired_atom::value, s.p.index, *oldest);
-  else self->send(s.scheduler, unexpired_atom::value, s.p.index);
-  s.told = oldest;
+  if (!always && r == s.told) return;
+  if (r) self->send(s.scheduler, ready_atom::value, s.p.index, r->full, r->oldest);
+  else self->send(s.scheduler, unready_atom::value, s.p.index);
+  s.told = r;
 }
 
-// After any change: reports the depth, keeps a told expiry current, and arms
-// the flush timer for the oldest request unless the scheduler already knows
-// it expired or a timer is armed.
+// After any change: reports the depth, tells the scheduler when the bin
+// became full and keeps a told readiness current, and arms the flush timer
+// for the oldest request unless the scheduler already knows the bin is
+// ready or a timer is armed.
 void settle(self_ptr self) {
   auto& s = self->state;
   self->send(s.stats, depth_atom::value, s.p.index, s.queue->size());
-  if (s.told) tell(self, expired_oldest(s), false);
+  tell(self, readiness(s, s.told.has_value()), false);
   if (s.told || s.armed || !s.queue->oldest()) return;
   const auto wait = std::chrono::nanoseconds(*s.queue->oldest() - now_ns()) + s.p.max_wait;
   s.armed = true;
   self->delayed_send(self, std::max(wait, std::chrono::nanoseconds(0)), flush_atom::value, ++s.timer);
 }
 
-// Full batches are pushed at once; partial ones wait for a take.
+// Every batch waits for a take, full ones too.
 void on_job(self_ptr self, job j) {
   auto& s = self->state;
-  s.queue->push(std::move(j), now_ns());
-  while (auto full = s.queue->take_full())
-    self->send(s.scheduler, batch_atom::value, batch{s.p.index, s.p.spec.cap, std::move(*full)});
+  const std::string client = j.client;
+  s.queue->push(client, std::move(j), now_ns());
   settle(self);
 }
 
@@ -65,7 +66,7 @@ void on_flush(self_ptr self, std::uint64_t gen) {
   auto& s = self->state;
   if (gen != s.timer) return;  // a stale timer
   s.armed = false;
-  tell(self, expired_oldest(s), false);
+  tell(self, readiness(s, true), false);
   settle(self);
 }
 
@@ -73,8 +74,8 @@ void on_flush(self_ptr self, std::uint64_t gen) {
 // it again what it holds.
 batch on_take(self_ptr self) {
   auto& s = self->state;
-  batch b{s.p.index, s.p.spec.cap, s.queue->take_oldest()};
-  tell(self, expired_oldest(s), true);
+  batch b{s.p.index, s.p.spec.cap, s.queue->take()};
+  tell(self, readiness(s, true), true);
   settle(self);
   return b;
 }

@@ -1,8 +1,9 @@
 // A bin actor: holds the jobs whose predicted length falls in its range and
-// hands batches of them to the scheduler (bin_queue's rule): a full batch
-// pushed at once; once its oldest job has waited max_wait it tells the
-// scheduler, which pulls a partial batch when an executor is idle
-// (actors/messages.hpp has the protocol). Spawned and linked by the scheduler.
+// hands batches of them to the scheduler (bin_queue's rule): it tells the
+// scheduler when it is full, or once its oldest job has waited max_wait,
+// and the scheduler pulls a batch (round-robin across clients) when an
+// executor is idle (actors/messages.hpp has the protocol). Spawned and
+// linked by the scheduler.
 #pragma once
 
 #include <chrono>

@@ -3,9 +3,10 @@
 // Flow of one request:
 //   service --submit--> intake --job--> predictor --job--> scheduler
 //   scheduler --job--> bin --batch--> scheduler --run--> executor
-//     (a full batch is pushed at once; a partial one, once its oldest
-//     request has waited max_wait, is announced (expired) and pulled (take)
-//     only when an executor is idle)
+//     (every batch is pulled: a bin announces that it is full, or that its
+//     oldest request has waited max_wait (ready), and the scheduler takes a
+//     batch (take) only when an executor is idle, round-robin across the
+//     bin's clients)
 //   executor --token/done--> intake --(result)--> service
 //   executor --retry(job)--> scheduler        (overflowed a batch's cap)
 //   intake --observe--> predictor             (true length, the feedback path)
@@ -41,7 +42,6 @@ using token_atom = caf::atom_constant<caf::atom("token")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
 using observe_atom = caf::atom_constant<caf::atom("observe")>;
-using batch_atom = caf::atom_constant<caf::atom("batch")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using capacity_atom = caf::atom_constant<caf::atom("capacity")>;
@@ -59,20 +59,21 @@ using join_atom = caf::atom_constant<caf::atom("join")>;
 using dial_atom = caf::atom_constant<caf::atom("dial")>;
 using node_atom = caf::atom_constant<caf::atom("node")>;
 using lost_atom = caf::atom_constant<caf::atom("lost")>;
-using expired_atom = caf::atom_constant<caf::atom("expired")>;
-using unexpired_atom = caf::atom_constant<caf::atom("unexpired")>;
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using unready_atom = caf::atom_constant<caf::atom("unready")>;
 using take_atom = caf::atom_constant<caf::atom("take")>;
 
 // The wire protocol between a coordinator and its worker nodes; a worker
 // refuses a coordinator of another version. Bump it whenever a message type
 // or typed interface below changes.
-constexpr int kWireProtocolVersion = 2;
+constexpr int kWireProtocolVersion = 3;
 
 // ---- message types ------------------------------------------------------------
 
 // One request as it moves through the runtime.
 struct job {
   request_id id = 0;
+  std::string client;  // request::client: its fair share's key
   std::string prompt;
   std::vector<int> prompt_ids;
   float temperature = 0.0f;
@@ -128,7 +129,7 @@ struct worker_info {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job& x) {
-  return f(caf::meta::type_name("binserve::job"), x.id, x.prompt, x.prompt_ids, x.temperature,
+  return f(caf::meta::type_name("binserve::job"), x.id, x.client, x.prompt, x.prompt_ids, x.temperature,
            x.top_p, x.seed, x.max_new_tokens, x.target_length, x.known_length,
            x.deadline_ms, x.predicted_length, x.bin, x.retries, x.resumed_ids,
            x.executor_failures);
@@ -214,31 +215,32 @@ using executor_actor =
     caf::typed_actor<caf::reacts_to<run_atom, batch>, caf::reacts_to<admit_atom, job>,
                      caf::reacts_to<step_atom>, caf::reacts_to<cancel_atom, request_id>>;
 
-// bin: job                   hold it; at the threshold push a full batch
-//                            to the scheduler: (batch_atom, batch)
+// bin: job                   hold it; at the threshold tell the scheduler
+//                            (ready_atom, bin, true, oldest_ns): full
 //      (flush_atom, gen)     max_wait passed for the generation-`gen` timer
 //                            (self-sent): if the oldest request has expired,
-//                            tell the scheduler (expired_atom, bin, oldest_ns)
+//                            tell the scheduler (ready_atom, bin, false, oldest_ns)
 //      (take_atom) -> batch  the scheduler pulls (an executor is idle): up to
-//                            a batch of the oldest requests, expired or not;
-//                            no jobs when cancels emptied the bin
+//                            a batch, round-robin across clients (bin_queue),
+//                            full, expired or neither; no jobs when cancels
+//                            emptied the bin
 //      (cancel_atom, id)     drop it if waiting here
-// Once it has told the scheduler it is expired, the bin keeps that current:
-// (expired_atom, bin, oldest_ns) again when its oldest request changes and
-// is still expired, (unexpired_atom, bin) when none is; after a take it
+// Once it has told the scheduler it is ready, the bin keeps that current:
+// (ready_atom, bin, full, oldest_ns) again when that changes and it is still
+// full or expired, (unready_atom, bin) when it is neither; after a take it
 // always sends one of the two (the scheduler forgets a bin it pulls from).
 using bin_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<flush_atom, std::uint64_t>,
                                    caf::replies_to<take_atom>::with<batch>,
                                    caf::reacts_to<cancel_atom, request_id>>;
 
 // scheduler: job                          route a predicted job to its bin
-//            (batch_atom, batch)          a bin's full batch, to dispatch
-//            (expired_atom, bin, oldest_ns)  that bin holds an expired partial
-//                                         batch (its oldest arrived at oldest_ns,
-//                                         steady clock): pull it, oldest first,
-//                                         with (take_atom) when an executor is
-//                                         idle and no full batch is ready
-//            (unexpired_atom, bin)        that bin holds no expired request now
+//            (ready_atom, bin, full, oldest_ns)  that bin holds a full batch
+//                                         (full) or an expired partial one (its
+//                                         oldest arrived at oldest_ns, steady
+//                                         clock): pull it with (take_atom) when
+//                                         an executor is idle, full bins first,
+//                                         oldest first (ready_bins)
+//            (unready_atom, bin)          that bin is neither full nor expired now
 //            (retry_atom, job)            an overflowed job, to the retry bin
 //            (idle_atom, executor, computed_slots)  that executor finished its
 //                                         batch, which computed that many slots
@@ -253,8 +255,8 @@ using bin_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<flush_ato
 //            (timeout_atom, executor, gen) its batch deadline timer number `gen`
 //                                         (self-sent; stale generations ignored)
 using scheduler_actor = caf::typed_actor<
-    caf::reacts_to<job>, caf::reacts_to<batch_atom, batch>, caf::reacts_to<retry_atom, job>,
-    caf::reacts_to<expired_atom, int, std::int64_t>, caf::reacts_to<unexpired_atom, int>,
+    caf::reacts_to<job>, caf::reacts_to<retry_atom, job>,
+    caf::reacts_to<ready_atom, int, bool, std::int64_t>, caf::reacts_to<unready_atom, int>,
     caf::reacts_to<idle_atom, int, std::int64_t>,
     caf::reacts_to<capacity_atom, int, int, std::int64_t, std::vector<request_id>>,
     caf::reacts_to<cancel_atom, request_id>,

@@ -7,18 +7,15 @@
 #include <optional>
 
 #include "actors/bin_actor.hpp"
+#include "actors/clock.hpp"
 #include "actors/executor_actor.hpp"
-#include "actors/expired_bins.hpp"
+#include "actors/fair_queue.hpp"
+#include "actors/ready_bins.hpp"
 #include "actors/worker_link_actor.hpp"
 
 namespace binserve {
 
 namespace {
-
-struct waiting_job {
-  job j;
-  std::chrono::steady_clock::time_point arrived;
-};
 
 // One executor, local or on a worker node.
 struct executor_slot {
@@ -46,10 +43,10 @@ struct scheduler_state {
   executor_params each;                    // template of every executor's params
   int next_local = 0;                      // index of the next local executor
   std::int64_t dispatches = 0;
-  std::deque<batch> ready;                 // binned: emitted, not yet dispatched
-  expired_bins expired;                    // binned: bins holding an expired partial batch
+  ready_bins ready;                        // binned: bins holding a full or expired batch
   int pulls = 0;                           // binned: takes sent, not yet answered
-  std::deque<waiting_job> waiting;         // continuous
+  std::deque<batch> pulled;                // binned: taken, not yet dispatched (an executor was lost meanwhile)
+  fair_queue<job> waiting;                 // continuous: arrival in now_ns()
   intake_actor intake;
   stats_actor stats;
   deadline_rule deadline;
@@ -94,7 +91,7 @@ void start_clock(self_ptr self, executor_slot& slot) {
   if (slot.timer == 0) arm(self, slot, slot.pace.deadline_s(self->state.deadline, work_of(self, slot)));
 }
 
-// ---- partial batches: pulled when an executor is idle ---------------------------
+// ---- batches: pulled when an executor is idle ------------------------------------
 
 void dispatch(self_ptr self);
 
@@ -103,21 +100,22 @@ int idle_executors(const scheduler_state& s) {
       std::count_if(s.executors.begin(), s.executors.end(), [](const auto& e) { return e.second.idle; }));
 }
 
-// A pulled partial batch joins the ready queue (none: cancels emptied its bin).
+// A taken batch goes to an idle executor (none: cancels emptied its bin).
 void on_pulled(self_ptr self, batch b) {
   auto& s = self->state;
   --s.pulls;
-  if (!b.jobs.empty()) s.ready.push_back(std::move(b));
+  if (!b.jobs.empty()) s.pulled.push_back(std::move(b));
   dispatch(self);
 }
 
-// Work-conserving partial batches: while executors are idle and no full
-// batch is ready, take from the bin whose expired request is oldest, at most
-// one take on its way per idle executor.
+// Batches are formed when an executor can run them, so a request that
+// arrives meanwhile can still join one: while executors are idle, take from
+// the next ready bin (full ones first, then expired ones; oldest request
+// first: ready_bins), at most one take on its way per idle executor.
 void pull(self_ptr self) {
   auto& s = self->state;
-  while (s.ready.empty() && s.pulls < idle_executors(s)) {
-    const std::optional<int> bin = s.expired.pop_oldest();
+  while (s.pulled.empty() && s.pulls < idle_executors(s)) {
+    const std::optional<int> bin = s.ready.pop_next();
     if (!bin) return;
     ++s.pulls;
     self->request(s.bins[*bin], caf::infinite, take_atom::value)
@@ -127,38 +125,37 @@ void pull(self_ptr self) {
   }
 }
 
-// Ready batches (full ones, and pulled ones once answered) FIFO to the idle
-// executor that has waited longest; then pulls for those still idle.
+// Taken batches, in the order they were answered, to the idle executor that
+// has waited longest; then pulls for those still idle.
 void dispatch(self_ptr self) {
   auto& s = self->state;
-  while (!s.ready.empty()) {
+  while (!s.pulled.empty()) {
     executor_slot* best = nullptr;
     for (auto& [index, slot] : s.executors)
       if (slot.idle && (!best || slot.last_dispatch < best->last_dispatch)) best = &slot;
     if (!best) return;
     best->idle = false;
     best->last_dispatch = ++s.dispatches;
-    best->in_flight = s.ready.front().jobs;
-    best->work = static_cast<std::int64_t>(best->in_flight.size()) * s.ready.front().cap;
+    best->in_flight = s.pulled.front().jobs;
+    best->work = static_cast<std::int64_t>(best->in_flight.size()) * s.pulled.front().cap;
     start_clock(self, *best);
-    self->send(best->handle, run_atom::value, std::move(s.ready.front()));
-    s.ready.pop_front();
+    self->send(best->handle, run_atom::value, std::move(s.pulled.front()));
+    s.pulled.pop_front();
   }
   pull(self);
 }
 
-// continuous-sjf: the waiting job with the least predicted length, less the
-// priority it gained waiting (so long jobs are not starved).
-std::deque<waiting_job>::iterator next_waiting(self_ptr self) {
+// The next waiting job to admit. continuous: round-robin across clients,
+// each client's in arrival order (fair_queue). continuous-sjf: the least
+// predicted length, less the priority it gained waiting (so long jobs are
+// not starved), whoever's it is. Precondition: a job waits.
+job next_waiting(self_ptr self) {
   auto& s = self->state;
-  if (s.policy.kind != "continuous-sjf") return s.waiting.begin();
-  const auto now = std::chrono::steady_clock::now();
-  auto score = [&](const waiting_job& w) {
-    const double waited = std::chrono::duration<double>(now - w.arrived).count();
-    return sjf_priority(w.j.predicted_length, waited, s.policy.sjf_aging_per_s);
-  };
-  return std::min_element(s.waiting.begin(), s.waiting.end(),
-                          [&](const waiting_job& a, const waiting_job& b) { return score(a) < score(b); });
+  if (s.policy.kind != "continuous-sjf") return *s.waiting.pop();
+  const std::int64_t now = now_ns();
+  return *s.waiting.pop_least([&](const job& j, std::int64_t arrived) {
+    return sjf_priority(j.predicted_length, double(now - arrived) / 1e9, s.policy.sjf_aging_per_s);
+  });
 }
 
 // The token work queued on an executor: the predicted lengths of its jobs.
@@ -185,13 +182,12 @@ void admit(self_ptr self) {
   while (!s.waiting.empty()) {
     executor_slot* slot = least_loaded(self);
     if (!slot) break;
-    auto it = next_waiting(self);
+    job j = next_waiting(self);
     --slot->credit;
     ++slot->sent;
-    slot->in_flight.push_back(it->j);
+    slot->in_flight.push_back(j);
     if (slot->in_flight.size() == 1) start_clock(self, *slot);  // it was idle
-    self->send(slot->handle, admit_atom::value, std::move(it->j));
-    s.waiting.erase(it);
+    self->send(slot->handle, admit_atom::value, std::move(j));
   }
   self->send(s.stats, depth_atom::value, 0, static_cast<int>(s.waiting.size()));
 }
@@ -199,7 +195,8 @@ void admit(self_ptr self) {
 void route(self_ptr self, job j) {
   auto& s = self->state;
   if (s.layout->continuous()) {
-    s.waiting.push_back({std::move(j), std::chrono::steady_clock::now()});
+    const std::string client = j.client;
+    s.waiting.push(client, std::move(j), now_ns());
     return admit(self);
   }
   j.bin = s.layout->route(j.predicted_length, j.retries);
@@ -377,10 +374,10 @@ void on_join(self_ptr self, int node, int first, std::vector<executor_actor>& ex
 
 void cancel(self_ptr self, request_id id) {
   auto& st = self->state;
-  std::erase_if(st.waiting, [id](const waiting_job& w) { return w.j.id == id; });
+  st.waiting.remove_if([id](const job& j) { return j.id == id; });
   for (auto& b : st.bins) self->send(b, cancel_atom::value, id);
   for (auto& [index, slot] : st.executors) self->send(slot.handle, cancel_atom::value, id);
-  for (auto& bt : st.ready) std::erase_if(bt.jobs, [id](const job& j) { return j.id == id; });
+  for (auto& bt : st.pulled) std::erase_if(bt.jobs, [id](const job& j) { return j.id == id; });
 }
 
 scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_params p,
@@ -397,15 +394,11 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
   spawn_children(self, p);
   return {
       [self](job& j) { route(self, std::move(j)); },
-      [self](batch_atom, batch& b) {
-        self->state.ready.push_back(std::move(b));
+      [self](ready_atom, int bin, bool full, std::int64_t oldest) {
+        self->state.ready.set(bin, {full, oldest});
         dispatch(self);
       },
-      [self](expired_atom, int bin, std::int64_t oldest) {
-        self->state.expired.set(bin, oldest);
-        dispatch(self);
-      },
-      [self](unexpired_atom, int bin) { self->state.expired.drop(bin); },
+      [self](unready_atom, int bin) { self->state.ready.drop(bin); },
       [self](retry_atom, job& j) {
         if (from_dropped_executor(self)) return;  // re-queued through the intake already
         for (auto& [index, slot] : self->state.executors) forget(slot, j.id);

@@ -1,14 +1,16 @@
-// The scheduler actor: routes predicted jobs to bin actors, queues the full
-// batches they push and dispatches each to an idle executor (FIFO, so every
-// emitted batch runs in turn; among idle executors the one that waited
-// longest, so work spreads over nodes); sends overflowed jobs to the retry
-// bin. Partial batches are pulled, never queued ahead of time: it keeps the
-// bins that report an expired partial batch (expired_bins) and, while an
-// executor is idle and no full batch is ready, takes from the bin whose
-// expired request is oldest (one take per idle executor). For continuous
-// policies it holds the waiting jobs itself and admits each into the
-// executor with free slots and the least queued token work (FCFS, or
-// shortest predicted length first with aging).
+// The scheduler actor: routes predicted jobs to bin actors and sends
+// overflowed jobs to the retry bin. Batches are pulled, never queued ahead
+// of time, so a request that arrives while a bin is full can still join the
+// next batch: it keeps the bins that report a full or an expired partial
+// batch (ready_bins) and, while an executor is idle, takes from a full bin
+// (the one whose oldest request is oldest), else from the expired bin whose
+// oldest request is oldest, one take per idle executor; the bin picks the
+// batch round-robin across clients (bin_queue). A taken batch goes to the
+// idle executor that waited longest, so work spreads over nodes. For
+// continuous policies it holds the waiting jobs itself and admits each into
+// the executor with free slots and the least queued token work: round-robin
+// across clients, each client's in arrival order (continuous), or shortest
+// predicted length first with aging, whoever's it is (continuous-sjf).
 //
 // Executors: its own (one per backend, linked) and those of worker nodes
 // (joined by worker links, monitored). It remembers what it sent each

@@ -138,6 +138,7 @@ status_or<job> service::impl::make_job(request_id id, request r) const {
       return status(error_code::invalid_argument,
                     "prompt token " + std::to_string(t) + " is outside the vocabulary");
   j.prompt = std::move(r.prompt);
+  j.client = std::move(r.client);
   j.temperature = r.temperature;
   j.top_p = r.top_p;
   j.seed = r.seed;

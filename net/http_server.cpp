@@ -44,6 +44,7 @@ class server_state {
   const server_config config;
   const std::string model;
   std::atomic<int> connections{0};
+  std::atomic<std::uint64_t> accepted{0};  // sessions started so far: each one's number
 
   // Submits `r`; `done` gets its final value on a binserve thread (or at
   // once, on this one, when the service rejects it). Returns its id.
@@ -104,7 +105,8 @@ openai::api_error http_error(int status, std::string message, std::string code) 
 // the service off the io thread), streams SSE for `"stream": true`.
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket&& socket, server_state& st) : stream_(std::move(socket)), st_(st) {
+  session(tcp::socket&& socket, server_state& st)
+      : stream_(std::move(socket)), st_(st), client_("http:" + std::to_string(++st.accepted)) {
     ++st_.connections;
   }
   ~session() { --st_.connections; }
@@ -189,6 +191,7 @@ class session : public std::enable_shared_from_this<session> {
   void start_call(openai::api_call call) {
     meta_ = {call.kind, 0, st_.model, static_cast<std::int64_t>(std::time(nullptr))};
     streaming_ = call.stream;
+    if (call.req.client.empty()) call.req.client = client_;  // no `user` in the body
     auto self = shared_from_this();
     auto ex = stream_.get_executor();
     token_callback on_token;
@@ -277,6 +280,7 @@ class session : public std::enable_shared_from_this<session> {
 
   beast::tcp_stream stream_;
   server_state& st_;
+  const std::string client_;  // the fair-share key of this connection's requests
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = false;

@@ -12,7 +12,9 @@
 // in order, then a final chunk with finish_reason and `data: [DONE]`; the
 // connection closes after a stream. A client that disconnects mid-stream has
 // its request cancelled. Connections beyond max_connections are closed on
-// accept.
+// accept. Fairness: a request's key (request::client) is "user:<user>" from
+// the body's OpenAI `user` field, else "http:<n>" for its connection (n
+// counting connections accepted, from 1).
 #pragma once
 
 #include <memory>

@@ -63,6 +63,10 @@ parsed_call read_common(const json& body, api_call call, const char* max_tokens_
     if (!it->is_boolean()) return fail("stream", "stream must be a boolean");
     call.stream = it->get<bool>();
   }
+  if (auto it = body.find("user"); it != body.end() && !it->is_null()) {
+    if (!it->is_string()) return fail("user", "user must be a string");
+    call.req.client = "user:" + it->get<std::string>();
+  }
   if (auto it = body.find("stop"); it != body.end() && !it->is_null())
     return fail("stop", "stop sequences are not supported: the model stops at its stop tokens");
   if (auto it = body.find("n"); it != body.end() && !it->is_null() && *it != 1)

@@ -11,6 +11,9 @@
 // Chat template: the model is a plain text model, so the prompt is the
 // messages' contents joined by "\n" (roles are not rendered).
 // `model` is optional and not checked; responses name the served model.
+// `user` (a string), when given, is the request's fairness key: request::client
+// = "user:<user>", so one user's requests share one fair share across
+// connections; without it the server keys the request by its connection.
 #pragma once
 
 #include <cstdint>

@@ -57,8 +57,10 @@ struct server_context {
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(tcp::socket socket, server_context& ctx)
-      : socket_(std::move(socket)), ctx_(ctx), authed_(ctx.config.auth_token.empty()) {}
+  // `client`: the fair-share key of every request it submits (request::client).
+  connection(tcp::socket socket, server_context& ctx, std::string client)
+      : socket_(std::move(socket)), ctx_(ctx), client_(std::move(client)),
+        authed_(ctx.config.auth_token.empty()) {}
 
   void start() { read_more(); }
 
@@ -144,6 +146,7 @@ class connection : public std::enable_shared_from_this<connection> {
                                                 std::to_string(ctx_.config.per_connection_in_flight) +
                                                 ") requests unfinished")));
     in_flight_[m.id] = {};
+    m.req.client = client_;
     const std::weak_ptr<connection> weak = weak_from_this();
     token_callback on_token;
     if (m.stream)
@@ -210,6 +213,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
   tcp::socket socket_;
   server_context& ctx_;
+  const std::string client_;
   std::array<char, 8192> chunk_{};
   std::string line_;
   bool discarding_ = false;  // dropping the rest of an oversized line
@@ -264,7 +268,7 @@ struct tcp_server::impl {
 
   void on_accept(tcp::socket socket) {
     std::erase_if(connections, [](const std::weak_ptr<connection>& c) { return c.expired(); });
-    auto c = std::make_shared<connection>(std::move(socket), ctx);
+    auto c = std::make_shared<connection>(std::move(socket), ctx, "tcp:" + std::to_string(++accepted));
     if (connections.size() >= static_cast<std::size_t>(ctx.config.max_connections))
       return c->reject(status(error_code::overloaded, "the server has max_connections clients"));
     connections.push_back(c);
@@ -294,6 +298,7 @@ struct tcp_server::impl {
   std::shared_ptr<gate> events;
   server_context ctx;
   std::vector<std::weak_ptr<connection>> connections;
+  std::uint64_t accepted = 0;  // connections accepted so far: each one's number
   int bound_port = 0;
   std::thread io_thread;
   bool stopped = false;

@@ -8,7 +8,9 @@
 // `error` and the connection stays usable. When a client disconnects, its
 // unfinished requests are cancelled. With a non-empty auth_token, the first
 // line must be {"type":"auth","token":...}; otherwise the client gets an
-// error and is disconnected.
+// error and is disconnected. Each connection is one client for fairness:
+// its requests carry request::client "tcp:<n>", n counting connections
+// accepted (from 1), so they share one fair share of every batch.
 #pragma once
 
 #include <memory>

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Fairness measurement (docs/reliability.md, section 4): a light client's
 # latency alone and beside a client that keeps its connection at the
-# per-connection in-flight limit, on stories260K (CPU backend).
-# Usage: scripts/fairness.sh BINSERVE [SHARED_DIR] [FLOOD_IN_FLIGHT]
+# per-connection in-flight limit, on stories260K (CPU backend). Each
+# connection is one client of the fair share (request::client "tcp:<n>").
+# Usage: scripts/fairness.sh BINSERVE [SHARED_DIR] [FLOOD_IN_FLIGHT] [POLICY]
 # FLOOD_IN_FLIGHT (default 64, the limit) above 64 makes the flooder also
-# collect `overloaded` errors for its excess.
+# collect `overloaded` errors for its excess. POLICY (default vanilla): any
+# policy.kind; batches (continuous: live sequences) of 16.
 set -euo pipefail
-bin=${1:?usage: fairness.sh BINSERVE [SHARED_DIR] [FLOOD_IN_FLIGHT]}
+bin=${1:?usage: fairness.sh BINSERVE [SHARED_DIR] [FLOOD_IN_FLIGHT] [POLICY]}
 shared=$(realpath "${2:-../shared}")
 flood_in_flight=${3:-64}
+policy=${4:-vanilla}
 dir=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 cat > "$dir/fair.yaml" <<YAML
 model: {path: $shared/models/stories260K.bin}
 backend: {kind: cpu, threads: 1}
-policy: {kind: vanilla, batch_size: 16, max_wait_ms: 5}
+policy: {kind: $policy, batch_size: 16, max_batch_size: 16, max_wait_ms: 5}
 predictor: {kind: fixed, fixed_length: 16}
 limits: {queue_capacity: 4096, max_new_tokens: 64}
 server: {tcp_port: 0, http_port: -1, per_connection_in_flight: 64}

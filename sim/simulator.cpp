@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
-#include <deque>
 #include <memory>
 #include <queue>
 
 #include "actors/bin_layout.hpp"
 #include "actors/bin_queue.hpp"
-#include "actors/expired_bins.hpp"
+#include "actors/fair_queue.hpp"
+#include "actors/ready_bins.hpp"
 #include "actors/metrics.hpp"
 #include "predict/make_predictor.hpp"
 #include "sim/static_batch.hpp"
@@ -76,7 +76,7 @@ struct executor_state {
 };
 
 struct waiting_job {
-  double key;  // continuous-sjf: sjf_priority at time 0; FCFS: 0
+  double key;  // continuous-sjf: sjf_priority at time 0
   std::uint64_t seq;
   int request;
   bool operator>(const waiting_job& o) const { return key != o.key ? key > o.key : seq > o.seq; }
@@ -99,15 +99,15 @@ class simulation {
   void on_arrival(int r);
   void route(int r);
   void settle(int bin);
-  void tell(int bin);
+  void tell(int bin, bool check_expiry);
   void on_flush(int bin, std::uint64_t gen);
-  void emit(int bin, std::vector<int> requests);
   void dispatch();
-  bool pull();
+  std::optional<ready_batch> pull();
   void run_batch(int e, const ready_batch& b);
   void on_retry(int r);
   void complete(int r);
   void admit();
+  std::optional<int> next_waiting();
   void start_step(int e);
   void on_step_end(int e);
   prediction_input input_of(int r) const;
@@ -121,10 +121,10 @@ class simulation {
   std::vector<request_state> req_;
   std::vector<bin_queue<int>> bins_;
   std::vector<bin_timer> timers_;
-  expired_bins expired_;  // the scheduler's: bins holding an expired partial batch
-  std::deque<ready_batch> ready_;
+  ready_bins ready_;  // the scheduler's: bins holding a full or an expired batch
   std::vector<executor_state> exec_;
-  min_heap<waiting_job> waiting_;
+  fair_queue<int> waiting_;          // continuous: the scheduler's (one client here)
+  min_heap<waiting_job> sjf_waiting_;  // continuous-sjf: the same order as its linear scan
   min_heap<event> events_;
   std::uint64_t seq_ = 0;
   ns_t now_ = 0, last_end_ = 0;
@@ -200,78 +200,71 @@ void simulation::on_arrival(int r) {
 // The scheduler's routing: a bin (binned policies) or the waiting queue.
 void simulation::route(int r) {
   if (layout_.continuous()) {
-    const bool sjf = c_.policy.kind == "continuous-sjf";
+    if (c_.policy.kind != "continuous-sjf") waiting_.push(std::string(), r, now_);
     // Every waiting job ages at the same rate, so the least sjf_priority at
     // any later time is the least evaluated at time 0: a fixed heap key.
-    const double key = sjf ? sjf_priority(req_[r].predicted, -double(now_) / 1e9,
-                                          c_.policy.sjf_aging_per_s)
-                           : 0.0;
-    waiting_.push({key, seq_++, r});
+    else sjf_waiting_.push({sjf_priority(req_[r].predicted, -double(now_) / 1e9, c_.policy.sjf_aging_per_s),
+                            seq_++, r});
     return admit();
   }
   const int bin = layout_.route(req_[r].predicted, req_[r].retries);
-  bins_[bin].push(r, now_);
-  while (auto full = bins_[bin].take_full()) emit(bin, std::move(*full));
+  bins_[bin].push(std::string(), r, now_);
   settle(bin);
   dispatch();
 }
 
-// The bin actor's settle: report the depth, keep a told expiry current, arm
-// the flush timer for the oldest request unless the scheduler knows it
-// expired or one is armed.
+// The bin actor's settle: report the depth, tell when the bin became full
+// and keep a told readiness current, arm the flush timer for the oldest
+// request unless the scheduler knows the bin is ready or one is armed.
 void simulation::settle(int bin) {
   metrics_.set_queue_depth(bin, bins_[bin].size());
-  if (expired_.contains(bin)) tell(bin);
+  tell(bin, ready_.contains(bin));
   bin_timer& timer = timers_[bin];
-  if (expired_.contains(bin) || timer.armed || !bins_[bin].oldest()) return;
+  if (ready_.contains(bin) || timer.armed || !bins_[bin].oldest()) return;
   timer.armed = true;
   const ns_t due = *bins_[bin].oldest() + c_.policy.max_wait.count() * 1000000;
   push(std::max(due, now_), event_kind::flush, bin, ++timer.gen);
 }
 
-// The bin actor's expired / unexpired messages, with no latency: the
-// scheduler's set follows whether the bin's oldest request has expired.
-void simulation::tell(int bin) {
-  if (bins_[bin].expired(now_ - c_.policy.max_wait.count() * 1000000))
-    expired_.set(bin, *bins_[bin].oldest());
-  else
-    expired_.drop(bin);
+// The bin actor's ready / unready messages, with no latency: the
+// scheduler's set follows bin_queue::readiness (expiry checked only when
+// `check_expiry`, as the bin actor does).
+void simulation::tell(int bin, bool check_expiry) {
+  const ns_t deadline = now_ - c_.policy.max_wait.count() * 1000000;
+  if (auto r = bins_[bin].readiness(deadline, check_expiry)) ready_.set(bin, *r);
+  else ready_.drop(bin);
 }
 
 void simulation::on_flush(int bin, std::uint64_t gen) {
   if (gen != timers_[bin].gen) return;  // a stale timer
   timers_[bin].armed = false;
-  tell(bin);
+  tell(bin, true);
   settle(bin);
   dispatch();
 }
 
-void simulation::emit(int bin, std::vector<int> requests) {
-  ready_.push_back({bin, bins_[bin].spec().cap, std::move(requests)});
-}
-
-// The scheduler's dispatch: full batches FIFO to the first idle executor; an
-// executor still idle pulls a partial batch (pull).
+// The scheduler's dispatch: every idle executor, in index order, gets the
+// batch it pulls, until no bin is ready.
 void simulation::dispatch() {
   for (size_t e = 0; e < exec_.size(); ++e) {
     if (exec_[e].busy) continue;
-    if (ready_.empty() && !pull()) return;
+    const std::optional<ready_batch> b = pull();
+    if (!b) return;
     exec_[e].busy = true;
-    run_batch(static_cast<int>(e), ready_.front());
-    ready_.pop_front();
+    run_batch(static_cast<int>(e), *b);
   }
 }
 
-// The scheduler's take from the bin whose expired request is oldest, and the
-// bin's answer (a bin in the set is never empty here: no message latency).
-// False when no bin holds an expired partial batch.
-bool simulation::pull() {
-  const std::optional<int> bin = expired_.pop_oldest();
-  if (!bin) return false;
-  emit(*bin, bins_[*bin].take_oldest());
-  tell(*bin);
+// The scheduler's take from the next ready bin (ready_bins: full first,
+// oldest first), and the bin's answer (a bin in the set is never empty here:
+// no message latency). Nothing when no bin is ready.
+std::optional<ready_batch> simulation::pull() {
+  const std::optional<int> bin = ready_.pop_next();
+  if (!bin) return std::nullopt;
+  ready_batch b{*bin, bins_[*bin].spec().cap, bins_[*bin].take()};
+  tell(*bin, true);
   settle(*bin);
-  return true;
+  return b;
 }
 
 // Prices the whole batch now; its members leave (done or retried) and the
@@ -325,19 +318,28 @@ void simulation::complete(int r) {
 void simulation::admit() {
   for (size_t e = 0; e < exec_.size(); ++e) {
     executor_state& x = exec_[e];
-    while (!waiting_.empty() &&
-           static_cast<int>(x.live.size() + x.joining.size()) < c_.policy.max_batch_size) {
-      const int r = waiting_.top().request;
-      waiting_.pop();
-      req_[r].started = now_;
-      x.joining.push_back(r);
+    while (static_cast<int>(x.live.size() + x.joining.size()) < c_.policy.max_batch_size) {
+      const std::optional<int> r = next_waiting();
+      if (!r) break;
+      req_[*r].started = now_;
+      x.joining.push_back(*r);
     }
     if (!x.busy && !x.start_pending && !x.joining.empty()) {
       x.start_pending = true;  // after whatever else happens at this instant
       push(now_, event_kind::step_start, static_cast<int>(e));
     }
   }
-  metrics_.set_queue_depth(0, static_cast<int>(waiting_.size()));
+  metrics_.set_queue_depth(0, static_cast<int>(waiting_.size() + sjf_waiting_.size()));
+}
+
+// The scheduler's next waiting job (continuous: round-robin across clients;
+// continuous-sjf: least sjf_priority), removed; nothing when none waits.
+std::optional<int> simulation::next_waiting() {
+  if (c_.policy.kind != "continuous-sjf") return waiting_.pop();
+  if (sjf_waiting_.empty()) return std::nullopt;
+  const int r = sjf_waiting_.top().request;
+  sjf_waiting_.pop();
+  return r;
 }
 
 void simulation::start_step(int e) {

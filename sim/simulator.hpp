@@ -4,17 +4,19 @@
 //
 // Shared with the actors, not copied: the predictor (make_predictor), the
 // routing and admission rules (bin_layout::route, sjf_priority), each bin's
-// emission rule (bin_queue: a full batch pushed at once; a partial one,
-// once the oldest request has waited max_wait, pulled only when an executor
-// is idle, from the bin whose expired request is oldest: expired_bins) and
-// the metrics (metrics -> stats). What the simulator adds is time:
-//   - the scheduler hands full batches FIFO to the first idle executor, and
-//     an executor still idle pulls a partial batch;
+// batching rule (bin_queue: a bin is ready when full, or once its oldest
+// request has waited max_wait, and a batch is taken only when an executor is
+// idle, round-robin across clients), the pull order (ready_bins: full bins
+// first, oldest request first), continuous admission (fair_queue) and the
+// metrics (metrics -> stats). Every request here is of one client, so takes
+// and admissions are in arrival order. What the simulator adds is time:
+//   - each idle executor, in index order, pulls a batch from the next ready
+//     bin;
 //   - a static batch steps its live sequences together; one leaves when it
 //     reaches its target length (done) or the batch's cap (a retry job with
 //     retries + 1: restart recomputes from scratch, resume keeps its tokens),
 //     and the batch's computed slots are its size x its steps;
-//   - continuous policies admit waiting jobs (FCFS, or least sjf_priority)
+//   - continuous policies admit waiting jobs (arrival order, or least sjf_priority)
 //     into an executor's free slots at every step end, up to max_batch_size;
 //   - every step costs cost_model::step_seconds of what it computes.
 // Idealized: message latencies and CPU time of the runtime are 0, admission

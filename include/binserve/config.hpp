@@ -10,11 +10,14 @@
 namespace binserve {
 
 struct policy_config {
-  // vanilla:        one bin, FCFS, fixed batch size, cap = max_new_tokens
+  // vanilla:        one bin, fixed batch size, cap = max_new_tokens
+  // Binned policies take each batch round-robin across clients
+  // (request::client), first come first served within a client.
   // multibin:       `bins` bins of equal probability mass, batch_size each
   // sequence:       bins `bin_width` wide, cap = the bin's upper edge, retries
   //                 of overflows (FCR), variable batch size (VBS)
-  // continuous:     iteration-level batching, FCFS, up to max_batch_size
+  // continuous:     iteration-level batching, up to max_batch_size, admitted
+  //                 round-robin across clients (request::client; FCFS for one)
   // continuous-sjf: continuous, shortest predicted remaining first, with aging
   std::string kind = "vanilla";
   int batch_size = 16;      // B: the batch threshold of a bin

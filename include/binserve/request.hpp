@@ -11,8 +11,10 @@ namespace binserve {
 using request_id = std::uint64_t;
 
 struct request {
-  std::string prompt;           // text, tokenized by the service (BOS added)
-  std::vector<int> prompt_ids;  // used instead of `prompt` when not empty
+  // (Every member has an initializer, so designated initializers that name
+  // only some compile without -Wmissing-field-initializers warnings.)
+  std::string prompt{};           // text, tokenized by the service (BOS added)
+  std::vector<int> prompt_ids{};  // used instead of `prompt` when not empty
   float temperature = 0.0f;     // 0: greedy
   float top_p = 1.0f;
   std::uint64_t seed = 0;
@@ -25,6 +27,13 @@ struct request {
   // > 0: the request fails with timed_out if not finished this long after
   // it was submitted.
   std::chrono::milliseconds deadline{0};
+  // Whose request it is, for fairness: requests with the same key share one
+  // fair share (batches and continuous admission pick round-robin across
+  // keys, so one client's flood cannot starve another's requests). Empty:
+  // one anonymous client. The TCP server sets "tcp:<connection>", the HTTP
+  // server "user:<user>" from the OpenAI `user` field or "http:<connection>";
+  // an embedder sets its own.
+  std::string client{};
 };
 
 struct request_timings {

@@ -26,6 +26,7 @@ TEST(Messages, JobsAndBatchesSurviveSerialization) {
   caf::actor_system sys{cfg};
   job j;
   j.id = 42;
+  j.client = "tcp:3";
   j.prompt = "Once upon a time";
   j.prompt_ids = {1, 403, 407};
   j.temperature = 0.5f;
@@ -45,6 +46,7 @@ TEST(Messages, JobsAndBatchesSurviveSerialization) {
   EXPECT_EQ(b.cap, 150);
   const job& k = b.jobs[1];
   EXPECT_EQ(k.id, 42u);
+  EXPECT_EQ(k.client, "tcp:3");  // worker nodes' retries keep their fair share
   EXPECT_EQ(k.prompt, j.prompt);
   EXPECT_EQ(k.prompt_ids, j.prompt_ids);
   EXPECT_EQ(k.seed, 7u);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/flooded_service.hpp"
 #include "tests/test_paths.hpp"
 
 namespace binserve {
@@ -260,6 +261,40 @@ TEST(HttpServerStart, BadPortIsConfigInvalid) {
   auto s = http_server::start(*svc, sc, "m");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code(), error_code::config_invalid);
+}
+
+// The OpenAI `user` field is the fairness key (request::client "user:<user>"),
+// so one user's requests over many connections share one fair share, and a
+// request without it (keyed by its connection) joins the batch after the one
+// running instead of waiting behind them all. Batch 4 (flooded_service.hpp):
+// 24 flood requests would run as six batches ahead of it first come first
+// served.
+TEST(HttpServerFairness, OneUsersRequestsOverManyConnectionsShareOneFairShare) {
+  auto svc = std::move(service::start(testing::flooded_service_config()).value());
+  server_config sc;
+  sc.http_port = 0;
+  auto server = std::move(http_server::start(*svc, sc, "m").value());
+  asio::io_context io;
+  std::vector<tcp::socket> flood;
+  const json ask = {{"prompt", "Once upon a time"}, {"max_tokens", 8}, {"temperature", 0}};
+  for (int i = 0; i < 24; ++i) {
+    flood.push_back(connect(io, server->port()));
+    json body = ask;
+    body["user"] = "flood";
+    send(flood.back(), http::verb::post, "/v1/completions", body.dump());
+  }
+  for (int i = 0; i < 2000 && svc->current_stats().submitted < 24; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(svc->current_stats().submitted, 24);
+  const reply light = post(server->port(), "/v1/completions", ask);
+  EXPECT_EQ(light.status, 200) << light.body;
+  EXPECT_LE(svc->current_stats().completed, 12);  // the light one and at most 11 of the flood
+  for (auto& s : flood) {
+    beast::flat_buffer buf;
+    EXPECT_EQ(receive(s, buf).status, 200);
+  }
+  server->stop();
+  svc->shutdown();
 }
 
 // A service that holds a lone request in its bin for 10 s, and admits one.

@@ -39,6 +39,15 @@ TEST(OpenAiParse, CompletionReadsEveryField) {
   EXPECT_TRUE(p.call->stream);
 }
 
+TEST(OpenAiParse, UserIsTheFairnessKeyAndAbsentLeavesItToTheServer) {
+  auto with = parse_chat_completion(R"({"messages": [{"role": "user", "content": "hi"}], "user": "alice"})");
+  ASSERT_TRUE(with.call) << with.error.message;
+  EXPECT_EQ(with.call->req.client, "user:alice");
+  auto without = parse_completion(R"({"prompt": "x", "user": null})");
+  ASSERT_TRUE(without.call) << without.error.message;
+  EXPECT_EQ(without.call->req.client, "");
+}
+
 TEST(OpenAiParse, ErrorsNameTheField) {
   const std::map<std::string, std::string> cases = {
       {R"({"max_tokens": 3})", "prompt"},
@@ -52,6 +61,7 @@ TEST(OpenAiParse, ErrorsNameTheField) {
       {R"({"prompt": "a", "stream": 1})", "stream"},
       {R"({"prompt": "a", "stop": ["\n"]})", "stop"},
       {R"({"prompt": "a", "n": 2})", "n"},
+      {R"({"prompt": "a", "user": 7})", "user"},
   };
   for (const auto& [body, param] : cases) {
     auto p = parse_completion(body);

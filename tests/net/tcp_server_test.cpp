@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "binserve/client.hpp"
+#include "tests/flooded_service.hpp"
 #include "tests/run_binserve.hpp"
 #include "tests/test_paths.hpp"
 
@@ -385,6 +386,38 @@ TEST_F(TcpServer, AFloodingConnectionIsCappedAndALightOneIsNeverRejected) {
   }
   EXPECT_EQ(overloaded, 8);
   EXPECT_EQ(done, 4);
+}
+
+// Each connection is its own client (request::client "tcp:<n>"): a light
+// connection's request joins the batch after the one running, not the end of
+// a flooding connection's backlog. Batch 4 (flooded_service.hpp): 40 flood
+// requests would run as ten batches ahead of it first come first served.
+TEST(TcpServerFairness, ALightConnectionIsNotQueuedBehindAFloodingOne) {
+  auto svc = service::start(testing::flooded_service_config());
+  ASSERT_TRUE(svc.ok()) << svc.error().to_string();
+  server_config cfg;
+  cfg.tcp_port = 0;
+  auto server = tcp_server::start(**svc, cfg);
+  ASSERT_TRUE(server.ok()) << server.error().to_string();
+  line_socket flood((*server)->port()), light((*server)->port());
+  auto eight_tokens = [](const json& id) {
+    json g = generate(id, 8, false);
+    g["target_length"] = 8;
+    return line(g);
+  };
+  std::string burst;
+  for (int i = 0; i < 40; ++i) burst += eight_tokens(i);
+  flood.send(burst);
+  for (int i = 0; i < 2000 && (*svc)->current_stats().submitted < 40; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ((*svc)->current_stats().submitted, 40);
+  light.send(eight_tokens("light"));
+  const json answer = light.read();
+  EXPECT_EQ(answer["type"], "done") << answer.dump();
+  EXPECT_LE((*svc)->current_stats().completed, 20);  // the light one and at most 19 of the flood
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(flood.read()["type"], "done");
+  (*server)->stop();
+  (*svc)->shutdown();
 }
 
 // A client that sends without reading: the server stops reading it while
