@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
 #include "actors/clock.hpp"
+#include "actors/step_trace.hpp"
 #include "gpu/generate.hpp"
 
 namespace binserve {
@@ -44,6 +46,9 @@ struct executor_state {
   std::int64_t admitted = 0;   // continuous: jobs received in all
   std::vector<request_id> left;  // continuous: jobs ended since the last report
   std::int64_t steps = 0;      // forwards run in this executor's life
+  std::shared_ptr<step_trace> trace;  // null: no step trace
+  std::optional<step_record> traced;  // the last step, until the next one begins
+  std::int64_t traced_began = 0;
 };
 
 using self_ptr = executor_actor::stateful_pointer<executor_state>;
@@ -154,8 +159,18 @@ void maybe_stall(const executor_state& s) {
     std::this_thread::sleep_for(std::chrono::milliseconds(s.p.stall_ms));
 }
 
+// The step trace: the last step ran until `now`.
+void close_traced(executor_state& s, std::int64_t now) {
+  if (!s.traced) return;
+  s.traced->seconds = double(now - s.traced_began) / 1e9;
+  s.trace->write(*s.traced);
+  s.traced.reset();
+}
+
 void step(self_ptr self) {
   auto& s = self->state;
+  const std::int64_t began = now_ns();
+  close_traced(s, began);
   s.stepping = false;
   if (s.live.empty()) return;
   ++s.steps;
@@ -164,10 +179,13 @@ void step(self_ptr self) {
   std::vector<sequence_chunk> chunks;
   std::vector<sampling_params> params;
   std::vector<std::uint64_t> steps;
+  step_record shape{s.p.index, static_cast<std::int64_t>(s.live.size()), 0, 0, 0};
   for (const running& r : s.live) {
     chunks.push_back({r.seq, r.feed});
     params.push_back(r.rule.sampling);
     steps.push_back(r.generated.size());
+    shape.context_tokens += static_cast<std::int64_t>(r.j.prompt_ids.size() + r.generated.size());
+    shape.prefill_tokens += static_cast<std::int64_t>(r.feed.size()) - 1;
   }
   if (status st = s.b->forward(chunks); !st.ok()) return fail_all(self, st), report(self);
   const std::vector<int> tokens = s.b->sample(params, steps);
@@ -189,6 +207,11 @@ void step(self_ptr self) {
     s.current.computed_slots = 0;
   }
   report(self);
+  if (s.trace) {
+    s.traced = shape;
+    s.traced_began = began;
+    if (s.live.empty()) close_traced(s, now_ns());
+  }
   schedule_step(self);
 }
 
@@ -207,10 +230,11 @@ caf::error exit_reason_of(std::exception_ptr& e) {
 executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p,
                                                 std::shared_ptr<backend> b,
                                                 scheduler_actor scheduler, intake_actor intake,
-                                                stats_actor stats) {
+                                                stats_actor stats, std::shared_ptr<step_trace> trace) {
   auto& s = self->state;
   s.p = p;
   s.b = std::move(b);
+  s.trace = std::move(trace);
   s.scheduler = std::move(scheduler);
   s.intake = std::move(intake);
   s.stats = std::move(stats);
@@ -249,9 +273,10 @@ executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p
 
 executor_actor spawn_executor_actor(caf::actor_system& sys, const executor_params& params,
                                     std::shared_ptr<backend> b, scheduler_actor scheduler,
-                                    intake_actor intake, stats_actor stats) {
+                                    intake_actor intake, stats_actor stats,
+                                    std::shared_ptr<step_trace> trace) {
   return sys.spawn<caf::detached>(executor_behavior, params, std::move(b), std::move(scheduler),
-                                  std::move(intake), std::move(stats));
+                                  std::move(intake), std::move(stats), std::move(trace));
 }
 
 }  // namespace binserve

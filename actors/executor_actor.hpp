@@ -21,14 +21,17 @@
 #include <memory>
 
 #include "actors/messages.hpp"
+#include "actors/step_trace.hpp"
 #include "gpu/backend.hpp"
 
 namespace binserve {
 
 // Spawns the executor (detached, not linked: the caller links or monitors
 // it) reporting to `scheduler`, `intake` and `stats`, which may be remote.
+// A non-null `trace` gets a record of every step (actors/step_trace.hpp).
 executor_actor spawn_executor_actor(caf::actor_system& sys, const executor_params& params,
                                     std::shared_ptr<backend> b, scheduler_actor scheduler,
-                                    intake_actor intake, stats_actor stats);
+                                    intake_actor intake, stats_actor stats,
+                                    std::shared_ptr<step_trace> trace = nullptr);
 
 }  // namespace binserve

@@ -41,6 +41,7 @@ struct scheduler_state {
   std::vector<bin_actor> bins;
   std::map<int, executor_slot> executors;  // by executor index
   executor_params each;                    // template of every executor's params
+  std::shared_ptr<step_trace> trace;       // local executors' (null: off)
   int next_local = 0;                      // index of the next local executor
   std::int64_t dispatches = 0;
   ready_bins ready;                        // binned: bins holding a full or expired batch
@@ -224,7 +225,7 @@ void spawn_local_executor(self_ptr self, std::shared_ptr<backend> b) {
   p.index = s.next_local++;
   p.node = 0;
   if (p.index != 0) p.stall_after_n_steps = 0;  // the injected hang happens once
-  auto handle = spawn_executor_actor(self->system(), p, b, self, s.intake, s.stats);
+  auto handle = spawn_executor_actor(self->system(), p, b, self, s.intake, s.stats, s.trace);
   self->link_to(handle);
   add_executor(self, p.index, std::move(handle), std::move(b), 0);
 }
@@ -390,6 +391,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
   s.each = {0, 0, s.layout->continuous(), p.policy.retry == "resume", p.policy.max_batch_size,
             p.kill_every_n_steps, p.stall_after_n_steps, p.stall_ms, p.step_delay_ms};
   s.deadline = p.deadline;
+  s.trace = p.trace;
   watch_failures(self);
   spawn_children(self, p);
   return {

@@ -31,6 +31,7 @@
 #include "actors/batch_deadline.hpp"
 #include "actors/bin_layout.hpp"
 #include "actors/messages.hpp"
+#include "actors/step_trace.hpp"
 #include "gpu/backend.hpp"
 
 namespace binserve {
@@ -46,6 +47,7 @@ struct scheduler_params {
   deadline_rule deadline;            // limits.batch_timeout_*
   std::vector<worker_endpoint> workers;  // worker nodes to dial (needs the io middleman)
   std::string fingerprint;           // model_fingerprint() of this node's model
+  std::shared_ptr<step_trace> trace; // local executors' step trace (null: off)
 };
 
 // Spawns the scheduler linked to `parent` (the intake); it spawns and links

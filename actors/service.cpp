@@ -201,6 +201,11 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   ip.scheduler.deadline = {c.limits.batch_timeout_slack, c.limits.batch_timeout_floor_ms / 1000.0};
   ip.scheduler.workers = c.workers;
   ip.scheduler.fingerprint = model_fingerprint(*p->m);
+  if (!c.step_trace.empty()) {
+    auto trace = step_trace::open(c.step_trace);
+    if (!trace.ok()) return trace.error();
+    ip.scheduler.trace = std::move(*trace);
+  }
   if (!c.workers.empty()) p->cfg.load<caf::io::middleman>();
   p->sys = std::make_unique<caf::actor_system>(p->cfg);
   p->stats_handle = spawn_stats_actor(*p->sys, layout->summaries());

@@ -169,8 +169,11 @@ void read_deployment(yaml_document& doc, const YAML::Node& root, const fs::path&
   read_workers_and_faults(top, out.service);
   read_server(top, out.server);
   yaml_section logging = top.section("logging");
-  logging.expect_keys({"level"});
+  logging.expect_keys({"level", "step_trace"});
   logging.read_choice("level", out.logging.level, {"trace", "debug", "info", "warn", "error", "off"});
+  logging.read("step_trace", out.service.step_trace);  // created by the service; relative to the file
+  if (const fs::path t(out.service.step_trace); !t.empty() && t.is_relative())
+    out.service.step_trace = (base / t).lexically_normal().string();
 }
 
 fs::path folder_of(const std::string& file) {
@@ -261,7 +264,8 @@ void write_server_and_logging(YAML::Emitter& e, const deployment_config& c) {
   e << YAML::Key << "per_connection_in_flight" << YAML::Value << s.per_connection_in_flight;
   e << YAML::Key << "auth_token" << YAML::Value << s.auth_token << YAML::EndMap;
   e << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;
-  e << YAML::Key << "level" << YAML::Value << c.logging.level << YAML::EndMap;
+  e << YAML::Key << "level" << YAML::Value << c.logging.level;
+  e << YAML::Key << "step_trace" << YAML::Value << c.service.step_trace << YAML::EndMap;
 }
 
 }  // namespace

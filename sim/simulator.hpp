@@ -19,8 +19,10 @@
 //   - continuous policies admit waiting jobs (arrival order, or least sjf_priority)
 //     into an executor's free slots at every step end, up to max_batch_size;
 //   - every step costs cost_model::step_seconds of what it computes.
-// Idealized: message latencies and CPU time of the runtime are 0, admission
-// is immediate (the actors exchange credit messages), and a request always
+// Idealized: message latencies between actors are 0 (the runtime's CPU time
+// too, unless the cost model is a table fitted to the service's step trace,
+// whose steps include it), admission is immediate (the actors exchange
+// credit messages), and a request always
 // generates exactly its workload length (stop tokens and context limits do
 // not apply). Events at the same instant: arrivals first (requests that
 // arrive together are batched together), then in the order they were made.

@@ -183,6 +183,8 @@ void add_policy_options(CLI::App* cmd, bench_flags& f) {
   cmd->add_option("--dtype", f.setup.dtype, "fp32, fp16 or bf16 (fp16/bf16: cuda)")->capture_default_str()
       ->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
   cmd->add_option("--device", f.setup.device, "cuda: device ordinal")->capture_default_str();
+  cmd->add_option("--step-trace", f.setup.step_trace,
+                  "append every executor step (shape, seconds) to this file, for sim --cost");
   cmd->add_option("--policies", f.runs, "runs: POLICY[+novbs][+nofcr][:PREDICTOR[:QUANTILE]]")->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--batch", f.setup.batch, "batch size B")->capture_default_str()->check(CLI::PositiveNumber);

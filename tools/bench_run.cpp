@@ -40,6 +40,7 @@ status_or<service_config> config_for(const bench_setup& s, const run_point& p, c
   c.threads = s.threads;
   c.dtype = s.dtype;
   c.device = s.device;
+  c.step_trace = s.step_trace;
   c.policy.kind = p.run.policy;
   c.policy.batch_size = s.batch;
   c.policy.bins = p.bins;

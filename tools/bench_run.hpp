@@ -43,6 +43,7 @@ struct bench_setup {
   int cap = 512;        // max_new_tokens of every request
   std::string retry = "restart";
   bool progress = false;  // draw a progress bar on stderr
+  std::string step_trace{};  // non-empty: every run's executors append their steps here
 };
 
 // Where a run sits in the bench's matrix.

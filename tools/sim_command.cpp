@@ -8,7 +8,8 @@
 // R. So lengths are drawn on a grid R times finer and a length of L still
 // takes L seconds: uniform:1:20 at R = 100 approximates the continuous
 // uniform service times of the Multi-Bin Batching analysis. Fitted cost
-// models (a FILE.json) need R = 1 and give seconds of that engine.
+// models (a saved model, bench-engine --json, or a step trace the service
+// wrote: sim/cost_model.hpp) need R = 1 and give seconds of that engine.
 //
 // ratio_to_1: a row's throughput over the row with the first --bins and the
 // first --executors value, same policy and rate (rate 0: --arrivals as given).
@@ -275,7 +276,7 @@ void add_sim_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("sim", "discrete-event simulation of the scheduler over a sweep");
   add_workload_options(cmd, *f);
   add_policy_options(cmd, *f);
-  cmd->add_option("--cost", f->cost, "unit, or a cost model / bench-engine --json FILE")->capture_default_str();
+  cmd->add_option("--cost", f->cost, "unit, or a FILE: a saved cost model, bench-engine --json, or a step trace (bench --step-trace)")->capture_default_str();
   cmd->add_option("--save-cost", f->save_cost, "write the (fitted) cost model here");
   cmd->add_flag("--max-rate", f->max_rate, "also find each row's maximum sustainable Poisson rate (sim/max_rate.hpp)");
   cmd->add_option("--tolerance", f->tolerance, "--max-rate: backlog growth allowed per arrival")->capture_default_str();

@@ -99,6 +99,10 @@ struct service_config {
   limits_config limits;
   std::vector<worker_endpoint> workers;  // remote executors (loads CAF's io middleman)
   fault_config faults;
+  // Non-empty: every local executor appends one JSON line per step to this
+  // file (its shape and seconds; actors/step_trace.hpp), from which
+  // `binserve sim --cost FILE` fits its cost model. Empty: off.
+  std::string step_trace;
 };
 
 // The network front ends of a deployment (`binserve serve`).

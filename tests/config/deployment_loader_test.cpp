@@ -86,10 +86,12 @@ TEST_F(DeploymentLoader, RelativePathsResolveAgainstTheFilesFolder) {
   write("predictors/p.json", "{}");
   const std::string file = write("deploy/d.yaml",
                                  "model: {path: ../models/m.bin, tokenizer: ../models/tok.bin}\n"
-                                 "predictor: {kind: learned, model_file: ../predictors/p.json}\n");
+                                 "predictor: {kind: learned, model_file: ../predictors/p.json}\n"
+                                 "logging: {step_trace: ../traces/steps.jsonl}\n");
   auto c = load_deployment(file);
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   EXPECT_EQ(c->service.model, (dir_ / "models/m.bin").string());
+  EXPECT_EQ(c->service.step_trace, (dir_ / "traces/steps.jsonl").string());  // written later: need not exist
   EXPECT_EQ(c->service.tokenizer, (dir_ / "models/tok.bin").string());
   EXPECT_EQ(c->service.predictor.model_file, (dir_ / "predictors/p.json").string());
 }
@@ -120,7 +122,7 @@ TEST_F(DeploymentLoader, UnknownKeysSuggestTheNearestKnownOne) {
             at("2:1") + "executor: unknown key; did you mean 'executors'?");
   EXPECT_EQ(error_of("model: {dumy: x}\n"), at("1:9") + "model.dumy: unknown key; did you mean 'dummy'?");
   EXPECT_EQ(error_of("model: {dummy: x}\nlogging: {verbosity: 2}\n"),
-            at("2:11") + "logging.verbosity: unknown key; known keys: level");
+            at("2:11") + "logging.verbosity: unknown key; known keys: level, step_trace");
 }
 
 TEST_F(DeploymentLoader, WrongTypesNameTheKey) {
@@ -192,6 +194,7 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   c.server.auth_token = "123";
   c.server.host = "true";
   c.logging.level = "off";
+  c.service.step_trace = (dir_ / "steps.jsonl").string();
   c.service.workers = {{"10.0.0.2", 7171}, {"gpu-b", 7172}};
   c.service.limits.max_executor_failures = 5;
   c.service.faults.kill_executor_every_n_steps = 9;
