@@ -1,5 +1,7 @@
 #include "tools/bench_run.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -26,8 +28,11 @@ status_or<std::string> train_learned(const workload& w, double quantile) {
   o.quantile = quantile;
   learned_predictor p(o, false);
   p.train(w.train, 5, 1);
+  // Per process: benches may run side by side. run_once removes it once
+  // the service has loaded it.
   const std::string path = (std::filesystem::temp_directory_path() /
-                            ("binserve_bench_learned_" + std::to_string(quantile) + ".bsqr"))
+                            ("binserve_bench_learned_" + std::to_string(::getpid()) + "_" +
+                             std::to_string(quantile) + ".bsqr"))
                                .string();
   if (status s = p.save(path); !s.ok()) return s;
   return path;
@@ -146,6 +151,8 @@ status_or<bench_row> run_once(const bench_setup& setup, const run_point& point, 
   auto config = config_for(setup, point, w);
   if (!config.ok()) return config.error();
   auto svc = service::start(*config);
+  if (std::error_code ignored; point.run.predictor == "learned")
+    std::filesystem::remove(config->predictor.model_file, ignored);
   if (!svc.ok()) return svc.error();
   const int n = static_cast<int>(w.requests.size());
   finals f;

@@ -79,14 +79,20 @@ class worker_process {
   int port_ = 0;
 };
 
-std::string write_worker_yaml(const std::string& name, const std::string& model_line) {
-  // Per test process: ctest runs these tests in parallel processes.
-  const std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "_" + name;
-  std::ofstream(path) << "model:\n  " << model_line << "\nbackend:\n  threads: 1\nexecutors: 1\n";
-  return path;
-}
+// A worker's deployment file, per test process (ctest runs these tests in
+// parallel processes), removed when it goes out of scope.
+struct worker_yaml {
+  worker_yaml(const std::string& name, const std::string& model_line)
+      : path(::testing::TempDir() + std::to_string(::getpid()) + "_" + name) {
+    std::ofstream(path) << "model:\n  " << model_line << "\nbackend:\n  threads: 1\nexecutors: 1\n";
+  }
+  worker_yaml(const worker_yaml&) = delete;
+  worker_yaml& operator=(const worker_yaml&) = delete;
+  ~worker_yaml() { std::remove(path.c_str()); }
+  const std::string path;
+};
 
-std::string real_model_yaml() { return write_worker_yaml("worker_real.yaml", "path: " + testing::shared_path(kModel)); }
+worker_yaml real_model_yaml() { return worker_yaml("worker_real.yaml", "path: " + testing::shared_path(kModel)); }
 
 service_config coordinator_config(const std::vector<int>& worker_ports) {
   service_config c;
@@ -162,7 +168,8 @@ class load {
 TEST(Distributed, TwoWorkersServeAndEveryRequestGetsExactlyOneResult) {
   BINSERVE_REQUIRE_SHARED(kModel);
   golden();
-  worker_process w1(real_model_yaml(), 0), w2(real_model_yaml(), 0);
+  const worker_yaml yaml = real_model_yaml();
+  worker_process w1(yaml.path, 0), w2(yaml.path, 0);
   auto svc = service::start(coordinator_config({w1.port(), w2.port()}));
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   ASSERT_TRUE(wait_for_stats(**svc, [](const stats& s) { return connected(s, 1) && connected(s, 2); }));
@@ -178,9 +185,9 @@ TEST(Distributed, TwoWorkersServeAndEveryRequestGetsExactlyOneResult) {
 TEST(Distributed, KilledWorkerLosesNoRequestAndServesAgainWhenRestarted) {
   BINSERVE_REQUIRE_SHARED(kModel);
   golden();
-  const std::string yaml = real_model_yaml();
-  auto w1 = std::make_unique<worker_process>(yaml, 0);
-  worker_process w2(yaml, 0);
+  const worker_yaml yaml = real_model_yaml();
+  auto w1 = std::make_unique<worker_process>(yaml.path, 0);
+  worker_process w2(yaml.path, 0);
   const int port1 = w1->port();
   auto svc = service::start(coordinator_config({port1, w2.port()}));
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
@@ -195,7 +202,7 @@ TEST(Distributed, KilledWorkerLosesNoRequestAndServesAgainWhenRestarted) {
   EXPECT_GE(s.nodes[1].executor_failures, 1);
   EXPECT_GT(s.requeued, 0) << "the killed worker had no batch in flight";
   const auto before = s.nodes[1].batches;
-  w1 = std::make_unique<worker_process>(yaml, port1);  // restarted on its port
+  w1 = std::make_unique<worker_process>(yaml.path, port1);  // restarted on its port
   ASSERT_TRUE(wait_for_stats(**svc, [](const stats& s) { return connected(s, 1); }));
   l.submit(**svc, 80);
   l.check_all();
@@ -204,7 +211,8 @@ TEST(Distributed, KilledWorkerLosesNoRequestAndServesAgainWhenRestarted) {
 
 TEST(Distributed, WorkerWithAnotherModelIsRefusedNamingBothSides) {
   BINSERVE_REQUIRE_SHARED(kModel);
-  worker_process other(write_worker_yaml("worker_dummy.yaml", "dummy: stories260k"), 0);
+  const worker_yaml yaml("worker_dummy.yaml", "dummy: stories260k");
+  worker_process other(yaml.path, 0);
   auto svc = service::start(coordinator_config({other.port()}));
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   ASSERT_TRUE(wait_for_stats(**svc, [](const stats& s) {
