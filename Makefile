@@ -41,10 +41,12 @@ test-asan: deps
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $$(nproc)
 
-# The whole suite under ThreadSanitizer; tests/tsan.supp says what is
-# suppressed (uninstrumented OpenMP/OpenBLAS) and why.
+# The whole suite under ThreadSanitizer, against CAF 0.17.6 built from
+# Debian's source with -fsanitize=thread into $(TSAN_BUILD)/caf-tsan (once);
+# tests/tsan.supp says what is suppressed (uninstrumented OpenMP/OpenBLAS) and why.
 test-tsan: deps
-	cmake -S . -B $(TSAN_BUILD) $(SAN_CMAKE) -DBINSERVE_SANITIZE=thread
+	scripts/build-caf-tsan.sh $(TSAN_BUILD)/caf-tsan
+	cmake -S . -B $(TSAN_BUILD) $(SAN_CMAKE) -DBINSERVE_SANITIZE=thread -DCAF_ROOT=$(abspath $(TSAN_BUILD))/caf-tsan
 	cmake --build $(TSAN_BUILD)
 	TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp" \
 	OMP_NUM_THREADS=1 ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $$(nproc)
@@ -59,4 +61,4 @@ bench: build
 	scripts/bench.sh $(BINSERVE) $(SHARED) $(BUILD)/bench
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

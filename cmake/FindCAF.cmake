@@ -1,8 +1,21 @@
 # Finds the C++ Actor Framework 0.17 as Debian packages it (no CMake config
 # shipped) and defines CAF::core and CAF::io, the target names CAF 0.18+ exports.
-find_path(CAF_INCLUDE_DIR caf/config.hpp)
-find_library(CAF_CORE_LIBRARY caf_core)
-find_library(CAF_IO_LIBRARY caf_io)
+# With CAF_ROOT set, only that prefix is searched: the TSan build points it at
+# the CAF that scripts/build-caf-tsan.sh built, never falling back to the
+# system's uninstrumented one.
+if(CAF_ROOT)
+  set(_caf_search PATHS "${CAF_ROOT}" PATH_SUFFIXES include lib NO_DEFAULT_PATH)
+  # Forget a CAF found earlier outside CAF_ROOT (a reconfigured build dir).
+  foreach(_var CAF_INCLUDE_DIR CAF_CORE_LIBRARY CAF_IO_LIBRARY)
+    string(FIND "${${_var}}" "${CAF_ROOT}/" _at)
+    if(NOT _at EQUAL 0)
+      unset(${_var} CACHE)
+    endif()
+  endforeach()
+endif()
+find_path(CAF_INCLUDE_DIR caf/config.hpp ${_caf_search})
+find_library(CAF_CORE_LIBRARY caf_core ${_caf_search})
+find_library(CAF_IO_LIBRARY caf_io ${_caf_search})
 if(CAF_INCLUDE_DIR)
   file(STRINGS "${CAF_INCLUDE_DIR}/caf/config.hpp" _caf_version_line
        REGEX "^#define CAF_VERSION [0-9]+")

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config
+  build-essential cmake ninja-build ccache pkg-config curl
   libcaf-dev libyaml-cpp-dev libboost-dev libboost-system-dev nlohmann-json3-dev
   libopenblas-openmp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -7,9 +7,28 @@
 #include <algorithm>
 #include <cmath>
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace binserve {
 
 namespace {
+
+// Debian's libgomp is not built with -fsanitize=thread, so TSan cannot see that
+// a parallel region's fork and join order its iterations with the code before
+// and after it. In a TSan build the region states those edges itself
+// (docs/reliability.md); elsewhere both are no-ops.
+inline void tsan_release([[maybe_unused]] void* sync) {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_release(sync);
+#endif
+}
+inline void tsan_acquire([[maybe_unused]] void* sync) {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_acquire(sync);
+#endif
+}
 
 // out (n) = rmsnorm(x (n)) * weight (n), as llama2.c computes it
 void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) {
@@ -144,8 +163,11 @@ void cpu_backend::attention(int layer) {
   const int n = static_cast<int>(tok_.size()), hd = c_.head_dim(), dim = c_.dim;
   const int kv_dim = c_.kv_dim(), bs = kv_.layout().block_size;
   const float scale = 1.0f / std::sqrt(float(hd));
+  char fork = 0, join = 0;  // addresses for tsan_release/tsan_acquire only
+  tsan_release(&fork);
 #pragma omp parallel for num_threads(threads_) schedule(dynamic)
   for (int ih = 0; ih < n * c_.n_heads; ++ih) {
+    tsan_acquire(&fork);
     const int i = ih / c_.n_heads, h = ih % c_.n_heads, len = pos_[i] + 1;
     const int kv_off = (h / c_.kv_group()) * hd;
     const float* q = q_.data() + std::size_t(i) * dim + h * hd;
@@ -173,7 +195,9 @@ void cpu_backend::attention(int layer) {
         for (int d = 0; d < hd; ++d) out[d] += a * v[d];
       }
     }
+    tsan_release(&join);
   }
+  tsan_acquire(&join);
 }
 
 status cpu_backend::forward(std::span<const sequence_chunk> chunks) {
