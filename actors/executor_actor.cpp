@@ -121,16 +121,16 @@ void fail_all(self_ptr self, const status& err) {
   s.live.clear();
 }
 
-// After sampling `token` for r: true when r leaves the batch (finished or overflowed).
-bool advance(self_ptr self, running& r, int token) {
+// After sampling `token` for r: true when r leaves the batch (finished,
+// added to `done`, or overflowed).
+bool advance(self_ptr self, running& r, int token, std::vector<finished>& done) {
   auto& s = self->state;
   const int index = static_cast<int>(r.generated.size());
   self->send(s.intake, token_atom::value, r.j.id, index, token);
   const auto stop = stop_after(r.rule, s.b->served_model(), index + 1, token);
   if (!stop || *stop != stop_reason::stop_token) r.generated.push_back(token);
   if (stop) {
-    self->send(s.intake, done_atom::value,
-               finished{std::move(r.j), std::move(r.generated), to_string(*stop), r.started_ns});
+    done.push_back(finished{std::move(r.j), std::move(r.generated), to_string(*stop), r.started_ns});
     return true;
   }
   if (static_cast<int>(r.generated.size()) < r.cap) {
@@ -192,9 +192,10 @@ void step(self_ptr self) {
   s.current.computed_slots += s.p.continuous ? s.live.size() : s.current.size;
   if (s.p.continuous) s.current.size = static_cast<int>(s.live.size());
   std::vector<running> next;
+  std::vector<finished> done;
   for (size_t i = 0; i < s.live.size(); ++i) {
     const request_id id = s.live[i].j.id;
-    if (advance(self, s.live[i], tokens[i])) {
+    if (advance(self, s.live[i], tokens[i], done)) {
       s.b->close_sequence(s.live[i].seq);
       note_left(s, id);
     } else {
@@ -207,6 +208,10 @@ void step(self_ptr self) {
     s.current.computed_slots = 0;
   }
   report(self);
+  // The results after the work they took: whoever holds a result and then
+  // asks the (local) stats actor finds this step's slots counted, since they
+  // were enqueued there first.
+  for (finished& f : done) self->send(s.intake, done_atom::value, std::move(f));
   if (s.trace) {
     s.traced = shape;
     s.traced_began = began;
