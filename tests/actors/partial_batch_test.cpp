@@ -88,6 +88,9 @@ TEST(PartialBatches, WaitForAnIdleExecutorThenTheOldestBinGoesFirstWithItsLaterA
   for (auto& sub : a) ASSERT_TRUE(sub.future.get().ok());
   ASSERT_TRUE(b.future.get().ok());
 
+  // The executor sends a batch's record to the stats actor after its results,
+  // so a result can be seen before its batch is counted: wait for both batches.
+  ASSERT_TRUE(wait_until(svc, [](const stats& s) { return s.bins.at(0).batches + s.bins.at(1).batches >= 2; }));
   const stats s = svc.current_stats();
   EXPECT_EQ(s.bins.at(0).batches, 1);  // pushed partial batches would be [a0] and [a1, a2]
   EXPECT_DOUBLE_EQ(s.bins.at(0).mean_batch_size, 3.0);
