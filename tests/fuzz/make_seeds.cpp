@@ -10,33 +10,14 @@
 #include "gpu/host_weights.hpp"
 #include "gpu/model.hpp"
 #include "tests/gpu/gguf_writer.hpp"
+#include "tests/gpu/tiny_model.hpp"
 
 namespace {
 
 using namespace binserve;
 
-// 16-wide, 1 layer, 7 tokens: every loader code path at a few KB.
-model tiny_model(bool shared_classifier) {
-  model m;
-  model_config& c = m.config;
-  c.dim = 16;
-  c.hidden_dim = 24;
-  c.n_layers = 1;
-  c.n_heads = 4;
-  c.n_kv_heads = 2;
-  c.n_ctx = 8;
-  c.shared_classifier = shared_classifier;
-  m.vocab.pieces = {"<unk>", "<s>", "</s>", "<0x41>", " a", "b c", " the"};
-  m.vocab.scores = {0.0f, 0.0f, 0.0f, 0.0f, -1.0f, -2.5f, -3.0f};
-  m.vocab.kinds = {token_kind::unknown, token_kind::control, token_kind::control,
-                   token_kind::byte, token_kind::normal, token_kind::normal, token_kind::normal};
-  c.vocab_size = m.vocab.size();
-  auto w = std::make_shared<host_weights>(c);
-  for (std::size_t i = 0; i < w->storage.size(); ++i)
-    w->storage[i] = static_cast<float>(i % 97) * 0.25f - 12.0f;
-  m.weights = std::move(w);
-  return m;
-}
+// 1 layer, context 8: every loader code path at a few KB.
+model tiny_model(bool shared_classifier) { return testing::tiny_model(shared_classifier, 1, 8); }
 
 template <typename T>
 void put(std::string& out, T v) {

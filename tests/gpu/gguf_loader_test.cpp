@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "tests/gpu/gguf_writer.hpp"
+#include "tests/gpu/tiny_model.hpp"
 #include "tests/test_paths.hpp"
 
 namespace binserve {
@@ -64,28 +65,12 @@ void expect_bits_equal(const std::string& what, const float* got, const float* w
                            << ", want " << want[first];
 }
 
-// A small model with every tensor distinct, whose weights are exact in fp16.
+// Two layers, context 32, and non-default norm and RoPE constants (GGUF
+// carries them).
 model tiny_model(bool shared_classifier) {
-  model m;
-  model_config& c = m.config;
-  c.dim = 16;
-  c.hidden_dim = 24;
-  c.n_layers = 2;
-  c.n_heads = 4;
-  c.n_kv_heads = 2;
-  c.n_ctx = 32;
-  c.norm_eps = 1e-6f;
-  c.rope_theta = 500000.0f;
-  c.shared_classifier = shared_classifier;
-  m.vocab.pieces = {"<unk>", "<s>", "</s>", "<0x41>", " a", "b c", " the"};
-  m.vocab.scores = {0.0f, 0.0f, 0.0f, 0.0f, -1.0f, -2.5f, -3.0f};
-  m.vocab.kinds = {token_kind::unknown, token_kind::control, token_kind::control,
-                   token_kind::byte, token_kind::normal, token_kind::normal, token_kind::normal};
-  c.vocab_size = m.vocab.size();
-  auto w = std::make_shared<host_weights>(c);
-  for (std::size_t i = 0; i < w->storage.size(); ++i)
-    w->storage[i] = static_cast<float>(i % 97) * 0.25f - 12.0f;
-  m.weights = std::move(w);
+  model m = testing::tiny_model(shared_classifier, 2, 32);
+  m.config.norm_eps = 1e-6f;
+  m.config.rope_theta = 500000.0f;
   return m;
 }
 
