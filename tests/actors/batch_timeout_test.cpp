@@ -9,52 +9,32 @@
 #include "binserve/service.hpp"
 #include "gpu/generate.hpp"
 #include "gpu/tokenizer.hpp"
-#include "tests/direct_greedy.hpp"
-#include "tests/test_paths.hpp"
+#include "tests/fault_service.hpp"
 
 namespace binserve {
 namespace {
 
-const char* kModel = "models/stories260K.bin";
-const std::vector<std::string> kPrompts = {"Once upon a time", "Lily wanted a puppy", "The sun was hot",
-                                           "Tom and Sam", "One day, a little bird", "The cat sat"};
-constexpr int kLongest = 12;
-
-std::vector<std::vector<int>> direct_greedy() {
-  return testing::direct_greedy(testing::shared_path(kModel), kPrompts, kLongest);
-}
 
 service_config timeout_config(const std::string& policy) {
-  service_config c;
-  c.model = testing::shared_path(kModel);
-  c.threads = 1;
-  c.executors = 2;
-  c.policy.kind = policy;
-  c.policy.batch_size = 4;
-  c.policy.max_batch_size = 4;
-  c.policy.max_wait = std::chrono::milliseconds(2);
-  c.predictor.kind = "fixed";
-  c.predictor.fixed_length = 8;
-  c.limits.max_new_tokens = kLongest;
+  service_config c = testing::fault_service_config(policy);
   c.limits.batch_timeout_slack = 4;
   c.limits.batch_timeout_floor_ms = 300;
   c.faults.stall_ms = 2000;
   return c;
 }
 
-// Submits `n` requests (prompt i % 6, i % kLongest + 1 tokens); each must
+// Submits `n` requests (testing::fault_request); each must
 // end once, with the first tokens of the prompt's greedy run.
 void expect_all_complete(service& svc, int n) {
-  static const auto golden = direct_greedy();
+  static const auto golden = testing::fault_greedy();
   std::vector<submission> subs;
   for (int i = 0; i < n; ++i)
-    subs.push_back(svc.submit({.prompt = kPrompts[i % kPrompts.size()], .max_new_tokens = i % kLongest + 1}));
+    subs.push_back(svc.submit(testing::fault_request(i)));
   for (int i = 0; i < n; ++i) {
     ASSERT_EQ(subs[i].future.wait_for(std::chrono::seconds(60)), std::future_status::ready) << i;
     auto r = subs[i].future.get();
     ASSERT_TRUE(r.ok()) << "request " << i << ": " << r.error().to_string();
-    const auto& full = golden[i % kPrompts.size()];
-    const std::vector<int> want(full.begin(), full.begin() + std::min<size_t>(full.size(), i % kLongest + 1));
+    const std::vector<int> want = testing::fault_want(golden, i);
     EXPECT_EQ(r->generated_ids, want) << "request " << i;
   }
   const stats st = svc.current_stats();
@@ -65,7 +45,7 @@ void expect_all_complete(service& svc, int n) {
 class BatchTimeout : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BatchTimeout, HungExecutorIsFailedAndItsRequestsCompleteOnce) {
-  BINSERVE_REQUIRE_SHARED(kModel);
+  BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
   service_config c = timeout_config(GetParam());
   c.faults.stall_executor_after_n_steps = 3;
   auto svc = service::start(c);
@@ -79,7 +59,7 @@ TEST_P(BatchTimeout, HungExecutorIsFailedAndItsRequestsCompleteOnce) {
 }
 
 TEST_P(BatchTimeout, SlowButProgressingExecutorIsNotFailed) {
-  BINSERVE_REQUIRE_SHARED(kModel);
+  BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
   service_config c = timeout_config(GetParam());
   c.faults.step_delay_ms = 15;  // a batch: 12 steps at most, 0.18 s, well within the deadline
   c.limits.batch_timeout_floor_ms = 1000;
@@ -93,14 +73,14 @@ TEST_P(BatchTimeout, SlowButProgressingExecutorIsNotFailed) {
 INSTANTIATE_TEST_SUITE_P(Policies, BatchTimeout, ::testing::Values("vanilla", "continuous"));
 
 TEST(BatchTimeout, FaultNamesTheTimeoutAndTheLocalExecutorIsReplaced) {
-  BINSERVE_REQUIRE_SHARED(kModel);
+  BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
   service_config c = timeout_config("vanilla");
   c.executors = 1;
   c.limits.max_executor_failures = 0;  // the first failure is final: its text reaches the caller
   c.faults.stall_executor_after_n_steps = 2;
   auto svc = service::start(c);
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
-  auto hung = (*svc)->submit({.prompt = "Once upon a time", .max_new_tokens = kLongest});
+  auto hung = (*svc)->submit({.prompt = "Once upon a time", .max_new_tokens = testing::kFaultLongest});
   ASSERT_EQ(hung.future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   auto r = hung.future.get();
   ASSERT_FALSE(r.ok());

@@ -12,36 +12,15 @@
 #include "binserve/service.hpp"
 #include "gpu/generate.hpp"
 #include "gpu/tokenizer.hpp"
-#include "tests/direct_greedy.hpp"
-#include "tests/test_paths.hpp"
+#include "tests/fault_service.hpp"
 
 namespace binserve {
 namespace {
 
-const char* kModel = "models/stories260K.bin";
-const std::vector<std::string> kPrompts = {"Once upon a time", "Lily wanted a puppy", "The sun was hot",
-                                           "Tom and Sam", "One day, a little bird", "The cat sat"};
-constexpr int kLongest = 12;
 constexpr int kKillEvery = 7;  // an executor's life: 6 forwards, then it throws
 
-// Greedy ids of each prompt alone, up to kLongest tokens; a request for n
-// tokens must give the first n (fewer when the stop token comes first).
-std::vector<std::vector<int>> direct_greedy() {
-  return testing::direct_greedy(testing::shared_path(kModel), kPrompts, kLongest);
-}
-
 service_config faulty_config(const std::string& policy, int kill_every, int max_failures) {
-  service_config c;
-  c.model = testing::shared_path(kModel);
-  c.threads = 1;
-  c.executors = 2;
-  c.policy.kind = policy;
-  c.policy.batch_size = 4;
-  c.policy.max_batch_size = 4;
-  c.policy.max_wait = std::chrono::milliseconds(2);
-  c.predictor.kind = "fixed";
-  c.predictor.fixed_length = 8;
-  c.limits.max_new_tokens = kLongest;
+  service_config c = testing::fault_service_config(policy);
   c.limits.max_executor_failures = max_failures;
   c.faults.kill_executor_every_n_steps = kill_every;
   return c;
@@ -51,17 +30,17 @@ struct outcome {
   int completed = 0, faulted = 0;
 };
 
-// Submits `n` requests (prompt i % 6, i % kLongest + 1 tokens) and checks
+// Submits `n` requests (testing::fault_request) and checks
 // each final value: exactly one, right text or a named fault. A request of
 // kKillEvery tokens or more needs more forwards than an executor lives
 // (restart mode recomputes it from scratch), so it must end in the fault.
 outcome run_load(service& svc, int n) {
-  static const auto golden = direct_greedy();
+  static const auto golden = testing::fault_greedy();
   std::mutex mu;
   std::map<request_id, int> finals;
   std::vector<submission> subs;
   for (int i = 0; i < n; ++i)
-    subs.push_back(svc.submit({.prompt = kPrompts[i % kPrompts.size()], .max_new_tokens = i % kLongest + 1}));
+    subs.push_back(svc.submit(testing::fault_request(i)));
   outcome o;
   for (int i = 0; i < n; ++i) {
     if (subs[i].future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
@@ -76,9 +55,8 @@ outcome run_load(service& svc, int n) {
       continue;
     }
     ++o.completed;
-    EXPECT_LT(i % kLongest + 1, kKillEvery) << "request " << i << " cannot fit in one executor's life";
-    const auto& full = golden[i % kPrompts.size()];
-    const std::vector<int> want(full.begin(), full.begin() + std::min<size_t>(full.size(), i % kLongest + 1));
+    EXPECT_LT(testing::fault_request(i).max_new_tokens, kKillEvery) << "request " << i << " cannot fit in one executor's life";
+    const std::vector<int> want = testing::fault_want(golden, i);
     EXPECT_EQ(r->generated_ids, want) << "request " << i;
   }
   return o;
@@ -87,7 +65,7 @@ outcome run_load(service& svc, int n) {
 class ExecutorFaults : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ExecutorFaults, KilledHundredsOfTimesEveryRequestCompletesOrNamesTheFault) {
-  BINSERVE_REQUIRE_SHARED(kModel);
+  BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
   auto svc = service::start(faulty_config(GetParam(), kKillEvery, 3));
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   const int n = 600;
@@ -107,14 +85,14 @@ TEST_P(ExecutorFaults, KilledHundredsOfTimesEveryRequestCompletesOrNamesTheFault
 INSTANTIATE_TEST_SUITE_P(Policies, ExecutorFaults, ::testing::Values("vanilla", "sequence", "continuous"));
 
 TEST(ExecutorFaults, PoisonRequestFailsAfterTheLimitInsteadOfLooping) {
-  BINSERVE_REQUIRE_SHARED(kModel);
+  BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
   service_config c = faulty_config("vanilla", 3, 2);
   c.executors = 1;
   c.policy.batch_size = 1;
   auto svc = service::start(c);
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   // Needs 12 steps in one executor's life; every life ends at step 3.
-  auto poison = (*svc)->submit({.prompt = "Once upon a time", .max_new_tokens = kLongest});
+  auto poison = (*svc)->submit({.prompt = "Once upon a time", .max_new_tokens = testing::kFaultLongest});
   ASSERT_EQ(poison.future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   auto r = poison.future.get();
   ASSERT_FALSE(r.ok());
