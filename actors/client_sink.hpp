@@ -11,7 +11,8 @@ namespace binserve {
 class client_sink {
  public:
   virtual ~client_sink() = default;
-  virtual void on_token(request_id id, int token) = 0;
+  // Token number `index` of request `id`, in order, each index once.
+  virtual void on_token(request_id id, int index, int token, const token_logprobs* logprobs) = 0;
   // Called exactly once per request accepted or rejected by the intake.
   virtual void on_final(request_id id, status_or<result> r) = 0;
 };

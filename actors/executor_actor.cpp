@@ -9,7 +9,8 @@
 
 #include "actors/clock.hpp"
 #include "actors/step_trace.hpp"
-#include "gpu/generate.hpp"
+#include "actors/job_request.hpp"
+#include "gpu/sequence_output.hpp"
 
 namespace binserve {
 
@@ -18,11 +19,10 @@ namespace {
 // One sequence of the running batch.
 struct running {
   job j;
-  generation_request rule;     // its stop rules
+  sequence_output out;         // its tokens (resumed ones included) and stop rules
   int seq = -1;                // backend sequence
-  std::vector<int> generated;  // resumed tokens included
   std::vector<int> feed;       // tokens the next forward appends
-  int cap = 0;                 // overflow once `generated` reaches this
+  int cap = 0;                 // overflow once out.generated() reaches this
   std::int64_t started_ns = 0;
 };
 
@@ -37,6 +37,7 @@ struct executor_state {
   }
   executor_params p;
   std::shared_ptr<backend> b;
+  std::shared_ptr<const tokenizer> tok;  // for stop strings
   scheduler_actor scheduler;
   intake_actor intake;
   stats_actor stats;
@@ -58,22 +59,11 @@ void note_left(executor_state& s, request_id id) {
   if (s.p.continuous) s.left.push_back(id);
 }
 
-generation_request rule_of(const job& j) {
-  generation_request r;
-  r.prompt_ids = j.prompt_ids;
-  r.sampling = {j.temperature, j.top_p, j.seed};
-  r.max_new_tokens = j.max_new_tokens;
-  r.target_length = j.target_length;
-  return r;
-}
-
 // Opens a sequence for `j` with the tokens it starts from; false (and the
 // job reported failed) when the backend cannot take it.
 bool start(self_ptr self, job j, int cap) {
   auto& s = self->state;
-  running r;
-  r.rule = rule_of(j);
-  r.generated = j.resumed_ids;
+  running r{job{}, sequence_output(request_of(j), s.b->served_model(), s.tok, j.resumed_ids)};
   r.feed = j.prompt_ids;
   r.feed.insert(r.feed.end(), j.resumed_ids.begin(), j.resumed_ids.end());
   r.cap = std::min(j.max_new_tokens, static_cast<int>(j.resumed_ids.size()) + cap);
@@ -121,24 +111,23 @@ void fail_all(self_ptr self, const status& err) {
   s.live.clear();
 }
 
-// After sampling `token` for r: true when r leaves the batch (finished,
-// added to `done`, or overflowed).
-bool advance(self_ptr self, running& r, int token, std::vector<finished>& done) {
+// After sampling `t` for r: true when r leaves the batch (finished, added
+// to `done`, or overflowed).
+bool advance(self_ptr self, running& r, const sampled_token& t, std::vector<finished>& done) {
   auto& s = self->state;
-  const int index = static_cast<int>(r.generated.size());
-  self->send(s.intake, token_atom::value, r.j.id, index, token);
-  const auto stop = stop_after(r.rule, s.b->served_model(), index + 1, token);
-  if (!stop || *stop != stop_reason::stop_token) r.generated.push_back(token);
-  if (stop) {
-    done.push_back(finished{std::move(r.j), std::move(r.generated), to_string(*stop), r.started_ns});
+  emitted_token e{r.j.id, static_cast<int>(r.out.generated().size()), t.token, t.logprobs.has_value(),
+                  t.logprobs.value_or(token_logprobs{})};
+  self->send(s.intake, std::move(e));
+  if (const auto stop = r.out.add(t)) {
+    done.push_back(finished{std::move(r.j), r.out.take_generated(), to_string(*stop), r.started_ns});
     return true;
   }
-  if (static_cast<int>(r.generated.size()) < r.cap) {
-    r.feed = {token};
+  if (static_cast<int>(r.out.generated().size()) < r.cap) {
+    r.feed = {t.token};
     return false;
   }
   r.j.retries++;  // overflowed the batch's cap: recompute or resume later
-  r.j.resumed_ids = s.p.resume ? std::move(r.generated) : std::vector<int>{};
+  r.j.resumed_ids = s.p.resume ? r.out.take_generated() : std::vector<int>{};
   self->send(s.stats, retry_atom::value);
   self->send(s.scheduler, retry_atom::value, std::move(r.j));
   return true;
@@ -177,18 +166,16 @@ void step(self_ptr self) {
   maybe_inject_fault(s);
   maybe_stall(s);
   std::vector<sequence_chunk> chunks;
-  std::vector<sampling_params> params;
-  std::vector<std::uint64_t> steps;
+  std::vector<sampling_row> rows;
   step_record shape{s.p.index, static_cast<std::int64_t>(s.live.size()), 0, 0, 0};
   for (const running& r : s.live) {
     chunks.push_back({r.seq, r.feed});
-    params.push_back(r.rule.sampling);
-    steps.push_back(r.generated.size());
-    shape.context_tokens += static_cast<std::int64_t>(r.j.prompt_ids.size() + r.generated.size());
+    rows.push_back(r.out.row());
+    shape.context_tokens += static_cast<std::int64_t>(r.j.prompt_ids.size() + r.out.generated().size());
     shape.prefill_tokens += static_cast<std::int64_t>(r.feed.size()) - 1;
   }
   if (status st = s.b->forward(chunks); !st.ok()) return fail_all(self, st), report(self);
-  const std::vector<int> tokens = s.b->sample(params, steps);
+  const std::vector<sampled_token> tokens = sample_rows(*s.b, rows);
   s.current.computed_slots += s.p.continuous ? s.live.size() : s.current.size;
   if (s.p.continuous) s.current.size = static_cast<int>(s.live.size());
   std::vector<running> next;
@@ -239,6 +226,7 @@ executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p
   auto& s = self->state;
   s.p = p;
   s.b = std::move(b);
+  s.tok = std::make_shared<const tokenizer>(s.b->served_model().vocab);
   s.trace = std::move(trace);
   s.scheduler = std::move(scheduler);
   s.intake = std::move(intake);

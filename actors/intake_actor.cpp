@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "actors/predictor_actor.hpp"
+#include "gpu/stop_strings.hpp"
 
 namespace binserve {
 
@@ -16,6 +17,7 @@ struct tracked {
   clock_type::time_point submitted;
   double first_token_ms = -1;
   int streamed = 0;  // tokens passed to the client (a restarted run repeats them)
+  std::vector<token_logprobs> logprobs;  // of the tokens streamed, when the job asked
 };
 
 struct intake_state {
@@ -73,10 +75,6 @@ status admission(const intake_state& s, const job& j) {
   if (j.max_new_tokens < 1 || j.max_new_tokens > s.p.limits.max_new_tokens)
     return status(error_code::input_too_large,
                   "max_new_tokens must be in [1, " + std::to_string(s.p.limits.max_new_tokens) + "]");
-  if (j.target_length < 0 || j.target_length > j.max_new_tokens)
-    return status(error_code::invalid_argument, "target_length must be in [0, max_new_tokens]");
-  if (j.temperature < 0 || !(j.top_p > 0 && j.top_p <= 1))
-    return status(error_code::invalid_argument, "temperature must be >= 0 and top_p in (0, 1]");
   return status::ok_status();
 }
 
@@ -94,16 +92,31 @@ void submit(self_ptr self, job& j) {
   self->send(s.predictor, std::move(j));
 }
 
+// Passes a generated token on to the client, once per index.
+void on_token(self_ptr self, emitted_token& e) {
+  auto it = self->state.in_flight.find(e.id);
+  if (it == self->state.in_flight.end() || e.index != it->second.streamed) return;
+  tracked& t = it->second;
+  if (t.first_token_ms < 0) t.first_token_ms = ms_since(t.submitted);
+  t.streamed = e.index + 1;
+  if (e.has_logprobs) t.logprobs.push_back(std::move(e.logprobs));
+  self->state.p.sink->on_token(e.id, e.index, e.token, e.has_logprobs ? &t.logprobs.back() : nullptr);
+}
+
 result result_of(const intake_state& s, finished& f, const tracked& t) {
   result r;
   r.id = f.request.id;
   r.prompt_ids = std::move(f.request.prompt_ids);
   r.text = s.p.tok->decode(f.generated_ids, r.prompt_ids.back());
+  if (f.stop_reason == "stop_string") r.text.resize(stop_string_cut(r.text, f.request.stop));
   r.generated_ids = std::move(f.generated_ids);
   r.stop_reason = std::move(f.stop_reason);
   r.predicted_length = f.request.predicted_length;
   r.bin = f.request.bin;
   r.retries = f.request.retries;
+  r.seed = f.request.seed;
+  r.logprobs = t.logprobs;  // a stop token's, streamed and not kept, is dropped
+  if (r.logprobs.size() > r.generated_ids.size()) r.logprobs.resize(r.generated_ids.size());
   const auto started = clock_type::time_point(std::chrono::nanoseconds(f.started_ns));
   r.timings = {ms_since(t.submitted, started), t.first_token_ms, ms_since(t.submitted)};
   return r;
@@ -145,13 +158,7 @@ intake_actor::behavior_type intake_behavior(self_ptr self, intake_params p, stat
   s.p = std::move(p);
   return {
       [self](submit_atom, job& j) { submit(self, j); },
-      [self](token_atom, request_id id, int index, int token) {
-        auto it = self->state.in_flight.find(id);
-        if (it == self->state.in_flight.end() || index < it->second.streamed) return;
-        if (it->second.first_token_ms < 0) it->second.first_token_ms = ms_since(it->second.submitted);
-        it->second.streamed = index + 1;
-        self->state.p.sink->on_token(id, token);
-      },
+      [self](emitted_token& e) { on_token(self, e); },
       [self](done_atom, finished& f) { done(self, f); },
       [self](failed_atom, request_id id, int code, const std::string& msg) {
         fail(self, id, status(static_cast<error_code>(code), msg));

@@ -5,6 +5,12 @@ namespace binserve {
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<job>("binserve::job");
   cfg.add_message_type<std::vector<job>>("std::vector<binserve::job>");
+  cfg.add_message_type<logit_bias_entry>("binserve::logit_bias_entry");
+  cfg.add_message_type<std::vector<logit_bias_entry>>("std::vector<binserve::logit_bias_entry>");
+  cfg.add_message_type<token_logprob>("binserve::token_logprob");
+  cfg.add_message_type<std::vector<token_logprob>>("std::vector<binserve::token_logprob>");
+  cfg.add_message_type<token_logprobs>("binserve::token_logprobs");
+  cfg.add_message_type<emitted_token>("binserve::emitted_token");
   cfg.add_message_type<batch>("binserve::batch");
   cfg.add_message_type<finished>("binserve::finished");
   cfg.add_message_type<request_record>("binserve::request_record");

@@ -38,7 +38,6 @@ using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
-using token_atom = caf::atom_constant<caf::atom("token")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
 using observe_atom = caf::atom_constant<caf::atom("observe")>;
@@ -66,7 +65,7 @@ using take_atom = caf::atom_constant<caf::atom("take")>;
 // The wire protocol between a coordinator and its worker nodes; a worker
 // refuses a coordinator of another version. Bump it whenever a message type
 // or typed interface below changes.
-constexpr int kWireProtocolVersion = 3;
+constexpr int kWireProtocolVersion = 4;
 
 // ---- message types ------------------------------------------------------------
 
@@ -78,8 +77,15 @@ struct job {
   std::vector<int> prompt_ids;
   float temperature = 0.0f;
   float top_p = 1.0f;
-  std::uint64_t seed = 0;
+  std::uint64_t seed = 0;    // drawn by the service when the request had none
   int max_new_tokens = 0;
+  std::vector<std::string> stop;  // request::stop
+  bool ignore_eos = false;
+  int min_tokens = 0;
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
+  std::vector<logit_bias_entry> logit_bias;
+  int logprobs = -1;         // request::logprobs
   int target_length = 0;
   int known_length = 0;
   std::int64_t deadline_ms = 0;  // > 0: fails with timed_out this long after submission
@@ -88,6 +94,15 @@ struct job {
   int retries = 0;           // overflows and re-queues so far
   std::vector<int> resumed_ids;  // retry mode resume: tokens kept from earlier runs
   int executor_failures = 0;  // executors that died while running it
+};
+
+// A generated token, from the executor to the intake.
+struct emitted_token {
+  request_id id = 0;
+  int index = 0;  // a restarted run repeats indices (the intake skips them)
+  int token = 0;
+  bool has_logprobs = false;  // job::logprobs >= 0
+  token_logprobs logprobs;
 };
 
 // Requests a bin hands to an executor, with their length cap.
@@ -128,9 +143,27 @@ struct worker_info {
 };
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, logit_bias_entry& x) {
+  return f(caf::meta::type_name("binserve::logit_bias_entry"), x.token, x.bias);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_logprob& x) {
+  return f(caf::meta::type_name("binserve::token_logprob"), x.token, x.logprob);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_logprobs& x) {
+  return f(caf::meta::type_name("binserve::token_logprobs"), x.chosen, x.top);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, emitted_token& x) {
+  return f(caf::meta::type_name("binserve::emitted_token"), x.id, x.index, x.token, x.has_logprobs,
+           x.logprobs);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job& x) {
   return f(caf::meta::type_name("binserve::job"), x.id, x.client, x.prompt, x.prompt_ids, x.temperature,
-           x.top_p, x.seed, x.max_new_tokens, x.target_length, x.known_length,
+           x.top_p, x.seed, x.max_new_tokens, x.stop, x.ignore_eos, x.min_tokens, x.presence_penalty,
+           x.frequency_penalty, x.logit_bias, x.logprobs, x.target_length, x.known_length,
            x.deadline_ms, x.predicted_length, x.bin, x.retries, x.resumed_ids,
            x.executor_failures);
 }
@@ -269,8 +302,8 @@ using predictor_actor =
     caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<observe_atom, job, int>>;
 
 // intake: (submit_atom, job)          admit (limits) or reject
-//         (token_atom, id, index, token)  generated token number `index` (a
-//                                     restarted run repeats indices: skipped)
+//         emitted_token               a generated token (a restarted run
+//                                     repeats indices: skipped)
 //         (done_atom, finished)       a final output
 //         (failed_atom, id, code, msg) a final error from an executor
 //         (cancel_atom, id) | (timeout_atom, id)
@@ -280,7 +313,7 @@ using predictor_actor =
 //                                     past limits.max_executor_failures
 //         (drain_atom) -> (drain_atom)  replies once nothing is in flight
 using intake_actor = caf::typed_actor<
-    caf::reacts_to<submit_atom, job>, caf::reacts_to<token_atom, request_id, int, int>,
+    caf::reacts_to<submit_atom, job>, caf::reacts_to<emitted_token>,
     caf::reacts_to<done_atom, finished>, caf::reacts_to<failed_atom, request_id, int, std::string>,
     caf::reacts_to<cancel_atom, request_id>, caf::reacts_to<timeout_atom, request_id>,
     caf::reacts_to<requeue_atom, job, std::string>,

@@ -3,12 +3,14 @@
 
 #include <atomic>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <unordered_map>
 
 #include <caf/io/all.hpp>
 
 #include "actors/intake_actor.hpp"
+#include "actors/job_request.hpp"
 #include "actors/model_fingerprint.hpp"
 #include "actors/stats_actor.hpp"
 #include "gpu/generate.hpp"
@@ -34,11 +36,13 @@ class promise_sink final : public client_sink {
     p.prev = last_prompt_token;
     return p.on_done ? std::future<status_or<result>>() : p.promise.get_future();
   }
-  void on_token(request_id id, int token) override {
+  void on_token(request_id id, int index, int token, const token_logprobs* logprobs) override {
     std::lock_guard lock(mu_);
     auto it = pending_.find(id);
     if (it == pending_.end() || !it->second.on_token) return;
-    it->second.on_token(id, token, tok_->decode_piece(it->second.prev, token));
+    generated_token t{index, token, tok_->decode_piece(it->second.prev, token), std::nullopt};
+    if (logprobs) t.logprobs = *logprobs;
+    it->second.on_token(id, t);
     it->second.prev = token;
   }
   void on_final(request_id id, status_or<result> r) override {
@@ -125,28 +129,41 @@ struct service::impl {
   request_id submit(request r, token_callback on_token, completion_callback on_done,
                     std::promise<status_or<result>>& rejected,
                     std::future<status_or<result>>& future);
-  status_or<job> make_job(request_id id, request r) const;
+  status_or<job> make_job(request_id id, request r);
+  // A seed for a request that has none: distinct requests get independent ones.
+  std::uint64_t fresh_seed();
+  std::mutex seeds_mu;
+  std::mt19937_64 seeds{std::random_device{}()};
 };
 
-status_or<job> service::impl::make_job(request_id id, request r) const {
+status_or<job> service::impl::make_job(request_id id, request r) {
   if (!accepting) return status(error_code::shutting_down, "the service is shutting down");
   job j;
   j.id = id;
   j.prompt_ids = r.prompt_ids.empty() ? tok->encode(r.prompt) : std::move(r.prompt_ids);
-  for (int t : j.prompt_ids)
-    if (t < 0 || t >= m->config.vocab_size)
-      return status(error_code::invalid_argument,
-                    "prompt token " + std::to_string(t) + " is outside the vocabulary");
   j.prompt = std::move(r.prompt);
   j.client = std::move(r.client);
   j.temperature = r.temperature;
   j.top_p = r.top_p;
-  j.seed = r.seed;
+  j.seed = r.seed ? *r.seed : fresh_seed();
   j.max_new_tokens = r.max_new_tokens;
+  j.stop = std::move(r.stop);
+  j.ignore_eos = r.ignore_eos;
+  j.min_tokens = r.min_tokens;
+  j.presence_penalty = r.presence_penalty;
+  j.frequency_penalty = r.frequency_penalty;
+  j.logit_bias = std::move(r.logit_bias);
+  j.logprobs = r.logprobs;
   j.target_length = r.target_length;
   j.known_length = r.known_length;
   j.deadline_ms = r.deadline.count();
+  if (status s = validate_request(request_of(j), *m); !s.ok()) return s;
   return j;
+}
+
+std::uint64_t service::impl::fresh_seed() {
+  std::lock_guard lock(seeds_mu);
+  return seeds();
 }
 
 request_id service::impl::submit(request r, token_callback on_token, completion_callback on_done,

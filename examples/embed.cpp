@@ -26,9 +26,9 @@ int main(int argc, char** argv) {
   std::mutex out;
   std::vector<binserve::submission> subs;
   // The first story streams as it is written; the others arrive whole.
-  auto stream = [&](binserve::request_id, int, const std::string& piece) {
+  auto stream = [&](binserve::request_id, const binserve::generated_token& t) {
     std::lock_guard lock(out);
-    std::cout << piece << std::flush;
+    std::cout << t.text << std::flush;
   };
   for (const auto& p : prompts) {
     binserve::request r;

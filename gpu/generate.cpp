@@ -2,17 +2,52 @@
 
 #include <algorithm>
 
+#include "gpu/sequence_output.hpp"
+
 namespace binserve {
 
 const char* to_string(stop_reason reason) {
   switch (reason) {
     case stop_reason::stop_token: return "stop_token";
+    case stop_reason::stop_string: return "stop_string";
     case stop_reason::max_new_tokens: return "max_new_tokens";
     case stop_reason::target_length: return "target_length";
     case stop_reason::context_full: return "context_full";
   }
   return "unknown";
 }
+
+namespace {
+
+constexpr float kMaxTemperature = 2.0f;
+
+bool in_range(float v, float lo, float hi) { return v >= lo && v <= hi; }  // false for NaN
+
+// The checks of the fields beyond prompt, lengths and sampling.
+status validate_rules(const generation_request& r, const model& m) {
+  auto bad = [](std::string what) { return status(error_code::invalid_argument, std::move(what)); };
+  if (r.rules.min_tokens < 0 || r.rules.min_tokens > r.max_new_tokens)
+    return bad("min_tokens must be in [0, max_new_tokens]");
+  if (!in_range(r.rules.presence_penalty, -2, 2)) return bad("presence_penalty must be in [-2, 2]");
+  if (!in_range(r.rules.frequency_penalty, -2, 2)) return bad("frequency_penalty must be in [-2, 2]");
+  std::vector<int> biased;
+  for (const logit_bias_entry& e : r.rules.bias) {
+    if (e.token < 0 || e.token >= m.config.vocab_size)
+      return bad("logit_bias: token " + std::to_string(e.token) + " is outside the vocabulary");
+    if (!in_range(e.bias, -100, 100)) return bad("logit_bias: each bias must be in [-100, 100]");
+    biased.push_back(e.token);
+  }
+  std::sort(biased.begin(), biased.end());
+  if (std::adjacent_find(biased.begin(), biased.end()) != biased.end())
+    return bad("logit_bias: a token appears twice");
+  if (r.logprobs < -1 || r.logprobs > kMaxLogprobs) return bad("logprobs must be in [0, 20] (or -1: none)");
+  if (r.stop.size() > kMaxStopStrings) return bad("at most 16 stop strings");
+  for (const std::string& s : r.stop)
+    if (s.empty() || s.size() > kMaxStopStringBytes) return bad("each stop string must have 1 to 256 bytes");
+  return status::ok_status();
+}
+
+}  // namespace
 
 status validate_request(const generation_request& r, const model& m) {
   if (r.prompt_ids.empty()) return status(error_code::invalid_argument, "the prompt is empty");
@@ -28,22 +63,52 @@ status validate_request(const generation_request& r, const model& m) {
     return status(error_code::invalid_argument, "max_new_tokens must be at least 1");
   if (r.target_length < 0 || r.target_length > r.max_new_tokens)
     return status(error_code::invalid_argument, "target_length must be in [0, max_new_tokens]");
-  if (r.sampling.temperature < 0.0f || !(r.sampling.top_p > 0.0f && r.sampling.top_p <= 1.0f))
-    return status(error_code::invalid_argument, "temperature must be >= 0 and top_p in (0, 1]");
-  return status::ok_status();
+  if (!(r.sampling.temperature >= 0.0f && r.sampling.temperature <= kMaxTemperature))
+    return status(error_code::invalid_argument, "temperature must be in [0, 2]");
+  if (!(r.sampling.top_p > 0.0f && r.sampling.top_p <= 1.0f))
+    return status(error_code::invalid_argument, "top_p must be in (0, 1]");
+  return validate_rules(r, m);
 }
 
 std::optional<stop_reason> stop_after(const generation_request& r, const model& m, int generated,
-                                      int token) {
+                                      int token, bool stop_string_done) {
   if (r.target_length > 0) {
     if (generated >= r.target_length) return stop_reason::target_length;
-  } else if (std::find(m.stop_tokens.begin(), m.stop_tokens.end(), token) != m.stop_tokens.end()) {
+  } else if (!r.ignore_eos &&
+             std::find(m.stop_tokens.begin(), m.stop_tokens.end(), token) != m.stop_tokens.end()) {
     return stop_reason::stop_token;
   }
+  if (stop_string_done) return stop_reason::stop_string;
   if (generated >= r.max_new_tokens) return stop_reason::max_new_tokens;
   if (static_cast<int>(r.prompt_ids.size()) + generated >= m.config.n_ctx)
     return stop_reason::context_full;
   return std::nullopt;
+}
+
+std::vector<sampled_token> sample_rows(const backend& b, std::span<const sampling_row> rows) {
+  std::vector<sampling_params> params;
+  std::vector<std::uint64_t> steps;
+  for (const sampling_row& r : rows) {
+    params.push_back(r.request->sampling);
+    steps.push_back(r.generated.size());
+  }
+  const std::vector<int> fast = b.sample(params, steps);
+  const std::vector<int>& stops = b.served_model().stop_tokens;
+  std::vector<sampled_token> out(rows.size());
+  std::vector<float> processed;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const generation_request& r = *rows[i].request;
+    out[i].token = fast[i];
+    if (!r.rules.active(static_cast<int>(rows[i].generated.size())) && r.logprobs < 0) continue;
+    const std::span<const float> logits = b.logits(static_cast<int>(i));
+    if (r.rules.active(static_cast<int>(rows[i].generated.size()))) {
+      processed.assign(logits.begin(), logits.end());
+      apply_logit_rules(processed, r.rules, rows[i].generated, stops);
+      out[i].token = sample_token(processed, r.sampling, steps[i]);
+    }
+    if (r.logprobs >= 0) out[i].logprobs = logprobs_of(logits, out[i].token, r.logprobs);
+  }
+  return out;
 }
 
 namespace {
@@ -57,29 +122,21 @@ struct live_sequence {
 
 // Samples one token per chunk of the last forward for `live`, records it and
 // drops the sequences that stop.
-void step_tokens(backend& b, const std::vector<generation_request>& requests,
-                 std::vector<live_sequence>& live, std::vector<generation_result>& results,
-                 const sampled_token_callback& on_token) {
-  std::vector<sampling_params> params;
-  std::vector<std::uint64_t> steps;
-  for (const live_sequence& s : live) {
-    params.push_back(requests[s.index].sampling);
-    steps.push_back(results[s.index].generated_ids.size());
-  }
-  const std::vector<int> tokens = b.sample(params, steps);
+void step_tokens(backend& b, std::vector<live_sequence>& live, std::vector<sequence_output>& outputs,
+                 std::vector<generation_result>& results, const sampled_token_callback& on_token) {
+  std::vector<sampling_row> rows;
+  for (const live_sequence& s : live) rows.push_back(outputs[s.index].row());
+  const std::vector<sampled_token> tokens = sample_rows(b, rows);
   std::vector<live_sequence> next;
   for (size_t i = 0; i < live.size(); ++i) {
     const live_sequence& s = live[i];
-    auto& out = results[s.index];
-    const int n = static_cast<int>(out.generated_ids.size()) + 1;
-    if (on_token) on_token(s.index, tokens[i]);
-    const auto stop = stop_after(requests[s.index], b.served_model(), n, tokens[i]);
-    if (!stop || *stop != stop_reason::stop_token) out.generated_ids.push_back(tokens[i]);
-    if (stop) {
-      out.reason = *stop;
+    if (on_token) on_token(s.index, tokens[i].token);
+    if (tokens[i].logprobs) results[s.index].logprobs.push_back(*tokens[i].logprobs);
+    if (const auto stop = outputs[s.index].add(tokens[i])) {
+      results[s.index].reason = *stop;
       b.close_sequence(s.seq);
     } else {
-      next.push_back({s.index, s.seq, tokens[i]});
+      next.push_back({s.index, s.seq, tokens[i].token});
     }
   }
   live = std::move(next);
@@ -96,6 +153,8 @@ status_or<std::vector<generation_result>> generate_batch(
     for (const live_sequence& l : live) b.close_sequence(l.seq);
     return s;
   };
+  const auto tok = std::make_shared<const tokenizer>(m.vocab);
+  std::vector<sequence_output> outputs;
   for (size_t i = 0; i < requests.size(); ++i) {
     const generation_request& r = requests[i];
     if (status s = validate_request(r, m); !s.ok())
@@ -104,6 +163,7 @@ status_or<std::vector<generation_result>> generate_batch(
     auto seq = b.open_sequence(reserve);
     if (!seq.ok()) return fail(seq.error());
     live.push_back({static_cast<int>(i), *seq, -1});
+    outputs.emplace_back(r, m, tok);
   }
   std::vector<generation_result> results(requests.size());
   std::vector<sequence_chunk> chunks;
@@ -111,12 +171,15 @@ status_or<std::vector<generation_result>> generate_batch(
   batch_work done;
   while (!chunks.empty()) {
     if (status s = b.forward(chunks); !s.ok()) return fail(s);
-    step_tokens(b, requests, live, results, on_token);
+    step_tokens(b, live, outputs, results, on_token);
     chunks.clear();
     for (const live_sequence& l : live) chunks.push_back({l.seq, std::span<const int>(&l.last, 1)});
     done.decode_steps += chunks.empty() ? 0 : 1;
   }
-  for (const auto& r : results) done.useful_tokens += r.generated_ids.size();
+  for (size_t i = 0; i < results.size(); ++i) {
+    results[i].generated_ids = outputs[i].take_generated();
+    done.useful_tokens += results[i].generated_ids.size();
+  }
   if (work) *work = done;
   return results;
 }

@@ -10,13 +10,19 @@
 
 #include "binserve/status.hpp"
 #include "gpu/backend.hpp"
+#include "gpu/logit_rules.hpp"
 #include "gpu/sampler.hpp"
+#include "gpu/stop_strings.hpp"
 
 namespace binserve {
 
 struct generation_request {
   std::vector<int> prompt_ids;  // starts with BOS for a fresh text
   sampling_params sampling;
+  logit_rules rules;            // penalties, biases, min_tokens
+  std::vector<std::string> stop;  // stop strings (gpu/stop_strings.hpp)
+  bool ignore_eos = false;      // stop tokens do not end it
+  int logprobs = -1;            // >= 0: report log-probabilities, with this many alternatives
   int max_new_tokens = 256;
   // > 0: ignore stop tokens and generate exactly this many tokens (replaying
   // a length trace on dummy weights); bounded by max_new_tokens.
@@ -25,17 +31,19 @@ struct generation_request {
 
 enum class stop_reason {
   stop_token,      // the model sampled one of its stop tokens (not included)
+  stop_string,     // the text completed one of the request's stop strings
   max_new_tokens,  // the request's limit
   target_length,   // the requested exact length
   context_full,    // prompt + output reached the model's n_ctx
 };
 
-// "stop_token", "max_new_tokens", "target_length", "context_full"
+// "stop_token", "stop_string", "max_new_tokens", "target_length", "context_full"
 const char* to_string(stop_reason reason);
 
 struct generation_result {
   std::vector<int> generated_ids;  // the stop token excluded
   stop_reason reason = stop_reason::max_new_tokens;
+  std::vector<token_logprobs> logprobs;  // per sampled token, when request.logprobs >= 0
 };
 
 // Work a static batch did: `decode_steps` forward calls after the prefill,
@@ -49,15 +57,42 @@ struct batch_work {
 // remove it), on the thread running the batch.
 using sampled_token_callback = std::function<void(int index, int token)>;
 
-// Checks `r` against the model: non-empty prompt of known tokens, room in the
-// context for at least one new token, max_new_tokens >= 1, target_length <=
-// max_new_tokens. Errors: invalid_argument, input_too_large.
+// The limits of a request's lists (binserve/request.hpp).
+inline constexpr std::size_t kMaxStopStrings = 16;
+inline constexpr std::size_t kMaxStopStringBytes = 256;
+inline constexpr int kMaxLogprobs = 20;
+
+// The one check of a request's content, whichever entry point it came by:
+// a non-empty prompt of known tokens with room in the context for at least
+// one new token, max_new_tokens >= 1, target_length and min_tokens within
+// it, temperature in [0, 2], top_p in (0, 1], penalties in [-2, 2], biases in
+// [-100, 100] on distinct known tokens, logprobs in [-1, 20], at most 16
+// stop strings of 1 to 256 bytes. Errors: invalid_argument, input_too_large;
+// the message names the field.
 status validate_request(const generation_request& r, const model& m);
 
 // The stop reason after `r` has produced `generated` tokens, the last being
-// `token`; none while the sequence should go on.
+// `token`, whose text completed a stop string when `stop_string_done`; none
+// while the sequence should go on.
 std::optional<stop_reason> stop_after(const generation_request& r, const model& m, int generated,
-                                      int token);
+                                      int token, bool stop_string_done = false);
+
+// One sequence's part in a sampling step: its rules and its tokens so far
+// (the step's index in its random stream is generated.size()).
+struct sampling_row {
+  const generation_request* request = nullptr;
+  std::span<const int> generated;
+};
+
+struct sampled_token {
+  int token = 0;
+  std::optional<token_logprobs> logprobs;  // when request->logprobs >= 0
+};
+
+// Samples one token per chunk of b's last forward, row i for chunk i: rows
+// whose logit rules are active sample on the host from their processed
+// logits, the others with b.sample (a device backend's fast path).
+std::vector<sampled_token> sample_rows(const backend& b, std::span<const sampling_row> rows);
 
 // Runs `requests` as one static batch on `b`: opens one sequence per request
 // (reserving prompt + max_new_tokens positions), prefills every prompt in one

@@ -59,7 +59,7 @@ struct client::impl {
   static void consume(const net::server_event& e, const net::client_id& id,
                    std::optional<status_or<result>>& out, const token_callback& on_token) {
     if (const auto* t = std::get_if<net::token_event>(&e); t && t->id == id && on_token)
-      on_token(static_cast<request_id>(std::get<std::int64_t>(id)), t->token, t->text);
+      on_token(static_cast<request_id>(std::get<std::int64_t>(id)), generated_token{t->index, t->token, t->text, {}});
     if (const auto* d = std::get_if<net::done_event>(&e); d && d->id == id) out = d->res;
     if (const auto* err = std::get_if<net::error_event>(&e);
         err && (err->id == id || std::holds_alternative<std::monostate>(err->id)))

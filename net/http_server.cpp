@@ -197,8 +197,8 @@ class session : public std::enable_shared_from_this<session> {
     token_callback on_token;
     if (streaming_) {
       keep_alive_ = false;  // the disconnect watch owns the read side from here
-      on_token = [self, ex](request_id, int, const std::string& piece) {
-        asio::post(ex, [self, piece] { self->on_token(piece); });
+      on_token = [self, ex](request_id, const generated_token& t) {
+        asio::post(ex, [self, piece = t.text] { self->on_token(piece); });
       };
     }
     meta_.id = st_.submit(std::move(call.req), std::move(on_token), [self, ex](status_or<result> r) {

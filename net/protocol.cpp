@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -61,7 +62,7 @@ status read_bool(const json& o, const char* name, bool& out) {
   return {};
 }
 
-status read_seed(const json& o, std::uint64_t& out) {
+status read_seed(const json& o, std::optional<std::uint64_t>& out) {
   if (!o.contains("seed")) return {};
   if (!o["seed"].is_number_unsigned()) return wrong_type("seed", "a non-negative integer");
   out = o["seed"].get<std::uint64_t>();
@@ -363,7 +364,7 @@ std::string encode_generate(const client_id& id, const request& r, bool stream) 
   if (r.max_new_tokens != defaults.max_new_tokens) j["max_new_tokens"] = r.max_new_tokens;
   if (r.temperature != defaults.temperature) j["temperature"] = r.temperature;
   if (r.top_p != defaults.top_p) j["top_p"] = r.top_p;
-  if (r.seed != defaults.seed) j["seed"] = r.seed;
+  if (r.seed) j["seed"] = *r.seed;
   if (r.target_length != defaults.target_length) j["target_length"] = r.target_length;
   if (r.deadline.count() > 0) j["deadline_ms"] = r.deadline.count();
   if (stream) j["stream"] = true;

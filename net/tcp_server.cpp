@@ -150,8 +150,8 @@ class connection : public std::enable_shared_from_this<connection> {
     const std::weak_ptr<connection> weak = weak_from_this();
     token_callback on_token;
     if (m.stream)
-      on_token = [weak, events = ctx_.events, id = m.id](request_id, int token, const std::string& piece) {
-        events->post([weak, id, token, piece] {
+      on_token = [weak, events = ctx_.events, id = m.id](request_id, const generated_token& t) {
+        events->post([weak, id, token = t.id, piece = t.text] {
           if (auto c = weak.lock()) c->on_token(id, token, piece);
         });
       };

@@ -43,7 +43,7 @@ int run_client(const client_flags& f) {
   r.max_new_tokens = f.max_new_tokens;
   token_callback print_token;
   if (f.stream && !f.json)
-    print_token = [](request_id, int, const std::string& text) { std::cout << text << std::flush; };
+    print_token = [](request_id, const generated_token& t) { std::cout << t.text << std::flush; };
   auto res = c->generate(r, print_token);
   if (!res.ok()) return fail(res.error());
   if (f.json) std::cout << net::encode_done(static_cast<std::int64_t>(res->id), *res) << "\n";

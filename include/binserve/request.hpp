@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,15 +11,56 @@ namespace binserve {
 
 using request_id = std::uint64_t;
 
+// A bias added to one token's logit before sampling (OpenAI's logit_bias).
+struct logit_bias_entry {
+  int token = 0;
+  float bias = 0.0f;  // in [-100, 100]; -100 bans the token in practice
+};
+
+// One token and its log-probability under the model's raw distribution: the
+// log-softmax of its logits, before temperature, top-p, penalties and biases
+// (what vLLM reports by default).
+struct token_logprob {
+  int token = 0;
+  float logprob = 0.0f;
+};
+
+// The log-probabilities of one generated token.
+struct token_logprobs {
+  token_logprob chosen;            // the token generated
+  std::vector<token_logprob> top;  // the request's `logprobs` most likely, most likely first
+};
+
 struct request {
   // (Every member has an initializer, so designated initializers that name
   // only some compile without -Wmissing-field-initializers warnings.)
   std::string prompt{};           // text, tokenized by the service (BOS added)
   std::vector<int> prompt_ids{};  // used instead of `prompt` when not empty
-  float temperature = 0.0f;     // 0: greedy
-  float top_p = 1.0f;
-  std::uint64_t seed = 0;
+  float temperature = 0.0f;     // 0: greedy; at most 2
+  float top_p = 1.0f;           // in (0, 1]
+  // The sampling seed. Absent: the service draws a fresh one (reported in
+  // result::seed), so unseeded requests sample independently.
+  std::optional<std::uint64_t> seed{};
   int max_new_tokens = 256;
+  // Stop strings (at most 16, each 1 to 256 bytes): generation ends at the
+  // first token whose text completes one, and the result's text ends before
+  // it (stop_reason "stop_string").
+  std::vector<std::string> stop{};
+  // true: the model's stop tokens do not end generation (vLLM's ignore_eos).
+  bool ignore_eos = false;
+  // The model's stop tokens cannot be sampled before this many tokens
+  // (vLLM's min_tokens); in [0, max_new_tokens].
+  int min_tokens = 0;
+  // OpenAI's penalties, each in [-2, 2]: before sampling, the logit of every
+  // token j generated c_j > 0 times so far drops by
+  //   c_j * frequency_penalty + presence_penalty.
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
+  std::vector<logit_bias_entry> logit_bias{};  // at most one entry per token
+  // >= 0: the result (and each streamed token) carries every generated
+  // token's log-probability and its `logprobs` most likely alternatives (at
+  // most 20); -1: none.
+  int logprobs = -1;
   // > 0: ignore stop tokens, generate exactly this many (length-trace replay).
   int target_length = 0;
   // > 0: the true response length when known (trace replay), for the
@@ -47,11 +89,23 @@ struct result {
   std::string text;
   std::vector<int> prompt_ids;
   std::vector<int> generated_ids;  // the stop token excluded
-  std::string stop_reason;  // stop_token, max_new_tokens, target_length, context_full
+  // stop_token, stop_string, max_new_tokens, target_length, context_full
+  std::string stop_reason;
   request_timings timings;
   int predicted_length = 0;
   int bin = 0;      // the bin of its final run (the retry bin after a retry)
   int retries = 0;  // times it overflowed a batch's length cap
+  std::uint64_t seed = 0;  // the sampling seed used (drawn when the request had none)
+  // One per generated token (request::logprobs >= 0); empty otherwise.
+  std::vector<token_logprobs> logprobs;
+};
+
+// One generated token, as streamed to a token_callback.
+struct generated_token {
+  int index = 0;     // its position in the output, from 0
+  int id = 0;        // the token (a stop token too: it is streamed, not kept)
+  std::string text;  // the bytes it adds: possibly empty, or part of a UTF-8 character
+  std::optional<token_logprobs> logprobs;  // when the request asked for them
 };
 
 }  // namespace binserve

@@ -23,9 +23,8 @@
 
 namespace binserve {
 
-// Called for each generated token of one request, in order, with the text it
-// adds (possibly empty, or part of a UTF-8 character).
-using token_callback = std::function<void(request_id id, int token, const std::string& piece)>;
+// Called for each generated token of one request, in order.
+using token_callback = std::function<void(request_id id, const generated_token& token)>;
 
 // Called exactly once with a request's final value: on binserve's threads,
 // or on the caller's when submit rejects the request at once.

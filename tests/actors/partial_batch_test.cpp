@@ -63,14 +63,14 @@ TEST(PartialBatches, WaitForAnIdleExecutorThenTheOldestBinGoesFirstWithItsLaterA
   service& svc = **started;
   std::mutex mu;
   std::vector<request_id> token_order;  // the request of every token, as streamed
-  auto log = [&](request_id id, int, const std::string&) {
+  auto log = [&](request_id id, const generated_token&) {
     std::lock_guard<std::mutex> lock(mu);
     token_order.push_back(id);
   };
   // A long request occupies the only executor (its bin expires and is pulled).
   std::promise<void> running;
   std::atomic<bool> once{false};
-  auto hog = svc.submit(of_length(1000), [&](request_id, int, const std::string&) {
+  auto hog = svc.submit(of_length(1000), [&](request_id, const generated_token&) {
     if (!once.exchange(true)) running.set_value();
   });
   running.get_future().wait();

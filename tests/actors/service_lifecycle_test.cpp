@@ -39,7 +39,7 @@ TEST(ServiceLifecycle, CancelEndsARunningRequestAndFreesItsExecutor) {
   auto svc = start(dummy_config());
   std::promise<void> started;
   std::atomic<bool> once{false};
-  auto sub = svc->submit(long_request(), [&](request_id, int, const std::string&) {
+  auto sub = svc->submit(long_request(), [&](request_id, const generated_token&) {
     if (!once.exchange(true)) started.set_value();
   });
   started.get_future().wait();

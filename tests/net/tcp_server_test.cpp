@@ -272,7 +272,7 @@ TEST_F(TcpServer, ClientLibraryPingGenerateStreamAndStats) {
   std::string text;
   int count = 0;
   auto r = c->generate(ask("Lily", 10),
-                       [&](request_id, int, const std::string& piece) { text += piece, ++count; });
+                       [&](request_id, const generated_token& t) { text += t.text, ++count; });
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->text, text);
   EXPECT_EQ(r->generated_ids.size(), static_cast<std::size_t>(count));
