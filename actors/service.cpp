@@ -71,8 +71,11 @@ class promise_sink final : public client_sink {
 };
 
 status check(const service_config& c) {
-  if (c.executors < 0 || c.executors > 1024)
-    return status(error_code::config_invalid, "executors must be in [0, 1024]");
+  if (c.executors < 0 || c.executors > kMaxExecutors)
+    return status(error_code::config_invalid, "executors must be in [0, " + std::to_string(kMaxExecutors) + "]");
+  if (c.threads < 0 || c.threads > kMaxBackendThreads)
+    return status(error_code::config_invalid,
+                  "threads must be in [0, " + std::to_string(kMaxBackendThreads) + "]");
   if (c.executors == 0 && c.workers.empty())
     return status(error_code::config_invalid, "executors: 0 needs workers to run the batches");
   if (c.limits.queue_capacity < 1)

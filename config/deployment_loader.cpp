@@ -14,6 +14,9 @@ namespace fs = std::filesystem;
 constexpr std::string_view kDummyPrefix = "dummy:";
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 constexpr int kIntMax = std::numeric_limits<int>::max();
+// A day: longer is a mistake (a unit slip), and it keeps the seconds finite
+// for the servers' timers (a NaN or inf would fail every comparison).
+constexpr double kMaxDrainSeconds = 86400;
 
 // The shortest text that reads back as `v`.
 std::string number(double v) {
@@ -60,9 +63,9 @@ void read_backend(yaml_section& top, service_config& c) {
   b.expect_keys({"kind", "device", "threads", "kv_cache_bytes"});
   b.read_choice("kind", c.backend, {"cpu", "cuda", "null"});
   b.read("device", c.device, 0, 1023);
-  b.read("threads", c.threads, 0);
+  b.read("threads", c.threads, 0, kMaxBackendThreads);
   b.read("kv_cache_bytes", c.kv_cache_bytes, 0, kInt64Max);
-  top.read("executors", c.executors, 0, 1024);
+  top.read("executors", c.executors, 0, kMaxExecutors);
 }
 
 void read_policy(yaml_section& top, policy_config& p) {
@@ -71,7 +74,7 @@ void read_policy(yaml_section& top, policy_config& p) {
                  "cap_batches", "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "sjf_aging_per_s"});
   s.read_choice("kind", p.kind, {"vanilla", "multibin", "sequence", "continuous", "continuous-sjf"});
   s.read("batch_size", p.batch_size, 1);
-  s.read("bins", p.bins, 1);
+  s.read("bins", p.bins, 1, 1024);  // actors/bin_layout.cpp's bound
   s.read("length_sample", p.length_sample, 0, kIntMax);
   s.read("bin_width", p.bin_width, 1);
   s.read("variable_batch", p.variable_batch);
@@ -145,15 +148,22 @@ void read_workers_and_faults(yaml_section& top, service_config& c) {
 void read_server(yaml_section& top, server_config& c) {
   yaml_section s = top.section("server");
   s.expect_keys({"host", "tcp_port", "http_port", "max_line_bytes", "max_connections",
-                 "per_connection_in_flight", "auth_token"});
+                 "max_connections_per_address", "first_request_timeout_ms", "idle_timeout_s",
+                 "per_connection_in_flight", "auth_token", "drain_timeout_s"});
   s.read("host", c.host);
   s.require(!c.host.empty(), "host", "must not be empty");
   s.read("tcp_port", c.tcp_port, -1, 65535);
   s.read("http_port", c.http_port, -1, 65535);
   s.read("max_line_bytes", c.max_line_bytes, 1);
   s.read("max_connections", c.max_connections, 1);
+  s.read("max_connections_per_address", c.max_connections_per_address, 1);
+  s.read("first_request_timeout_ms", c.first_request_timeout_ms, 1);
+  s.read("idle_timeout_s", c.idle_timeout_s, 1);
   s.read("per_connection_in_flight", c.per_connection_in_flight, 1);
   s.read("auth_token", c.auth_token);
+  s.read("drain_timeout_s", c.drain_timeout_s);
+  s.require(c.drain_timeout_s >= 0 && c.drain_timeout_s <= kMaxDrainSeconds, "drain_timeout_s",
+            "must be in [0, " + number(kMaxDrainSeconds) + "] (got " + number(c.drain_timeout_s) + ")");
 }
 
 void read_deployment(yaml_document& doc, const YAML::Node& root, const fs::path& base,
@@ -261,8 +271,12 @@ void write_server_and_logging(YAML::Emitter& e, const deployment_config& c) {
   e << YAML::Key << "http_port" << YAML::Value << s.http_port;
   e << YAML::Key << "max_line_bytes" << YAML::Value << s.max_line_bytes;
   e << YAML::Key << "max_connections" << YAML::Value << s.max_connections;
+  e << YAML::Key << "max_connections_per_address" << YAML::Value << s.max_connections_per_address;
+  e << YAML::Key << "first_request_timeout_ms" << YAML::Value << s.first_request_timeout_ms;
+  e << YAML::Key << "idle_timeout_s" << YAML::Value << s.idle_timeout_s;
   e << YAML::Key << "per_connection_in_flight" << YAML::Value << s.per_connection_in_flight;
-  e << YAML::Key << "auth_token" << YAML::Value << s.auth_token << YAML::EndMap;
+  e << YAML::Key << "auth_token" << YAML::Value << s.auth_token;
+  e << YAML::Key << "drain_timeout_s" << YAML::Value << number(s.drain_timeout_s) << YAML::EndMap;
   e << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "level" << YAML::Value << c.logging.level;
   e << YAML::Key << "step_trace" << YAML::Value << c.service.step_trace << YAML::EndMap;

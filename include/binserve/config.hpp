@@ -9,6 +9,12 @@
 
 namespace binserve {
 
+// Bounds of service_config (docs/config.md says why): more executors only
+// time-share the cores and multiply KV caches; more threads than any CPU
+// has only thrash (100000 hung the first request).
+inline constexpr int kMaxExecutors = 256;
+inline constexpr int kMaxBackendThreads = 1024;
+
 struct policy_config {
   // vanilla:        one bin, fixed batch size, cap = max_new_tokens
   // Binned policies take each batch round-robin across clients
@@ -91,8 +97,8 @@ struct service_config {
   std::string dtype = "fp32";   // fp32 | fp16 | bf16 (the CPU backend computes in fp32)
   std::string backend = "cpu";
   int device = 0;               // cuda: the device ordinal the executors use
-  int threads = 0;              // per executor, 0 = every core
-  int executors = 1;
+  int threads = 0;              // per executor, 0 = every core; at most kMaxBackendThreads
+  int executors = 1;            // at most kMaxExecutors
   std::int64_t kv_cache_bytes = 0;  // per executor, 0 = default
   policy_config policy;
   predictor_config predictor;

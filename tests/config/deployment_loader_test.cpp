@@ -152,8 +152,45 @@ TEST_F(DeploymentLoader, OutOfRangeValuesAreRejected) {
   EXPECT_EQ(error_of(m + "server: {http_port: -2}\n"),
             at("2:21") + "server.http_port: must be in [-1, 65535] (got -2)");
   EXPECT_EQ(error_of(m + "executors: 0\n"), at("2:12") + "executors: 0 needs workers to run the batches");
-  EXPECT_EQ(error_of(m + "executors: 1025\n"), at("2:12") + "executors: must be in [0, 1024] (got 1025)");
-  EXPECT_TRUE(parse_deployment(m + "server: {tcp_port: -1, http_port: 0}\nexecutors: 1024\n", "d.yaml").ok());
+  EXPECT_TRUE(parse_deployment(m + "server: {tcp_port: -1, http_port: 0}\n", "d.yaml").ok());
+}
+
+// Issue 14, item 5: executors: 1024 aborted with std::bad_alloc, threads:
+// 100000 hung the first request.
+TEST_F(DeploymentLoader, ExecutorsThreadsAndBinsAreBounded) {
+  const std::string m = "model: {dummy: x}\n";
+  EXPECT_EQ(error_of(m + "executors: 1024\n"), at("2:12") + "executors: must be in [0, 256] (got 1024)");
+  EXPECT_EQ(error_of(m + "backend: {threads: 100000}\n"),
+            at("2:20") + "backend.threads: must be in [0, 1024] (got 100000)");
+  EXPECT_EQ(error_of(m + "policy: {kind: multibin, bins: 1025}\n"),
+            at("2:32") + "policy.bins: must be in [1, 1024] (got 1025)");
+  auto c = parse_deployment(m + "executors: 256\nbackend: {threads: 1024}\npolicy: {bins: 1024}\n", "d.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->service.executors, 256);
+  EXPECT_EQ(c->service.threads, 1024);
+}
+
+TEST_F(DeploymentLoader, ServerConnectionLimitsAndTimeouts) {
+  const std::string m = "model: {dummy: x}\n";
+  auto c = parse_deployment(m + "server: {max_connections_per_address: 8, first_request_timeout_ms: 250, "
+                                "idle_timeout_s: 5, drain_timeout_s: 0.5}\n", "d.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->server.max_connections_per_address, 8);
+  EXPECT_EQ(c->server.first_request_timeout_ms, 250);
+  EXPECT_EQ(c->server.idle_timeout_s, 5);
+  EXPECT_EQ(c->server.drain_timeout_s, 0.5);
+  EXPECT_TRUE(parse_deployment(m + "server: {drain_timeout_s: 0}\n", "d.yaml").ok());
+  EXPECT_EQ(error_of(m + "server: {max_connections_per_address: 0}\n"),
+            at("2:39") + "server.max_connections_per_address: must be >= 1 (got 0)");
+  EXPECT_EQ(error_of(m + "server: {first_request_timeout_ms: 0}\n"),
+            at("2:36") + "server.first_request_timeout_ms: must be >= 1 (got 0)");
+  EXPECT_EQ(error_of(m + "server: {idle_timeout_s: 0}\n"), at("2:26") + "server.idle_timeout_s: must be >= 1 (got 0)");
+  EXPECT_EQ(error_of(m + "server: {drain_timeout_s: -1}\n"),
+            at("2:27") + "server.drain_timeout_s: must be in [0, 86400] (got -1)");
+  EXPECT_EQ(error_of(m + "server: {drain_timeout_s: .nan}\n"),
+            at("2:27") + "server.drain_timeout_s: must be in [0, 86400] (got nan)");
+  EXPECT_EQ(error_of(m + "server: {drain_timeout_s: soon}\n"),
+            at("2:27") + "server.drain_timeout_s: expected a number, got a scalar ('soon')");
 }
 
 TEST_F(DeploymentLoader, KindsMustBeKnownAndAreListed) {
@@ -192,6 +229,10 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   c.service.predictor.quantile = 0.37;
   c.service.predictor.ratio = 1.0 / 3;
   c.server.auth_token = "123";
+  c.server.max_connections_per_address = 3;
+  c.server.first_request_timeout_ms = 1500;
+  c.server.idle_timeout_s = 7;
+  c.server.drain_timeout_s = 2.25;
   c.server.host = "true";
   c.logging.level = "off";
   c.service.step_trace = (dir_ / "steps.jsonl").string();
@@ -211,6 +252,10 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   EXPECT_EQ(back->service.policy.length_sample, (std::vector<int>{10, 20}));
   EXPECT_EQ(back->server.auth_token, "123");
   EXPECT_EQ(back->server.host, "true");
+  EXPECT_EQ(back->server.max_connections_per_address, 3);
+  EXPECT_EQ(back->server.first_request_timeout_ms, 1500);
+  EXPECT_EQ(back->server.idle_timeout_s, 7);
+  EXPECT_EQ(back->server.drain_timeout_s, 2.25);
   ASSERT_EQ(back->service.workers.size(), 2u);
   EXPECT_EQ(back->service.workers[1].host, "gpu-b");
   EXPECT_EQ(back->service.workers[1].port, 7172);
