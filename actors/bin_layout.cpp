@@ -101,8 +101,8 @@ void bin_layout::observe_prediction(int predicted) {
 std::vector<bin_summary> bin_layout::summaries() const {
   std::vector<bin_summary> out;
   for (size_t b = 0; b < bins_.size(); ++b)
-    out.push_back({static_cast<int>(b), bins_[b].lo, bins_[b].hi, bins_[b].batch_size,
-                   bins_[b].cap, 0, 0, 0.0});
+    out.push_back({static_cast<int>(b), bins_[b].lo, bins_[b].hi, b + 1 == bins_.size(),
+                   bins_[b].batch_size, bins_[b].cap, 0, 0, 0.0});
   return out;
 }
 

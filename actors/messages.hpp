@@ -203,11 +203,11 @@ typename Inspector::result_type inspect(Inspector& f, node_summary& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, latency_summary& x) {
-  return f(caf::meta::type_name("binserve::latency_summary"), x.mean, x.p50, x.p90, x.p99);
+  return f(caf::meta::type_name("binserve::latency_summary"), x.mean, x.p50, x.p90, x.p99, x.count, x.sum);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bin_summary& x) {
-  return f(caf::meta::type_name("binserve::bin_summary"), x.bin, x.lo, x.hi, x.batch_size, x.cap,
+  return f(caf::meta::type_name("binserve::bin_summary"), x.bin, x.lo, x.hi, x.retry, x.batch_size, x.cap,
            x.queue_depth, x.batches, x.mean_batch_size);
 }
 template <class Inspector>

@@ -82,7 +82,7 @@ double latency_histogram::quantile(double q) const {
 }
 
 latency_summary latency_histogram::summary() const {
-  return latency_summary{mean(), quantile(0.5), quantile(0.9), quantile(0.99)};
+  return latency_summary{mean(), quantile(0.5), quantile(0.9), quantile(0.99), count_, sum_};
 }
 
 metrics::metrics(std::vector<bin_summary> bins) : batch_sizes_(bins.size(), 0) {

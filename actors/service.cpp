@@ -281,4 +281,8 @@ std::string service::decode(const std::vector<int>& ids) const {
   return impl_->tok->decode(ids, impl_->m->vocab.bos_id);
 }
 
+std::string service::token_text(int token) const {
+  return impl_->tok->decode_piece(-1, token);  // -1: not after BOS, so a leading space stays
+}
+
 }  // namespace binserve

@@ -1,22 +1,33 @@
 // binserve::http_server: the OpenAI-compatible HTTP/1.1 front end of a
 // service (endpoints and wire format: net/openai.hpp, docs/http.md).
 //
-// Runs on its own io_context thread. Keep-alive; request bodies over 1 MiB
-// get 413, unknown paths 404, wrong methods 405, bad bodies 400, all as
-// OpenAI-style error JSON. With a non-empty auth_token every path but
-// /health needs `Authorization: Bearer <token>` (else 401).
+// Runs on its own io thread. Keep-alive; request bodies over 1 MiB get 413,
+// bodies framed by anything but exactly `chunked` or Content-Length 400,
+// unknown paths 404, wrong methods 405, bad bodies 400, all as OpenAI-style
+// error JSON, each response with an x-request-id (the client's, or one of
+// ours). With a non-empty auth_token every path but /health needs
+// `Authorization: Bearer <token>` (scheme case-insensitive; else 401 with
+// WWW-Authenticate).
 //
-// Results are awaited off the io thread (one waiter thread per request in
-// flight, the service offering only futures) and posted back. Streaming
-// (`"stream": true`) answers with chunked Server-Sent Events, one per token
-// in order, then a final chunk with finish_reason and `data: [DONE]`; the
+// Streaming (`"stream": true`) answers with chunked Server-Sent Events; the
 // connection closes after a stream. A client that disconnects mid-stream has
-// its request cancelled. Connections beyond max_connections are closed on
-// accept. Fairness: a request's key (request::client) is "user:<user>" from
-// the body's OpenAI `user` field, else "http:<n>" for its connection (n
-// counting connections accepted, from 1).
+// its requests cancelled. Fairness: a request's key (request::client) is
+// "user:<user>" from the body's `user` field, else "http:<n>" for its
+// connection (n counting connections accepted, from 1).
+//
+// Connections (net/connection_table.hpp): at most max_connections, and
+// max_connections_per_address from one address; when full, the oldest
+// connection that has not yet sent an (authorized) request is shed for a
+// new one, else the new one gets 503. A connection must send its first
+// request within first_request_timeout_ms, and later ones within
+// idle_timeout_s of the previous answer.
+//
+// Draining (begin_drain): generation requests get 503 with Retry-After and
+// /health 503, while the calls already accepted run to their end and are
+// delivered; stop() then ends whatever is left with an explicit error.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -41,8 +52,17 @@ class http_server {
   // The port it listens on (the chosen one when http_port was 0).
   int port() const;
 
-  // Stops accepting, cancels the requests in flight, waits for their
-  // waiters, then stops the io thread. Idempotent.
+  // From now on generation requests are refused (503, Retry-After) while
+  // those accepted go on. Idempotent; thread-safe.
+  void begin_drain();
+
+  // Waits until every accepted generation call has been delivered to its
+  // client, at most `timeout`; returns how many are still undelivered.
+  int wait_drained(std::chrono::milliseconds timeout);
+
+  // Ends the calls still in flight with an explicit shutting_down error
+  // (their requests cancelled), gives those last bytes a moment to go out,
+  // closes every connection and joins the io thread. Idempotent.
   void stop();
 
  private:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -78,6 +79,33 @@ status read_prompt_ids(const json& o, std::vector<int>& out) {
   return {};
 }
 
+// stop: a string or an array of strings.
+status read_stop(const json& o, std::vector<std::string>& out) {
+  if (!o.contains("stop")) return {};
+  const json& v = o["stop"];
+  const json list = v.is_string() ? json::array({v}) : v;
+  if (!list.is_array() || !std::all_of(list.begin(), list.end(), [](const json& s) { return s.is_string(); }))
+    return wrong_type("stop", "a string or an array of strings");
+  out = list.get<std::vector<std::string>>();
+  return {};
+}
+
+// logit_bias: {"<token id>": bias, ...}, as in the OpenAI API.
+status read_logit_bias(const json& o, std::vector<logit_bias_entry>& out) {
+  if (!o.contains("logit_bias")) return {};
+  const json& v = o["logit_bias"];
+  if (!v.is_object()) return wrong_type("logit_bias", "an object {\"token id\": bias}");
+  for (const auto& item : v.items()) {
+    const std::string& key = item.key();
+    int token = 0;
+    const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), token);
+    if (ec != std::errc{} || end != key.data() + key.size() || !item.value().is_number())
+      return wrong_type("logit_bias", "an object {\"token id\": bias}");
+    out.push_back({token, item.value().get<float>()});
+  }
+  return {};
+}
+
 status_or<client_id> read_id(const json& o) {
   if (!o.contains("id")) return malformed("missing field \"id\"");
   const json& v = o["id"];
@@ -96,7 +124,12 @@ status read_request_fields(const json& o, generate_message& m) {
   for (status s : {read_prompt_ids(o, r.prompt_ids), read_int(o, "max_new_tokens", r.max_new_tokens),
                    read_float(o, "temperature", r.temperature), read_float(o, "top_p", r.top_p),
                    read_seed(o, r.seed), read_int(o, "target_length", r.target_length),
-                   read_bool(o, "stream", m.stream), read_int(o, "deadline_ms", deadline_ms)})
+                   read_bool(o, "stream", m.stream), read_int(o, "deadline_ms", deadline_ms),
+                   read_stop(o, r.stop), read_bool(o, "ignore_eos", r.ignore_eos),
+                   read_int(o, "min_tokens", r.min_tokens),
+                   read_float(o, "presence_penalty", r.presence_penalty),
+                   read_float(o, "frequency_penalty", r.frequency_penalty),
+                   read_logit_bias(o, r.logit_bias), read_int(o, "logprobs", r.logprobs)})
     if (!s.ok()) return s;
   if (deadline_ms < 0) return wrong_type("deadline_ms", "a non-negative integer");
   r.deadline = std::chrono::milliseconds(deadline_ms);
@@ -106,7 +139,9 @@ status read_request_fields(const json& o, generate_message& m) {
 status_or<client_message> parse_generate(const json& o) {
   if (status s = check_fields(o, "generate", {"type", "id", "prompt", "prompt_ids", "max_new_tokens",
                                               "temperature", "top_p", "seed", "target_length",
-                                              "stream", "deadline_ms"});
+                                              "stream", "deadline_ms", "stop", "ignore_eos", "min_tokens",
+                                              "presence_penalty", "frequency_penalty", "logit_bias",
+                                              "logprobs"});
       !s.ok())
     return s;
   auto id = read_id(o);
@@ -155,7 +190,8 @@ client_id id_from_json(const json& j) {
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 json latency_json(const latency_summary& l) {
-  return {{"mean", l.mean}, {"p50", l.p50}, {"p90", l.p90}, {"p99", l.p99}};
+  return {{"mean", l.mean}, {"p50", l.p50}, {"p90", l.p90}, {"p99", l.p99}, {"count", l.count},
+          {"sum", l.sum}};
 }
 
 // Checked readers of server events: a number of the wrong kind or out of
@@ -197,14 +233,38 @@ std::vector<int> ints_at(const json& j, const char* key) {
   return out;
 }
 
+// count and sum are absent from servers older than the fields (read as 0).
+json logprob_json(const token_logprob& t) { return {{"token", t.token}, {"logprob", t.logprob}}; }
+
+json logprobs_json(const token_logprobs& lp) {
+  json top = json::array();
+  for (const token_logprob& t : lp.top) top.push_back(logprob_json(t));
+  json j = logprob_json(lp.chosen);
+  j["top"] = std::move(top);
+  return j;
+}
+
+token_logprob logprob_from(const json& j) {
+  return {int_at(j, "token"), static_cast<float>(number_at(j, "logprob"))};
+}
+
+token_logprobs logprobs_from(const json& j) {
+  token_logprobs lp{logprob_from(j), {}};
+  for (const json& t : j.at("top")) lp.top.push_back(logprob_from(t));
+  return lp;
+}
+
 latency_summary latency_from(const json& j) {
-  return {number_at(j, "mean"), number_at(j, "p50"), number_at(j, "p90"), number_at(j, "p99")};
+  latency_summary l{number_at(j, "mean"), number_at(j, "p50"), number_at(j, "p90"), number_at(j, "p99")};
+  if (j.contains("count")) l.count = int64_at(j, "count");
+  if (j.contains("sum")) l.sum = number_at(j, "sum");
+  return l;
 }
 
 json bins_json(const std::vector<bin_summary>& bins) {
   json a = json::array();
   for (const auto& b : bins)
-    a.push_back({{"bin", b.bin}, {"lo", b.lo}, {"hi", b.hi}, {"batch_size", b.batch_size},
+    a.push_back({{"bin", b.bin}, {"lo", b.lo}, {"hi", b.hi}, {"retry", b.retry}, {"batch_size", b.batch_size},
                  {"cap", b.cap}, {"queue_depth", b.queue_depth}, {"batches", b.batches},
                  {"mean_batch_size", b.mean_batch_size}});
   return a;
@@ -214,7 +274,7 @@ std::vector<bin_summary> bins_from(const json& a) {
   std::vector<bin_summary> out;
   for (const auto& j : a)
     out.push_back({int_at(j, "bin"), int_at(j, "lo"), int_at(j, "hi"),
-                   int_at(j, "batch_size"), int_at(j, "cap"),
+                   j.contains("retry") && j.at("retry").get<bool>(), int_at(j, "batch_size"), int_at(j, "cap"),
                    int_at(j, "queue_depth"), int64_at(j, "batches"),
                    number_at(j, "mean_batch_size")});
   return out;
@@ -284,6 +344,9 @@ done_event done_from(const json& j) {
   d.res.predicted_length = int_at(j, "predicted_length");
   d.res.bin = int_at(j, "bin");
   d.res.retries = int_at(j, "retries");
+  if (j.contains("seed")) d.res.seed = j.at("seed").get<std::uint64_t>();
+  if (j.contains("logprobs"))
+    for (const json& lp : j.at("logprobs")) d.res.logprobs.push_back(logprobs_from(lp));
   return d;
 }
 
@@ -297,7 +360,8 @@ server_event event_from(const json& j) {
   const auto type = j.at("type").get<std::string>();
   if (type == "token")
     return token_event{id_from_json(j.at("id")), int_at(j, "index"), int_at(j, "token"),
-                       j.at("text").get<std::string>()};
+                       j.at("text").get<std::string>(),
+                       j.contains("logprobs") ? std::optional(logprobs_from(j.at("logprobs"))) : std::nullopt};
   if (type == "done") return done_from(j);
   if (type == "error")
     return error_event{id_from_json(j.at("id")), status(code_from_name(j.at("code").get<std::string>()),
@@ -321,19 +385,25 @@ status_or<client_message> parse_client_line(std::string_view line, std::size_t m
   return parse_object(o);
 }
 
-std::string encode_token(const client_id& id, int index, int token, const std::string& text) {
-  return dump({{"type", "token"}, {"id", id_json(id)}, {"index", index}, {"token", token},
-               {"text", text}});
+std::string encode_token(const client_id& id, const generated_token& t) {
+  json j = {{"type", "token"}, {"id", id_json(id)}, {"index", t.index}, {"token", t.id}, {"text", t.text}};
+  if (t.logprobs) j["logprobs"] = logprobs_json(*t.logprobs);
+  return dump(j);
 }
 
 std::string encode_done(const client_id& id, const result& r) {
   const json timings = {{"queue_ms", r.timings.queue_ms},
                         {"first_token_ms", r.timings.first_token_ms},
                         {"total_ms", r.timings.total_ms}};
-  return dump({{"type", "done"}, {"id", id_json(id)}, {"text", r.text}, {"ids", r.generated_ids},
-               {"stop_reason", r.stop_reason}, {"timings", timings},
-               {"prompt_tokens", r.prompt_ids.size()}, {"predicted_length", r.predicted_length},
-               {"bin", r.bin}, {"retries", r.retries}});
+  json j = {{"type", "done"}, {"id", id_json(id)}, {"text", r.text}, {"ids", r.generated_ids},
+            {"stop_reason", r.stop_reason}, {"timings", timings},
+            {"prompt_tokens", r.prompt_ids.size()}, {"predicted_length", r.predicted_length},
+            {"bin", r.bin}, {"retries", r.retries}, {"seed", r.seed}};
+  if (!r.logprobs.empty()) {
+    j["logprobs"] = json::array();
+    for (const token_logprobs& lp : r.logprobs) j["logprobs"].push_back(logprobs_json(lp));
+  }
+  return dump(j);
 }
 
 std::string encode_error(const client_id& id, const status& s) {
@@ -368,6 +438,13 @@ std::string encode_generate(const client_id& id, const request& r, bool stream) 
   if (r.target_length != defaults.target_length) j["target_length"] = r.target_length;
   if (r.deadline.count() > 0) j["deadline_ms"] = r.deadline.count();
   if (stream) j["stream"] = true;
+  if (!r.stop.empty()) j["stop"] = r.stop;
+  if (r.ignore_eos) j["ignore_eos"] = true;
+  if (r.min_tokens != defaults.min_tokens) j["min_tokens"] = r.min_tokens;
+  if (r.presence_penalty != defaults.presence_penalty) j["presence_penalty"] = r.presence_penalty;
+  if (r.frequency_penalty != defaults.frequency_penalty) j["frequency_penalty"] = r.frequency_penalty;
+  for (const logit_bias_entry& e : r.logit_bias) j["logit_bias"][std::to_string(e.token)] = e.bias;
+  if (r.logprobs != defaults.logprobs) j["logprobs"] = r.logprobs;
   return dump(j);
 }
 

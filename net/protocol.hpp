@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -50,7 +51,10 @@ status_or<client_message> parse_client_line(std::string_view line, std::size_t m
 // Encoders of server events: one JSON object each, without the '\n'.
 // Text that is not valid UTF-8 (a token that is part of a character) has the
 // invalid bytes replaced by U+FFFD.
-std::string encode_token(const client_id& id, int index, int token, const std::string& text);
+// A token event carries "logprobs" ({token, logprob, top: [{token, logprob}]})
+// when the request asked for them; a done event carries the seed used and,
+// when asked for, one such entry per generated token.
+std::string encode_token(const client_id& id, const generated_token& t);
 std::string encode_done(const client_id& id, const result& r);
 std::string encode_error(const client_id& id, const status& s);
 std::string encode_stats(const stats& s);
@@ -68,6 +72,7 @@ struct token_event {
   int index = 0;
   int token = 0;
   std::string text;
+  std::optional<token_logprobs> logprobs;
 };
 struct done_event {
   client_id id;

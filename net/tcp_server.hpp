@@ -11,8 +11,21 @@
 // error and is disconnected. Each connection is one client for fairness:
 // its requests carry request::client "tcp:<n>", n counting connections
 // accepted (from 1), so they share one fair share of every batch.
+//
+// Connections (net/connection_table.hpp): at most max_connections, and
+// max_connections_per_address from one address; when full, the oldest
+// connection that has not yet sent its first line (with auth_token: not
+// yet authenticated) is shed for a new one, else the new one gets an
+// `overloaded` error. The first line must come within
+// first_request_timeout_ms; a connection with nothing in flight is closed
+// after idle_timeout_s without a line.
+//
+// Draining (begin_drain): new `generate` messages get a `shutting_down`
+// error while those accepted run to their end and are delivered; stop()
+// ends whatever is left with an explicit `shutting_down` error.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "binserve/config.hpp"
@@ -35,8 +48,17 @@ class tcp_server {
   // The bound port.
   int port() const;
 
-  // Closes the acceptor and every connection (cancelling their unfinished
-  // requests) and joins the server's threads. Idempotent.
+  // From now on `generate` gets a shutting_down error while the requests
+  // accepted go on. Idempotent; thread-safe.
+  void begin_drain();
+
+  // Waits until every accepted request's final event has been written to
+  // its client, at most `timeout`; returns how many are still undelivered.
+  int wait_drained(std::chrono::milliseconds timeout);
+
+  // Ends the requests still in flight with an explicit shutting_down error
+  // (cancelled in the service), gives those lines a moment to go out,
+  // closes every connection and joins the server's thread. Idempotent.
   void stop();
 
  private:

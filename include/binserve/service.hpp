@@ -68,6 +68,10 @@ class service {
   // The tokenizer's text for ids (e.g. to print streamed tokens).
   std::string decode(const std::vector<int>& ids) const;
 
+  // The bytes `token` adds to running text (possibly part of a UTF-8
+  // character; "" for control tokens and ids outside the vocabulary).
+  std::string token_text(int token) const;
+
  private:
   struct impl;
   explicit service(std::unique_ptr<impl> p);

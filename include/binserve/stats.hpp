@@ -9,11 +9,14 @@ namespace binserve {
 
 struct latency_summary {
   double mean = 0, p50 = 0, p90 = 0, p99 = 0;  // milliseconds
+  std::int64_t count = 0;  // observations
+  double sum = 0;          // of all observations, milliseconds
 };
 
 struct bin_summary {
   int bin = 0;
-  int lo = 0, hi = 0;         // predicted lengths [lo, hi) it holds
+  int lo = 0, hi = 0;         // predicted lengths [lo, hi) it holds (not for the retry bin)
+  bool retry = false;         // the retry bin: overflowed jobs, whatever their prediction
   int batch_size = 0;         // its batch threshold
   int cap = 0;                // its batches' length cap
   int queue_depth = 0;        // requests waiting in it now

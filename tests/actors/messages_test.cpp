@@ -71,7 +71,7 @@ TEST(Messages, StatsSurviveSerializationWithEveryField) {
   s.effective_token_ratio = 0.5;
   s.latency.p99 = 12.5;
   s.queue.mean = 3.0;
-  s.bins = {bin_summary{1, 0, 50, 16, 50, 4, 7, 12.5}};
+  s.bins = {bin_summary{1, 0, 50, false, 16, 50, 4, 7, 12.5}};
   const stats t = round_trip(sys, s);
   EXPECT_EQ(t.completed, 10);
   EXPECT_EQ(t.timed_out, 2);

@@ -15,10 +15,10 @@
 #include "tests/test_paths.hpp"
 
 namespace binserve {
-namespace openai {
-// Defined in tests/net/openai_test.cpp: checks the exposition format.
+namespace net {
+// Defined in tests/net/prometheus_test.cpp: checks the exposition format.
 std::map<std::string, double> parse_prometheus(const std::string& text);
-}  // namespace openai
+}  // namespace net
 
 namespace {
 
@@ -194,7 +194,7 @@ TEST_F(HttpServer, ModelsHealthAndMetrics) {
   const reply x = fetch(port(), http::verb::get, "/metrics");
   ASSERT_EQ(x.status, 200);
   EXPECT_EQ(x.content_type.rfind("text/plain", 0), 0u);
-  const auto samples = openai::parse_prometheus(x.body);
+  const auto samples = net::parse_prometheus(x.body);
   EXPECT_TRUE(samples.count("binserve_requests_submitted_total"));
   EXPECT_TRUE(samples.count(R"(binserve_request_latency_ms{quantile="0.5"})"));
 }
@@ -210,9 +210,9 @@ TEST_F(HttpServer, ErrorsAreOpenAiJson) {
   const reply bad = fetch(port(), http::verb::post, "/v1/completions", "{not json");
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.j()["error"]["type"], "invalid_request_error");
-  const reply stop = post(port(), "/v1/completions", {{"prompt", "a"}, {"stop", "."}});
-  EXPECT_EQ(stop.status, 400);
-  EXPECT_EQ(stop.j()["error"]["param"], "stop");
+  const reply best_of = post(port(), "/v1/completions", {{"prompt", "a"}, {"best_of", 3}});
+  EXPECT_EQ(best_of.status, 400);
+  EXPECT_EQ(best_of.j()["error"]["param"], "best_of");
   const reply big = post(port(), "/v1/completions", {{"prompt", "a"}, {"max_tokens", 100000}});
   EXPECT_EQ(big.status, 400) << big.body;
 }

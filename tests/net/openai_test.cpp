@@ -1,57 +1,113 @@
-// The OpenAI translation layer: request parsing, errors, response shapes,
-// SSE chunks and the Prometheus text.
+// The OpenAI translation layer: request parsing, errors, response shapes and
+// SSE chunks; and the streamed text's hold-back.
 #include "net/openai.hpp"
 
 #include <gtest/gtest.h>
 
-#include <climits>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
-#include <set>
-#include <sstream>
+
+#include "net/stream_text.hpp"
 
 namespace binserve::openai {
 namespace {
 
 using json = nlohmann::json;
 
+const request& first(const parsed_call& p) { return p.call->choices.at(0); }
+
 TEST(OpenAiParse, CompletionDefaultsFollowOpenAi) {
   auto p = parse_completion(R"({"model": "m", "prompt": "Once upon a time"})");
   ASSERT_TRUE(p.call) << p.error.message;
   EXPECT_EQ(p.call->kind, api_kind::completion);
-  EXPECT_EQ(p.call->req.prompt, "Once upon a time");
-  EXPECT_EQ(p.call->req.max_new_tokens, 16);
-  EXPECT_FLOAT_EQ(p.call->req.temperature, 1.0f);
-  EXPECT_FLOAT_EQ(p.call->req.top_p, 1.0f);
+  EXPECT_EQ(p.call->model, "m");
+  ASSERT_EQ(p.call->choices.size(), 1u);
+  EXPECT_EQ(first(p).prompt, "Once upon a time");
+  EXPECT_EQ(first(p).max_new_tokens, 16);
+  EXPECT_FLOAT_EQ(first(p).temperature, 1.0f);
+  EXPECT_FLOAT_EQ(first(p).top_p, 1.0f);
+  EXPECT_FALSE(first(p).seed.has_value()) << "no seed: the service draws one";
+  EXPECT_TRUE(first(p).stop.empty());
+  EXPECT_EQ(first(p).logprobs, -1);
   EXPECT_FALSE(p.call->stream);
+  EXPECT_FALSE(p.call->echo);
+  EXPECT_FALSE(p.call->logprobs);
 }
 
 TEST(OpenAiParse, CompletionReadsEveryField) {
   auto p = parse_completion(
       R"({"prompt": "x", "max_tokens": 5, "temperature": 0, "top_p": 0.5, "seed": 7, "stream": true,
-          "stop": null, "n": 1})");
+          "stream_options": {"include_usage": true}, "stop": ["\n", "The end"], "n": 1,
+          "presence_penalty": 0.5, "frequency_penalty": -1, "logit_bias": {"13": -100, "7": 2.5},
+          "logprobs": 3, "ignore_eos": true, "min_tokens": 4, "best_of": 1, "suffix": null})");
   ASSERT_TRUE(p.call) << p.error.message;
-  EXPECT_EQ(p.call->req.max_new_tokens, 5);
-  EXPECT_FLOAT_EQ(p.call->req.temperature, 0.0f);
-  EXPECT_FLOAT_EQ(p.call->req.top_p, 0.5f);
-  EXPECT_EQ(p.call->req.seed, 7u);
+  const request& r = first(p);
+  EXPECT_EQ(r.max_new_tokens, 5);
+  EXPECT_FLOAT_EQ(r.temperature, 0.0f);
+  EXPECT_FLOAT_EQ(r.top_p, 0.5f);
+  EXPECT_EQ(r.seed, 7u);
   EXPECT_TRUE(p.call->stream);
+  EXPECT_TRUE(p.call->include_usage);
+  EXPECT_EQ(r.stop, (std::vector<std::string>{"\n", "The end"}));
+  EXPECT_FLOAT_EQ(r.presence_penalty, 0.5f);
+  EXPECT_FLOAT_EQ(r.frequency_penalty, -1.0f);
+  ASSERT_EQ(r.logit_bias.size(), 2u);
+  std::map<int, float> bias;
+  for (const auto& e : r.logit_bias) bias[e.token] = e.bias;
+  EXPECT_EQ(bias, (std::map<int, float>{{7, 2.5f}, {13, -100.0f}}));
+  EXPECT_EQ(r.logprobs, 3);
+  EXPECT_TRUE(p.call->logprobs);
+  EXPECT_TRUE(r.ignore_eos);
+  EXPECT_EQ(r.min_tokens, 4);
+}
+
+TEST(OpenAiParse, StopAsStringEmptyStringAndEmptyListMeanWhatTheySay) {
+  EXPECT_EQ(first(parse_completion(R"({"prompt": "x", "stop": "END"})")).stop, std::vector<std::string>{"END"});
+  EXPECT_TRUE(first(parse_completion(R"({"prompt": "x", "stop": ""})")).stop.empty());
+  EXPECT_TRUE(first(parse_completion(R"({"prompt": "x", "stop": []})")).stop.empty());
+  auto chat = parse_chat_completion(R"({"messages": [{"role": "user", "content": "hi"}], "stop": ["a", "b"]})");
+  ASSERT_TRUE(chat.call) << chat.error.message;
+  EXPECT_EQ(first(chat).stop, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(OpenAiParse, NAndPromptListsExpandIntoChoicesInOpenAiOrder) {
+  auto p = parse_completion(R"({"prompt": ["a", "b"], "n": 3, "seed": 10})");
+  ASSERT_TRUE(p.call) << p.error.message;
+  ASSERT_EQ(p.call->choices.size(), 6u);
+  EXPECT_EQ(p.call->n, 3);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(p.call->choices[i].prompt, i < 3 ? "a" : "b") << i;
+    EXPECT_EQ(p.call->choices[i].seed, 10u + static_cast<unsigned>(i % 3)) << "sample j is seeded seed + j";
+  }
+  auto unseeded = parse_completion(R"({"prompt": "a", "n": 2})");
+  ASSERT_TRUE(unseeded.call);
+  EXPECT_FALSE(unseeded.call->choices[1].seed) << "each unseeded choice draws its own seed";
+}
+
+TEST(OpenAiParse, PromptMayBeTokenIds) {
+  auto one = parse_completion(R"({"prompt": [1, 403, 9]})");
+  ASSERT_TRUE(one.call) << one.error.message;
+  EXPECT_EQ(first(one).prompt_ids, (std::vector<int>{1, 403, 9}));
+  auto two = parse_completion(R"({"prompt": [[1, 2], [1, 3]]})");
+  ASSERT_TRUE(two.call) << two.error.message;
+  ASSERT_EQ(two.call->choices.size(), 2u);
+  EXPECT_EQ(two.call->choices[1].prompt_ids, (std::vector<int>{1, 3}));
 }
 
 TEST(OpenAiParse, UserIsTheFairnessKeyAndAbsentLeavesItToTheServer) {
   auto with = parse_chat_completion(R"({"messages": [{"role": "user", "content": "hi"}], "user": "alice"})");
   ASSERT_TRUE(with.call) << with.error.message;
-  EXPECT_EQ(with.call->req.client, "user:alice");
+  EXPECT_EQ(first(with).client, "user:alice");
   auto without = parse_completion(R"({"prompt": "x", "user": null})");
   ASSERT_TRUE(without.call) << without.error.message;
-  EXPECT_EQ(without.call->req.client, "");
+  EXPECT_EQ(first(without).client, "");
 }
 
 TEST(OpenAiParse, ErrorsNameTheField) {
   const std::map<std::string, std::string> cases = {
       {R"({"max_tokens": 3})", "prompt"},
-      {R"({"prompt": ["a", "b"]})", "prompt"},
+      {R"({"prompt": []})", "prompt"},
+      {R"({"prompt": [1, "a"]})", "prompt"},
       {R"({"prompt": "a", "max_tokens": 0})", "max_tokens"},
       {R"({"prompt": "a", "max_tokens": 1.5})", "max_tokens"},
       {R"({"prompt": "a", "temperature": 3})", "temperature"},
@@ -59,9 +115,22 @@ TEST(OpenAiParse, ErrorsNameTheField) {
       {R"({"prompt": "a", "top_p": 0})", "top_p"},
       {R"({"prompt": "a", "seed": "x"})", "seed"},
       {R"({"prompt": "a", "stream": 1})", "stream"},
-      {R"({"prompt": "a", "stop": ["\n"]})", "stop"},
-      {R"({"prompt": "a", "n": 2})", "n"},
+      {R"({"prompt": "a", "stop": ["a", "b", "c", "d", "e"]})", "stop"},
+      {R"({"prompt": "a", "stop": [1]})", "stop"},
+      {R"({"prompt": "a", "n": 0})", "n"},
+      {R"({"prompt": "a", "n": 17})", "n"},
       {R"({"prompt": "a", "user": 7})", "user"},
+      {R"({"prompt": "a", "model": 5})", "model"},
+      {R"({"prompt": "a", "presence_penalty": 2.5})", "presence_penalty"},
+      {R"({"prompt": "a", "frequency_penalty": -3})", "frequency_penalty"},
+      {R"({"prompt": "a", "logit_bias": {"x": 1}})", "logit_bias"},
+      {R"({"prompt": "a", "logit_bias": [1]})", "logit_bias"},
+      {R"({"prompt": "a", "logprobs": 21})", "logprobs"},
+      {R"({"prompt": "a", "logprobs": true})", "logprobs"},
+      {R"({"prompt": "a", "min_tokens": -1})", "min_tokens"},
+      {R"({"prompt": "a", "ignore_eos": "yes"})", "ignore_eos"},
+      {R"({"prompt": "a", "stream_options": {"include_usage": true}})", "stream_options"},
+      {R"({"prompt": "a", "stream": true, "stream_options": {"other": 1}})", "stream_options"},
   };
   for (const auto& [body, param] : cases) {
     auto p = parse_completion(body);
@@ -70,6 +139,44 @@ TEST(OpenAiParse, ErrorsNameTheField) {
     EXPECT_EQ(p.error.param, param) << body;
     EXPECT_EQ(p.error.type, "invalid_request_error");
     EXPECT_FALSE(p.error.message.empty());
+  }
+}
+
+// What binserve does not implement is refused by name, never accepted and
+// ignored (a client would silently get something other than it asked for).
+TEST(OpenAiParse, UnsupportedAndUnknownParametersAre400NamingThem) {
+  const std::map<std::string, std::string> completion = {
+      {R"({"prompt": "a", "suffix": "tail"})", "suffix"},
+      {R"({"prompt": "a", "best_of": 3})", "best_of"},
+      {R"({"prompt": "a", "echo": true, "logprobs": 1})", "echo"},
+      {R"({"prompt": "a", "top_k": 5})", "top_k"},
+      {R"({"prompt": "a", "messages": []})", "messages"},
+  };
+  for (const auto& [body, param] : completion) {
+    auto p = parse_completion(body);
+    ASSERT_FALSE(p.call) << body;
+    EXPECT_EQ(p.error.param, param) << body;
+    EXPECT_NE(p.error.message.find(param), std::string::npos) << p.error.message;
+  }
+  const std::string msg = R"("messages": [{"role": "user", "content": "hi"}])";
+  const std::map<std::string, std::string> chat = {
+      {"{" + msg + R"(, "tools": [{"type": "function"}]})", "tools"},
+      {"{" + msg + R"(, "tool_choice": "required"})", "tool_choice"},
+      {"{" + msg + R"(, "response_format": {"type": "json_object"}})", "response_format"},
+      {"{" + msg + R"(, "functions": []})", "functions"},
+      {"{" + msg + R"(, "top_logprobs": 2})", "top_logprobs"},
+      {"{" + msg + R"(, "echo": true})", "echo"},
+      {"{" + msg + R"(, "prompt": "x"})", "prompt"},
+  };
+  for (const auto& [body, param] : chat) {
+    auto p = parse_chat_completion(body);
+    ASSERT_FALSE(p.call) << body;
+    EXPECT_EQ(p.error.param, param) << body;
+  }
+  for (const char* fine : {R"(, "tools": [], "tool_choice": "none", "response_format": {"type": "text"})",
+                           R"(, "parallel_tool_calls": false, "logprobs": true, "top_logprobs": 3)"}) {
+    auto p = parse_chat_completion("{" + msg + fine + "}");
+    ASSERT_TRUE(p.call) << fine << ": " << p.error.message;
   }
 }
 
@@ -82,21 +189,27 @@ TEST(OpenAiParse, BadJsonIsAnError) {
   }
 }
 
-TEST(OpenAiParse, ChatJoinsContents) {
+TEST(OpenAiParse, ChatJoinsTextContentsOfEveryShape) {
   auto p = parse_chat_completion(
       R"({"messages": [{"role": "system", "content": "Be brief."},
-                       {"role": "user", "content": "Once upon a time"}],
-          "max_completion_tokens": 9, "temperature": 0})");
+                       {"role": "assistant", "content": null},
+                       {"role": "user", "content": [{"type": "text", "text": "Once upon "},
+                                                    {"type": "text", "text": "a time"}]}],
+          "max_completion_tokens": 9, "temperature": 0, "logprobs": true, "top_logprobs": 2})");
   ASSERT_TRUE(p.call) << p.error.message;
   EXPECT_EQ(p.call->kind, api_kind::chat);
-  EXPECT_EQ(p.call->req.prompt, "Be brief.\nOnce upon a time");
-  EXPECT_EQ(p.call->req.max_new_tokens, 9);
+  EXPECT_EQ(first(p).prompt, "Be brief.\nOnce upon a time");
+  EXPECT_EQ(first(p).max_new_tokens, 9);
+  EXPECT_EQ(first(p).logprobs, 2);
+  EXPECT_TRUE(p.call->logprobs);
 }
 
 TEST(OpenAiParse, ChatRejectsBadMessages) {
-  for (const char* body : {R"({})", R"({"messages": []})", R"({"messages": "hi"})",
-                           R"({"messages": [{"role": "user"}]})", R"({"messages": [{"content": "x"}]})",
-                           R"({"messages": [{"role": "user", "content": 3}]})"}) {
+  for (const char* body :
+       {R"({})", R"({"messages": []})", R"({"messages": "hi"})", R"({"messages": [{"role": "user"}]})",
+        R"({"messages": [{"content": "x"}]})", R"({"messages": [{"role": "user", "content": 3}]})",
+        R"({"messages": [{"role": "robot", "content": "x"}]})",
+        R"({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]})"}) {
     auto p = parse_chat_completion(body);
     ASSERT_FALSE(p.call) << body;
     EXPECT_EQ(p.error.param, "messages") << body;
@@ -127,12 +240,19 @@ result sample_result(const std::string& stop_reason) {
   r.prompt_ids = {1, 2, 3, 4};
   r.generated_ids = {5, 6, 7};
   r.stop_reason = stop_reason;
+  r.seed = 99;
   return r;
 }
 
+std::string text_of(int token) { return "<" + std::to_string(token) + ">"; }
+
+json render(const response_meta& m, const result& r, bool logprobs = false, std::string prefix = "") {
+  const choice_output c{0, &r, std::move(prefix)};
+  return json::parse(response_json(m, std::span(&c, 1), {4, 3}, logprobs, text_of));
+}
+
 TEST(OpenAiResponse, CompletionShape) {
-  const json j = json::parse(response_json({api_kind::completion, 42, "stories", 1700000000},
-                                           sample_result("stop_token")));
+  const json j = render({api_kind::completion, 42, "stories", 1700000000}, sample_result("stop_token"));
   EXPECT_EQ(j["id"], "cmpl-42");
   EXPECT_EQ(j["object"], "text_completion");
   EXPECT_EQ(j["created"], 1700000000);
@@ -141,17 +261,50 @@ TEST(OpenAiResponse, CompletionShape) {
   EXPECT_EQ(j["choices"][0]["text"], " there was a cat");
   EXPECT_EQ(j["choices"][0]["index"], 0);
   EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(j["choices"][0]["seed"], 99);
   EXPECT_TRUE(j["choices"][0]["logprobs"].is_null());
   EXPECT_EQ(j["usage"], json({{"prompt_tokens", 4}, {"completion_tokens", 3}, {"total_tokens", 7}}));
 }
 
+TEST(OpenAiResponse, StopStringFinishesWithStopAndEchoPrefixesTheText) {
+  const json j = render({api_kind::completion, 1, "m", 1}, sample_result("stop_string"), false, "Once");
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(j["choices"][0]["text"], "Once there was a cat");
+}
+
 TEST(OpenAiResponse, ChatShape) {
-  const json j = json::parse(response_json({api_kind::chat, 3, "m", 1}, sample_result("max_new_tokens")));
+  const json j = render({api_kind::chat, 3, "m", 1}, sample_result("max_new_tokens"));
   EXPECT_EQ(j["id"], "chatcmpl-3");
   EXPECT_EQ(j["object"], "chat.completion");
   EXPECT_EQ(j["choices"][0]["message"], json({{"role", "assistant"}, {"content", " there was a cat"}}));
   EXPECT_EQ(j["choices"][0]["finish_reason"], "length");
   EXPECT_EQ(j["usage"]["total_tokens"], 7);
+}
+
+result with_logprobs() {
+  result r = sample_result("max_new_tokens");
+  r.logprobs = {{{5, -0.5f}, {{5, -0.5f}, {8, -1.5f}}}, {{6, -2.0f}, {{9, -0.1f}, {6, -2.0f}}}};
+  r.generated_ids = {5, 6};
+  return r;
+}
+
+TEST(OpenAiResponse, CompletionLogprobsAreTheLegacyParallelArrays) {
+  const json lp = render({api_kind::completion, 1, "m", 1}, with_logprobs(), true, "Hi")["choices"][0]["logprobs"];
+  EXPECT_EQ(lp["tokens"], json({"<5>", "<6>"}));
+  EXPECT_EQ(lp["token_logprobs"], json({-0.5, -2.0}));
+  EXPECT_EQ(lp["top_logprobs"], json({{{"<5>", -0.5}, {"<8>", -1.5}}, {{"<9>", -0.1f}, {"<6>", -2.0}}}));
+  EXPECT_EQ(lp["text_offset"], json({2, 5})) << "offsets count the echoed prompt";
+}
+
+TEST(OpenAiResponse, ChatLogprobsAreContentEntriesWithBytes) {
+  const json lp = render({api_kind::chat, 1, "m", 1}, with_logprobs(), true)["choices"][0]["logprobs"];
+  ASSERT_EQ(lp["content"].size(), 2u);
+  const json& e = lp["content"][0];
+  EXPECT_EQ(e["token"], "<5>");
+  EXPECT_FLOAT_EQ(e["logprob"].get<float>(), -0.5f);
+  EXPECT_EQ(e["bytes"], json({'<', '5', '>'}));
+  ASSERT_EQ(e["top_logprobs"].size(), 2u);
+  EXPECT_EQ(e["top_logprobs"][1], json({{"token", "<8>"}, {"logprob", -1.5}, {"bytes", {'<', '8', '>'}}}));
 }
 
 json sse_payload(const std::string& event) {
@@ -162,31 +315,47 @@ json sse_payload(const std::string& event) {
 
 TEST(OpenAiStream, CompletionChunks) {
   const response_meta m{api_kind::completion, 9, "m", 5};
-  const json c = sse_payload(stream_chunk(m, " cat"));
+  const json c = sse_payload(stream_chunk(m, 1, " cat", nullptr, 0, text_of));
   EXPECT_EQ(c["object"], "text_completion");
   EXPECT_EQ(c["id"], "cmpl-9");
+  EXPECT_EQ(c["choices"][0]["index"], 1);
   EXPECT_EQ(c["choices"][0]["text"], " cat");
   EXPECT_TRUE(c["choices"][0]["finish_reason"].is_null());
-  const json f = sse_payload(stream_final_chunk(m, "length"));
+  const json f = sse_payload(stream_final_chunk(m, 1, "length"));
   EXPECT_EQ(f["choices"][0]["text"], "");
   EXPECT_EQ(f["choices"][0]["finish_reason"], "length");
   EXPECT_EQ(stream_done, "data: [DONE]\n\n");
 }
 
-TEST(OpenAiStream, ChatChunksCarryDeltas) {
+// The OpenAI SDK's stream helpers (finalChatCompletion, runTools) need the
+// role in a choice's first delta: "missing role for choice 0" otherwise.
+TEST(OpenAiStream, ChatChunksStartWithTheRoleThenCarryDeltas) {
   const response_meta m{api_kind::chat, 9, "m", 5};
-  const json c = sse_payload(stream_chunk(m, "Hi"));
-  EXPECT_EQ(c["object"], "chat.completion.chunk");
+  const json r = sse_payload(stream_role_chunk(m, 0));
+  EXPECT_EQ(r["object"], "chat.completion.chunk");
+  EXPECT_EQ(r["choices"][0]["delta"], json({{"role", "assistant"}, {"content", ""}}));
+  const json c = sse_payload(stream_chunk(m, 0, "Hi", nullptr, 0, text_of));
   EXPECT_EQ(c["choices"][0]["delta"], json({{"content", "Hi"}}));
-  const json f = sse_payload(stream_final_chunk(m, "stop"));
+  const json f = sse_payload(stream_final_chunk(m, 0, "stop"));
   EXPECT_EQ(f["choices"][0]["delta"], json::object());
   EXPECT_EQ(f["choices"][0]["finish_reason"], "stop");
   const json e = sse_payload(stream_error(to_api_error(status(error_code::backend_failure, "boom"))));
   EXPECT_EQ(e["error"]["code"], "backend_failure");
 }
 
+TEST(OpenAiStream, ChunksCarryTheirTokensLogprobsAndUsageComesLast) {
+  const generated_token t{0, 5, "<5>", token_logprobs{{5, -0.25f}, {{5, -0.25f}}}};
+  const json chat = sse_payload(stream_chunk({api_kind::chat, 1, "m", 1}, 0, "<5>", &t, 0, text_of));
+  EXPECT_FLOAT_EQ(chat["choices"][0]["logprobs"]["content"][0]["logprob"].get<float>(), -0.25f);
+  const json comp = sse_payload(stream_chunk({api_kind::completion, 1, "m", 1}, 0, "<5>", &t, 7, text_of));
+  EXPECT_EQ(comp["choices"][0]["logprobs"]["text_offset"], json({7}));
+  const json u = sse_payload(stream_usage_chunk({api_kind::chat, 1, "m", 1}, {4, 3}));
+  EXPECT_TRUE(u["choices"].empty());
+  EXPECT_EQ(u["usage"]["total_tokens"], 7);
+}
+
 TEST(OpenAiStream, InvalidUtf8IsReplacedNotThrown) {
-  const json c = sse_payload(stream_chunk({api_kind::completion, 1, "m", 1}, "\xff"));
+  const json c = sse_payload(stream_chunk({api_kind::completion, 1, "m", 1}, 0, "\xff", nullptr, 0, text_of));
   EXPECT_FALSE(c["choices"][0]["text"].get<std::string>().empty());
 }
 
@@ -203,80 +372,54 @@ TEST(OpenAiStream, Utf8PrefixStopsBeforeASplitCharacter) {
 TEST(OpenAiMisc, ModelsAndHealth) {
   const json m = json::parse(models_json("stories260K"));
   EXPECT_EQ(m["object"], "list");
-  EXPECT_EQ(m["data"][0], json({{"id", "stories260K"}, {"object", "model"}, {"owned_by", "binserve"}}));
-  EXPECT_EQ(json::parse(health_json()), json({{"status", "ok"}}));
-}
-
-}  // namespace
-
-// Checks `text` is Prometheus exposition: every sample line is
-// `name{labels} value`, and every sampled metric has HELP and TYPE lines
-// before its samples. Returns the samples, keyed by `name{labels}`.
-std::map<std::string, double> parse_prometheus(const std::string& text) {
-  static const std::regex sample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_]+="[^"]*"(,[a-zA-Z_]+="[^"]*")*\})? )"
-                                 R"(([-+]?[0-9.eE+-]+|NaN|[-+]Inf)$)");
-  static const std::regex meta(R"(^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$)");
-  std::set<std::string> helped, typed;
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  std::string line;
-  std::smatch m;
-  while (std::getline(in, line)) {
-    if (std::regex_match(line, m, meta)) {
-      (m[1] == "HELP" ? helped : typed).insert(m[2]);
-      continue;
-    }
-    EXPECT_TRUE(std::regex_match(line, m, sample)) << "bad line: " << line;
-    if (m.empty()) continue;
-    EXPECT_TRUE(helped.count(m[1]) && typed.count(m[1])) << "no HELP/TYPE before " << line;
-    const std::string v = m[4];
-    out[std::string(m[1]) + std::string(m[2])] = v.find("Inf") != std::string::npos ? 1e300 : std::stod(v);
-  }
-  return out;
-}
-
-namespace {
-
-TEST(OpenAiMetrics, TextParsesAndHasEveryMetric) {
-  stats s;
-  s.submitted = 10;
-  s.completed = 8;
-  s.cancelled = 1;
-  s.generated_tokens = 300;
-  s.effective_token_ratio = 0.75;
-  s.latency = {10, 12.5, 20, 31};
-  s.bins = {{0, 0, 50, 4, 50, 2, 3, 3.5}, {1, 50, INT_MAX, 4, 512, 0, 1, 1}};
-  const std::string text = metrics_text(s);
-  const auto samples = parse_prometheus(text);
-  for (const char* c : {"submitted", "completed", "failed", "rejected", "cancelled", "timed_out"})
-    EXPECT_TRUE(samples.count(std::string("binserve_requests_") + c + "_total")) << c;
-  for (const char* c : {"retries", "generated_tokens", "computed_slots"})
-    EXPECT_TRUE(samples.count(std::string("binserve_") + c + "_total")) << c;
-  for (const char* g : {"effective_token_ratio", "requests_per_second", "tokens_per_second"})
-    EXPECT_TRUE(samples.count(std::string("binserve_") + g)) << g;
-  EXPECT_EQ(samples.at("binserve_requests_submitted_total"), 10);
-  EXPECT_EQ(samples.at("binserve_effective_token_ratio"), 0.75);
-  EXPECT_EQ(samples.at(R"(binserve_request_latency_ms{quantile="0.5"})"), 12.5);
-  EXPECT_TRUE(samples.count(R"(binserve_first_token_latency_ms{quantile="0.99"})"));
-  EXPECT_TRUE(samples.count(R"(binserve_queue_latency_ms{quantile="0.9"})"));
-  EXPECT_EQ(samples.at(R"(binserve_bin_queue_depth{bin="0",lo="0",hi="50"})"), 2);
-  EXPECT_EQ(samples.at(R"(binserve_bin_batches_total{bin="1",lo="50",hi="+Inf"})"), 1);
-  EXPECT_EQ(samples.at(R"(binserve_bin_mean_batch_size{bin="0",lo="0",hi="50"})"), 3.5);
-  EXPECT_NE(text.find("# TYPE binserve_requests_submitted_total counter"), std::string::npos);
-  EXPECT_NE(text.find("# TYPE binserve_request_latency_ms summary"), std::string::npos);
-}
-
-TEST(OpenAiMetrics, EachNodeOfTheClusterIsLabelled) {
-  stats s;
-  s.requeued = 6;
-  s.nodes = {{0, "local", true, 1, 10, 80, 0, ""}, {1, "10.0.0.2:7171", false, 0, 3, 24, 2, "lost"}};
-  const auto samples = parse_prometheus(metrics_text(s));
-  EXPECT_EQ(samples.at("binserve_requeued_total"), 6);
-  EXPECT_EQ(samples.at(R"(binserve_node_connected{node="0",name="local"})"), 1);
-  EXPECT_EQ(samples.at(R"(binserve_node_connected{node="1",name="10.0.0.2:7171"})"), 0);
-  EXPECT_EQ(samples.at(R"(binserve_node_batches_total{node="1",name="10.0.0.2:7171"})"), 3);
-  EXPECT_EQ(samples.at(R"(binserve_node_executor_failures_total{node="1",name="10.0.0.2:7171"})"), 2);
+  EXPECT_EQ(m["data"][0]["id"], "stories260K");
+  EXPECT_EQ(m["data"][0]["object"], "model");
+  EXPECT_EQ(json::parse(model_json("stories260K"))["id"], "stories260K");
+  EXPECT_EQ(json::parse(health_json(false)), json({{"status", "ok"}}));
+  EXPECT_EQ(json::parse(health_json(true)), json({{"status", "draining"}}));
 }
 
 }  // namespace
 }  // namespace binserve::openai
+
+namespace binserve::net {
+namespace {
+
+// What a stream sends, piece by piece, then the rest at the end.
+std::string streamed(stream_text& s, const std::vector<std::string>& pieces, const std::string& final_text,
+                     std::vector<std::string>* sent = nullptr) {
+  std::string out;
+  for (const std::string& p : pieces) {
+    const std::string now = s.push(p);
+    if (sent) sent->push_back(now);
+    out += now;
+  }
+  return out + s.finish(final_text);
+}
+
+TEST(StreamText, HoldsBackWhatMayBeginAStopStringAndReleasesItWhenNot) {
+  stream_text s({"The end"});
+  std::vector<std::string> sent;
+  EXPECT_EQ(streamed(s, {"Lily", " saw", " The", " cat"}, "Lily saw The cat", &sent), "Lily saw The cat");
+  EXPECT_EQ(sent, (std::vector<std::string>{"Lily", " saw", " ", "The cat"}))
+      << "\"The\" might have begun \"The end\": held until \" cat\" ruled it out";
+}
+
+TEST(StreamText, NeverSendsAStopStringOrWhatFollowsIt) {
+  stream_text s({"END"});
+  // The service cut the final text before "END"; the stream never showed "E".
+  std::vector<std::string> sent;
+  EXPECT_EQ(streamed(s, {"ab", "cE", "N", "D!"}, "abc", &sent), "abc");
+  for (const std::string& piece : sent) EXPECT_EQ(piece.find('E'), std::string::npos);
+}
+
+TEST(StreamText, WaitsForWholeUtf8Characters) {
+  stream_text s;
+  std::vector<std::string> sent;
+  EXPECT_EQ(streamed(s, {"a\xC3", "\xA9", "\xE2\x82", "\xAC"}, "a\xC3\xA9\xE2\x82\xAC", &sent),
+            "a\xC3\xA9\xE2\x82\xAC");
+  EXPECT_EQ(sent, (std::vector<std::string>{"a", "\xC3\xA9", "", "\xE2\x82\xAC"}));
+}
+
+}  // namespace
+}  // namespace binserve::net

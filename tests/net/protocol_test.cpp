@@ -3,6 +3,8 @@
 #include "net/protocol.hpp"
 
 #include <gtest/gtest.h>
+
+#include <climits>
 #include <nlohmann/json.hpp>
 
 namespace binserve::net {
@@ -28,7 +30,9 @@ void expect_error(const std::string& line, error_code code, const std::string& n
 TEST(Protocol, GenerateWithEveryField) {
   const auto m = parse_ok(
       R"({"type":"generate","id":"a1","prompt":"Once","max_new_tokens":7,"temperature":0.5,)"
-      R"("top_p":0.9,"seed":42,"target_length":3,"stream":true,"deadline_ms":250})");
+      R"("top_p":0.9,"seed":42,"target_length":3,"stream":true,"deadline_ms":250,"stop":["\n","END"],)"
+      R"("ignore_eos":true,"min_tokens":2,"presence_penalty":0.5,"frequency_penalty":-0.5,)"
+      R"("logit_bias":{"13":-100},"logprobs":2})");
   const auto& g = std::get<generate_message>(m);
   EXPECT_EQ(g.id, client_id{std::string("a1")});
   EXPECT_EQ(g.req.prompt, "Once");
@@ -39,6 +43,15 @@ TEST(Protocol, GenerateWithEveryField) {
   EXPECT_EQ(g.req.target_length, 3);
   EXPECT_TRUE(g.stream);
   EXPECT_EQ(g.req.deadline, std::chrono::milliseconds(250));
+  EXPECT_EQ(g.req.stop, (std::vector<std::string>{"\n", "END"}));
+  EXPECT_TRUE(g.req.ignore_eos);
+  EXPECT_EQ(g.req.min_tokens, 2);
+  EXPECT_FLOAT_EQ(g.req.presence_penalty, 0.5f);
+  EXPECT_FLOAT_EQ(g.req.frequency_penalty, -0.5f);
+  ASSERT_EQ(g.req.logit_bias.size(), 1u);
+  EXPECT_EQ(g.req.logit_bias[0].token, 13);
+  EXPECT_FLOAT_EQ(g.req.logit_bias[0].bias, -100.0f);
+  EXPECT_EQ(g.req.logprobs, 2);
 }
 
 TEST(Protocol, GenerateWithPromptIdsAndNumericIdKeepsDefaults) {
@@ -97,11 +110,25 @@ TEST(Protocol, OversizedLineIsInputTooLarge) {
 }
 
 TEST(Protocol, TokenAndPongEncoders) {
-  const auto t = json::parse(encode_token(std::string("r"), 2, 403, "Once"));
+  const auto t = json::parse(encode_token(std::string("r"), generated_token{2, 403, "Once", std::nullopt}));
   EXPECT_EQ(t, json({{"type", "token"}, {"id", "r"}, {"index", 2}, {"token", 403}, {"text", "Once"}}));
   EXPECT_EQ(json::parse(encode_pong()), json({{"type", "pong"}}));
   // A piece that is part of a UTF-8 character still encodes as valid JSON.
-  EXPECT_TRUE(json::accept(encode_token(std::int64_t{1}, 0, 5, std::string("\xe2\x80"))));
+  EXPECT_TRUE(json::accept(encode_token(std::int64_t{1}, generated_token{0, 5, "\xe2\x80", std::nullopt})));
+}
+
+TEST(Protocol, TokenEventsCarryLogprobsWhenAskedAndRoundTrip) {
+  const generated_token g{3, 7, " cat", token_logprobs{{7, -0.5f}, {{7, -0.5f}, {9, -1.25f}}}};
+  const std::string line = encode_token(std::int64_t{4}, g);
+  EXPECT_EQ(json::parse(line)["logprobs"],
+            json({{"token", 7}, {"logprob", -0.5}, {"top", {{{"token", 7}, {"logprob", -0.5}},
+                                                            {{"token", 9}, {"logprob", -1.25}}}}}));
+  auto e = parse_server_line(line);
+  ASSERT_TRUE(e.ok()) << e.error().to_string();
+  const auto& t = std::get<token_event>(*e);
+  ASSERT_TRUE(t.logprobs);
+  EXPECT_EQ(t.logprobs->top.at(1).token, 9);
+  EXPECT_FLOAT_EQ(t.logprobs->chosen.logprob, -0.5f);
 }
 
 TEST(Protocol, DoneEncoderHasDocumentedFieldsAndRoundTrips) {
@@ -114,10 +141,12 @@ TEST(Protocol, DoneEncoderHasDocumentedFieldsAndRoundTrips) {
   r.predicted_length = 40;
   r.bin = 2;
   r.retries = 1;
+  r.seed = 12345678901234567890ull;
+  r.logprobs = {{{5, -1.0f}, {}}, {{6, -2.0f}, {}}};
   const std::string line = encode_done(std::int64_t{9}, r);
   const auto j = json::parse(line);
   for (const char* f : {"type", "id", "text", "ids", "stop_reason", "timings", "prompt_tokens",
-                        "predicted_length", "bin", "retries"})
+                        "predicted_length", "bin", "retries", "seed", "logprobs"})
     EXPECT_TRUE(j.contains(f)) << f;
   EXPECT_EQ(j["timings"], json({{"queue_ms", 1.5}, {"first_token_ms", 2.5}, {"total_ms", 9.0}}));
   EXPECT_EQ(j["prompt_tokens"], 3);
@@ -129,6 +158,9 @@ TEST(Protocol, DoneEncoderHasDocumentedFieldsAndRoundTrips) {
   EXPECT_EQ(d.res.text, r.text);
   EXPECT_EQ(d.res.bin, 2);
   EXPECT_EQ(d.prompt_tokens, 3);
+  EXPECT_EQ(d.res.seed, r.seed);
+  ASSERT_EQ(d.res.logprobs.size(), 2u);
+  EXPECT_FLOAT_EQ(d.res.logprobs[1].chosen.logprob, -2.0f);
 }
 
 TEST(Protocol, ErrorEncoderUsesWireCodeNamesAndNullId) {
@@ -145,7 +177,9 @@ TEST(Protocol, StatsEncoderRoundTrips) {
   s.cancelled = 2;
   s.tokens_per_s = 12.5;
   s.latency.p99 = 80;
-  s.bins = {{1, 0, 50, 4, 50, 3, 7, 3.5}};
+  s.bins = {{1, 0, 50, false, 4, 50, 3, 7, 3.5}, {2, 50, INT_MAX, true, 4, 512, 1, 2, 1}};
+  s.latency.count = 6;
+  s.latency.sum = 123.5;
   const auto j = json::parse(encode_stats(s));
   EXPECT_EQ(j["type"], "stats");
   EXPECT_EQ(j["submitted"], 5);
@@ -155,8 +189,12 @@ TEST(Protocol, StatsEncoderRoundTrips) {
   const auto& back = std::get<stats_event>(*e).value;
   EXPECT_EQ(back.cancelled, 2);
   EXPECT_DOUBLE_EQ(back.tokens_per_s, 12.5);
-  ASSERT_EQ(back.bins.size(), 1u);
+  ASSERT_EQ(back.bins.size(), 2u);
   EXPECT_EQ(back.bins[0].batches, 7);
+  EXPECT_FALSE(back.bins[0].retry);
+  EXPECT_TRUE(back.bins[1].retry);
+  EXPECT_EQ(back.latency.count, 6);
+  EXPECT_DOUBLE_EQ(back.latency.sum, 123.5);
 }
 
 TEST(Protocol, StatsCarryTheClusterNodes) {
@@ -182,11 +220,23 @@ TEST(Protocol, ClientEncodersParseBack) {
   r.prompt = "Hi";
   r.max_new_tokens = 9;
   r.seed = 3;
+  r.stop = {"x"};
+  r.min_tokens = 2;
+  r.logit_bias = {{4, 1.5f}};
+  r.logprobs = 0;
   const auto g = std::get<generate_message>(parse_ok(encode_generate(std::string("z"), r, true)));
   EXPECT_EQ(g.req.prompt, "Hi");
   EXPECT_EQ(g.req.max_new_tokens, 9);
   EXPECT_EQ(g.req.seed, 3u);
+  EXPECT_EQ(g.req.stop, r.stop);
+  EXPECT_EQ(g.req.min_tokens, 2);
+  ASSERT_EQ(g.req.logit_bias.size(), 1u);
+  EXPECT_EQ(g.req.logprobs, 0);
   EXPECT_TRUE(g.stream);
+  request unseeded;
+  unseeded.prompt = "Hi";
+  EXPECT_FALSE(std::get<generate_message>(parse_ok(encode_generate(std::int64_t{1}, unseeded, false))).req.seed)
+      << "an absent seed stays absent: the server draws one";
   EXPECT_TRUE(std::holds_alternative<cancel_message>(parse_ok(encode_cancel(std::int64_t{4}))));
   EXPECT_EQ(std::get<auth_message>(parse_ok(encode_auth("k"))).token, "k");
 }

@@ -15,7 +15,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 [ $# -eq 3 ] || { echo "usage: $0 BINSERVE INSTALL_DIR SHARED_DIR" >&2; exit 2; }
-binserve=$1 install_dir=$2 shared=$3
+binserve=$(realpath "$1") install_dir=$(realpath -m "$2") shared=$(realpath -m "$3")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 command -v node >/dev/null || skip "node is not on PATH (scripts/install-deps.sh installs nodejs and npm)"
