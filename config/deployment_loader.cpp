@@ -285,24 +285,38 @@ void write_server_and_logging(YAML::Emitter& e, const deployment_config& c) {
 }  // namespace
 
 status_or<deployment_config> load_deployment(const std::string& path) {
+  auto d = load_located_deployment(path);
+  if (!d.ok()) return d.error();
+  return std::move(d->config);
+}
+
+status_or<deployment_config> parse_deployment(const std::string& yaml_text,
+                                              const std::string& name_for_messages) {
+  auto d = parse_located_deployment(yaml_text, name_for_messages);
+  if (!d.ok()) return d.error();
+  return std::move(d->config);
+}
+
+status_or<located_deployment> load_located_deployment(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return status(error_code::io_error, path + ": cannot open the deployment file");
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return status(error_code::io_error, path + ": cannot read the deployment file");
-  return parse_deployment(text.str(), path);
+  return parse_located_deployment(text.str(), path);
 }
 
-status_or<deployment_config> parse_deployment(const std::string& yaml_text,
-                                              const std::string& name_for_messages) {
+status_or<located_deployment> parse_located_deployment(const std::string& yaml_text,
+                                                       const std::string& name_for_messages) {
   yaml_document doc(name_for_messages);
-  deployment_config out;
+  located_deployment out;
   try {
-    read_deployment(doc, YAML::Load(yaml_text), folder_of(name_for_messages), out);
+    read_deployment(doc, YAML::Load(yaml_text), folder_of(name_for_messages), out.config);
   } catch (const YAML::Exception& e) {
     doc.fail(e.mark, "", "YAML syntax error: " + e.msg);
   }
   if (doc.failed()) return doc.error();
+  out.marks = doc.marks();
   return out;
 }
 

@@ -6,8 +6,16 @@
 
 #include "binserve/config.hpp"
 #include "binserve/status.hpp"
+#include "config/key_marks.hpp"
 
 namespace binserve {
+
+// A deployment and where in its file each key was written, for the checks
+// that run after parsing (config/deployment_check.hpp).
+struct located_deployment {
+  deployment_config config;
+  key_marks marks;
+};
 
 // Reads and validates the deployment file at `path`. Relative paths in it
 // (model.path, model.tokenizer, predictor.model_file) resolve against the
@@ -27,6 +35,11 @@ status_or<deployment_config> load_deployment(const std::string& path);
 // both or neither of model.path / model.dummy.
 status_or<deployment_config> parse_deployment(const std::string& yaml_text,
                                               const std::string& name_for_messages);
+
+// load_deployment and parse_deployment, keeping the marks of every key.
+status_or<located_deployment> load_located_deployment(const std::string& path);
+status_or<located_deployment> parse_located_deployment(const std::string& yaml_text,
+                                                       const std::string& name_for_messages);
 
 // The effective config as YAML, every key written out; parse_deployment of
 // the result gives back `config`.

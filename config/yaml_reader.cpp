@@ -48,14 +48,16 @@ std::string describe(const YAML::Node& node) {
 
 void yaml_document::fail(const YAML::Mark& mark, const std::string& key_path,
                          const std::string& what) {
-  if (failed()) return;
-  const std::string key = key_path.empty() ? "" : key_path + ": ";
-  error_ = status(error_code::config_invalid, where(mark) + ": " + key + what);
+  if (!failed()) error_ = config_error_at(where(mark), key_path, what);
 }
 
 std::string yaml_document::where(const YAML::Mark& mark) const {
-  if (mark.is_null()) return file_ + ":1:1";
-  return file_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+  if (mark.is_null()) return marks_.file() + ":1:1";
+  return marks_.file() + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+void yaml_document::note(std::string key_path, const YAML::Mark& mark) {
+  if (!mark.is_null()) marks_.add(std::move(key_path), mark.line + 1, mark.column + 1);
 }
 
 yaml_section::yaml_section(yaml_document& doc, YAML::Node node, std::string path,
@@ -72,6 +74,7 @@ void yaml_section::expect_keys(std::initializer_list<std::string_view> known) {
   }
   for (const auto& entry : node_) {
     const std::string key = entry.first.Scalar();
+    doc_->note(path_of(key.c_str()), entry.second.Mark().is_null() ? entry.first.Mark() : entry.second.Mark());
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     const auto best = std::min_element(known.begin(), known.end(), [&](auto x, auto y) {
       return edit_distance(key, x) < edit_distance(key, y);
@@ -101,8 +104,11 @@ std::vector<yaml_section> yaml_section::list(const char* key) {
     doc_->fail(mark_of(key), path_of(key), "expected a list, got " + describe(seq));
     return items;
   }
-  for (std::size_t i = 0; i < seq.size(); ++i)
-    items.emplace_back(*doc_, seq[i], path_of(key) + "[" + std::to_string(i) + "]", mark_of(key));
+  for (std::size_t i = 0; i < seq.size(); ++i) {
+    const std::string item_path = path_of(key) + "[" + std::to_string(i) + "]";
+    doc_->note(item_path, seq[i].Mark());
+    items.emplace_back(*doc_, seq[i], item_path, mark_of(key));
+  }
   return items;
 }
 
@@ -158,6 +164,7 @@ void yaml_section::read(const char* key, std::vector<int>& out, std::int64_t lo,
   for (std::size_t i = 0; i < list.size(); ++i) {
     long long v = 0;
     const std::string item_path = path_of(key) + "[" + std::to_string(i) + "]";
+    doc_->note(item_path, list[i].Mark());
     if (!YAML::convert<long long>::decode(list[i], v))
       return doc_->fail(list[i].Mark(), item_path, "expected an integer, got " + describe(list[i]));
     if (v < lo || v > hi)

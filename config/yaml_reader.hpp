@@ -3,7 +3,8 @@
 // Internal to the config loader. Every failure becomes one config_invalid
 // status whose message reads "FILE:LINE:COL: KEY.PATH: what is wrong"
 // (1-based line and column). Only the first failure of a document is kept;
-// every read after it is a no-op. Nothing here throws.
+// every read after it is a no-op. Nothing here throws. Every key met is
+// recorded with the mark of its value (key_marks), for checks that run later.
 #pragma once
 
 #include <cstdint>
@@ -16,13 +17,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include "binserve/status.hpp"
+#include "config/key_marks.hpp"
 
 namespace binserve {
 
-// The first error met while walking one YAML document.
+// The first error met while walking one YAML document, and where each key was.
 class yaml_document {
  public:
-  explicit yaml_document(std::string file) : file_(std::move(file)) {}
+  explicit yaml_document(std::string file) : marks_(std::move(file)) {}
 
   // Records "FILE:LINE:COL: KEY_PATH: WHAT" as a config_invalid status,
   // unless an error is recorded already. A null mark reads as 1:1.
@@ -34,9 +36,14 @@ class yaml_document {
   // "FILE:LINE:COL" of `mark` (1-based; 1:1 for a null mark).
   std::string where(const YAML::Mark& mark) const;
 
+  // Records that `key_path`'s value is at `mark` (a null mark is not recorded).
+  void note(std::string key_path, const YAML::Mark& mark);
+  // Where each key met so far was.
+  const key_marks& marks() const { return marks_; }
+
  private:
-  std::string file_;
   status error_;
+  key_marks marks_;  // also the file name messages carry
 };
 
 // One map of the document (the root, `policy`, ...). An absent or null

@@ -11,8 +11,11 @@
 namespace binserve::testing {
 
 run_result run_binserve(const std::string& args) {
-  const std::string cmd = binserve_binary() + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  return run_shell(binserve_binary() + " " + args + " 2>&1");
+}
+
+run_result run_shell(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
   std::string out;
   std::array<char, 4096> buf;
   while (size_t n = fread(buf.data(), 1, buf.size(), pipe.get())) out.append(buf.data(), n);

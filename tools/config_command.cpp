@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "config/deployment_check.hpp"
 #include "config/deployment_loader.hpp"
 #include "tools/commands.hpp"
 #include "tools/model_options.hpp"
@@ -11,9 +12,10 @@
 namespace binserve::tools {
 namespace {
 
-// Prints "FILE: ok", or the error; returns the exit code.
+// Prints "FILE: ok" when `serve` would start FILE (the validation both
+// run), or the error; returns the exit code.
 int run_check(const std::string& file) {
-  auto config = load_deployment(file);
+  auto config = load_checked_deployment(file);
   if (!config.ok()) return report(config.error());
   std::cout << file << ": ok\n";
   return 0;

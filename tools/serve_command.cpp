@@ -8,7 +8,7 @@
 #include <iostream>
 
 #include "binserve/service.hpp"
-#include "config/deployment_loader.hpp"
+#include "config/deployment_check.hpp"
 #include "net/http_server.hpp"
 #include "net/tcp_server.hpp"
 #include "tools/commands.hpp"
@@ -42,7 +42,7 @@ std::string model_name(const std::string& spec) {
 }
 
 int run_serve(const serve_flags& f) {
-  auto d = load_deployment(f.config);
+  auto d = load_checked_deployment(f.config);  // the validation `config check` runs
   if (!d.ok()) return report(d.error());
   if (f.tcp_port != kUnset) d->server.tcp_port = f.tcp_port;
   if (f.http_port != kUnset) d->server.http_port = f.http_port;

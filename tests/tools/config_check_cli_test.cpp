@@ -1,0 +1,57 @@
+// `binserve config check` and `binserve serve` run one validation (issue 14,
+// items 5 and 11): a file serve would refuse, check refuses, both with
+// FILE:LINE:COL and the key; bounds on executors and threads.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "tests/config/bad_deployments.hpp"
+#include "tests/run_binserve.hpp"
+#include "tests/test_paths.hpp"
+
+namespace binserve {
+namespace {
+
+class ConfigCheckCli : public testing::deployment_folder {
+ protected:
+  // `binserve serve --config FILE` on free ports, killed after a minute
+  // should it start (exit code 124 then).
+  testing::run_result serve(const std::string& file, const std::string& limits = "") {
+    return testing::run_shell(limits + "exec timeout 60 " + testing::binserve_binary() + " serve --config " +
+                              file + " --tcp-port 0 --http-port 0 2>&1");
+  }
+};
+
+TEST_F(ConfigCheckCli, CheckAndServeRefuseEachFileAlikeWithFileLineAndKey) {
+  for (const testing::bad_deployment& b : testing::bad_deployments(dir_)) {
+    const std::string file = write_deployment(b.yaml);
+    const std::string expected =
+        "binserve: config_invalid: " + file + ":" + testing::position_of(b.yaml, b.value) + ": " + b.key + ": ";
+    auto r = testing::run_binserve("config check " + file);
+    EXPECT_EQ(r.exit_code, 1) << b.name << ": " << r.out;
+    EXPECT_NE(r.out.find(expected), std::string::npos) << b.name << ": " << r.out;
+    EXPECT_NE(r.out.find(b.what), std::string::npos) << b.name << ": " << r.out;
+    r = serve(file);
+    EXPECT_EQ(r.exit_code, 1) << b.name << ": " << r.out;
+    EXPECT_NE(r.out.find(expected), std::string::npos) << b.name << ": " << r.out;
+  }
+}
+
+TEST_F(ConfigCheckCli, ExecutorsAndThreadsAreBoundedBeforeAnythingStarts) {
+  const std::string executors = write_deployment("model: {dummy: stories260k}\nexecutors: 1024\n");
+  auto r = testing::run_binserve("config check " + executors);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find(executors + ":2:12: executors: must be in [0, 256] (got 1024)"), std::string::npos) << r.out;
+  // 100000 threads hung serve's first request; now serve refuses the file.
+  const std::string threads = write_deployment("model: {dummy: stories260k}\nbackend: {threads: 100000}\n");
+  const std::string message = threads + ":2:20: backend.threads: must be in [0, 1024] (got 100000)";
+  r = testing::run_binserve("config check " + threads);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find(message), std::string::npos) << r.out;
+  r = serve(threads);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find(message), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace binserve
