@@ -25,4 +25,15 @@ std::vector<std::vector<int>> direct_greedy(const std::string& model_path,
   return out;
 }
 
+std::vector<std::string> direct_greedy_texts(const std::string& model_path,
+                                             const std::vector<std::string>& prompts, int max_new_tokens) {
+  const auto ids = direct_greedy(model_path, prompts, max_new_tokens);
+  auto loaded = load_model(model_path);
+  if (!loaded.ok() || ids.size() != prompts.size()) return {};
+  const tokenizer tok(loaded->vocab);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < prompts.size(); ++i) out.push_back(tok.decode(ids[i], tok.encode(prompts[i]).back()));
+  return out;
+}
+
 }  // namespace binserve::testing

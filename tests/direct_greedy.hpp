@@ -12,4 +12,8 @@ namespace binserve::testing {
 std::vector<std::vector<int>> direct_greedy(const std::string& model_path,
                                             const std::vector<std::string>& prompts, int max_new_tokens);
 
+// The same, as the text each prompt's greedy tokens decode to.
+std::vector<std::string> direct_greedy_texts(const std::string& model_path,
+                                             const std::vector<std::string>& prompts, int max_new_tokens);
+
 }  // namespace binserve::testing

@@ -2,8 +2,17 @@
 // server and its OpenAI-compatible HTTP server, until SIGINT or SIGTERM.
 // The bound ports are printed first, one per line, as tcp_port=N and
 // http_port=N (port 0 in the file or a flag picks a free one).
+//
+// On a signal it drains (docs/reliability.md): new requests are refused,
+// those accepted finish and are delivered, then it exits 0; when
+// server.drain_timeout_s passes first, what is left ends with an explicit
+// shutting_down error and it exits 3.
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -19,6 +28,7 @@ namespace binserve::tools {
 namespace {
 
 constexpr int kUnset = -2;
+constexpr int kExitDrainCut = 3;  // the drain timed out and requests were cut
 
 struct serve_flags {
   std::string config;
@@ -41,12 +51,50 @@ std::string model_name(const std::string& spec) {
   return spec.rfind("dummy:", 0) == 0 ? spec : std::filesystem::path(spec).filename().string();
 }
 
+// A server has as many sockets as connections: lift the soft limit on open
+// files to the hard one (1024 by default on many systems, below
+// max_connections on two ports).
+void raise_open_file_limit() {
+  rlimit l{};
+  if (getrlimit(RLIMIT_NOFILE, &l) != 0 || l.rlim_cur >= l.rlim_max) return;
+  l.rlim_cur = l.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &l);
+}
+
+// Stops taking requests, lets those accepted finish and reach their
+// clients for up to `timeout_s`, then ends the rest with shutting_down
+// errors and stops the servers. Returns how many had to be cut.
+int drain(net::tcp_server* tcp, http_server* http, double timeout_s, int sig) {
+  std::cerr << "binserve: " << strsignal(sig) << ": draining: new requests are refused; the accepted ones "
+            << "have " << timeout_s << " s (server.drain_timeout_s) to finish\n";
+  if (tcp) tcp->begin_drain();
+  if (http) http->begin_drain();
+  using clock = std::chrono::steady_clock;
+  const clock::time_point deadline =
+      clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(timeout_s));
+  auto left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::max(deadline - clock::now(), clock::duration::zero()));
+  };
+  int cut = 0;
+  if (tcp) cut += tcp->wait_drained(left());
+  if (http) cut += http->wait_drained(left());
+  if (cut > 0)
+    std::cerr << "binserve: drain timeout: " << cut << " unfinished requests end with a shutting_down error\n";
+  else
+    std::cerr << "binserve: drained: every accepted request was delivered\n";
+  if (tcp) tcp->stop();
+  if (http) http->stop();
+  return cut;
+}
+
 int run_serve(const serve_flags& f) {
   auto d = load_checked_deployment(f.config);  // the validation `config check` runs
   if (!d.ok()) return report(d.error());
   if (f.tcp_port != kUnset) d->server.tcp_port = f.tcp_port;
   if (f.http_port != kUnset) d->server.http_port = f.http_port;
   const sigset_t stop_signals = block_stop_signals();
+  raise_open_file_limit();
   auto svc = service::start(d->service);
   if (!svc.ok()) return report(svc.error());
   std::unique_ptr<net::tcp_server> tcp;
@@ -68,11 +116,9 @@ int run_serve(const serve_flags& f) {
             << ", predictor " << d->service.predictor.kind << "); SIGINT or SIGTERM stops\n";
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::cerr << "binserve: stopping: draining requests in flight\n";
-  if (tcp) tcp->stop();
-  if (http) http->stop();
+  const int cut = drain(tcp.get(), http.get(), d->server.drain_timeout_s, sig);
   (*svc)->shutdown();
-  return 0;
+  return cut > 0 ? kExitDrainCut : 0;
 }
 
 }  // namespace

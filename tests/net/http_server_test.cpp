@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tests/flooded_service.hpp"
+#include "tests/net/http_client.hpp"
 #include "tests/test_paths.hpp"
 
 namespace binserve {
@@ -30,67 +31,19 @@ using json = nlohmann::json;
 
 const char* kModel = "models/stories260K.bin";
 
-struct reply {
-  int status = 0;
-  std::string body;
-  std::string content_type;
-  std::string allow;
-  json j() const { return json::parse(body); }
-};
+using testing::fetch;
+using testing::post;
+using testing::sse_events;
+using reply = testing::http_reply;
 
-tcp::socket connect(asio::io_context& io, int port) {
-  tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
-  return s;
-}
+tcp::socket connect(asio::io_context& io, int port) { return testing::connect_to(io, port); }
 
 void send(tcp::socket& s, http::verb method, const std::string& target, const std::string& body,
           const std::string& token = "") {
-  http::request<http::string_body> req{method, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
-  if (!body.empty()) req.set(http::field::content_type, "application/json");
-  req.body() = body;
-  req.prepare_payload();
-  http::write(s, req);
+  testing::send_request(s, method, target, body, token);
 }
 
-reply receive(tcp::socket& s, beast::flat_buffer& buf) {
-  http::response<http::string_body> res;
-  http::read(s, buf, res);
-  return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type]),
-          std::string(res[http::field::allow])};
-}
-
-reply fetch(int port, http::verb method, const std::string& target, const std::string& body = "",
-            const std::string& token = "") {
-  asio::io_context io;
-  auto s = connect(io, port);
-  send(s, method, target, body, token);
-  beast::flat_buffer buf;
-  return receive(s, buf);
-}
-
-reply post(int port, const std::string& target, const json& body) {
-  return fetch(port, http::verb::post, target, body.dump());
-}
-
-// The JSON payloads of an SSE body; "[DONE]" becomes a string.
-std::vector<json> sse_events(const std::string& body) {
-  std::vector<json> out;
-  std::size_t at = 0;
-  while (at < body.size()) {
-    const std::size_t end = body.find("\n\n", at);
-    EXPECT_NE(end, std::string::npos) << "unterminated event";
-    if (end == std::string::npos) break;
-    const std::string event = body.substr(at, end - at);
-    EXPECT_EQ(event.rfind("data: ", 0), 0u) << event;
-    const std::string data = event.substr(6);
-    out.push_back(data == "[DONE]" ? json("[DONE]") : json::parse(data));
-    at = end + 2;
-  }
-  return out;
-}
+reply receive(tcp::socket& s, beast::flat_buffer& buf) { return testing::receive_reply(s, buf); }
 
 service_config stories_config() {
   service_config c;
@@ -128,7 +81,7 @@ TEST_F(HttpServer, CompletionCountsUsage) {
                        {{"model", "stories260K"}, {"prompt", "Once upon a time"}, {"max_tokens", 20},
                         {"temperature", 0}});
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.header("Content-Type"), "application/json");
   const json j = r.j();
   EXPECT_EQ(j["object"], "text_completion");
   EXPECT_EQ(j["model"], "stories260K");
@@ -149,7 +102,7 @@ TEST_F(HttpServer, StreamEqualsNonStreamingGreedyText) {
   streamed_body["stream"] = true;
   const reply s = post(port(), "/v1/completions", streamed_body);
   ASSERT_EQ(s.status, 200) << s.body;
-  EXPECT_EQ(s.content_type, "text/event-stream");
+  EXPECT_EQ(s.header("Content-Type"), "text/event-stream");
   const auto events = sse_events(s.body);
   ASSERT_GE(events.size(), 3u);
   EXPECT_EQ(events.back(), "[DONE]");
@@ -193,7 +146,7 @@ TEST_F(HttpServer, ModelsHealthAndMetrics) {
   EXPECT_EQ(h.j(), json({{"status", "ok"}}));
   const reply x = fetch(port(), http::verb::get, "/metrics");
   ASSERT_EQ(x.status, 200);
-  EXPECT_EQ(x.content_type.rfind("text/plain", 0), 0u);
+  EXPECT_EQ(x.header("Content-Type").rfind("text/plain", 0), 0u);
   const auto samples = net::parse_prometheus(x.body);
   EXPECT_TRUE(samples.count("binserve_requests_submitted_total"));
   EXPECT_TRUE(samples.count(R"(binserve_request_latency_ms{quantile="0.5"})"));
@@ -205,7 +158,7 @@ TEST_F(HttpServer, ErrorsAreOpenAiJson) {
   EXPECT_EQ(nf.j()["error"]["code"], "not_found");
   const reply wm = fetch(port(), http::verb::get, "/v1/completions");
   EXPECT_EQ(wm.status, 405);
-  EXPECT_EQ(wm.allow, "POST");
+  EXPECT_EQ(wm.header("Allow"), "POST");
   EXPECT_EQ(fetch(port(), http::verb::post, "/health", "{}").status, 405);
   const reply bad = fetch(port(), http::verb::post, "/v1/completions", "{not json");
   EXPECT_EQ(bad.status, 400);
