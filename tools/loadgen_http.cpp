@@ -78,10 +78,13 @@ body_outcome parse_stream(const std::string& body) {
   return out;
 }
 
+// ignore_eos (vLLM's extension): exactly max_tokens tokens, so the HTTP
+// front end replays a length trace as the TCP one does with target_length.
 std::string request_body(int i, int max_tokens, bool stream) {
   return nlohmann::json{{"prompt", "loadgen " + std::to_string(i)},
                         {"max_tokens", max_tokens},
                         {"temperature", 0},
+                        {"ignore_eos", true},
                         {"stream", stream}}
       .dump();
 }

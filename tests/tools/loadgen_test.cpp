@@ -75,6 +75,8 @@ TEST(Loadgen, HttpEveryRequestCompletesPlainAndStreaming) {
     EXPECT_EQ(j.at("duplicated"), 0) << stream;
     EXPECT_TRUE(j.at("errors").empty()) << j.dump();
     EXPECT_EQ(j.at("ttft_ms").is_null(), stream.empty()) << stream;
+    EXPECT_NEAR(j.at("tokens_per_s").get<double>() / j.at("requests_per_s").get<double>(), 4.0, 1e-6)
+        << "each request replays its length exactly (ignore_eos)";
   }
 }
 
