@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <new>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -190,7 +191,12 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   if (status s = check(c); !s.ok()) return s;
   auto layout = bin_layout::make(c.policy, c.limits.max_new_tokens);
   if (!layout.ok()) return layout.error();
-  auto loaded = load_model(c.model, model_options{c.tokenizer, c.stop_tokens, c.model_format});
+  status_or<model> loaded = status(error_code::internal, "no model loaded");
+  try {
+    loaded = load_model(c.model, model_options{c.tokenizer, c.stop_tokens, c.model_format});
+  } catch (const std::bad_alloc&) {  // an error value, never an abort (make_backend does the same)
+    return status(error_code::out_of_memory, c.model + ": the model's weights do not fit in host memory");
+  }
   if (!loaded.ok()) return loaded.error();
 
   auto p = std::make_unique<impl>();

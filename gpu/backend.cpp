@@ -1,6 +1,7 @@
 #include "gpu/backend.hpp"
 
 #include <algorithm>
+#include <new>
 
 #include "gpu/backend_plugin.hpp"
 #include "gpu/cpu/cpu_backend.hpp"
@@ -26,8 +27,10 @@ std::int64_t default_kv_cache_bytes(const model_config& config, int element_byte
   return std::min<std::int64_t>(std::int64_t(2) << 30, per_token * config.n_ctx * 256);
 }
 
-status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
-                                                 const backend_options& options) {
+namespace {
+
+status_or<std::unique_ptr<backend>> make_backend_of_kind(std::shared_ptr<const model> m,
+                                                         const backend_options& options) {
   if (options.kind == "cpu") return make_cpu_backend(std::move(m), options);
   if (options.kind == "null") return make_null_backend(std::move(m), options);
   if (options.kind == "cuda") {
@@ -39,6 +42,22 @@ status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
   }
   return status(error_code::invalid_argument,
                 "unknown backend '" + options.kind + "' (known: cpu, cuda, null)");
+}
+
+}  // namespace
+
+status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
+                                                 const backend_options& options) {
+  const std::string source = m ? m->source : "";
+  // A host allocation that fails (dummy weights, the KV cache, tables) is
+  // out_of_memory like a budget that does not fit: an error, never an abort.
+  try {
+    return make_backend_of_kind(std::move(m), options);
+  } catch (const std::bad_alloc&) {
+    return status(error_code::out_of_memory,
+                  source + ": the " + options.kind + " backend ran out of host memory (KV cache budget " +
+                      std::to_string(options.kv_cache_bytes >> 20) + " MiB, 0: the default)");
+  }
 }
 
 }  // namespace binserve

@@ -95,7 +95,8 @@ class backend {
 // the running executable, or the path in $BINSERVE_CUDA_LIBRARY) on first
 // use; see gpu/backend_plugin.hpp. Errors: invalid_argument (unknown kind, or
 // a kind this build lacks: the CUDA plugin is absent or does not load),
-// out_of_memory (weights or KV cache do not fit), backend_failure (for cuda:
+// out_of_memory (weights or KV cache do not fit, or a host allocation
+// failed: std::bad_alloc never escapes), backend_failure (for cuda:
 // "no CUDA device: ..." when no GPU is usable).
 status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
                                                  const backend_options& options);

@@ -1,6 +1,7 @@
 // `binserve config check` and `binserve serve` run one validation (issue 14,
 // items 5 and 11): a file serve would refuse, check refuses, both with
-// FILE:LINE:COL and the key; bounds on executors and threads.
+// FILE:LINE:COL and the key; bounds on executors and threads; and memory
+// that runs out while serve starts is an out_of_memory error, not an abort.
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -51,6 +52,24 @@ TEST_F(ConfigCheckCli, ExecutorsAndThreadsAreBoundedBeforeAnythingStarts) {
   r = serve(threads);
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find(message), std::string::npos) << r.out;
+}
+
+// A KV cache the host has room for (the check passes it), in a process whose
+// address space is capped below it: creating the backend throws
+// std::bad_alloc, which used to abort serve.
+TEST_F(ConfigCheckCli, AllocationFailureWhileServeStartsIsOutOfMemory) {
+  constexpr std::int64_t kKvBytes = std::int64_t(2) << 30;
+  const std::int64_t host = std::int64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
+  if (host / 10 * 9 < kKvBytes * 5 / 4)
+    GTEST_SKIP() << "skipped: the host's " << (host >> 20) << " MiB leave no room for a 2 GiB KV cache "
+                 << "that the check passes";
+  const std::string file = write_deployment("model: {dummy: stories260k}\nbackend: {kv_cache_bytes: " +
+                                 std::to_string(kKvBytes) + "}\nserver: {tcp_port: -1, http_port: -1}\n");
+  ASSERT_EQ(testing::run_binserve("config check " + file).exit_code, 0);
+  const auto r = serve(file, "ulimit -v 1048576 && ");  // 1 GiB of address space
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("binserve: out_of_memory: dummy:stories260k: the cpu backend ran out of host memory"),
+            std::string::npos) << r.out;
 }
 
 }  // namespace
