@@ -113,12 +113,16 @@ void fail_all(self_ptr self, const status& err) {
 
 // After sampling `t` for r: true when r leaves the batch (finished, added
 // to `done`, or overflowed).
+// A stop token that ends the sequence is not streamed: the client sees the
+// tokens of its result, no more.
 bool advance(self_ptr self, running& r, const sampled_token& t, std::vector<finished>& done) {
   auto& s = self->state;
-  emitted_token e{r.j.id, static_cast<int>(r.out.generated().size()), t.token, t.logprobs.has_value(),
-                  t.logprobs.value_or(token_logprobs{})};
-  self->send(s.intake, std::move(e));
-  if (const auto stop = r.out.add(t)) {
+  const int index = static_cast<int>(r.out.generated().size());
+  const auto stop = r.out.add(t);
+  if (!stop || *stop != stop_reason::stop_token)
+    self->send(s.intake, emitted_token{r.j.id, index, t.token, t.logprobs.has_value(),
+                                       t.logprobs.value_or(token_logprobs{})});
+  if (stop) {
     done.push_back(finished{std::move(r.j), r.out.take_generated(), to_string(*stop), r.started_ns});
     return true;
   }

@@ -136,6 +136,11 @@ struct service::impl {
   status_or<job> make_job(request_id id, request r);
   // A seed for a request that has none: distinct requests get independent ones.
   std::uint64_t fresh_seed();
+  // max_new_tokens of a request that leaves it to the deployment.
+  int default_max_new_tokens(std::size_t prompt_tokens) const {
+    return std::max(1, std::min(max_new_tokens, m->config.n_ctx - static_cast<int>(prompt_tokens)));
+  }
+  int max_new_tokens = 0;  // limits.max_new_tokens
   std::mutex seeds_mu;
   std::mt19937_64 seeds{std::random_device{}()};
 };
@@ -150,7 +155,7 @@ status_or<job> service::impl::make_job(request_id id, request r) {
   j.temperature = r.temperature;
   j.top_p = r.top_p;
   j.seed = r.seed ? *r.seed : fresh_seed();
-  j.max_new_tokens = r.max_new_tokens;
+  j.max_new_tokens = r.max_new_tokens != 0 ? r.max_new_tokens : default_max_new_tokens(j.prompt_ids.size());
   j.stop = std::move(r.stop);
   j.ignore_eos = r.ignore_eos;
   j.min_tokens = r.min_tokens;
@@ -205,6 +210,7 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   p->sink = std::make_shared<promise_sink>(p->tok);
   intake_params ip;
   ip.limits = c.limits;
+  p->max_new_tokens = c.limits.max_new_tokens;
   if (ip.limits.max_prompt_tokens == 0) ip.limits.max_prompt_tokens = p->m->config.n_ctx - 1;
   ip.tok = p->tok;
   ip.sink = p->sink;

@@ -78,7 +78,7 @@ std::optional<stop_reason> stop_after(const generation_request& r, const model& 
              std::find(m.stop_tokens.begin(), m.stop_tokens.end(), token) != m.stop_tokens.end()) {
     return stop_reason::stop_token;
   }
-  if (stop_string_done) return stop_reason::stop_string;
+  if (stop_string_done && r.target_length == 0) return stop_reason::stop_string;
   if (generated >= r.max_new_tokens) return stop_reason::max_new_tokens;
   if (static_cast<int>(r.prompt_ids.size()) + generated >= m.config.n_ctx)
     return stop_reason::context_full;

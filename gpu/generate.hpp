@@ -24,8 +24,8 @@ struct generation_request {
   bool ignore_eos = false;      // stop tokens do not end it
   int logprobs = -1;            // >= 0: report log-probabilities, with this many alternatives
   int max_new_tokens = 256;
-  // > 0: ignore stop tokens and generate exactly this many tokens (replaying
-  // a length trace on dummy weights); bounded by max_new_tokens.
+  // > 0: ignore stop tokens and stop strings and generate exactly this many
+  // tokens (replaying a length trace); bounded by max_new_tokens.
   int target_length = 0;
 };
 

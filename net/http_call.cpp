@@ -90,7 +90,7 @@ void http_session::start_choice_stream(std::size_t i) {
 
 void http_session::on_final(std::size_t i, status_or<result> r) {
   if (!call_ || call_->ended || closed_) return;
-  if (!r.ok()) return fail_call(openai::to_api_error(r.error()));
+  if (!r.ok()) return fail_call(openai::to_api_error(r.error(), call_->meta.kind));
   choice_state& ch = call_->choices[i];
   ch.final = std::move(r);
   if (call_->call.stream) finish_choice_stream(i, **ch.final);

@@ -155,7 +155,8 @@ void http_session::route() {
   const bool draining = st_.ledger.draining();
   if (target == "/health") {
     if (!get) return wrong_method("GET, HEAD");
-    return reply(draining ? 503 : 200, openai::health_json(draining));
+    if (draining) return reply(503, openai::health_json(true), "application/json", {{"Retry-After", "1"}});
+    return reply(200, openai::health_json(false));
   }
   if (!authorized())
     return reply(401, openai::error_json(http_error(401, "missing or invalid bearer token", "invalid_api_key")),

@@ -80,8 +80,10 @@ parsed_call parse_chat_completion(std::string_view body);
 // 400, timed_out 504, shutting_down 503, anything else 500.
 int http_status_for(error_code code);
 
-// The api_error for a service error, its HTTP status from http_status_for.
-api_error to_api_error(const status& s);
+// The api_error for a service error, its HTTP status from http_status_for;
+// for a rejected request field (the service's messages begin with the
+// field), `param` names it as the endpoint `kind` calls it.
+api_error to_api_error(const status& s, api_kind kind = api_kind::completion);
 
 std::string error_json(const api_error& e);
 

@@ -148,9 +148,11 @@ check read_stream(const json& body, api_call& call) {
 }
 
 // The fields both endpoints share, into `base` (the prompt is set later).
+// max_tokens defaults to 16 for completions (OpenAI's legacy default) and,
+// for chat, to what the deployment allows (0), as OpenAI and vLLM do.
 check read_common(const json& body, const char* max_tokens_key, api_call& call, request& base) {
   base.temperature = 1.0f;
-  base.max_new_tokens = 16;
+  base.max_new_tokens = call.kind == api_kind::chat ? 0 : 16;
   if (const json* m = field(body, "model")) {
     if (!m->is_string()) return fail("model", "model must be a string");
     call.model = m->get<std::string>();

@@ -7,7 +7,9 @@
 namespace binserve::openai {
 namespace {
 
-using json = nlohmann::json;
+// Ordered: keys stay in the order written (OpenAI's field order, and
+// top_logprobs most likely first).
+using json = nlohmann::ordered_json;
 
 // Invalid UTF-8 (a token that is part of a character) becomes U+FFFD.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -90,6 +92,20 @@ json chunk_choice(const response_meta& m, int index, std::string_view text, cons
   return {{"index", index}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", reason}};
 }
 
+// The request field a service message is about (binserve's names, as the
+// messages of validate_request and the intake begin), as the endpoint calls it.
+std::string param_of(std::string_view message, api_kind kind) {
+  const bool chat = kind == api_kind::chat;
+  if (message.starts_with("the prompt") || message.starts_with("prompt")) return chat ? "messages" : "prompt";
+  if (message.starts_with("max_new_tokens")) return chat ? "max_completion_tokens" : "max_tokens";
+  if (message.find("stop string") != std::string_view::npos) return "stop";
+  if (message.starts_with("logprobs")) return chat ? "top_logprobs" : "logprobs";
+  for (const char* field : {"temperature", "top_p", "min_tokens", "presence_penalty", "frequency_penalty",
+                            "logit_bias"})
+    if (message.starts_with(field)) return field;
+  return {};
+}
+
 }  // namespace
 
 int http_status_for(error_code code) {
@@ -104,11 +120,12 @@ int http_status_for(error_code code) {
   }
 }
 
-api_error to_api_error(const status& s) {
+api_error to_api_error(const status& s, api_kind kind) {
   api_error e;
   e.http_status = http_status_for(s.code());
   e.message = s.message();
   e.code = to_string(s.code());
+  if (e.http_status == 400) e.param = param_of(e.message, kind);
   if (e.http_status == 429) e.type = "rate_limit_error";
   if (e.http_status >= 500) e.type = "server_error";
   return e;

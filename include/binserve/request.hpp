@@ -41,6 +41,8 @@ struct request {
   // The sampling seed. Absent: the service draws a fresh one (reported in
   // result::seed), so unseeded requests sample independently.
   std::optional<std::uint64_t> seed{};
+  // 0: as many as the deployment allows (limits.max_new_tokens, within the
+  // model's context).
   int max_new_tokens = 256;
   // Stop strings (at most 16, each 1 to 256 bytes): generation ends at the
   // first token whose text completes one, and the result's text ends before
@@ -61,7 +63,8 @@ struct request {
   // token's log-probability and its `logprobs` most likely alternatives (at
   // most 20); -1: none.
   int logprobs = -1;
-  // > 0: ignore stop tokens, generate exactly this many (length-trace replay).
+  // > 0: ignore stop tokens and stop strings, generate exactly this many
+  // (length-trace replay).
   int target_length = 0;
   // > 0: the true response length when known (trace replay), for the
   // `oracle` predictor.
@@ -103,7 +106,7 @@ struct result {
 // One generated token, as streamed to a token_callback.
 struct generated_token {
   int index = 0;     // its position in the output, from 0
-  int id = 0;        // the token (a stop token too: it is streamed, not kept)
+  int id = 0;        // the token (a stop token that ends the text is not streamed)
   std::string text;  // the bytes it adds: possibly empty, or part of a UTF-8 character
   std::optional<token_logprobs> logprobs;  // when the request asked for them
 };

@@ -206,6 +206,24 @@ TEST_F(HttpServer, BearerTokenIsRequiredWhenConfigured) {
   EXPECT_EQ(fetch(secured->port(), http::verb::get, "/v1/models", "", "sekret").status, 200);
 }
 
+// A chat request without max_tokens gets what the deployment allows
+// (limits.max_new_tokens), as with OpenAI and vLLM; it used to get 16.
+TEST(HttpServerChat, WithoutMaxTokensRunsToTheDeploymentsLimit) {
+  BINSERVE_REQUIRE_SHARED(kModel);
+  service_config c = stories_config();
+  c.limits.max_new_tokens = 40;
+  auto svc = std::move(service::start(c).value());
+  server_config sc;
+  sc.http_port = 0;
+  auto server = std::move(http_server::start(*svc, sc, "stories260K").value());
+  const reply r = post(server->port(), "/v1/chat/completions",
+                       {{"messages", {{{"role", "user"}, {"content", "Once upon a time"}}}}, {"ignore_eos", true},
+                        {"temperature", 0}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j()["usage"]["completion_tokens"], 40);
+  EXPECT_EQ(r.j()["choices"][0]["finish_reason"], "length");
+}
+
 TEST(HttpServerStart, BadPortIsConfigInvalid) {
   BINSERVE_REQUIRE_SHARED(kModel);
   auto svc = std::move(service::start(stories_config()).value());

@@ -201,6 +201,9 @@ TEST(OpenAiParse, ChatJoinsTextContentsOfEveryShape) {
   EXPECT_EQ(first(p).prompt, "Be brief.\nOnce upon a time");
   EXPECT_EQ(first(p).max_new_tokens, 9);
   EXPECT_EQ(first(p).logprobs, 2);
+  auto unbounded = parse_chat_completion(R"({"messages": [{"role": "user", "content": "hi"}]})");
+  ASSERT_TRUE(unbounded.call);
+  EXPECT_EQ(first(unbounded).max_new_tokens, 0) << "chat without max_tokens: as many as the deployment allows";
   EXPECT_TRUE(p.call->logprobs);
 }
 
@@ -214,6 +217,22 @@ TEST(OpenAiParse, ChatRejectsBadMessages) {
     ASSERT_FALSE(p.call) << body;
     EXPECT_EQ(p.error.param, "messages") << body;
   }
+}
+
+// The service's own checks name the field first; the 400 names it as the
+// endpoint calls it.
+TEST(OpenAiErrors, ServiceRejectionsNameTheParameter) {
+  auto param = [](const std::string& message, api_kind kind = api_kind::completion) {
+    return to_api_error(status(error_code::invalid_argument, message), kind).param;
+  };
+  EXPECT_EQ(param("logit_bias: token 999 is outside the vocabulary"), "logit_bias");
+  EXPECT_EQ(param("min_tokens must be in [0, max_new_tokens]"), "min_tokens");
+  EXPECT_EQ(param("each stop string must have 1 to 256 bytes"), "stop");
+  EXPECT_EQ(param("prompt token 999 is outside the vocabulary"), "prompt");
+  EXPECT_EQ(param("prompt token 999 is outside the vocabulary", api_kind::chat), "messages");
+  EXPECT_EQ(to_api_error(status(error_code::input_too_large, "max_new_tokens must be in [1, 512]")).param,
+            "max_tokens");
+  EXPECT_EQ(param("something else"), "");
 }
 
 TEST(OpenAiErrors, StatusCodesAndJson) {
