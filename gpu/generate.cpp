@@ -131,8 +131,10 @@ void step_tokens(backend& b, std::vector<live_sequence>& live, std::vector<seque
   for (size_t i = 0; i < live.size(); ++i) {
     const live_sequence& s = live[i];
     if (on_token) on_token(s.index, tokens[i].token);
-    if (tokens[i].logprobs) results[s.index].logprobs.push_back(*tokens[i].logprobs);
-    if (const auto stop = outputs[s.index].add(tokens[i])) {
+    const auto stop = outputs[s.index].add(tokens[i]);
+    if (tokens[i].logprobs && stop != stop_reason::stop_token)  // a stop token is not kept
+      results[s.index].logprobs.push_back(*tokens[i].logprobs);
+    if (stop) {
       results[s.index].reason = *stop;
       b.close_sequence(s.seq);
     } else {

@@ -43,7 +43,9 @@ const char* to_string(stop_reason reason);
 struct generation_result {
   std::vector<int> generated_ids;  // the stop token excluded
   stop_reason reason = stop_reason::max_new_tokens;
-  std::vector<token_logprobs> logprobs;  // per sampled token, when request.logprobs >= 0
+  // One per generated token (the stop token's dropped, as the service's
+  // result does), when request.logprobs >= 0.
+  std::vector<token_logprobs> logprobs;
 };
 
 // Work a static batch did: `decode_steps` forward calls after the prefill,
