@@ -21,7 +21,7 @@ struct running {
   job j;
   sequence_output out;         // its tokens (resumed ones included) and stop rules
   int seq = -1;                // backend sequence
-  std::vector<int> feed;       // tokens the next forward appends
+  std::vector<int> feed{};     // tokens the next forward appends
   int cap = 0;                 // overflow once out.generated() reaches this
   std::int64_t started_ns = 0;
 };

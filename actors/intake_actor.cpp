@@ -17,7 +17,7 @@ struct tracked {
   clock_type::time_point submitted;
   double first_token_ms = -1;
   int streamed = 0;  // tokens passed to the client (a restarted run repeats them)
-  std::vector<token_logprobs> logprobs;  // of the tokens streamed, when the job asked
+  std::vector<token_logprobs> logprobs{};  // of the tokens streamed, when the job asked
 };
 
 struct intake_state {
