@@ -33,8 +33,8 @@ double executor_pace::deadline_s(const deadline_rule& rule, std::int64_t slots) 
 
 std::string executor_pace::timed_out_text(double waited_s, std::int64_t slots) const {
   const std::string expected =
-      s_per_slot_ == 0.0 ? "no estimate yet" : "expected ~" + seconds(expected_s(slots));
-  return "timed out after " + seconds(waited_s) + ", " + expected;
+      s_per_slot_ == 0.0 ? "no estimate yet" : "expected ~" + seconds(expected_s(slots)) + " a step";
+  return "timed out after " + seconds(waited_s) + " without progress, " + expected;
 }
 
 }  // namespace binserve

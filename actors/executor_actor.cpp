@@ -47,6 +47,7 @@ struct executor_state {
   std::int64_t admitted = 0;   // continuous: jobs received in all
   std::vector<request_id> left;  // continuous: jobs ended since the last report
   std::int64_t steps = 0;      // forwards run in this executor's life
+  std::int64_t progress_ns = 0;  // static: when the batch began or last reported progress
   std::shared_ptr<step_trace> trace;  // null: no step trace
   std::optional<step_record> traced;  // the last step, until the next one begins
   std::int64_t traced_began = 0;
@@ -88,7 +89,18 @@ void schedule_step(self_ptr self) {
   self->send(self, step_atom::value);
 }
 
-// Ends the batch (static) or reports free slots (continuous).
+// A static batch still running tells the scheduler it progresses (its
+// deadline counts from there), at most every progress_every_ms.
+void report_progress(self_ptr self) {
+  auto& s = self->state;
+  const std::int64_t now = now_ns();
+  if (now - s.progress_ns < std::int64_t{s.p.progress_every_ms} * 1'000'000) return;
+  s.progress_ns = now;
+  self->send(s.scheduler, progress_atom::value, s.p.index, s.current.computed_slots);
+}
+
+// Ends the batch or reports its progress (static), or reports free slots
+// (continuous: each report is also progress).
 void report(self_ptr self) {
   auto& s = self->state;
   if (s.p.continuous) {
@@ -98,6 +110,8 @@ void report(self_ptr self) {
   } else if (s.live.empty()) {
     self->send(s.stats, s.current);
     self->send(s.scheduler, idle_atom::value, s.p.index, s.current.computed_slots);
+  } else {
+    report_progress(self);
   }
 }
 
@@ -243,6 +257,7 @@ executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p
       [self](run_atom, batch& bt) {
         auto& st = self->state;
         st.current = {bt.bin, static_cast<int>(bt.jobs.size()), 0, st.p.node};
+        st.progress_ns = now_ns();
         for (job& j : bt.jobs) start(self, std::move(j), bt.cap);
         if (st.live.empty()) report(self);
         schedule_step(self);

@@ -7,7 +7,11 @@
 // last sequence ends or reaches the batch's length cap; finished sequences
 // stop computing but their slots still count as computed work (that idle
 // capacity is what binning removes). Sequences at the cap go back to the
-// scheduler as retry jobs.
+// scheduler as retry jobs. While a batch runs, the executor reports its
+// progress (the slots computed so far) after a step at most every
+// params.progress_every_ms: the scheduler's hang deadline counts from the
+// last report. A continuous executor's capacity report after each step is
+// its progress.
 //
 // Failures: an exception out of a step (a backend fault, or the injected
 // fault of params.kill_every_n_steps) ends the executor with an error naming

@@ -61,11 +61,12 @@ using lost_atom = caf::atom_constant<caf::atom("lost")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using unready_atom = caf::atom_constant<caf::atom("unready")>;
 using take_atom = caf::atom_constant<caf::atom("take")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
 
 // The wire protocol between a coordinator and its worker nodes; a worker
 // refuses a coordinator of another version. Bump it whenever a message type
 // or typed interface below changes.
-constexpr int kWireProtocolVersion = 4;
+constexpr int kWireProtocolVersion = 5;
 
 // ---- message types ------------------------------------------------------------
 
@@ -132,6 +133,10 @@ struct executor_params {
   int stall_after_n_steps = 0; // fault injection: > 0: block at this step of its life for stall_ms
   int stall_ms = 0;
   int step_delay_ms = 0;      // fault injection: > 0: sleep this long every step
+  // Static batches: report progress to the scheduler after a step when this
+  // long has passed since the batch began or the last report (its deadline
+  // counts from there). Rate-limited so a fast model does not flood it.
+  int progress_every_ms = 1000;
 };
 
 // A worker node's answer to hello.
@@ -171,7 +176,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, executor_params& x) {
   return f(caf::meta::type_name("binserve::executor_params"), x.index, x.node, x.continuous,
            x.resume, x.max_batch_size, x.kill_every_n_steps, x.stall_after_n_steps, x.stall_ms,
-           x.step_delay_ms);
+           x.step_delay_ms, x.progress_every_ms);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
@@ -275,6 +280,9 @@ using bin_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<flush_ato
 //                                         oldest first (ready_bins)
 //            (unready_atom, bin)          that bin is neither full nor expired now
 //            (retry_atom, job)            an overflowed job, to the retry bin
+//            (progress_atom, executor, computed_slots)  that executor's static
+//                                         batch has computed that many slots so
+//                                         far (at most every progress_every_ms)
 //            (idle_atom, executor, computed_slots)  that executor finished its
 //                                         batch, which computed that many slots
 //            (capacity_atom, executor, free, admitted, left)
@@ -290,7 +298,7 @@ using bin_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<flush_ato
 using scheduler_actor = caf::typed_actor<
     caf::reacts_to<job>, caf::reacts_to<retry_atom, job>,
     caf::reacts_to<ready_atom, int, bool, std::int64_t>, caf::reacts_to<unready_atom, int>,
-    caf::reacts_to<idle_atom, int, std::int64_t>,
+    caf::reacts_to<idle_atom, int, std::int64_t>, caf::reacts_to<progress_atom, int, std::int64_t>,
     caf::reacts_to<capacity_atom, int, int, std::int64_t, std::vector<request_id>>,
     caf::reacts_to<cancel_atom, request_id>,
     caf::reacts_to<join_atom, int, int, std::vector<executor_actor>>,

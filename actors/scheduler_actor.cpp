@@ -29,8 +29,9 @@ struct executor_slot {
   std::int64_t last_dispatch = 0;  // binned: when it last got a batch (a sequence number)
   std::vector<job> in_flight;      // sent to it and not reported ended
   executor_pace pace;              // its seconds per computed slot
-  std::chrono::steady_clock::time_point since;  // binned: dispatched; continuous: last progress
-  std::int64_t work = 0;           // binned: the running batch's computed slots at most
+  std::chrono::steady_clock::time_point since;  // busy: dispatched, or its last progress report
+  std::int64_t batch_size = 0;     // binned: the running batch's size (slots one step computes)
+  std::int64_t reported = 0;       // binned: the batch's computed slots at its last report
   std::uint64_t timer = 0;         // generation of its pending deadline timer; 0: none
 };
 
@@ -66,15 +67,24 @@ double running_s(const executor_slot& slot) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.since).count();
 }
 
-// Computed slots the slot's running work may take: a static batch's
-// size x cap; for a continuous executor, one step of the jobs it holds.
+// Computed slots of one step of the slot's running work: a static batch's
+// size (finished sequences included); the jobs a continuous executor holds.
+// Progress reports come at least every step, so this is the work a deadline
+// measured from the last report must allow for.
 std::int64_t work_of(self_ptr self, const executor_slot& slot) {
   if (self->state.layout->continuous()) return static_cast<std::int64_t>(slot.in_flight.size());
-  return slot.work;
+  return slot.batch_size;
 }
 
 bool busy(self_ptr self, const executor_slot& slot) {
   return self->state.layout->continuous() ? !slot.in_flight.empty() : !slot.idle;
+}
+
+// How often a static batch reports progress: a quarter of the floor, so a
+// deadline never passes between two reports of a batch that is stepping,
+// and at most once a second, so a fast model does not flood the scheduler.
+int progress_every_ms(const deadline_rule& rule) {
+  return static_cast<int>(std::clamp(rule.floor_s * 1000.0 / 4.0, 1.0, 1000.0));
 }
 
 void arm(self_ptr self, executor_slot& slot, double seconds) {
@@ -138,7 +148,8 @@ void dispatch(self_ptr self) {
     best->idle = false;
     best->last_dispatch = ++s.dispatches;
     best->in_flight = s.pulled.front().jobs;
-    best->work = static_cast<std::int64_t>(best->in_flight.size()) * s.pulled.front().cap;
+    best->batch_size = static_cast<std::int64_t>(best->in_flight.size());
+    best->reported = 0;
     start_clock(self, *best);
     self->send(best->handle, run_atom::value, std::move(s.pulled.front()));
     s.pulled.pop_front();
@@ -347,12 +358,23 @@ void on_capacity(self_ptr self, int e, int free, std::int64_t admitted,
   admit(self);
 }
 
+// Executor `e`'s static batch has computed `computed` slots so far: progress.
+// The stretch since its last report teaches the pace; the deadline restarts.
+void on_progress(self_ptr self, int e, std::int64_t computed) {
+  auto it = self->state.executors.find(e);
+  if (it == self->state.executors.end() || it->second.idle) return;  // lost (or timed out) meanwhile
+  executor_slot& slot = it->second;
+  slot.pace.observe(running_s(slot), computed - slot.reported);
+  slot.reported = computed;
+  start_clock(self, slot);
+}
+
 // Executor `e` finished its static batch, `computed` slots in all.
 void on_idle(self_ptr self, int e, std::int64_t computed) {
   auto it = self->state.executors.find(e);
   if (it == self->state.executors.end()) return;  // lost (or timed out) meanwhile
   executor_slot& slot = it->second;
-  slot.pace.observe(running_s(slot), computed);
+  slot.pace.observe(running_s(slot), computed - slot.reported);
   slot.idle = true;
   slot.in_flight.clear();
   dispatch(self);
@@ -389,7 +411,8 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
   s.intake = std::move(intake);
   s.stats = std::move(stats);
   s.each = {0, 0, s.layout->continuous(), p.policy.retry == "resume", p.policy.max_batch_size,
-            p.kill_every_n_steps, p.stall_after_n_steps, p.stall_ms, p.step_delay_ms};
+            p.kill_every_n_steps, p.stall_after_n_steps, p.stall_ms, p.step_delay_ms,
+            progress_every_ms(p.deadline)};
   s.deadline = p.deadline;
   s.trace = p.trace;
   watch_failures(self);
@@ -407,6 +430,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
         route(self, std::move(j));
       },
       [self](idle_atom, int e, std::int64_t computed) { on_idle(self, e, computed); },
+      [self](progress_atom, int e, std::int64_t computed) { on_progress(self, e, computed); },
       [self](capacity_atom, int e, int free, std::int64_t admitted, std::vector<request_id>& left) {
         on_capacity(self, e, free, admitted, left);
       },

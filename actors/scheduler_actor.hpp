@@ -18,10 +18,11 @@
 // exception, or its node's link drops), those jobs go to the intake to be
 // re-queued, a local executor is respawned on the same backend, and a remote
 // one is dropped until its node reconnects. A slow executor is not a dead
-// one, but a hung one is: each running batch (continuous: each executor
-// holding jobs, between its progress reports) has a deadline from that
-// executor's own pace (actors/batch_deadline.hpp); past it the executor is
-// killed and treated as dead, and a late message from it is ignored.
+// one, but a hung one is: an executor with work has a deadline counted from
+// its last progress report (static: progress_atom, at most every
+// executor_params::progress_every_ms; continuous: each capacity report), from
+// its own pace (actors/batch_deadline.hpp); past it the executor is killed
+// and treated as dead, and a late message from it is ignored.
 #pragma once
 
 #include <memory>

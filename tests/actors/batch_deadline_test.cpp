@@ -12,7 +12,7 @@ TEST(ExecutorPace, BeforeAnyObservationTheDeadlineIsTheFloor) {
   executor_pace pace;
   EXPECT_EQ(pace.expected_s(1000), 0.0);
   EXPECT_EQ(pace.deadline_s(kRule, 1000000), 2.0);
-  EXPECT_EQ(pace.timed_out_text(2.5, 10), "timed out after 2.5 s, no estimate yet");
+  EXPECT_EQ(pace.timed_out_text(2.5, 10), "timed out after 2.5 s without progress, no estimate yet");
 }
 
 TEST(ExecutorPace, DeadlineIsSlackTimesExpectedAboveTheFloor) {
@@ -21,7 +21,7 @@ TEST(ExecutorPace, DeadlineIsSlackTimesExpectedAboveTheFloor) {
   EXPECT_DOUBLE_EQ(pace.expected_s(1000), 10.0);
   EXPECT_DOUBLE_EQ(pace.deadline_s(kRule, 1000), 40.0);
   EXPECT_DOUBLE_EQ(pace.deadline_s(kRule, 10), 2.0);  // 4 x 0.1 s is under the floor
-  EXPECT_EQ(pace.timed_out_text(41, 1000), "timed out after 41 s, expected ~10 s");
+  EXPECT_EQ(pace.timed_out_text(41, 1000), "timed out after 41 s without progress, expected ~10 s a step");
 }
 
 TEST(ExecutorPace, LearnsAMovingAverageAndIgnoresEmptyRuns) {

@@ -72,6 +72,38 @@ TEST_P(BatchTimeout, SlowButProgressingExecutorIsNotFailed) {
 
 INSTANTIATE_TEST_SUITE_P(Policies, BatchTimeout, ::testing::Values("vanilla", "continuous"));
 
+// Issue 14: a deadline measures a lack of progress, not a batch's length. The
+// executor's first batch (no pace known: the floor alone) runs 30 slow steps,
+// about 4 times the floor, each well under it: it streams tokens all along,
+// so it is not hung.
+TEST(BatchTimeout, LongStaticBatchOfSlowStepsIsNotHungBeforeAnyPaceIsKnown) {
+  BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
+  constexpr int kTokens = 30;
+  service_config c = timeout_config("vanilla");
+  c.executors = 1;
+  c.limits.max_new_tokens = kTokens;
+  c.faults.step_delay_ms = 40;  // 31 steps: about 1.25 s in all, the floor is 0.3 s
+  c.policy.max_wait = std::chrono::seconds(1);  // the four requests make one full batch
+  auto svc = service::start(c);
+  ASSERT_TRUE(svc.ok()) << svc.error().to_string();
+  const std::vector<std::string> prompts(testing::kFaultPrompts.begin(), testing::kFaultPrompts.begin() + 4);
+  const auto golden = testing::direct_greedy(testing::shared_path(testing::kFaultModel), prompts, kTokens);
+  std::vector<submission> subs;
+  for (const std::string& p : prompts) subs.push_back((*svc)->submit({.prompt = p, .max_new_tokens = kTokens}));
+  for (size_t i = 0; i < subs.size(); ++i) {
+    ASSERT_EQ(subs[i].future.wait_for(std::chrono::seconds(30)), std::future_status::ready) << i;
+    auto r = subs[i].future.get();
+    ASSERT_TRUE(r.ok()) << prompts[i] << ": " << r.error().to_string();
+    EXPECT_EQ(r->generated_ids, golden[i]) << prompts[i];
+  }
+  const stats st = (*svc)->current_stats();
+  EXPECT_EQ(st.executor_failures, 0);
+  EXPECT_EQ(st.requeued, 0);
+  EXPECT_EQ(st.failed, 0);
+  ASSERT_EQ(st.nodes.size(), 1u);
+  EXPECT_EQ(st.nodes[0].batches, 1) << "one batch of four, run once";
+}
+
 TEST(BatchTimeout, FaultNamesTheTimeoutAndTheLocalExecutorIsReplaced) {
   BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
   service_config c = timeout_config("vanilla");
