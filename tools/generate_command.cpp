@@ -52,7 +52,9 @@ int run_generate(const generate_flags& f) {
                       {"text", tok.decode(out.generated_ids, r.prompt_ids.back())},
                       {"stop_reason", to_string(out.reason)},
                       {"seconds", seconds}};
-  std::cout << j.dump() << "\n";
+  // The text may end inside a UTF-8 character (byte tokens), and the prompt
+  // need not be UTF-8: invalid bytes become U+FFFD instead of an exception.
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   return 0;
 }
 

@@ -42,6 +42,30 @@ TEST(Cli, GenerateStopsAtMaxNewTokensAndTargetLength) {
   EXPECT_EQ(j.at("stop_reason"), "target_length");
 }
 
+// Issue 14: a text that is not valid UTF-8 (byte tokens) is JSON with U+FFFD
+// for the invalid bytes, never an abort (nlohmann's type_error.316).
+TEST(Cli, GenerateJsonReplacesInvalidUtf8InsteadOfAborting) {
+  const std::string kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  // A dummy model greedily repeats the prompt's last token: here the last
+  // byte of "本", a lone continuation byte, 64 times.
+  auto r = run("generate --model dummy:stories260k --threads 1 --prompt '日本' --max-new-tokens 64 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(j.at("prompt"), "日本");
+  EXPECT_EQ(j.at("text").get<std::string>().substr(0, 3), kReplacement);
+  // Sampled, this seed's text is ASCII that ends inside a character: its
+  // last token is the byte 0xC7, which starts a two-byte character.
+  r = run("generate --model dummy:stories260k --threads 1 --prompt hi --max-new-tokens 64 --temperature 2 "
+          "--seed 499 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  j = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(j.at("generated_ids").back(), 3 + 0xC7);  // byte tokens follow <unk>, <s>, </s>
+  const std::string text = j.at("text");
+  ASSERT_GE(text.size(), 3u);
+  EXPECT_EQ(text.substr(text.size() - 3), kReplacement);
+  EXPECT_EQ(text.find(kReplacement), text.size() - 3) << "the rest of the text is valid";
+}
+
 TEST(Cli, BadModelIsAClearErrorAndExitCode1) {
   auto r = run("generate --model /nonexistent/model.bin --prompt hi");
   EXPECT_EQ(r.exit_code, 1);
