@@ -67,10 +67,12 @@ struct limits_config {
   // worker node lost mid-batch) fails with backend_failure naming the fault,
   // instead of being re-queued forever.
   int max_executor_failures = 2;
-  // A batch still running after max(floor, slack x its expected duration)
-  // (from its executor's measured seconds per computed slot; the floor alone
-  // before any measurement) declares its executor hung: the executor is
-  // killed and its jobs re-queued, as if it had died.
+  // An executor with work that reports no progress for max(floor, slack x
+  // its expected step time) (from its measured seconds per computed slot;
+  // the floor alone before any measurement) is hung: it is killed and its
+  // jobs re-queued, as if it had died. A static batch reports progress at
+  // most every min(1 s, floor / 4), so a long batch that keeps stepping is
+  // never hung.
   double batch_timeout_slack = 4.0;
   int batch_timeout_floor_ms = 30000;
 };
