@@ -1,6 +1,9 @@
 // binserve: serve LLM inference with length-aware batching.
 #include <CLI/CLI.hpp>
 
+#include <exception>
+#include <iostream>
+
 #include "tools/commands.hpp"
 
 int main(int argc, char** argv) {
@@ -18,6 +21,13 @@ int main(int argc, char** argv) {
   binserve::tools::add_serve_command(app);
   binserve::tools::add_worker_command(app);
   binserve::tools::add_sim_command(app);
-  CLI11_PARSE(app, argc, argv);
+  // Errors are values at every boundary; an exception that still escapes a
+  // command (a broken invariant) ends it with a message, never an abort.
+  try {
+    CLI11_PARSE(app, argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "binserve: internal error: " << e.what() << "\n";
+    return 70;  // EX_SOFTWARE
+  }
   return 0;
 }
