@@ -35,19 +35,22 @@ const std::vector<std::string> kPrompts = {
     "The sun was hot",  "A cat sat on a mat",  "Sam had a red ball", "The big tree",
     "Mom made a cake",  "The dog ran fast",    "Ben saw a bird",     "The girl liked to sing"};
 
-// A deployment whose steps take 30 ms, so kTokens tokens take about 2 s:
-// the drain starts while every request is running.
-std::string deployment(const std::string& extra) {
-  const auto path = std::filesystem::path(::testing::TempDir()) /
-                    ("binserve_drain_" + std::to_string(::getpid()) + ".yaml");
-  std::ofstream(path) << "model: {path: " << testing::shared_path(kModel) << "}\n"
-                      << "backend: {threads: 1}\n"
-                      << "policy: {kind: continuous, max_batch_size: 16}\n"
-                      << "predictor: {kind: fixed}\n"
-                      << "faults: {step_delay_ms: 30}\n"
-                      << "server: {tcp_port: 0, http_port: 0" << extra << "}\n";
-  return path.string();
-}
+// A deployment file whose steps take 30 ms, so kTokens tokens take about
+// 2 s: the drain starts while every request is running. Removed with it.
+struct deployment {
+  explicit deployment(const std::string& extra)
+      : path((std::filesystem::path(::testing::TempDir()) /
+              ("binserve_drain_" + std::to_string(::getpid()) + ".yaml")).string()) {
+    std::ofstream(path) << "model: {path: " << testing::shared_path(kModel) << "}\n"
+                        << "backend: {threads: 1}\n"
+                        << "policy: {kind: continuous, max_batch_size: 16}\n"
+                        << "predictor: {kind: fixed}\n"
+                        << "faults: {step_delay_ms: 30}\n"
+                        << "server: {tcp_port: 0, http_port: 0" << extra << "}\n";
+  }
+  ~deployment() { std::filesystem::remove(path); }
+  const std::string path;
+};
 
 json completion(const std::string& prompt, bool stream, int max_tokens = kTokens) {
   return {{"prompt", prompt}, {"max_tokens", max_tokens}, {"temperature", 0}, {"stream", stream}};
@@ -106,8 +109,8 @@ class ServeDrain : public ::testing::Test {
 TEST_F(ServeDrain, SigtermDeliversEveryAcceptedRequestThenExitsZero) {
   const auto greedy = testing::direct_greedy(testing::shared_path(kModel), kPrompts, kTokens);
   const auto expect = testing::direct_greedy_texts(testing::shared_path(kModel), kPrompts, kTokens);
-  const std::string config = deployment(", drain_timeout_s: 60");
-  testing::serve_process server(config);
+  const deployment config(", drain_timeout_s: 60");
+  testing::serve_process server(config.path);
   ASSERT_GT(server.http_port(), 0);
   const int port = server.http_port();
   in_flight http_calls;
@@ -152,12 +155,11 @@ TEST_F(ServeDrain, SigtermDeliversEveryAcceptedRequestThenExitsZero) {
   EXPECT_EQ(last["ids"].size(), greedy[0].size());
   EXPECT_EQ(server.wait(std::chrono::seconds(30)), 0) << server.stderr_text();
   EXPECT_NE(server.stderr_text().find("drained"), std::string::npos) << server.stderr_text();
-  std::filesystem::remove(config);
 }
 
 TEST_F(ServeDrain, PastTheDrainTimeoutWhatIsLeftEndsWithAnErrorAndExitsThree) {
-  const std::string config = deployment(", drain_timeout_s: 0.5");
-  testing::serve_process server(config);
+  const deployment config(", drain_timeout_s: 0.5");
+  testing::serve_process server(config.path);
   ASSERT_GT(server.http_port(), 0);
   const int port = server.http_port();
   in_flight calls;
@@ -191,7 +193,6 @@ TEST_F(ServeDrain, PastTheDrainTimeoutWhatIsLeftEndsWithAnErrorAndExitsThree) {
   EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(8))
       << "cut at the drain timeout, not after the 12 s the requests needed";
   EXPECT_NE(server.stderr_text().find("drain timeout"), std::string::npos) << server.stderr_text();
-  std::filesystem::remove(config);
 }
 
 }  // namespace
