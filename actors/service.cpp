@@ -126,6 +126,7 @@ struct service::impl {
   std::atomic<request_id> next_id{1};
   std::atomic<bool> accepting{true};
   std::once_flag stopped;
+  std::mutex alive_mu;  // held while the actor system is torn down
 
   // Validates and sends `r` to the intake. A final value decided here (a
   // rejection) goes to on_done, else to `rejected` (whose future the caller
@@ -265,6 +266,22 @@ request_id service::submit(request r, token_callback on_token, completion_callba
 
 void service::cancel(request_id id) { caf::anon_send(impl_->intake, cancel_atom::value, id); }
 
+void service::current_stats(stats_callback done, std::chrono::milliseconds timeout) const {
+  std::lock_guard lock(impl_->alive_mu);  // shutdown() cannot tear the system down meanwhile
+  if (!impl_->sys || !impl_->stats_handle)
+    return done(status(error_code::shutting_down, "the service has shut down"));
+  // A short-lived actor makes the request, so that no thread waits for it.
+  impl_->sys->spawn([target = impl_->stats_handle, done = std::move(done), timeout](caf::event_based_actor* self) {
+    self->request(target, timeout, get_atom::value)
+        .then([done](stats& s) { done(std::move(s)); },
+              [done](caf::error& e) {
+                const bool late = e == caf::sec::request_timeout;
+                done(status(late ? error_code::timed_out : error_code::shutting_down,
+                            "the stats actor did not answer: " + error_text(e)));
+              });
+  });
+}
+
 stats service::current_stats() const {
   stats out;
   caf::scoped_actor self{*impl_->sys};
@@ -283,6 +300,7 @@ void service::shutdown() {
       self->send_exit(impl_->intake, caf::exit_reason::user_shutdown);
       self->send_exit(impl_->stats_handle, caf::exit_reason::user_shutdown);
     }
+    std::lock_guard lock(impl_->alive_mu);
     impl_->intake = nullptr;
     impl_->stats_handle = nullptr;
     impl_->sys.reset();  // waits for every actor to end

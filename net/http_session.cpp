@@ -172,9 +172,7 @@ void http_session::route() {
                                                            "model_not_found")));
     return reply(200, openai::model_json(st_.model));
   }
-  if (target == "/metrics")
-    return get ? reply(200, metrics_text(st_.svc.current_stats()), "text/plain; version=0.0.4")
-               : wrong_method("GET");
+  if (target == "/metrics") return get ? reply_metrics() : wrong_method("GET");
   const bool chat = target == "/v1/chat/completions";
   if (!chat && target != "/v1/completions")
     return reply(404, openai::error_json(http_error(404, "no such endpoint: " + std::string(target), "not_found")));
@@ -189,6 +187,18 @@ void http_session::route() {
     return reply_error(http_error(503, "the server is shutting down; retry on another replica", "shutting_down",
                                   "server_error"));
   start_call(std::move(*parsed.call));
+}
+
+// The stats come back on a binserve thread: the io thread never waits.
+void http_session::reply_metrics() {
+  st_.svc.current_stats([weak = weak_from_this(), gate = st_.gate](status_or<stats> s) {
+    gate->post([weak, s = std::move(s)] {
+      auto self = weak.lock();
+      if (!self) return;
+      if (!s.ok()) return self->reply_error(openai::to_api_error(s.error()));
+      self->reply(200, metrics_text(*s), "text/plain; version=0.0.4");
+    });
+  });
 }
 
 void http_session::reply_error(const openai::api_error& e) {

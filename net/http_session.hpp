@@ -74,6 +74,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void reply(int status, std::string body, const std::string& content_type = "application/json",
              const std::vector<std::pair<std::string, std::string>>& headers = {});
   void reply_error(const openai::api_error& e);
+  void reply_metrics();
   void reply_final(int status, const std::string& body);  // then Connection: close
   void send(std::string bytes);
   void write_next();

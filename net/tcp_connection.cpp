@@ -178,7 +178,14 @@ void tcp_connection::handle(const cancel_message& m) {
   if (auto it = in_flight_.find(m.id); it != in_flight_.end()) st_.svc.cancel(it->second.service_id);
 }
 
-void tcp_connection::handle(const stats_message&) { send(encode_stats(st_.svc.current_stats())); }
+// The stats come back on a binserve thread: the io thread never waits.
+void tcp_connection::handle(const stats_message&) {
+  st_.svc.current_stats([weak = weak_from_this(), gate = st_.gate](status_or<stats> s) {
+    gate->post([weak, s = std::move(s)] {
+      if (auto c = weak.lock()) c->send(s.ok() ? encode_stats(*s) : encode_error({}, s.error()));
+    });
+  });
+}
 void tcp_connection::handle(const ping_message&) { send(encode_pong()); }
 void tcp_connection::handle(const auth_message&) {}  // already authenticated, or no token configured
 

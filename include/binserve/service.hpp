@@ -11,6 +11,7 @@
 //   binserve::status_or<binserve::result> r = sub.future.get();
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
@@ -58,7 +59,16 @@ class service {
   // Ends request `id` with `cancelled` if it has not finished; no-op otherwise.
   void cancel(request_id id);
 
+  // The service's metrics now. Blocks the calling thread until the stats
+  // actor answers: for embedders and tools, not for a thread the service
+  // depends on (an io thread uses the callback form).
   stats current_stats() const;
+
+  // The same without blocking: `done` is called exactly once, on a binserve
+  // thread, with the metrics, or with timed_out when no answer came within
+  // `timeout`, or shutting_down after shutdown().
+  using stats_callback = std::function<void(status_or<stats>)>;
+  void current_stats(stats_callback done, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
 
   // Stops accepting requests (new ones fail with shutting_down), waits until
   // every accepted request has its final result, then stops the actors.
