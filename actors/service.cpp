@@ -106,6 +106,19 @@ backend_options predictor_backend_options(backend_options bo, const model_config
   return bo;
 }
 
+// Asks `target` for its stats once and hands the answer, or why there is
+// none, to `done`; the actor then ends.
+void ask_for_stats(caf::event_based_actor* self, stats_actor target, service::stats_callback done,
+                   std::chrono::milliseconds timeout) {
+  self->request(target, timeout, get_atom::value)
+      .then([done](stats& s) { done(std::move(s)); },
+            [done](caf::error& e) {
+              const bool late = e == caf::sec::request_timeout;
+              done(status(late ? error_code::timed_out : error_code::shutting_down,
+                          "the stats actor did not answer: " + error_text(e)));
+            });
+}
+
 }  // namespace
 
 struct service::impl {
@@ -271,15 +284,9 @@ void service::current_stats(stats_callback done, std::chrono::milliseconds timeo
   if (!impl_->sys || !impl_->stats_handle)
     return done(status(error_code::shutting_down, "the service has shut down"));
   // A short-lived actor makes the request, so that no thread waits for it.
-  impl_->sys->spawn([target = impl_->stats_handle, done = std::move(done), timeout](caf::event_based_actor* self) {
-    self->request(target, timeout, get_atom::value)
-        .then([done](stats& s) { done(std::move(s)); },
-              [done](caf::error& e) {
-                const bool late = e == caf::sec::request_timeout;
-                done(status(late ? error_code::timed_out : error_code::shutting_down,
-                            "the stats actor did not answer: " + error_text(e)));
-              });
-  });
+  // (Its state travels as spawn arguments: CAF 0.17 dereferences a null
+  // argument tuple when a function actor is spawned with none.)
+  impl_->sys->spawn(ask_for_stats, impl_->stats_handle, std::move(done), timeout);
 }
 
 stats service::current_stats() const {
