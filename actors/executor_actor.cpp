@@ -115,16 +115,6 @@ void report(self_ptr self) {
   }
 }
 
-void fail_all(self_ptr self, const status& err) {
-  auto& s = self->state;
-  for (running& r : s.live) {
-    s.b->close_sequence(r.seq);
-    self->send(s.intake, failed_atom::value, r.j.id, static_cast<int>(err.code()), err.message());
-    note_left(s, r.j.id);
-  }
-  s.live.clear();
-}
-
 // After sampling `t` for r: true when r leaves the batch (finished, added
 // to `done`, or overflowed).
 // A stop token that ends the sequence is not streamed: the client sees the
@@ -166,6 +156,56 @@ void maybe_stall(const executor_state& s) {
     std::this_thread::sleep_for(std::chrono::milliseconds(s.p.stall_ms));
 }
 
+// A forward error about one sequence's input: the backend appended nothing
+// (gpu/backend.hpp), so only that request fails. Any other error is the
+// backend's (executor_actor.hpp, "Failures").
+bool is_request_error(const status& st) {
+  return st.code() == error_code::invalid_argument || st.code() == error_code::input_too_large ||
+         st.code() == error_code::out_of_memory;
+}
+
+// One step's outcome per live sequence: its token, or its own error.
+using step_tokens = std::vector<status_or<sampled_token>>;
+
+// The step one sequence at a time, after the batched forward refused one
+// sequence's input: a sequence the backend refuses alone gets that error,
+// the others their token. Errors: the backend's (the executor exits).
+status_or<step_tokens> step_each(backend& b, std::span<const sequence_chunk> chunks,
+                                 std::span<const sampling_row> rows) {
+  step_tokens out;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    if (status st = b.forward(chunks.subspan(i, 1)); !st.ok()) {
+      if (!is_request_error(st)) return st;
+      out.push_back(st);
+      continue;
+    }
+    auto token = sample_rows(b, rows.subspan(i, 1));
+    if (!token.ok()) return token.error();
+    out.push_back(token->front());
+  }
+  return out;
+}
+
+// forward and sample for every live sequence. Errors: the backend's.
+status_or<step_tokens> forward_and_sample(backend& b, std::span<const sequence_chunk> chunks,
+                                          std::span<const sampling_row> rows) {
+  if (status st = b.forward(chunks); !st.ok()) {
+    if (!is_request_error(st)) return st;
+    return step_each(b, chunks, rows);
+  }
+  auto tokens = sample_rows(b, rows);
+  if (!tokens.ok()) return tokens.error();
+  return step_tokens(tokens->begin(), tokens->end());
+}
+
+// The backend failed: the executor exits with an error naming the failure
+// (its supervisor re-queues its jobs; its state's destructor closes its
+// sequences). No token of this step is sent.
+void take_out(self_ptr self, const status& st) {
+  self->quit(caf::make_error(caf::sec::runtime_error,
+                             "executor " + std::to_string(self->state.p.index) + ": " + st.to_string()));
+}
+
 // The step trace: the last step ran until `now`.
 void close_traced(executor_state& s, std::int64_t now) {
   if (!s.traced) return;
@@ -192,15 +232,20 @@ void step(self_ptr self) {
     shape.context_tokens += static_cast<std::int64_t>(r.j.prompt_ids.size() + r.out.generated().size());
     shape.prefill_tokens += static_cast<std::int64_t>(r.feed.size()) - 1;
   }
-  if (status st = s.b->forward(chunks); !st.ok()) return fail_all(self, st), report(self);
-  const std::vector<sampled_token> tokens = sample_rows(*s.b, rows);
+  const status_or<step_tokens> tokens = forward_and_sample(*s.b, chunks, rows);
+  if (!tokens.ok()) return take_out(self, tokens.error());
   s.current.computed_slots += s.p.continuous ? s.live.size() : s.current.size;
   if (s.p.continuous) s.current.size = static_cast<int>(s.live.size());
   std::vector<running> next;
   std::vector<finished> done;
   for (size_t i = 0; i < s.live.size(); ++i) {
     const request_id id = s.live[i].j.id;
-    if (advance(self, s.live[i], tokens[i], done)) {
+    const status_or<sampled_token>& t = (*tokens)[i];
+    if (!t.ok()) {  // the backend refused this sequence's input: this request fails
+      const status& err = t.error();
+      self->send(s.intake, failed_atom::value, id, static_cast<int>(err.code()), err.message());
+    }
+    if (!t.ok() || advance(self, s.live[i], *t, done)) {
       s.b->close_sequence(s.live[i].seq);
       note_left(s, id);
     } else {

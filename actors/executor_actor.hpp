@@ -13,12 +13,25 @@
 // last report. A continuous executor's capacity report after each step is
 // its progress.
 //
-// Failures: an exception out of a step (a backend fault, or the injected
-// fault of params.kill_every_n_steps) ends the executor with an error naming
-// it; whoever supervises it (the scheduler, by link or monitor) re-queues
-// its batch. On any exit its open sequences are closed, so a fresh executor
-// can take over the backend. A step that blocks (params.stall_after_n_steps,
-// or a hung backend) is caught by the scheduler's batch deadline, which kills
+// Failures: whose fault an error is decides what it takes down.
+// - The request's: forward's invalid_argument, input_too_large and
+//   out_of_memory are about one sequence's input (a closed sequence, a token
+//   outside the vocabulary, a KV cache that cannot hold it; the backend
+//   appended nothing). The step is then run again one sequence at a time:
+//   a sequence the backend refuses alone fails with that error (a final
+//   `failed` to the intake); the others get their token and the executor
+//   goes on. open_sequence's errors fail only their request the same way.
+// - The backend's: any other forward error (backend_failure, internal), any
+//   error of sample (gpu/generate.hpp, sample_rows), and an exception out of
+//   a step (the injected fault of params.kill_every_n_steps). The executor
+//   exits at once with an error naming it ("executor I: backend_failure:
+//   ..."), streaming no token of that step; whoever supervises it (the
+//   scheduler, by link or monitor) re-queues its jobs through the intake,
+//   which fails a job with backend_failure once it has lost
+//   limits.max_executor_failures executors.
+// On any exit its open sequences are closed, so a fresh executor can take
+// over the backend. A step that blocks (params.stall_after_n_steps, or a
+// hung backend) is caught by the scheduler's batch deadline, which kills
 // the executor; the kill takes effect once the blocked step returns.
 #pragma once
 

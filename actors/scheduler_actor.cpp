@@ -57,6 +57,7 @@ struct scheduler_state {
   // backend gets a fresh executor once it has exited (not before: the hung
   // step may still be using it).
   std::map<caf::actor_addr, std::shared_ptr<backend>> killed;
+  int retired = 0;                         // local backends that failed for good
 };
 
 using self_ptr = scheduler_actor::stateful_pointer<scheduler_state>;
@@ -241,6 +242,24 @@ void spawn_local_executor(self_ptr self, std::shared_ptr<backend> b) {
   add_executor(self, p.index, std::move(handle), std::move(b), 0);
 }
 
+// A local executor has exited: its backend gets a fresh one, unless the
+// backend failed for good (health(): every forward would fail again) and
+// another executor remains to do the work; then the backend is retired and
+// node 0's stats say so. The last executor is always replaced, so requests
+// end with backend_failure after limits.max_executor_failures instead of
+// waiting for an executor that never comes. The old executor has exited, so
+// nothing else touches the backend now.
+void replace_local(self_ptr self, std::shared_ptr<backend> b) {
+  auto& s = self->state;
+  const status health = b->health();
+  if (health.ok() || s.executors.empty()) return spawn_local_executor(self, std::move(b));
+  ++s.retired;
+  const auto local = std::count_if(s.executors.begin(), s.executors.end(),
+                                   [](const auto& e) { return e.second.local != nullptr; });
+  self->send(s.stats, node_atom::value, 0, std::string("local"), true, static_cast<int>(local),
+             std::to_string(s.retired) + " backend(s) retired, the last: " + health.to_string());
+}
+
 std::optional<int> index_of(self_ptr self, const caf::actor_addr& source) {
   for (const auto& [index, slot] : self->state.executors)
     if (slot.handle.address() == source) return index;
@@ -248,7 +267,8 @@ std::optional<int> index_of(self_ptr self, const caf::actor_addr& source) {
 }
 
 // Executor `index` died: its unfinished jobs go back through the intake; a
-// local one is replaced by a fresh executor on the same backend.
+// local one is replaced by a fresh executor on the same backend (or its
+// backend retired: replace_local).
 void lose(self_ptr self, int index, const std::string& fault) {
   auto& s = self->state;
   auto it = s.executors.find(index);
@@ -257,7 +277,7 @@ void lose(self_ptr self, int index, const std::string& fault) {
   s.executors.erase(it);
   self->send(s.stats, lost_atom::value, slot.node);
   for (job& j : slot.in_flight) self->send(s.intake, requeue_atom::value, std::move(j), fault);
-  if (slot.local) spawn_local_executor(self, std::move(slot.local));
+  if (slot.local) replace_local(self, std::move(slot.local));
   dispatch(self);
 }
 
@@ -303,7 +323,7 @@ bool replace_killed(self_ptr self, const caf::actor_addr& source) {
   if (it == self->state.killed.end()) return false;
   auto b = std::move(it->second);
   self->state.killed.erase(it);
-  spawn_local_executor(self, std::move(b));
+  replace_local(self, std::move(b));
   dispatch(self);
   return true;
 }

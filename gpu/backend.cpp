@@ -9,11 +9,12 @@
 
 namespace binserve {
 
-std::vector<int> backend::sample(std::span<const sampling_params> params,
-                                 std::span<const std::uint64_t> steps) const {
+status_or<std::vector<int>> backend::sample(std::span<const sampling_params> params,
+                                            std::span<const std::uint64_t> steps) const {
   std::vector<int> out(params.size());
   for (size_t i = 0; i < params.size(); ++i)
     out[i] = sample_token(logits(static_cast<int>(i)), params[i], steps[i]);
+  if (status h = health(); !h.ok()) return h;  // the logits were NaNs: no token
   return out;
 }
 

@@ -61,18 +61,27 @@ class backend {
   virtual status forward(std::span<const sequence_chunk> chunks) = 0;
 
   // Logits [vocab_size] after chunk `i` of the last forward; valid until the
-  // next forward.
+  // next forward. A device backend copies them to the host on first use; a
+  // copy that fails leaves NaNs and sets `health`: check it before using them.
   virtual std::span<const float> logits(int i) const = 0;
 
   // The final-normed hidden state [dim] after chunk `i` of the last forward
-  // (the classifier's input); valid until the next forward. The embedding
-  // length predictor reads it.
+  // (the classifier's input); valid until the next forward, with logits'
+  // caveat. The embedding length predictor reads it.
   virtual std::span<const float> hidden(int i) const = 0;
 
   // Samples one token per chunk of the last forward: params[i] and steps[i]
   // belong to chunk i. The default samples on the host from `logits`.
-  virtual std::vector<int> sample(std::span<const sampling_params> params,
-                                  std::span<const std::uint64_t> steps) const;
+  // Errors: backend_failure (a device call failed, or the backend failed
+  // before: no token is made up then).
+  [[nodiscard]] virtual status_or<std::vector<int>> sample(std::span<const sampling_params> params,
+                                                           std::span<const std::uint64_t> steps) const;
+
+  // Ok while the backend works; once a failure has made it unusable for
+  // good (a CUDA error is sticky), that backend_failure, which every later
+  // forward and sample return too. Also the way a failed lazy copy of
+  // logits/hidden shows. Host backends never fail (the default).
+  [[nodiscard]] virtual status health() const { return status::ok_status(); }
 
   // Device-memory bandwidth in bytes/s, measured by this call: a large
   // device-to-device copy, (bytes read + bytes written) / time, median of

@@ -85,22 +85,25 @@ std::optional<stop_reason> stop_after(const generation_request& r, const model& 
   return std::nullopt;
 }
 
-std::vector<sampled_token> sample_rows(const backend& b, std::span<const sampling_row> rows) {
+status_or<std::vector<sampled_token>> sample_rows(const backend& b, std::span<const sampling_row> rows) {
   std::vector<sampling_params> params;
   std::vector<std::uint64_t> steps;
   for (const sampling_row& r : rows) {
     params.push_back(r.request->sampling);
     steps.push_back(r.generated.size());
   }
-  const std::vector<int> fast = b.sample(params, steps);
+  const status_or<std::vector<int>> fast = b.sample(params, steps);
+  if (!fast.ok()) return fast.error();
   const std::vector<int>& stops = b.served_model().stop_tokens;
   std::vector<sampled_token> out(rows.size());
   std::vector<float> processed;
+  bool read_logits = false;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const generation_request& r = *rows[i].request;
-    out[i].token = fast[i];
+    out[i].token = (*fast)[i];
     if (!r.rules.active(static_cast<int>(rows[i].generated.size())) && r.logprobs < 0) continue;
     const std::span<const float> logits = b.logits(static_cast<int>(i));
+    read_logits = true;
     if (r.rules.active(static_cast<int>(rows[i].generated.size()))) {
       processed.assign(logits.begin(), logits.end());
       apply_logit_rules(processed, r.rules, rows[i].generated, stops);
@@ -108,6 +111,8 @@ std::vector<sampled_token> sample_rows(const backend& b, std::span<const samplin
     }
     if (r.logprobs >= 0) out[i].logprobs = logprobs_of(logits, out[i].token, r.logprobs);
   }
+  if (read_logits)
+    if (status h = b.health(); !h.ok()) return h;  // those logits were NaNs
   return out;
 }
 
@@ -121,12 +126,14 @@ struct live_sequence {
 };
 
 // Samples one token per chunk of the last forward for `live`, records it and
-// drops the sequences that stop.
-void step_tokens(backend& b, std::vector<live_sequence>& live, std::vector<sequence_output>& outputs,
-                 std::vector<generation_result>& results, const sampled_token_callback& on_token) {
+// drops the sequences that stop. Errors: sample_rows' (nothing recorded).
+status step_tokens(backend& b, std::vector<live_sequence>& live, std::vector<sequence_output>& outputs,
+                   std::vector<generation_result>& results, const sampled_token_callback& on_token) {
   std::vector<sampling_row> rows;
   for (const live_sequence& s : live) rows.push_back(outputs[s.index].row());
-  const std::vector<sampled_token> tokens = sample_rows(b, rows);
+  const status_or<std::vector<sampled_token>> sampled = sample_rows(b, rows);
+  if (!sampled.ok()) return sampled.error();
+  const std::vector<sampled_token>& tokens = *sampled;
   std::vector<live_sequence> next;
   for (size_t i = 0; i < live.size(); ++i) {
     const live_sequence& s = live[i];
@@ -142,6 +149,7 @@ void step_tokens(backend& b, std::vector<live_sequence>& live, std::vector<seque
     }
   }
   live = std::move(next);
+  return status::ok_status();
 }
 
 }  // namespace
@@ -173,7 +181,7 @@ status_or<std::vector<generation_result>> generate_batch(
   batch_work done;
   while (!chunks.empty()) {
     if (status s = b.forward(chunks); !s.ok()) return fail(s);
-    step_tokens(b, live, outputs, results, on_token);
+    if (status s = step_tokens(b, live, outputs, results, on_token); !s.ok()) return fail(s);
     chunks.clear();
     for (const live_sequence& l : live) chunks.push_back({l.seq, std::span<const int>(&l.last, 1)});
     done.decode_steps += chunks.empty() ? 0 : 1;

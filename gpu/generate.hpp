@@ -94,13 +94,17 @@ struct sampled_token {
 // Samples one token per chunk of b's last forward, row i for chunk i: rows
 // whose logit rules are active sample on the host from their processed
 // logits, the others with b.sample (a device backend's fast path).
-std::vector<sampled_token> sample_rows(const backend& b, std::span<const sampling_row> rows);
+// Errors: backend_failure from b.sample, or b.health() once logits were read
+// (a device backend's failed copy leaves NaNs): never a token made up then.
+[[nodiscard]] status_or<std::vector<sampled_token>> sample_rows(const backend& b,
+                                                              std::span<const sampling_row> rows);
 
 // Runs `requests` as one static batch on `b`: opens one sequence per request
 // (reserving prompt + max_new_tokens positions), prefills every prompt in one
 // forward, decodes until every sequence stops, closes the sequences.
 // Errors: those of validate_request (index named), out_of_memory when the
-// batch's KV reservation does not fit, backend errors.
+// batch's KV reservation does not fit, backend errors of forward and
+// sample_rows (on_token has then had the tokens sampled before, no more).
 status_or<std::vector<generation_result>> generate_batch(
     backend& b, const std::vector<generation_request>& requests,
     const sampled_token_callback& on_token = {}, batch_work* work = nullptr);

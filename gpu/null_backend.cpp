@@ -26,8 +26,8 @@ class null_backend final : public backend {
   std::span<const float> hidden(int) const override {
     return std::span<const float>(zeros_).first(model_->config.dim);
   }
-  std::vector<int> sample(std::span<const sampling_params> params,
-                          std::span<const std::uint64_t>) const override {
+  status_or<std::vector<int>> sample(std::span<const sampling_params> params,
+                                     std::span<const std::uint64_t>) const override {
     return std::vector<int>(params.size(), kNullToken);
   }
 

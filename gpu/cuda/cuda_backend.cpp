@@ -48,12 +48,17 @@ class cuda_backend final : public backend {
   status forward(std::span<const sequence_chunk> chunks) override;
   std::span<const float> logits(int i) const override;
   std::span<const float> hidden(int i) const override;
-  std::vector<int> sample(std::span<const sampling_params> params,
-                          std::span<const std::uint64_t> steps) const override;
+  status_or<std::vector<int>> sample(std::span<const sampling_params> params,
+                                     std::span<const std::uint64_t> steps) const override;
   status_or<double> measure_memory_bandwidth() override;
   status synchronize() override;
+  status health() const override { return failed_; }
 
  private:
+  // Makes `s` the sticky failure, as backend_failure whatever the failing
+  // call's code (an allocation included): the backend is unusable now, which
+  // is no request's fault. Returns it.
+  status fail(status s) const;
   status sample_temperature_rows(std::span<const sampling_params> params,
                                  std::span<const std::uint64_t> steps, int rows) const;
   status init_kv_cache(std::int64_t requested_bytes, int block_size);
@@ -216,7 +221,18 @@ status cuda_backend::forward(std::span<const sequence_chunk> chunks) {
   logits_ready_ = hidden_ready_ = false;
   BINSERVE_TRY(prepare(chunks));
   status s = run(n_, n_out_);
-  if (!s.ok() && s.code() != error_code::out_of_memory) failed_ = s;
+  if (s.ok()) return s;
+  if (s.code() != error_code::out_of_memory) return fail(s);
+  // Out of memory after the KV cache grew: the batch's sequences are half
+  // written (lost), the device still works. Not the "nothing appended"
+  // out_of_memory of the contract, so not reported as one.
+  return status(error_code::backend_failure,
+                "forward ran out of device memory mid-way (its sequences are lost): " + s.message());
+}
+
+status cuda_backend::fail(status s) const {
+  if (s.code() != error_code::backend_failure) s = status(error_code::backend_failure, s.message());
+  failed_ = s;
   return s;
 }
 
@@ -294,7 +310,7 @@ status cuda_backend::upload_meta(int* device) {
 status cuda_backend::synchronize() {
   if (!failed_.ok()) return failed_;
   BINSERVE_CUDA_TRY(cudaSetDevice(device_));
-  if (status s = check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); !s.ok()) failed_ = s;
+  if (status s = check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); !s.ok()) return fail(s);
   return failed_;
 }
 
@@ -311,7 +327,7 @@ void cuda_backend::fetch(std::vector<float>& host, bool& ready, const device_buf
   if (s.ok()) s = check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
   if (!s.ok()) {
     std::fill(host.begin(), host.end(), std::numeric_limits<float>::quiet_NaN());
-    failed_ = s;  // reported by the next forward
+    (void)fail(s);  // health() reports it, and every later forward and sample
   }
 }
 
@@ -327,9 +343,10 @@ std::span<const float> cuda_backend::hidden(int i) const {
 
 // Every row: argmax on the device; rows with a temperature and no top-p:
 // temperature_sample on the device with the host's uniform draw; only ids
-// come back. Rows with top-p < 1: the host sampler on logits(i).
-std::vector<int> cuda_backend::sample(std::span<const sampling_params> params,
-                                      std::span<const std::uint64_t> steps) const {
+// come back. Rows with top-p < 1: the host sampler on logits(i). Any
+// failure is sticky and returned: never a made-up token.
+status_or<std::vector<int>> cuda_backend::sample(std::span<const sampling_params> params,
+                                                 std::span<const std::uint64_t> steps) const {
   const int rows = std::min<int>(static_cast<int>(params.size()), n_out_);
   std::vector<int> out(params.size(), 0);
   status s = failed_;
@@ -340,13 +357,11 @@ std::vector<int> cuda_backend::sample(std::span<const sampling_params> params,
     s = check(cudaMemcpyAsync(out.data(), a_.ids.get(), std::size_t(rows) * 4, cudaMemcpyDeviceToHost, stream_),
               "cudaMemcpyAsync (sampled ids)");
   if (s.ok()) s = check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
-  if (!s.ok()) {
-    failed_ = s;  // reported by the next forward
-    return std::vector<int>(params.size(), 0);
-  }
+  if (!s.ok()) return fail(s);
   for (int i = 0; i < rows; ++i)
     if (params[i].temperature > 0.0f && params[i].top_p < 1.0f)
       out[i] = sample_token(logits(i), params[i], steps[i]);
+  if (!failed_.ok()) return failed_;  // logits(i)'s copy failed: those were NaNs
   return out;
 }
 

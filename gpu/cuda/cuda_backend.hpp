@@ -14,9 +14,13 @@
 // makes the backend's device current on the calling thread, so it may be
 // created on one thread and driven from another.
 //
-// Errors: a CUDA or cuBLAS failure during forward is sticky: that forward
-// and every later one return the same backend_failure (the executor reports
-// itself failed); logits/hidden then hold NaNs and sample() returns token 0.
+// Errors: a CUDA or cuBLAS failure (in forward, sample, synchronize or a
+// logits/hidden copy) is sticky: that call and every later forward and
+// sample return the same backend_failure, health() reports it, and
+// logits/hidden hold NaNs. The executor exits on it (actors/executor_actor.hpp).
+// forward's out_of_memory is the contract's (nothing appended) only before
+// the KV cache grows; running out of memory after that is a backend_failure
+// (the batch's sequences are lost), not sticky.
 #pragma once
 
 #include <memory>

@@ -207,7 +207,9 @@ TEST(CudaBackend, DeviceSamplingEqualsHostSampler) {
     params[i] = {i % 2 == 0 ? 0.0f : 0.8f, i % 4 == 3 ? 0.9f : 1.0f, std::uint64_t(100 + i)};
     steps[i] = std::uint64_t(i * 3);
   }
-  const std::vector<int> device = b->sample(params, steps);
+  const auto sampled = b->sample(params, steps);
+  ASSERT_TRUE(sampled.ok()) << sampled.error().to_string();
+  const std::vector<int>& device = *sampled;
   ASSERT_EQ(device.size(), 8u);
   for (int i = 0; i < 8; ++i)
     EXPECT_EQ(device[i], sample_token(b->logits(i), params[i], steps[i])) << "chunk " << i;

@@ -107,7 +107,7 @@ TEST(SampleRows, ARowWithoutRulesGetsTheBackendsToken) {
   f.forward(1);
   const generation_request r = valid_request();
   const std::vector<sampling_row> rows = {{&r, {}}};
-  const auto out = sample_rows(*f.b, rows);
+  const auto out = sample_rows(*f.b, rows).value();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].token, kNullToken);
   EXPECT_FALSE(out[0].logprobs.has_value());
@@ -121,14 +121,14 @@ TEST(SampleRows, RowsWithRulesSampleOnTheHostFromProcessedLogits) {
   min_tokens.rules.min_tokens = 1;  // masks the stop tokens 1 and 2 of all-zero logits
   const std::vector<int> none;
   const std::vector<sampling_row> rows = {{&plain, none}, {&biased, none}, {&min_tokens, none}};
-  const auto out = sample_rows(*f.b, rows);
+  const auto out = sample_rows(*f.b, rows).value();
   EXPECT_EQ(out[0].token, kNullToken);
   EXPECT_EQ(out[1].token, 7) << "greedy on the biased logits";
   EXPECT_EQ(out[2].token, 0) << "greedy: the first token that is not masked";
   const std::vector<int> one = {5};  // min_tokens reached: the fast path again
   const std::vector<sampling_row> later = {{&min_tokens, one}};
   f.forward(1);
-  EXPECT_EQ(sample_rows(*f.b, later)[0].token, kNullToken);
+  EXPECT_EQ(sample_rows(*f.b, later).value()[0].token, kNullToken);
 }
 
 TEST(SampleRows, LogprobsAloneKeepTheFastPathsToken) {
@@ -137,7 +137,7 @@ TEST(SampleRows, LogprobsAloneKeepTheFastPathsToken) {
   generation_request r = valid_request();
   r.logprobs = 2;
   const std::vector<sampling_row> rows = {{&r, {}}};
-  const auto out = sample_rows(*f.b, rows);
+  const auto out = sample_rows(*f.b, rows).value();
   EXPECT_EQ(out[0].token, kNullToken);
   ASSERT_TRUE(out[0].logprobs.has_value());
   EXPECT_EQ(out[0].logprobs->chosen.token, kNullToken);
@@ -176,7 +176,7 @@ TEST(SampleRows, LogprobsAreThoseOfTheRawLogitsOfTheChosenToken) {
   r.logprobs = 5;
   r.rules.bias = {{natural, -100.0f}};  // greedy must take another token now
   const std::vector<sampling_row> rows = {{&r, {}}};
-  const sampled_token t = sample_rows(*b, rows)[0];
+  const sampled_token t = sample_rows(*b, rows).value()[0];
   EXPECT_NE(t.token, natural);
   ASSERT_TRUE(t.logprobs.has_value());
   const token_logprobs want = logprobs_of(b->logits(0), t.token, 5);  // raw, not biased
@@ -201,7 +201,7 @@ TEST(SampleRows, TheHostPathDrawsFromTheSameRandomStreamAsTheBackend) {
     host.rules.bias = {{0, 0.0f}};  // active, changes nothing
     const std::vector<sampling_row> rows = {{&fast, generated}};
     const std::vector<sampling_row> host_rows = {{&host, generated}};
-    EXPECT_EQ(sample_rows(*b, rows)[0].token, sample_rows(*b, host_rows)[0].token) << seed;
+    EXPECT_EQ(sample_rows(*b, rows).value()[0].token, sample_rows(*b, host_rows).value()[0].token) << seed;
   }
 }
 
