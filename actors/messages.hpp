@@ -220,7 +220,7 @@ typename Inspector::result_type inspect(Inspector& f, stats& x) {
   return f(caf::meta::type_name("binserve::stats"), x.submitted, x.completed, x.failed, x.rejected,
            x.cancelled, x.timed_out, x.retries, x.generated_tokens, x.computed_slots, x.elapsed_s,
            x.requests_per_s, x.tokens_per_s, x.effective_token_ratio, x.failure_ratio, x.latency,
-           x.first_token, x.queue, x.bins, x.requeued, x.executor_failures, x.nodes);
+           x.first_token, x.queue, x.tpot, x.bins, x.requeued, x.executor_failures, x.nodes);
 }
 
 // Registers the types above with an actor system's config (every process

@@ -100,6 +100,8 @@ void metrics::on_request(const request_record& r) {
   s_.generated_tokens += r.generated_tokens;
   latency_.add(r.total_ms);
   if (r.first_token_ms >= 0) first_token_.add(r.first_token_ms);
+  if (r.first_token_ms >= 0 && r.generated_tokens >= 2)
+    tpot_.add((r.total_ms - r.first_token_ms) / static_cast<double>(r.generated_tokens - 1));
   if (r.queue_ms >= 0) queue_.add(r.queue_ms);
 }
 
@@ -157,6 +159,7 @@ stats metrics::snapshot(double elapsed_s) const {
   out.latency = latency_.summary();
   out.first_token = first_token_.summary();
   out.queue = queue_.summary();
+  out.tpot = tpot_.summary();
   for (std::size_t i = 0; i < out.bins.size(); ++i) {
     out.bins[i].mean_batch_size = ratio(static_cast<double>(batch_sizes_[i]),
                                         static_cast<double>(out.bins[i].batches));

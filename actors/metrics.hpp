@@ -71,7 +71,7 @@ class metrics {
  private:
   stats s_;
   std::vector<std::int64_t> batch_sizes_;  // per bin: sum of sizes
-  latency_histogram latency_, first_token_, queue_;
+  latency_histogram latency_, first_token_, queue_, tpot_;
   node_summary& node(int n);  // grown on demand
 };
 

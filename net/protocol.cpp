@@ -328,6 +328,7 @@ stats stats_from(const json& j) {
   for (const auto& [name, field] : kLaterCounters)
     if (j.contains(name)) s.*field = int64_at(j, name);
   s.nodes = nodes_from(j);
+  if (j.contains("tpot")) s.tpot = latency_from(j.at("tpot"));  // absent from older servers
   return s;
 }
 
@@ -418,6 +419,7 @@ std::string encode_stats(const stats& s) {
   j["latency"] = latency_json(s.latency);
   j["first_token"] = latency_json(s.first_token);
   j["queue"] = latency_json(s.queue);
+  j["tpot"] = latency_json(s.tpot);
   j["bins"] = bins_json(s.bins);
   for (const auto& [name, field] : kLaterCounters) j[name] = s.*field;
   j["nodes"] = nodes_json(s.nodes);

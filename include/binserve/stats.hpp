@@ -47,6 +47,9 @@ struct stats {
   double effective_token_ratio = 0;    // generated_tokens / computed_slots
   double failure_ratio = 0;            // retries / completed
   latency_summary latency, first_token, queue;
+  // Time per output token after the first, per request: (total - first
+  // token) / (generated tokens - 1), over completed requests of >= 2 tokens.
+  latency_summary tpot;
   std::vector<bin_summary> bins;
   std::int64_t requeued = 0;           // jobs run again because their executor died
   std::int64_t executor_failures = 0;  // executors that died, all nodes

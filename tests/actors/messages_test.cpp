@@ -71,6 +71,7 @@ TEST(Messages, StatsSurviveSerializationWithEveryField) {
   s.effective_token_ratio = 0.5;
   s.latency.p99 = 12.5;
   s.queue.mean = 3.0;
+  s.tpot.mean = 4.5;
   s.bins = {bin_summary{1, 0, 50, false, 16, 50, 4, 7, 12.5}};
   const stats t = round_trip(sys, s);
   EXPECT_EQ(t.completed, 10);
@@ -79,6 +80,7 @@ TEST(Messages, StatsSurviveSerializationWithEveryField) {
   EXPECT_EQ(t.effective_token_ratio, 0.5);
   EXPECT_EQ(t.latency.p99, 12.5);
   EXPECT_EQ(t.queue.mean, 3.0);
+  EXPECT_EQ(t.tpot.mean, 4.5);
   ASSERT_EQ(t.bins.size(), 1u);
   EXPECT_EQ(t.bins[0].queue_depth, 4);
   EXPECT_EQ(t.bins[0].mean_batch_size, 12.5);

@@ -224,6 +224,26 @@ TEST(Metrics, SnapshotSummarisesLatencyFirstTokenAndQueueTimes) {
   EXPECT_NEAR(s.queue.p50, 5, 0.05);
 }
 
+// TPOT by hand: a (100 - 20) / (5 - 1) = 20, b (70 - 10) / (3 - 1) = 30;
+// c has one token and d never reached its first, so neither counts.
+TEST(Metrics, TimePerOutputTokenAveragesRequestsOfAtLeastTwoTokens) {
+  metrics m(two_bins());
+  request_record a = ok_request(100, 5);
+  a.first_token_ms = 20;
+  request_record b = ok_request(70, 3);
+  b.first_token_ms = 10;
+  request_record c = ok_request(50, 1);
+  c.first_token_ms = 10;
+  const request_record d = ok_request(40, 2);
+  for (const request_record& r : {a, b, c, d}) m.on_request(r);
+  const stats s = m.snapshot(1);
+  EXPECT_EQ(s.tpot.count, 2);
+  EXPECT_DOUBLE_EQ(s.tpot.mean, 25);
+  EXPECT_NEAR(s.tpot.p99, 30, 0.3);
+  EXPECT_DOUBLE_EQ(s.latency.mean, 65);      // (100 + 70 + 50 + 40) / 4
+  EXPECT_DOUBLE_EQ(s.first_token.mean, 40.0 / 3);  // (20 + 10 + 10) / 3
+}
+
 TEST(Metrics, PerBinFiguresKeepTheLayoutAndMeanBatchSizes) {
   metrics m(two_bins());
   m.on_batch(batch_record{1, 8, 800});

@@ -180,6 +180,7 @@ TEST(Protocol, StatsEncoderRoundTrips) {
   s.bins = {{1, 0, 50, false, 4, 50, 3, 7, 3.5}, {2, 50, INT_MAX, true, 4, 512, 1, 2, 1}};
   s.latency.count = 6;
   s.latency.sum = 123.5;
+  s.tpot.mean = 2.5;
   const auto j = json::parse(encode_stats(s));
   EXPECT_EQ(j["type"], "stats");
   EXPECT_EQ(j["submitted"], 5);
@@ -195,6 +196,7 @@ TEST(Protocol, StatsEncoderRoundTrips) {
   EXPECT_TRUE(back.bins[1].retry);
   EXPECT_EQ(back.latency.count, 6);
   EXPECT_DOUBLE_EQ(back.latency.sum, 123.5);
+  EXPECT_DOUBLE_EQ(back.tpot.mean, 2.5);
 }
 
 TEST(Protocol, StatsCarryTheClusterNodes) {
