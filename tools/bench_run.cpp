@@ -118,6 +118,7 @@ bench_row row_of(const run_point& p, const stats& st, int requests, int complete
   r.failure_ratio = st.failure_ratio;
   r.latency = st.latency;
   r.ttft = st.first_token;
+  r.tpot = st.tpot;
   return r;
 }
 

@@ -63,7 +63,7 @@ struct bench_row {
   double requests_per_s = 0, tokens_per_s = 0;
   std::optional<double> ratio_to_vanilla;  // vanilla's row of the same arrivals and round
   double effective_token_ratio = 0, failure_ratio = 0;
-  latency_summary latency, ttft;  // milliseconds
+  latency_summary latency, ttft, tpot;  // milliseconds (tpot: stats::tpot)
 };
 
 // Runs `point` on workload `w`; `title` heads the progress bar.

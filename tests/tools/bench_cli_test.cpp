@@ -54,6 +54,12 @@ TEST(BenchCli, PoissonRunsGiveEveryFieldAndOneCsvRowPerRun) {
     EXPECT_EQ(row.at("failure_ratio"), 0.0);
     EXPECT_LE(row.at("latency_p50_ms").get<double>(), row.at("latency_p99_ms").get<double>());
     EXPECT_LE(row.at("ttft_p50_ms").get<double>(), row.at("latency_p99_ms").get<double>());
+    // The means of stats (actors/metrics.hpp): a request's first token comes
+    // before its end, and its later tokens each take a part of the rest.
+    EXPECT_GT(row.at("latency_mean_ms").get<double>(), 0.0);
+    EXPECT_LE(row.at("ttft_mean_ms").get<double>(), row.at("latency_mean_ms").get<double>());
+    EXPECT_GT(row.at("tpot_mean_ms").get<double>(), 0.0);
+    EXPECT_LE(row.at("tpot_mean_ms").get<double>(), row.at("latency_mean_ms").get<double>());
   }
   EXPECT_EQ(rows[0].at("run"), "vanilla");
   EXPECT_EQ(rows[0].at("ratio_to_vanilla"), 1.0);
@@ -63,6 +69,7 @@ TEST(BenchCli, PoissonRunsGiveEveryFieldAndOneCsvRowPerRun) {
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[0].rfind("round,run,policy,predictor,arrivals,rate,bins,requests,completed,", 0), 0u)
       << lines[0];
+  EXPECT_TRUE(lines[0].ends_with(",latency_mean_ms,ttft_mean_ms,tpot_mean_ms")) << lines[0];
   EXPECT_EQ(lines[2].rfind("1,sequence,sequence,oracle,poisson:4000,4000,", 0), 0u) << lines[2];
   std::filesystem::remove(csv);
 }

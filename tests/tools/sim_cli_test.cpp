@@ -41,6 +41,21 @@ TEST(SimCli, MaxRateAndExecutorSweep) {
   EXPECT_NEAR(rows[1].at("max_rate_ratio_to_1").get<double>(), 2.0, 0.1);
 }
 
+// The means by hand: three requests of 4 tokens arrive at once and run one
+// at a time, each step 1 s (the unit cost model). They end at 4, 8 and 12 s
+// (mean 8 s), get their first token at 1, 5 and 9 s (mean 5 s), and each
+// later token takes 1 s: TPOT (end - first) / (4 - 1) = 1 s for every one.
+TEST(SimCli, RowsCarryTheLatencyTtftAndTpotMeans) {
+  const auto r = testing::run_binserve(
+      "sim --lengths const:4 --policies vanilla --batch 1 --bins 1 --executors 1 --requests 3 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto rows = nlohmann::json::parse(r.out).at("results");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_DOUBLE_EQ(rows[0].at("latency_mean_ms").get<double>(), 8000.0);
+  EXPECT_DOUBLE_EQ(rows[0].at("ttft_mean_ms").get<double>(), 5000.0);
+  EXPECT_DOUBLE_EQ(rows[0].at("tpot_mean_ms").get<double>(), 1000.0);
+}
+
 // The Sequence Scheduling ablation through run options: grouping by a
 // noisy prediction (the hint: Vicuna's length at temperature 0.7) without
 // caps never fails; with caps (FCR) it recomputes under-predicted requests;
