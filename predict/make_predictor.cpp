@@ -4,6 +4,7 @@
 #include "predict/embedding_predictor.hpp"
 #include "predict/history_predictor.hpp"
 #include "predict/learned_predictor.hpp"
+#include "predict/length_hint.hpp"
 
 namespace binserve {
 
@@ -87,7 +88,11 @@ status_or<predictor_ptr> make_predictor(const predictor_config& c,
                                         std::shared_ptr<const model> served,
                                         const backend_options& backend) {
   if (c.fixed_length < 1) return invalid("predictor.fixed_length must be at least 1");
-  return make_kind(c.kind, "predictor.kind", c, std::move(served), backend);
+  if (!(c.hint_weight >= 0 && c.hint_weight <= 1))
+    return invalid("predictor.hint_weight must be in [0, 1], not " + std::to_string(c.hint_weight));
+  auto made = make_kind(c.kind, "predictor.kind", c, std::move(served), backend);
+  if (!made.ok()) return made.error();
+  return predictor_ptr(new hinted_predictor(std::move(*made), c.hint_weight));
 }
 
 }  // namespace binserve

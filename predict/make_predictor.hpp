@@ -15,10 +15,12 @@ namespace binserve {
 // The predictor `config.kind` names: oracle, fixed, prompt-ratio, learned
 // (config.model_file loaded when set, else untrained), history (in front of
 // the `config.fallback` kind) or embedding (a backend of its own for
-// `served`, made with `backend`). A loaded model keeps the quantile it was
-// trained for. Errors: config_invalid naming the predictor.<field> at fault
-// (unknown kind, non-positive length or ratio, quantile outside (0, 1), a
-// history fallback, negative capacity, embedding without a served model);
+// `served`, made with `backend`), behind a hinted_predictor that applies
+// requests' length hints with config.hint_weight. A loaded model keeps the
+// quantile it was trained for. Errors: config_invalid naming the
+// predictor.<field> at fault (unknown kind, non-positive length or ratio,
+// quantile outside (0, 1), hint_weight outside [0, 1], a history fallback,
+// negative capacity, embedding without a served model);
 // io_error / model_invalid from the model file; the errors of make_backend.
 status_or<std::unique_ptr<length_predictor>> make_predictor(const predictor_config& config,
                                                            std::shared_ptr<const model> served,

@@ -57,6 +57,10 @@ struct predictor_config {
   bool online = true;           // learned / embedding: learn from every completion
   std::string fallback = "learned";  // history: the predictor for prompts never seen
   int history_capacity = 100000;     // history: prompts remembered
+  // How much a request's length_hint counts against the predictor's own
+  // prediction, in [0, 1]: 1 takes the hint as it is, 0 ignores it, between
+  // a weighted mean (predict/length_hint.hpp). A known_length wins over both.
+  double hint_weight = 1.0;
 };
 
 struct limits_config {
