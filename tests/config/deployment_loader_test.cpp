@@ -147,6 +147,10 @@ TEST_F(DeploymentLoader, OutOfRangeValuesAreRejected) {
             at("2:42") + "policy.max_batch_size: must be >= policy.batch_size (16 < 32)");
   EXPECT_EQ(error_of(m + "predictor: {quantile: 1}\n"), at("2:23") + "predictor.quantile: must be in (0, 1) (got 1)");
   EXPECT_EQ(error_of(m + "predictor: {quantile: 0}\n"), at("2:23") + "predictor.quantile: must be in (0, 1) (got 0)");
+  EXPECT_EQ(error_of(m + "predictor: {hint_weight: 1.5}\n"),
+            at("2:26") + "predictor.hint_weight: must be in [0, 1] (got 1.5)");
+  EXPECT_EQ(error_of(m + "predictor:\n  kind: fixed\n  hint_weight: -0.25\n"),
+            at("4:16") + "predictor.hint_weight: must be in [0, 1] (got -0.25)");
   EXPECT_EQ(error_of(m + "server: {tcp_port: 65536}\n"),
             at("2:20") + "server.tcp_port: must be in [-1, 65535] (got 65536)");
   EXPECT_EQ(error_of(m + "server: {http_port: -2}\n"),
@@ -228,6 +232,7 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
                       .sjf_aging_per_s = 0.1};
   c.service.predictor.quantile = 0.37;
   c.service.predictor.ratio = 1.0 / 3;
+  c.service.predictor.hint_weight = 0.25;
   c.server.auth_token = "123";
   c.server.max_connections_per_address = 3;
   c.server.first_request_timeout_ms = 1500;
@@ -249,6 +254,7 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   ASSERT_TRUE(back.ok()) << back.error().to_string() << "\n" << text;
   EXPECT_EQ(to_yaml(*back), text);
   EXPECT_EQ(back->service.predictor.ratio, 1.0 / 3);
+  EXPECT_EQ(back->service.predictor.hint_weight, 0.25);
   EXPECT_EQ(back->service.policy.length_sample, (std::vector<int>{10, 20}));
   EXPECT_EQ(back->server.auth_token, "123");
   EXPECT_EQ(back->server.host, "true");
