@@ -1,5 +1,7 @@
 #include "actors/job_request.hpp"
 
+#include <string>
+
 namespace binserve {
 
 generation_request request_of(const job& j) {
@@ -13,6 +15,18 @@ generation_request request_of(const job& j) {
   r.max_new_tokens = j.max_new_tokens;
   r.target_length = j.target_length;
   return r;
+}
+
+status validate_scheduling(const job& j) {
+  if (j.priority < kMinPriority || j.priority > kMaxPriority)
+    return status(error_code::invalid_argument, "priority must be in [" + std::to_string(kMinPriority) + ", " +
+                                                    std::to_string(kMaxPriority) + "] (higher is more urgent), not " +
+                                                    std::to_string(j.priority));
+  if (j.length_hint < 0 || j.length_hint > j.max_new_tokens)
+    return status(error_code::invalid_argument,
+                  "length_hint must be in [1, max_new_tokens = " + std::to_string(j.max_new_tokens) +
+                      "] (0: none), not " + std::to_string(j.length_hint));
+  return status::ok_status();
 }
 
 }  // namespace binserve

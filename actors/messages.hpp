@@ -66,7 +66,7 @@ using progress_atom = caf::atom_constant<caf::atom("progress")>;
 // The wire protocol between a coordinator and its worker nodes; a worker
 // refuses a coordinator of another version. Bump it whenever a message type
 // or typed interface below changes.
-constexpr int kWireProtocolVersion = 5;
+constexpr int kWireProtocolVersion = 6;
 
 // ---- message types ------------------------------------------------------------
 
@@ -89,6 +89,8 @@ struct job {
   int logprobs = -1;         // request::logprobs
   int target_length = 0;
   int known_length = 0;
+  int priority = 0;          // request::priority: higher classes are scheduled first
+  int length_hint = 0;       // request::length_hint, for the predictor
   std::int64_t deadline_ms = 0;  // > 0: fails with timed_out this long after submission
   int predicted_length = 0;  // set by the predictor
   int bin = 0;               // set by the scheduler
@@ -169,7 +171,7 @@ typename Inspector::result_type inspect(Inspector& f, job& x) {
   return f(caf::meta::type_name("binserve::job"), x.id, x.client, x.prompt, x.prompt_ids, x.temperature,
            x.top_p, x.seed, x.max_new_tokens, x.stop, x.ignore_eos, x.min_tokens, x.presence_penalty,
            x.frequency_penalty, x.logit_bias, x.logprobs, x.target_length, x.known_length,
-           x.deadline_ms, x.predicted_length, x.bin, x.retries, x.resumed_ids,
+           x.priority, x.length_hint, x.deadline_ms, x.predicted_length, x.bin, x.retries, x.resumed_ids,
            x.executor_failures);
 }
 template <class Inspector>

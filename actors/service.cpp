@@ -179,8 +179,11 @@ status_or<job> service::impl::make_job(request_id id, request r) {
   j.logprobs = r.logprobs;
   j.target_length = r.target_length;
   j.known_length = r.known_length;
+  j.priority = r.priority;
+  j.length_hint = r.length_hint;
   j.deadline_ms = r.deadline.count();
   if (status s = validate_request(request_of(j), *m); !s.ok()) return s;
+  if (status s = validate_scheduling(j); !s.ok()) return s;
   return j;
 }
 

@@ -11,6 +11,10 @@ namespace binserve {
 
 using request_id = std::uint64_t;
 
+// The bounds of request::priority.
+inline constexpr int kMinPriority = -1000;
+inline constexpr int kMaxPriority = 1000;
+
 // A bias added to one token's logit before sampling (OpenAI's logit_bias).
 struct logit_bias_entry {
   int token = 0;
@@ -79,6 +83,19 @@ struct request {
   // server "user:<user>" from the OpenAI `user` field or "http:<connection>";
   // an embedder sets its own.
   std::string client{};
+  // The request's scheduling class, in [kMinPriority, kMaxPriority]: HIGHER
+  // is MORE urgent. Every request of a higher class is scheduled before any
+  // of a lower one; within a class the policy's (length-aware) order
+  // applies. vLLM's `priority` counts the other way (lower is sooner): a
+  // client moving from vLLM negates its values. Outside the bounds:
+  // invalid_argument naming `priority`.
+  int priority = 0;
+  // The client's own estimate of the answer's length in tokens: 0, none;
+  // else in [1, max_new_tokens] (after a max_new_tokens of 0 is resolved),
+  // or invalid_argument naming `length_hint`. The length predictor takes it
+  // as it is or blends it with its own prediction (predictor.hint_weight,
+  // docs/predictors.md); known_length, when set, wins over it.
+  int length_hint = 0;
 };
 
 struct request_timings {

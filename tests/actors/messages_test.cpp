@@ -35,6 +35,8 @@ TEST(Messages, JobsAndBatchesSurviveSerialization) {
   j.max_new_tokens = 300;
   j.target_length = 120;
   j.known_length = 110;
+  j.priority = -7;
+  j.length_hint = 90;
   j.deadline_ms = 5000;
   j.predicted_length = 130;
   j.bin = 2;
@@ -51,6 +53,8 @@ TEST(Messages, JobsAndBatchesSurviveSerialization) {
   EXPECT_EQ(k.prompt_ids, j.prompt_ids);
   EXPECT_EQ(k.seed, 7u);
   EXPECT_EQ(k.deadline_ms, 5000);
+  EXPECT_EQ(k.priority, -7);  // worker nodes' retries keep their class
+  EXPECT_EQ(k.length_hint, 90);
   EXPECT_EQ(k.predicted_length, 130);
   EXPECT_EQ(k.resumed_ids, j.resumed_ids);
   const finished f = round_trip(sys, finished{j, {9, 8}, "stop_token", 123});

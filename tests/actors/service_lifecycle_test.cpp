@@ -107,6 +107,43 @@ TEST(ServiceLifecycle, InvalidRequestsGetClearErrors) {
   EXPECT_EQ(svc->submit(bad_ids).future.get().error().code(), error_code::invalid_argument);
 }
 
+// The scheduling fields through the embedding API: out of bounds refused
+// naming the field; a hint within max_new_tokens (resolved from the
+// deployment when the request leaves it at 0) reaches the predictor, which
+// (oracle, hint_weight 1 by default) predicts it as it is.
+TEST(ServiceLifecycle, PriorityAndLengthHintAreCheckedAndTheHintIsPredicted) {
+  service_config c = dummy_config("dummy:stories260k");
+  c.limits.max_new_tokens = 64;
+  auto svc = start(c);
+  const auto error_of = [&](const request& r) {
+    auto out = svc->submit(r).future.get();
+    EXPECT_FALSE(out.ok());
+    return out.ok() ? status() : out.error();
+  };
+  const request ok{.prompt = "x", .max_new_tokens = 20, .target_length = 5};
+  request r = ok;
+  r.priority = 1001;
+  EXPECT_EQ(error_of(r).code(), error_code::invalid_argument);
+  EXPECT_EQ(error_of(r).message().rfind("priority", 0), 0u) << error_of(r).to_string();
+  r = ok;
+  r.length_hint = 21;
+  EXPECT_EQ(error_of(r).code(), error_code::invalid_argument);
+  EXPECT_EQ(error_of(r).message().rfind("length_hint", 0), 0u) << error_of(r).to_string();
+  r = ok;
+  r.priority = -1000;
+  r.length_hint = 17;
+  auto out = svc->submit(r).future.get();
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(out->predicted_length, 17);
+  EXPECT_EQ(out->generated_ids.size(), 5u);
+  r.max_new_tokens = 0;  // the deployment's 64
+  r.target_length = 0;
+  r.length_hint = 64;
+  out = svc->submit(r).future.get();
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(out->predicted_length, 64);
+}
+
 TEST(ServiceLifecycle, ShutdownDrainsEveryAcceptedRequest) {
   service_config c = dummy_config("dummy:stories260k");
   c.policy.batch_size = 3;
