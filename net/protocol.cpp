@@ -129,7 +129,8 @@ status read_request_fields(const json& o, generate_message& m) {
                    read_int(o, "min_tokens", r.min_tokens),
                    read_float(o, "presence_penalty", r.presence_penalty),
                    read_float(o, "frequency_penalty", r.frequency_penalty),
-                   read_logit_bias(o, r.logit_bias), read_int(o, "logprobs", r.logprobs)})
+                   read_logit_bias(o, r.logit_bias), read_int(o, "logprobs", r.logprobs),
+                   read_int(o, "priority", r.priority), read_int(o, "length_hint", r.length_hint)})
     if (!s.ok()) return s;
   if (deadline_ms < 0) return wrong_type("deadline_ms", "a non-negative integer");
   r.deadline = std::chrono::milliseconds(deadline_ms);
@@ -141,7 +142,7 @@ status_or<client_message> parse_generate(const json& o) {
                                               "temperature", "top_p", "seed", "target_length",
                                               "stream", "deadline_ms", "stop", "ignore_eos", "min_tokens",
                                               "presence_penalty", "frequency_penalty", "logit_bias",
-                                              "logprobs"});
+                                              "logprobs", "priority", "length_hint"});
       !s.ok())
     return s;
   auto id = read_id(o);
@@ -447,6 +448,8 @@ std::string encode_generate(const client_id& id, const request& r, bool stream) 
   if (r.frequency_penalty != defaults.frequency_penalty) j["frequency_penalty"] = r.frequency_penalty;
   for (const logit_bias_entry& e : r.logit_bias) j["logit_bias"][std::to_string(e.token)] = e.bias;
   if (r.logprobs != defaults.logprobs) j["logprobs"] = r.logprobs;
+  if (r.priority != defaults.priority) j["priority"] = r.priority;
+  if (r.length_hint != defaults.length_hint) j["length_hint"] = r.length_hint;
   return dump(j);
 }
 

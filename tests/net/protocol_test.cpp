@@ -32,7 +32,7 @@ TEST(Protocol, GenerateWithEveryField) {
       R"({"type":"generate","id":"a1","prompt":"Once","max_new_tokens":7,"temperature":0.5,)"
       R"("top_p":0.9,"seed":42,"target_length":3,"stream":true,"deadline_ms":250,"stop":["\n","END"],)"
       R"("ignore_eos":true,"min_tokens":2,"presence_penalty":0.5,"frequency_penalty":-0.5,)"
-      R"("logit_bias":{"13":-100},"logprobs":2})");
+      R"("logit_bias":{"13":-100},"logprobs":2,"priority":-5,"length_hint":6})");
   const auto& g = std::get<generate_message>(m);
   EXPECT_EQ(g.id, client_id{std::string("a1")});
   EXPECT_EQ(g.req.prompt, "Once");
@@ -52,6 +52,8 @@ TEST(Protocol, GenerateWithEveryField) {
   EXPECT_EQ(g.req.logit_bias[0].token, 13);
   EXPECT_FLOAT_EQ(g.req.logit_bias[0].bias, -100.0f);
   EXPECT_EQ(g.req.logprobs, 2);
+  EXPECT_EQ(g.req.priority, -5);
+  EXPECT_EQ(g.req.length_hint, 6);
 }
 
 TEST(Protocol, GenerateWithPromptIdsAndNumericIdKeepsDefaults) {
@@ -96,6 +98,10 @@ TEST(Protocol, MalformedLinesNameWhatIsWrong) {
   expect_error(R"({"type":"generate","id":1,"prompt":"a","target_length":2.5})", bad, "target_length");
   expect_error(R"({"type":"generate","id":1,"prompt":"a","stream":1})", bad, "stream");
   expect_error(R"({"type":"generate","id":1,"prompt":"a","deadline_ms":-5})", bad, "deadline_ms");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","priority":"high"})", bad, "\"priority\"");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","priority":1.5})", bad, "\"priority\"");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","length_hint":[4]})", bad, "\"length_hint\"");
+  expect_error(R"({"type":"generate","id":1,"prompt":"a","length_hint":1e12})", bad, "\"length_hint\"");
   expect_error(R"({"type":"cancel"})", bad, "\"id\"");
   expect_error(R"({"type":"cancel","id":1,"why":"x"})", bad, "why");
   expect_error(R"({"type":"auth"})", bad, "token");
@@ -226,6 +232,8 @@ TEST(Protocol, ClientEncodersParseBack) {
   r.min_tokens = 2;
   r.logit_bias = {{4, 1.5f}};
   r.logprobs = 0;
+  r.priority = 3;
+  r.length_hint = 8;
   const auto g = std::get<generate_message>(parse_ok(encode_generate(std::string("z"), r, true)));
   EXPECT_EQ(g.req.prompt, "Hi");
   EXPECT_EQ(g.req.max_new_tokens, 9);
@@ -234,9 +242,14 @@ TEST(Protocol, ClientEncodersParseBack) {
   EXPECT_EQ(g.req.min_tokens, 2);
   ASSERT_EQ(g.req.logit_bias.size(), 1u);
   EXPECT_EQ(g.req.logprobs, 0);
+  EXPECT_EQ(g.req.priority, 3);
+  EXPECT_EQ(g.req.length_hint, 8);
   EXPECT_TRUE(g.stream);
   request unseeded;
   unseeded.prompt = "Hi";
+  const json plain = json::parse(encode_generate(std::int64_t{1}, unseeded, false));
+  EXPECT_FALSE(plain.contains("priority")) << "fields at their defaults are left out";
+  EXPECT_FALSE(plain.contains("length_hint"));
   EXPECT_FALSE(std::get<generate_message>(parse_ok(encode_generate(std::int64_t{1}, unseeded, false))).req.seed)
       << "an absent seed stays absent: the server draws one";
   EXPECT_TRUE(std::holds_alternative<cancel_message>(parse_ok(encode_cancel(std::int64_t{4}))));

@@ -1,7 +1,8 @@
 // The request fields of the TCP protocol on stories260K, over raw sockets
 // (issue 14): temperature bounded like HTTP, stop strings, ignore_eos,
 // min_tokens, logit_bias, logprobs on done and token events, the seed used
-// reported on done, and `generate` refused during a drain. Answers are
+// reported on done, priority and length_hint, and `generate` refused during
+// a drain. Answers are
 // checked against the direct greedy reference.
 #include "net/tcp_server.hpp"
 
@@ -147,6 +148,25 @@ TEST_F(TcpFeatures, DoneReportsTheSeedThatReproducesAnUnseededSampledRequest) {
   EXPECT_EQ(again["ids"], first["ids"]);
   EXPECT_EQ(again["seed"], first["seed"]);
   EXPECT_EQ(done({{"prompt", kPrompt}, {"max_new_tokens", 2}, {"seed", 7}})["seed"], 7);
+}
+
+// priority and length_hint reach the service: the hint is the prediction
+// (otherwise the fixed predictor's 128, clamped to max_new_tokens 12;
+// hint_weight is 1 by default), neither changes the text, and values out of
+// range are invalid_argument naming them.
+TEST_F(TcpFeatures, PriorityAndLengthHintReachTheServiceAndBoundsNameTheField) {
+  const json plain = done({{"prompt", kPrompt}, {"max_new_tokens", 12}});
+  EXPECT_EQ(plain["predicted_length"], 12);
+  const json hinted = done({{"prompt", kPrompt}, {"max_new_tokens", 12}, {"priority", 7}, {"length_hint", 9}});
+  EXPECT_EQ(hinted["predicted_length"], 9);
+  EXPECT_EQ(hinted["ids"], plain["ids"]);
+  for (const auto& [field, value] : {std::pair<const char*, int>{"priority", 1001}, {"priority", -1001},
+                                     {"length_hint", 13}, {"length_hint", -1}}) {
+    const auto events = run({{"prompt", kPrompt}, {"max_new_tokens", 12}, {field, value}});
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0]["code"], "invalid_argument") << events[0];
+    EXPECT_EQ(events[0]["message"].get<std::string>().rfind(field, 0), 0u) << events[0];
+  }
 }
 
 // A draining server refuses new work by id and keeps the connection.
