@@ -8,7 +8,9 @@
 //                               n=1, seed?, stream=false, stream_options?, stop?,
 //                               presence_penalty=0, frequency_penalty=0, logit_bias?,
 //                               logprobs? (0..20), echo=false, user?,
-//                               ignore_eos=false, min_tokens=0 (vLLM's)}
+//                               ignore_eos=false, min_tokens=0 (vLLM's),
+//                               priority=0 (vLLM's, but HIGHER is more urgent),
+//                               length_hint? (binserve's: 1..max_tokens)}
 //   POST /v1/chat/completions  {model?, messages: [{role, content}], the same but
 //                               echo; logprobs: bool, top_logprobs (0..20)}
 // Parameters OpenAI defines that binserve does not implement (suffix,

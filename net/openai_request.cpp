@@ -20,7 +20,7 @@ constexpr int kMaxLogprobs = 20;
 const std::vector<std::string_view> kCommonKeys = {
     "model", "max_tokens", "temperature", "top_p", "n", "seed", "stream", "stream_options", "stop",
     "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "user", "ignore_eos",
-    "min_tokens"};
+    "min_tokens", "priority", "length_hint"};
 const std::vector<std::string_view> kCompletionKeys = {"prompt", "suffix", "echo", "best_of"};
 const std::vector<std::string_view> kChatKeys = {"messages", "max_completion_tokens", "top_logprobs",
                                                   "response_format", "tools", "tool_choice",
@@ -167,7 +167,9 @@ check read_common(const json& body, const char* max_tokens_key, api_call& call, 
                   read_number(body, "frequency_penalty", -2, 2, false, base.frequency_penalty),
                   read_logit_bias(body, base.logit_bias), read_user(body, base.client),
                   read_bool(body, "ignore_eos", base.ignore_eos),
-                  read_int(body, "min_tokens", 0, INT_MAX, base.min_tokens)})
+                  read_int(body, "min_tokens", 0, INT_MAX, base.min_tokens),
+                  read_int(body, "priority", kMinPriority, kMaxPriority, base.priority),
+                  read_int(body, "length_hint", 1, INT_MAX, base.length_hint)})
     if (c) return c;
   return std::nullopt;
 }

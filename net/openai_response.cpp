@@ -101,7 +101,7 @@ std::string param_of(std::string_view message, api_kind kind) {
   if (message.find("stop string") != std::string_view::npos) return "stop";
   if (message.starts_with("logprobs")) return chat ? "top_logprobs" : "logprobs";
   for (const char* field : {"temperature", "top_p", "min_tokens", "presence_penalty", "frequency_penalty",
-                            "logit_bias"})
+                            "logit_bias", "priority", "length_hint"})
     if (message.starts_with(field)) return field;
   return {};
 }

@@ -85,6 +85,19 @@ TEST_F(HttpRejections, OffValuesOfUnsupportedParametersAreAccepted) {
   ok(kChat, body(kChat, {{"tool_choice", "auto"}}));
 }
 
+// vLLM's `priority` and binserve's `length_hint` are known parameters now,
+// not refused as unknown, on both endpoints.
+TEST_F(HttpRejections, PriorityAndLengthHintAreAccepted) {
+  for (const char* path : {kCompletions, kChat}) {
+    ok(path, body(path, {{"priority", 1000}, {"length_hint", 2}}));
+    ok(path, body(path, {{"priority", -1000}, {"length_hint", 1}}));
+  }
+  json no_limit = body(kChat, {{"length_hint", 100}, {"temperature", 0}});  // max_tokens: the deployment's
+  no_limit.erase("max_tokens");
+  no_limit["messages"] = testing::chat_messages(testing::kEarlyStopPrompt);
+  ok(kChat, no_limit);
+}
+
 TEST_F(HttpRejections, ValuesOutOfRangeAre400NamingTheParameter) {
   const json five_prompts = json::array({"a", "b", "c", "d", "e"});
   const refused cases[] = {
@@ -106,6 +119,12 @@ TEST_F(HttpRejections, ValuesOutOfRangeAre400NamingTheParameter) {
       {kCompletions, {{"seed", "x"}}, "seed"},
       {kCompletions, {{"ignore_eos", 1}}, "ignore_eos"},
       {kCompletions, {{"min_tokens", -1}}, "min_tokens"},
+      {kCompletions, {{"priority", 1001}}, "priority"},
+      {kChat, {{"priority", "urgent"}}, "priority"},
+      {kCompletions, {{"length_hint", 0}}, "length_hint"},
+      {kChat, {{"length_hint", 2.5}}, "length_hint"},
+      {kCompletions, {{"length_hint", 3}}, "length_hint"},  // over max_tokens 2: the service's check
+      {kChat, {{"length_hint", 3}}, "length_hint"},
       {kCompletions, {{"stream_options", {{"include_usage", true}}}}, "stream_options"},  // without stream
       {kCompletions, {{"prompt", json::array()}}, "prompt"},
       {kChat, {{"messages", json::array({{{"role", "tool"}, {"content", "x"}}})}}, "messages"},

@@ -39,7 +39,8 @@ TEST(OpenAiParse, CompletionReadsEveryField) {
       R"({"prompt": "x", "max_tokens": 5, "temperature": 0, "top_p": 0.5, "seed": 7, "stream": true,
           "stream_options": {"include_usage": true}, "stop": ["\n", "The end"], "n": 1,
           "presence_penalty": 0.5, "frequency_penalty": -1, "logit_bias": {"13": -100, "7": 2.5},
-          "logprobs": 3, "ignore_eos": true, "min_tokens": 4, "best_of": 1, "suffix": null})");
+          "logprobs": 3, "ignore_eos": true, "min_tokens": 4, "best_of": 1, "suffix": null,
+          "priority": -1000, "length_hint": 5})");
   ASSERT_TRUE(p.call) << p.error.message;
   const request& r = first(p);
   EXPECT_EQ(r.max_new_tokens, 5);
@@ -59,6 +60,28 @@ TEST(OpenAiParse, CompletionReadsEveryField) {
   EXPECT_TRUE(p.call->logprobs);
   EXPECT_TRUE(r.ignore_eos);
   EXPECT_EQ(r.min_tokens, 4);
+  EXPECT_EQ(r.priority, -1000);
+  EXPECT_EQ(r.length_hint, 5);
+}
+
+// vLLM's priority (here higher is more urgent) and binserve's length_hint
+// are known on both endpoints, carried by every choice; absent, 0 (none).
+TEST(OpenAiParse, PriorityAndLengthHintAreKnownOnBothEndpoints) {
+  auto c = parse_completion(R"({"prompt": "x", "n": 2, "priority": 1000, "length_hint": 9})");
+  ASSERT_TRUE(c.call) << c.error.message;
+  for (const request& r : c.call->choices) {
+    EXPECT_EQ(r.priority, 1000);
+    EXPECT_EQ(r.length_hint, 9);
+  }
+  auto chat = parse_chat_completion(
+      R"({"messages": [{"role": "user", "content": "x"}], "priority": -3, "length_hint": 1})");
+  ASSERT_TRUE(chat.call) << chat.error.message;
+  EXPECT_EQ(first(chat).priority, -3);
+  EXPECT_EQ(first(chat).length_hint, 1);
+  auto plain = parse_chat_completion(R"({"messages": [{"role": "user", "content": "x"}], "priority": null})");
+  ASSERT_TRUE(plain.call) << plain.error.message;
+  EXPECT_EQ(first(plain).priority, 0);
+  EXPECT_EQ(first(plain).length_hint, 0);
 }
 
 TEST(OpenAiParse, StopAsStringEmptyStringAndEmptyListMeanWhatTheySay) {
@@ -129,6 +152,11 @@ TEST(OpenAiParse, ErrorsNameTheField) {
       {R"({"prompt": "a", "logprobs": true})", "logprobs"},
       {R"({"prompt": "a", "min_tokens": -1})", "min_tokens"},
       {R"({"prompt": "a", "ignore_eos": "yes"})", "ignore_eos"},
+      {R"({"prompt": "a", "priority": 1001})", "priority"},
+      {R"({"prompt": "a", "priority": -1001})", "priority"},
+      {R"({"prompt": "a", "priority": 1.5})", "priority"},
+      {R"({"prompt": "a", "length_hint": 0})", "length_hint"},
+      {R"({"prompt": "a", "length_hint": "long"})", "length_hint"},
       {R"({"prompt": "a", "stream_options": {"include_usage": true}})", "stream_options"},
       {R"({"prompt": "a", "stream": true, "stream_options": {"other": 1}})", "stream_options"},
   };
@@ -227,6 +255,8 @@ TEST(OpenAiErrors, ServiceRejectionsNameTheParameter) {
   };
   EXPECT_EQ(param("logit_bias: token 999 is outside the vocabulary"), "logit_bias");
   EXPECT_EQ(param("min_tokens must be in [0, max_new_tokens]"), "min_tokens");
+  EXPECT_EQ(param("length_hint must be in [1, max_new_tokens = 16] (0: none), not 20"), "length_hint");
+  EXPECT_EQ(param("priority must be in [-1000, 1000] (higher is more urgent), not 2000"), "priority");
   EXPECT_EQ(param("each stop string must have 1 to 256 bytes"), "stop");
   EXPECT_EQ(param("prompt token 999 is outside the vocabulary"), "prompt");
   EXPECT_EQ(param("prompt token 999 is outside the vocabulary", api_kind::chat), "messages");
