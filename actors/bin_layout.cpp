@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <climits>
 
+#include "sched/policy.hpp"
+
 namespace binserve {
 
 namespace {
@@ -29,7 +31,7 @@ status_or<bin_layout> bin_layout::make(const policy_config& p, int max_new_token
   if (status s = check(p, max_new_tokens); !s.ok()) return s;
   bin_layout l;
   const bin_spec retry{max_new_tokens, INT_MAX, p.batch_size, max_new_tokens};
-  if (p.kind == "continuous" || p.kind == "continuous-sjf") return l;
+  if (sched::is_continuous(p.kind)) return l;
   if (p.kind == "vanilla") {
     l.bins_ = {{0, INT_MAX, p.batch_size, max_new_tokens}};
   } else if (p.kind == "multibin") {

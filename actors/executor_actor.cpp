@@ -34,6 +34,7 @@ struct executor_state {
   // of it: the backend is free for a successor.
   ~executor_state() {
     for (running& r : live) b->close_sequence(r.seq);
+    for (running& r : parked) b->close_sequence(r.seq);
   }
   executor_params p;
   std::shared_ptr<backend> b;
@@ -42,9 +43,9 @@ struct executor_state {
   intake_actor intake;
   stats_actor stats;
   std::vector<running> live;
-  bool stepping = false;       // a step message is queued
+  std::vector<running> parked;  // continuous: preempted, KV kept
+  bool stepping = false;       // static: a step message is queued
   batch_record current;        // the static batch's work so far
-  std::int64_t admitted = 0;   // continuous: jobs received in all
   std::vector<request_id> left;  // continuous: jobs ended since the last report
   std::int64_t steps = 0;      // forwards run in this executor's life
   std::int64_t progress_ns = 0;  // static: when the batch began or last reported progress
@@ -55,14 +56,15 @@ struct executor_state {
 
 using self_ptr = executor_actor::stateful_pointer<executor_state>;
 
-// Continuous: remember that job `id` ended, for the next capacity report.
+// Continuous: remember that job `id` ended, for the next step report.
 void note_left(executor_state& s, request_id id) {
   if (s.p.continuous) s.left.push_back(id);
 }
 
-// Opens a sequence for `j` with the tokens it starts from; false (and the
-// job reported failed) when the backend cannot take it.
-bool start(self_ptr self, job j, int cap) {
+// Opens a sequence for `j` with the tokens it starts from, reserving
+// `reserve` tokens (0: prompt + cap); false (and the job reported failed)
+// when the backend cannot take it.
+bool start(self_ptr self, job j, int cap, int reserve = 0) {
   auto& s = self->state;
   running r{job{}, sequence_output(request_of(j), s.b->served_model(), s.tok, j.resumed_ids)};
   r.feed = j.prompt_ids;
@@ -70,7 +72,8 @@ bool start(self_ptr self, job j, int cap) {
   r.cap = std::min(j.max_new_tokens, static_cast<int>(j.resumed_ids.size()) + cap);
   r.started_ns = now_ns();
   const int n_ctx = s.b->served_model().config.n_ctx;  // generation stops at context_full
-  auto seq = s.b->open_sequence(std::min(n_ctx, static_cast<int>(j.prompt_ids.size()) + r.cap));
+  if (reserve <= 0) reserve = static_cast<int>(j.prompt_ids.size()) + r.cap;
+  auto seq = s.b->open_sequence(std::min(n_ctx, reserve));
   if (!seq.ok()) {
     self->send(s.intake, failed_atom::value, j.id, static_cast<int>(seq.error().code()),
                seq.error().message());
@@ -84,7 +87,7 @@ bool start(self_ptr self, job j, int cap) {
 }
 
 void schedule_step(self_ptr self) {
-  if (self->state.stepping || self->state.live.empty()) return;
+  if (self->state.p.continuous || self->state.stepping || self->state.live.empty()) return;
   self->state.stepping = true;
   self->send(self, step_atom::value);
 }
@@ -99,15 +102,36 @@ void report_progress(self_ptr self) {
   self->send(s.scheduler, progress_atom::value, s.p.index, s.current.computed_slots);
 }
 
-// Ends the batch or reports its progress (static), or reports free slots
-// (continuous: each report is also progress).
+// Continuous: the step the last plan asked for is done (it is also
+// progress for the scheduler's deadline).
+void report_step(self_ptr self) {
+  auto& s = self->state;
+  step_report out;
+  for (const running& r : s.live) {
+    out.ids.push_back(r.j.id);
+    out.tokens.push_back(r.feed.back());  // the token sampled last, fed next
+    out.generated.push_back(static_cast<int>(r.out.generated().size()));
+  }
+  out.ended = std::move(s.left);
+  s.left.clear();
+  self->send(s.scheduler, step_atom::value, s.p.index, std::move(out));
+}
+
+// Continuous: tells the scheduler what it can hold.
+void announce(self_ptr self) {
+  auto& s = self->state;
+  const kv_cache& kv = s.b->kv();
+  sched::executor_capacity cap{s.p.max_batch_size, kv.free_blocks(), kv.layout().block_size,
+                               s.b->served_model().config.n_ctx};
+  self->send(s.scheduler, capacity_atom::value, s.p.index, cap);
+}
+
+// Ends the batch or reports its progress (static; continuous executors
+// report each step: report_step).
 void report(self_ptr self) {
   auto& s = self->state;
-  if (s.p.continuous) {
-    const int free = s.p.max_batch_size - static_cast<int>(s.live.size());
-    self->send(s.scheduler, capacity_atom::value, s.p.index, free, s.admitted, std::move(s.left));
-    s.left.clear();
-  } else if (s.live.empty()) {
+  if (s.p.continuous) return;
+  if (s.live.empty()) {
     self->send(s.stats, s.current);
     self->send(s.scheduler, idle_atom::value, s.p.index, s.current.computed_slots);
   } else {
@@ -214,12 +238,14 @@ void close_traced(executor_state& s, std::int64_t now) {
   s.traced.reset();
 }
 
-void step(self_ptr self) {
+// One forward + sample of the live set. False when the backend failed (the
+// executor is on its way out: take_out).
+bool step(self_ptr self) {
   auto& s = self->state;
   const std::int64_t began = now_ns();
   close_traced(s, began);
   s.stepping = false;
-  if (s.live.empty()) return;
+  if (s.live.empty()) return true;
   ++s.steps;
   maybe_inject_fault(s);
   maybe_stall(s);
@@ -233,7 +259,7 @@ void step(self_ptr self) {
     shape.prefill_tokens += static_cast<std::int64_t>(r.feed.size()) - 1;
   }
   const status_or<step_tokens> tokens = forward_and_sample(*s.b, chunks, rows);
-  if (!tokens.ok()) return take_out(self, tokens.error());
+  if (!tokens.ok()) return take_out(self, tokens.error()), false;
   s.current.computed_slots += s.p.continuous ? s.live.size() : s.current.size;
   if (s.p.continuous) s.current.size = static_cast<int>(s.live.size());
   std::vector<running> next;
@@ -268,6 +294,31 @@ void step(self_ptr self) {
     if (s.live.empty()) close_traced(s, now_ns());
   }
   schedule_step(self);
+  return true;
+}
+
+// Moves the sequence of request `id` from `from` to `to` (null: closes it);
+// false when `from` has none.
+bool move_sequence(executor_state& s, request_id id, std::vector<running>& from, std::vector<running>* to) {
+  auto it = std::find_if(from.begin(), from.end(), [id](const running& r) { return r.j.id == id; });
+  if (it == from.end()) return false;
+  if (to) to->push_back(std::move(*it));
+  else s.b->close_sequence(it->seq);
+  from.erase(it);
+  return true;
+}
+
+// Continuous: the scheduling core's decisions before the next step.
+void apply_plan(self_ptr self, executor_plan& p) {
+  auto& s = self->state;
+  for (request_id id : p.evict)
+    if (!move_sequence(s, id, s.live, nullptr)) move_sequence(s, id, s.parked, nullptr);
+  for (request_id id : p.park) move_sequence(s, id, s.live, &s.parked);
+  for (request_id id : p.resume) move_sequence(s, id, s.parked, &s.live);
+  for (std::size_t i = 0; i < p.admit.size(); ++i) {
+    const int cap = p.admit[i].max_new_tokens;
+    start(self, std::move(p.admit[i]), cap, i < p.reserve.size() ? p.reserve[i] : 0);
+  }
 }
 
 // The executor's exit reason when a step throws: the exception's message,
@@ -297,7 +348,7 @@ executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p
   s.current.bin = -1;
   s.current.node = p.node;
   self->set_exception_handler(exit_reason_of);
-  if (p.continuous) report(self);  // announce the free slots
+  if (p.continuous) announce(self);
   return {
       [self](run_atom, batch& bt) {
         auto& st = self->state;
@@ -307,20 +358,15 @@ executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p
         if (st.live.empty()) report(self);
         schedule_step(self);
       },
-      [self](admit_atom, job& j) {
-        ++self->state.admitted;
-        const int cap = j.max_new_tokens;
-        if (!start(self, std::move(j), cap)) report(self);
-        schedule_step(self);
+      [self](plan_atom, executor_plan& p) {
+        apply_plan(self, p);
+        if (p.step && step(self)) report_step(self);
       },
       [self](step_atom) { step(self); },
       [self](cancel_atom, request_id id) {
-        auto& live = self->state.live;
-        auto it = std::find_if(live.begin(), live.end(), [id](const running& r) { return r.j.id == id; });
-        if (it == live.end()) return;
-        self->state.b->close_sequence(it->seq);
-        live.erase(it);
-        note_left(self->state, id);
+        auto& s = self->state;
+        if (!move_sequence(s, id, s.live, nullptr) && !move_sequence(s, id, s.parked, nullptr)) return;
+        note_left(s, id);
         report(self);
       },
   };

@@ -22,6 +22,9 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<node_summary>>("std::vector<binserve::node_summary>");
   cfg.add_message_type<stats>("binserve::stats");
   cfg.add_message_type<executor_params>("binserve::executor_params");
+  cfg.add_message_type<executor_plan>("binserve::executor_plan");
+  cfg.add_message_type<step_report>("binserve::step_report");
+  cfg.add_message_type<sched::executor_capacity>("binserve::sched::executor_capacity");
   cfg.add_message_type<worker_info>("binserve::worker_info");
   cfg.add_message_type<std::vector<request_id>>("std::vector<binserve::request_id>");
   cfg.add_message_type<executor_actor>("binserve::executor_actor");

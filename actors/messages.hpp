@@ -30,6 +30,7 @@
 
 #include "actors/metrics.hpp"
 #include "binserve/request.hpp"
+#include "sched/core.hpp"
 
 namespace binserve {
 
@@ -62,11 +63,13 @@ using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using unready_atom = caf::atom_constant<caf::atom("unready")>;
 using take_atom = caf::atom_constant<caf::atom("take")>;
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
+using plan_atom = caf::atom_constant<caf::atom("plan")>;
+using preempt_atom = caf::atom_constant<caf::atom("preempt")>;
 
 // The wire protocol between a coordinator and its worker nodes; a worker
 // refuses a coordinator of another version. Bump it whenever a message type
 // or typed interface below changes.
-constexpr int kWireProtocolVersion = 6;
+constexpr int kWireProtocolVersion = 7;
 
 // ---- message types ------------------------------------------------------------
 
@@ -123,6 +126,27 @@ struct finished {
   std::int64_t started_ns = 0;     // steady-clock time its last run began
 };
 
+// Continuous: what one executor does before its next step, from the
+// scheduling core's plan (sched/core.hpp): close the `evict`ed sequences,
+// set the `park`ed ones aside (KV kept), take the parked `resume` ones back,
+// open `admit[i]` with `reserve[i]` tokens reserved; then, when `step`, run
+// one step and report it (step_report).
+struct executor_plan {
+  std::vector<request_id> evict, park, resume;
+  std::vector<job> admit;
+  std::vector<int> reserve;
+  bool step = false;
+};
+
+// Continuous: one step's outcome. ids[i] is still running, made tokens[i]
+// this step and has generated[i] tokens in all (resumed ones included);
+// `ended` finished, failed or were cancelled since the last report.
+struct step_report {
+  std::vector<request_id> ids;
+  std::vector<int> tokens, generated;
+  std::vector<request_id> ended;
+};
+
 // How an executor runs its batches (set by the coordinator's policy; sent to
 // worker nodes with attach).
 struct executor_params {
@@ -175,6 +199,24 @@ typename Inspector::result_type inspect(Inspector& f, job& x) {
            x.executor_failures);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, executor_plan& x) {
+  return f(caf::meta::type_name("binserve::executor_plan"), x.evict, x.park, x.resume, x.admit, x.reserve,
+           x.step);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, step_report& x) {
+  return f(caf::meta::type_name("binserve::step_report"), x.ids, x.tokens, x.generated, x.ended);
+}
+}  // namespace binserve
+namespace binserve::sched {
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, executor_capacity& x) {
+  return f(caf::meta::type_name("binserve::sched::executor_capacity"), x.max_live, x.kv_blocks, x.block_size,
+           x.n_ctx);
+}
+}  // namespace binserve::sched
+namespace binserve {
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, executor_params& x) {
   return f(caf::meta::type_name("binserve::executor_params"), x.index, x.node, x.continuous,
            x.resume, x.max_batch_size, x.kill_every_n_steps, x.stall_after_n_steps, x.stall_ms,
@@ -222,7 +264,8 @@ typename Inspector::result_type inspect(Inspector& f, stats& x) {
   return f(caf::meta::type_name("binserve::stats"), x.submitted, x.completed, x.failed, x.rejected,
            x.cancelled, x.timed_out, x.retries, x.generated_tokens, x.computed_slots, x.elapsed_s,
            x.requests_per_s, x.tokens_per_s, x.effective_token_ratio, x.failure_ratio, x.latency,
-           x.first_token, x.queue, x.tpot, x.bins, x.requeued, x.executor_failures, x.nodes);
+           x.first_token, x.queue, x.tpot, x.bins, x.requeued, x.executor_failures, x.preemptions,
+           x.recomputed_tokens, x.nodes);
 }
 
 // Registers the types above with an actor system's config (every process
@@ -240,19 +283,23 @@ std::string error_text(const caf::error& e);
 //        (node_atom, node, name, connected, executors, problem)  a node
 //                                             (dis)connected, and why not
 //        (lost_atom, node)                    one of its executors died
+//        (preempt_atom, preemptions, recomputed_tokens)  more of each (continuous)
 //        (get_atom) -> stats
 using stats_actor = caf::typed_actor<
     caf::reacts_to<submit_atom>, caf::reacts_to<reject_atom>, caf::reacts_to<retry_atom>,
-    caf::reacts_to<requeue_atom>, caf::reacts_to<request_record>, caf::reacts_to<batch_record>,
+    caf::reacts_to<requeue_atom>, caf::reacts_to<preempt_atom, std::int64_t, std::int64_t>,
+    caf::reacts_to<request_record>, caf::reacts_to<batch_record>,
     caf::reacts_to<depth_atom, int, int>, caf::reacts_to<node_atom, int, std::string, bool, int, std::string>,
     caf::reacts_to<lost_atom, int>, caf::replies_to<get_atom>::with<stats>>;
 
 // executor: (run_atom, batch)   a static batch; only sent when it is idle
-//           (admit_atom, job)   continuous: join the running batch
-//           (step_atom)         one forward + sample (self-sent)
-//           (cancel_atom, id)   drop the sequence if it runs here
+//           (plan_atom, executor_plan)  continuous: apply it, then (when
+//                               plan.step) run one step and answer the
+//                               scheduler (step_atom, index, step_report)
+//           (step_atom)         static: one forward + sample (self-sent)
+//           (cancel_atom, id)   drop the sequence if it runs (or is parked) here
 using executor_actor =
-    caf::typed_actor<caf::reacts_to<run_atom, batch>, caf::reacts_to<admit_atom, job>,
+    caf::typed_actor<caf::reacts_to<run_atom, batch>, caf::reacts_to<plan_atom, executor_plan>,
                      caf::reacts_to<step_atom>, caf::reacts_to<cancel_atom, request_id>>;
 
 // bin: job                   hold it; at the threshold tell the scheduler
@@ -287,10 +334,10 @@ using bin_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<flush_ato
 //                                         far (at most every progress_every_ms)
 //            (idle_atom, executor, computed_slots)  that executor finished its
 //                                         batch, which computed that many slots
-//            (capacity_atom, executor, free, admitted, left)
-//                                         continuous: it has `free` slots, has
-//                                         received `admitted` jobs in all, and
-//                                         the jobs `left` ended since its last report
+//            (capacity_atom, executor, executor_capacity)  continuous: a
+//                                         new executor's slots and KV cache
+//            (step_atom, executor, step_report)  continuous: it ran the step
+//                                         its last plan asked for
 //            (cancel_atom, id)            drop it wherever it waits
 //            (join_atom, node, first, executors)  a worker node's executors
 //                                         (indices first, first+1, ...) to use
@@ -301,7 +348,7 @@ using scheduler_actor = caf::typed_actor<
     caf::reacts_to<job>, caf::reacts_to<retry_atom, job>,
     caf::reacts_to<ready_atom, int, bool, std::int64_t>, caf::reacts_to<unready_atom, int>,
     caf::reacts_to<idle_atom, int, std::int64_t>, caf::reacts_to<progress_atom, int, std::int64_t>,
-    caf::reacts_to<capacity_atom, int, int, std::int64_t, std::vector<request_id>>,
+    caf::reacts_to<capacity_atom, int, sched::executor_capacity>, caf::reacts_to<step_atom, int, step_report>,
     caf::reacts_to<cancel_atom, request_id>,
     caf::reacts_to<join_atom, int, int, std::vector<executor_actor>>,
     caf::reacts_to<timeout_atom, int, std::uint64_t>>;

@@ -59,6 +59,10 @@ class metrics {
   void on_batch(const batch_record& b);
   void set_queue_depth(int bin, int depth);
   void on_requeue() { ++s_.requeued; }
+  void on_preemptions(std::int64_t preemptions, std::int64_t recomputed_tokens) {
+    s_.preemptions += preemptions;
+    s_.recomputed_tokens += recomputed_tokens;
+  }
   // Node `node` is `name`, with `executors` in use; `problem`: why it is not connected.
   void set_node(int node, const std::string& name, bool connected, int executors,
                 const std::string& problem);

@@ -9,7 +9,6 @@
 #include "actors/bin_actor.hpp"
 #include "actors/clock.hpp"
 #include "actors/executor_actor.hpp"
-#include "actors/fair_queue.hpp"
 #include "actors/ready_bins.hpp"
 #include "actors/worker_link_actor.hpp"
 
@@ -23,16 +22,21 @@ struct executor_slot {
   executor_actor handle;
   std::shared_ptr<backend> local;  // null: on a worker node
   int node = 0;
-  bool idle = true;                // binned: no batch running
-  int credit = 0;                  // continuous: free slots
-  std::int64_t sent = 0;           // continuous: jobs admitted
+  bool idle = true;                // binned: no batch running; continuous: no step asked for
   std::int64_t last_dispatch = 0;  // binned: when it last got a batch (a sequence number)
-  std::vector<job> in_flight;      // sent to it and not reported ended
+  std::vector<job> in_flight;      // binned: sent to it and not reported ended
   executor_pace pace;              // its seconds per computed slot
   std::chrono::steady_clock::time_point since;  // busy: dispatched, or its last progress report
   std::int64_t batch_size = 0;     // binned: the running batch's size (slots one step computes)
   std::int64_t reported = 0;       // binned: the batch's computed slots at its last report
   std::uint64_t timer = 0;         // generation of its pending deadline timer; 0: none
+};
+
+// Continuous: a job the core holds, as it arrived, and the tokens it has
+// generated since (its run resumes from them after an eviction).
+struct held_job {
+  job j;
+  std::vector<int> tokens;
 };
 
 struct scheduler_state {
@@ -48,7 +52,12 @@ struct scheduler_state {
   ready_bins ready;                        // binned: bins holding a full or expired batch
   int pulls = 0;                           // binned: takes sent, not yet answered
   std::deque<batch> pulled;                // binned: taken, not yet dispatched (an executor was lost meanwhile)
-  fair_queue<job> waiting;                 // continuous: arrival in now_ns()
+  std::unique_ptr<sched::core> core;       // continuous: the scheduling core (sched/core.hpp)
+  std::map<request_id, held_job> held;     // continuous: every job the core holds
+  std::map<int, sched::executor_capacity> early;  // continuous: capacities of executors not joined yet
+  sched::core_counters reported;           // continuous: the core's counters last sent to stats
+  std::function<void(request_id)> on_arrival;            // scheduler_params'
+  std::function<void(const sched::step_plan&)> on_plan;  // scheduler_params'
   intake_actor intake;
   stats_actor stats;
   deadline_rule deadline;
@@ -73,13 +82,11 @@ double running_s(const executor_slot& slot) {
 // Progress reports come at least every step, so this is the work a deadline
 // measured from the last report must allow for.
 std::int64_t work_of(self_ptr self, const executor_slot& slot) {
-  if (self->state.layout->continuous()) return static_cast<std::int64_t>(slot.in_flight.size());
+  if (self->state.layout->continuous()) return self->state.core->live_on(slot.index);
   return slot.batch_size;
 }
 
-bool busy(self_ptr self, const executor_slot& slot) {
-  return self->state.layout->continuous() ? !slot.in_flight.empty() : !slot.idle;
-}
+bool busy(self_ptr, const executor_slot& slot) { return !slot.idle; }
 
 // How often a static batch reports progress: a quarter of the floor, so a
 // deadline never passes between two reports of a batch that is stepping,
@@ -158,59 +165,94 @@ void dispatch(self_ptr self) {
   pull(self);
 }
 
-// The next waiting job to admit. continuous: round-robin across clients,
-// each client's in arrival order (fair_queue). continuous-sjf: the least
-// predicted length, less the priority it gained waiting (so long jobs are
-// not starved), whoever's it is. Precondition: a job waits.
-job next_waiting(self_ptr self) {
+// ---- continuous: the scheduling core's plans ------------------------------------
+
+// The core's counters and waiting depth, to the stats actor.
+void report_core(self_ptr self) {
   auto& s = self->state;
-  if (s.policy.kind != "continuous-sjf") return *s.waiting.pop();
-  const std::int64_t now = now_ns();
-  return *s.waiting.pop_least([&](const job& j, std::int64_t arrived) {
-    return sjf_priority(j.predicted_length, double(now - arrived) / 1e9, s.policy.sjf_aging_per_s);
-  });
+  const sched::core_counters& c = s.core->counters();
+  if (c.preemptions != s.reported.preemptions || c.recomputed_tokens != s.reported.recomputed_tokens)
+    self->send(s.stats, preempt_atom::value, c.preemptions - s.reported.preemptions,
+               c.recomputed_tokens - s.reported.recomputed_tokens);
+  s.reported = c;
+  self->send(s.stats, depth_atom::value, 0, s.core->waiting());
 }
 
-// The token work queued on an executor: the predicted lengths of its jobs.
-std::int64_t queued_tokens(const executor_slot& slot) {
-  std::int64_t sum = 0;
-  for (const job& j : slot.in_flight) sum += std::max(1, j.predicted_length);
-  return sum;
-}
-
-// Continuous: the executor with free slots and the least queued work.
-executor_slot* least_loaded(self_ptr self) {
-  executor_slot* best = nullptr;
-  std::int64_t best_load = 0;
-  for (auto& [index, slot] : self->state.executors) {
-    if (slot.credit <= 0) continue;
-    const std::int64_t load = queued_tokens(slot);
-    if (!best || load < best_load) best = &slot, best_load = load;
-  }
-  return best;
-}
-
-void admit(self_ptr self) {
+// Sends each plan to its executor: admitted jobs resume from the tokens
+// they had; a plan that steps starts the executor's deadline clock.
+void send_plans(self_ptr self, const std::vector<sched::step_plan>& plans) {
   auto& s = self->state;
-  while (!s.waiting.empty()) {
-    executor_slot* slot = least_loaded(self);
-    if (!slot) break;
-    job j = next_waiting(self);
-    --slot->credit;
-    ++slot->sent;
-    slot->in_flight.push_back(j);
-    if (slot->in_flight.size() == 1) start_clock(self, *slot);  // it was idle
-    self->send(slot->handle, admit_atom::value, std::move(j));
+  for (const sched::step_plan& p : plans) {
+    if (s.on_plan) s.on_plan(p);
+    auto it = s.executors.find(p.executor);
+    if (it == s.executors.end()) continue;
+    executor_slot& slot = it->second;
+    executor_plan m{p.evict, p.park, {}, {}, {}, p.step};
+    for (const sched::admission& a : p.admit) {
+      if (a.parked) {
+        m.resume.push_back(a.id);
+        continue;
+      }
+      const held_job& h = s.held.at(a.id);
+      m.admit.push_back(h.j);
+      m.admit.back().resumed_ids.insert(m.admit.back().resumed_ids.end(), h.tokens.begin(), h.tokens.end());
+      m.reserve.push_back(a.reserve_tokens);
+    }
+    slot.idle = !p.step;
+    if (p.step) start_clock(self, slot);
+    self->send(slot.handle, plan_atom::value, std::move(m));
   }
-  self->send(s.stats, depth_atom::value, 0, static_cast<int>(s.waiting.size()));
+  report_core(self);
+}
+
+sched::arrival arrival_of(const job& j) {
+  return {j.id,
+          j.client,
+          j.priority,
+          static_cast<int>(j.prompt_ids.size()),
+          j.max_new_tokens,
+          j.predicted_length,
+          static_cast<int>(j.resumed_ids.size())};
+}
+
+// Executor `e` ran its step: its tokens are kept for a later resume, then
+// the core plans its next one.
+void on_step(self_ptr self, int e, step_report& r) {
+  auto& s = self->state;
+  auto it = s.executors.find(e);
+  if (it == s.executors.end()) return;  // lost (or timed out) meanwhile
+  executor_slot& slot = it->second;
+  slot.pace.observe(running_s(slot), std::max<std::int64_t>(1, s.core->live_on(e)));
+  std::vector<sched::progress> live;
+  for (std::size_t i = 0; i < r.ids.size(); ++i) {
+    auto h = s.held.find(r.ids[i]);
+    if (h == s.held.end()) continue;  // cancelled meanwhile
+    h->second.tokens.push_back(r.tokens[i]);
+    live.push_back({r.ids[i], r.generated[i]});
+  }
+  for (request_id id : r.ended) s.held.erase(id);
+  slot.idle = true;
+  send_plans(self, s.core->step_done(e, live, r.ended, now_ns()));
+}
+
+// A continuous executor announced what it holds: the core may use it once
+// the scheduler has it (a remote one may announce before its node joins).
+void on_capacity(self_ptr self, int e, const sched::executor_capacity& cap) {
+  auto& s = self->state;
+  if (!s.executors.count(e)) {
+    s.early[e] = cap;
+    return;
+  }
+  send_plans(self, s.core->add_executor(e, cap, now_ns()));
 }
 
 void route(self_ptr self, job j) {
   auto& s = self->state;
   if (s.layout->continuous()) {
-    const std::string client = j.client;
-    s.waiting.push(client, std::move(j), now_ns());
-    return admit(self);
+    const sched::arrival a = arrival_of(j);
+    if (s.on_arrival) s.on_arrival(j.id);
+    s.held[j.id] = held_job{std::move(j), {}};
+    return send_plans(self, s.core->arrive(a, now_ns()));
   }
   j.bin = s.layout->route(j.predicted_length, j.retries);
   self->send(s.bins[j.bin], std::move(j));
@@ -277,6 +319,13 @@ void lose(self_ptr self, int index, const std::string& fault) {
   s.executors.erase(it);
   self->send(s.stats, lost_atom::value, slot.node);
   for (job& j : slot.in_flight) self->send(s.intake, requeue_atom::value, std::move(j), fault);
+  if (s.core) {
+    for (request_id id : s.core->lose_executor(index)) {
+      self->send(s.intake, requeue_atom::value, std::move(s.held.at(id).j), fault);
+      s.held.erase(id);
+    }
+    s.early.erase(index);
+  }
   if (slot.local) replace_local(self, std::move(slot.local));
   dispatch(self);
 }
@@ -365,19 +414,6 @@ void spawn_children(self_ptr self, scheduler_params& p) {
   }
 }
 
-void on_capacity(self_ptr self, int e, int free, std::int64_t admitted,
-                 const std::vector<request_id>& left) {
-  auto it = self->state.executors.find(e);
-  if (it == self->state.executors.end()) return;  // lost meanwhile
-  executor_slot& slot = it->second;
-  if (!slot.in_flight.empty())  // a report is progress: one step of the jobs it held
-    slot.pace.observe(running_s(slot), static_cast<std::int64_t>(slot.in_flight.size()));
-  for (request_id id : left) forget(slot, id);
-  slot.credit = free - static_cast<int>(slot.sent - admitted);  // admits in flight
-  if (!slot.in_flight.empty()) start_clock(self, slot);
-  admit(self);
-}
-
 // Executor `e`'s static batch has computed `computed` slots so far: progress.
 // The stretch since its last report teaches the pace; the deadline restarts.
 void on_progress(self_ptr self, int e, std::int64_t computed) {
@@ -408,16 +444,26 @@ bool from_dropped_executor(self_ptr self) {
 }
 
 void on_join(self_ptr self, int node, int first, std::vector<executor_actor>& executors) {
+  auto& s = self->state;
   for (size_t e = 0; e < executors.size(); ++e) {
+    const int index = first + static_cast<int>(e);
     self->monitor(executors[e]);
-    add_executor(self, first + static_cast<int>(e), std::move(executors[e]), nullptr, node);
+    add_executor(self, index, std::move(executors[e]), nullptr, node);
+    if (auto cap = s.early.find(index); cap != s.early.end()) {
+      const sched::executor_capacity c = cap->second;
+      s.early.erase(cap);
+      on_capacity(self, index, c);
+    }
   }
   dispatch(self);
 }
 
 void cancel(self_ptr self, request_id id) {
   auto& st = self->state;
-  st.waiting.remove_if([id](const job& j) { return j.id == id; });
+  if (st.core) {
+    st.core->cancel(id);
+    st.held.erase(id);
+  }
   for (auto& b : st.bins) self->send(b, cancel_atom::value, id);
   for (auto& [index, slot] : st.executors) self->send(slot.handle, cancel_atom::value, id);
   for (auto& bt : st.pulled) std::erase_if(bt.jobs, [id](const job& j) { return j.id == id; });
@@ -435,6 +481,12 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
             progress_every_ms(p.deadline)};
   s.deadline = p.deadline;
   s.trace = p.trace;
+  s.on_arrival = p.on_arrival;
+  s.on_plan = p.on_plan;
+  if (s.layout->continuous()) {
+    auto made = sched::make_core(p.policy);  // the layout checked the kind
+    s.core = std::move(*made);
+  }
   watch_failures(self);
   spawn_children(self, p);
   return {
@@ -451,9 +503,8 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
       },
       [self](idle_atom, int e, std::int64_t computed) { on_idle(self, e, computed); },
       [self](progress_atom, int e, std::int64_t computed) { on_progress(self, e, computed); },
-      [self](capacity_atom, int e, int free, std::int64_t admitted, std::vector<request_id>& left) {
-        on_capacity(self, e, free, admitted, left);
-      },
+      [self](capacity_atom, int e, const sched::executor_capacity& cap) { on_capacity(self, e, cap); },
+      [self](step_atom, int e, step_report& r) { on_step(self, e, r); },
       [self](cancel_atom, request_id id) { cancel(self, id); },
       [self](join_atom, int node, int first, std::vector<executor_actor>& executors) {
         on_join(self, node, first, executors);

@@ -25,6 +25,7 @@
 // and treated as dead, and a late message from it is ignored.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,10 @@ struct scheduler_params {
   std::vector<worker_endpoint> workers;  // worker nodes to dial (needs the io middleman)
   std::string fingerprint;           // model_fingerprint() of this node's model
   std::shared_ptr<step_trace> trace; // local executors' step trace (null: off)
+  // Continuous, for tests: called on the scheduler's thread with each job
+  // the core gets and each plan it makes (tests/sched/differential_test.cpp).
+  std::function<void(request_id)> on_arrival;
+  std::function<void(const sched::step_plan&)> on_plan;
 };
 
 // Spawns the scheduler linked to `parent` (the intake); it spawns and links

@@ -21,6 +21,9 @@ stats_actor::behavior_type stats_behavior(stats_actor::stateful_pointer<stats_st
       [&m](reject_atom) { m.on_rejected(); },
       [&m](retry_atom) { m.on_retry(); },
       [&m](requeue_atom) { m.on_requeue(); },
+      [&m](preempt_atom, std::int64_t preemptions, std::int64_t recomputed) {
+        m.on_preemptions(preemptions, recomputed);
+      },
       [&m](node_atom, int node, const std::string& name, bool connected, int executors,
            const std::string& problem) {
         m.set_node(node, name, connected, executors, problem);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "config/yaml_reader.hpp"
+#include "sched/policy.hpp"
 
 namespace binserve {
 namespace {
@@ -71,8 +72,11 @@ void read_backend(yaml_section& top, service_config& c) {
 void read_policy(yaml_section& top, policy_config& p) {
   yaml_section s = top.section("policy");
   s.expect_keys({"kind", "batch_size", "bins", "length_sample", "bin_width", "variable_batch",
-                 "cap_batches", "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "sjf_aging_per_s"});
-  s.read_choice("kind", p.kind, {"vanilla", "multibin", "sequence", "continuous", "continuous-sjf"});
+                 "cap_batches", "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "sjf_aging_per_s", "max_wait_steps",
+                 "max_preemptions", "kv_admission"});
+  std::vector<std::string> kinds = {"vanilla", "multibin", "sequence"};
+  for (const std::string& name : sched::continuous_policy_names()) kinds.push_back(name);
+  s.read_choice("kind", p.kind, kinds);
   s.read("batch_size", p.batch_size, 1);
   s.read("bins", p.bins, 1, 1024);  // actors/bin_layout.cpp's bound
   s.read("length_sample", p.length_sample, 0, kIntMax);
@@ -91,6 +95,11 @@ void read_policy(yaml_section& top, policy_config& p) {
   s.read("sjf_aging_per_s", p.sjf_aging_per_s);
   s.require(p.sjf_aging_per_s >= 0, "sjf_aging_per_s",
             "must be >= 0 (got " + number(p.sjf_aging_per_s) + ")");
+  s.read("max_wait_steps", p.max_wait_steps, 0, kIntMax);
+  s.read("max_preemptions", p.max_preemptions, 0, kIntMax);
+  std::string reserve = p.kv_reserve == kv_admission::max ? "max" : "predicted";
+  s.read_choice("kv_admission", reserve, {"max", "predicted"});
+  p.kv_reserve = reserve == "max" ? kv_admission::max : kv_admission::predicted;
 }
 
 void read_predictor(yaml_section& top, const fs::path& base, predictor_config& p) {
@@ -227,6 +236,9 @@ void write_policy(YAML::Emitter& e, const policy_config& p) {
   e << YAML::Key << "max_wait_ms" << YAML::Value << p.max_wait.count();
   e << YAML::Key << "retry" << YAML::Value << p.retry;
   e << YAML::Key << "sjf_aging_per_s" << YAML::Value << number(p.sjf_aging_per_s);
+  e << YAML::Key << "max_wait_steps" << YAML::Value << p.max_wait_steps;
+  e << YAML::Key << "max_preemptions" << YAML::Value << p.max_preemptions;
+  e << YAML::Key << "kv_admission" << YAML::Value << (p.kv_reserve == kv_admission::max ? "max" : "predicted");
   e << YAML::EndMap;
 }
 

@@ -12,7 +12,8 @@ std::string range_text(std::int64_t lo, std::int64_t hi) {
   return "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
 }
 
-std::string join(std::initializer_list<std::string_view> words) {
+template <class Words>
+std::string join(const Words& words) {
   std::string out;
   for (std::string_view w : words) out += (out.empty() ? "" : ", ") + std::string(w);
   return out;
@@ -142,8 +143,7 @@ void yaml_section::read(const char* key, std::string& out) {
   out = value(key).Scalar();
 }
 
-void yaml_section::read_choice(const char* key, std::string& out,
-                               std::initializer_list<std::string_view> choices) {
+void yaml_section::read_choice(const char* key, std::string& out, const std::vector<std::string>& choices) {
   std::string v = out;
   read(key, v);
   if (doc_->failed()) return;

@@ -74,8 +74,7 @@ class yaml_section {
   void read(const char* key, bool& out);
   void read(const char* key, std::string& out);
   // A string that must be one of `choices`.
-  void read_choice(const char* key, std::string& out,
-                   std::initializer_list<std::string_view> choices);
+  void read_choice(const char* key, std::string& out, const std::vector<std::string>& choices);
   // A list of integers, each in [lo, hi].
   void read(const char* key, std::vector<int>& out, std::int64_t lo, std::int64_t hi);
 

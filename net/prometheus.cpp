@@ -51,7 +51,8 @@ void counters(exposition& e, const stats& s) {
       {"requests_cancelled", s.cancelled}, {"requests_timed_out", s.timed_out},
       {"retries", s.retries},              {"generated_tokens", s.generated_tokens},
       {"computed_slots", s.computed_slots}, {"requeued", s.requeued},
-      {"executor_failures", s.executor_failures}};
+      {"executor_failures", s.executor_failures}, {"preemptions", s.preemptions},
+      {"recomputed_tokens", s.recomputed_tokens}};
   for (const auto& [name, v] : rows)
     e.single(std::string("binserve_") + name + "_total", "counter",
              std::string(name) + " since the service started", static_cast<double>(v));

@@ -309,8 +309,9 @@ constexpr std::array<std::pair<const char*, std::int64_t stats::*>, 8> kCounters
     {"timed_out", &stats::timed_out}, {"retries", &stats::retries},
     {"generated_tokens", &stats::generated_tokens}}};
 // Counters added later: absent from older servers' lines (read as 0).
-constexpr std::array<std::pair<const char*, std::int64_t stats::*>, 2> kLaterCounters = {{
-    {"requeued", &stats::requeued}, {"executor_failures", &stats::executor_failures}}};
+constexpr std::array<std::pair<const char*, std::int64_t stats::*>, 4> kLaterCounters = {{
+    {"requeued", &stats::requeued}, {"executor_failures", &stats::executor_failures},
+    {"preemptions", &stats::preemptions}, {"recomputed_tokens", &stats::recomputed_tokens}}};
 
 constexpr std::array<std::pair<const char*, double stats::*>, 5> kRatios = {{
     {"elapsed_s", &stats::elapsed_s}, {"requests_per_s", &stats::requests_per_s},

@@ -8,10 +8,10 @@
 
 #include "actors/bin_layout.hpp"
 #include "actors/bin_queue.hpp"
-#include "actors/fair_queue.hpp"
 #include "actors/ready_bins.hpp"
 #include "actors/metrics.hpp"
 #include "predict/make_predictor.hpp"
+#include "sched/core.hpp"
 #include "sim/static_batch.hpp"
 
 namespace binserve::sim {
@@ -25,12 +25,13 @@ double to_ms(ns_t t) { return double(t) / 1e6; }
 
 struct request_state {
   int target = 0, prompt = 0, predicted = 0, retries = 0, resumed = 0;
+  int generated = 0;     // continuous: tokens so far (kept across preemptions)
   int resumed_next = 0;  // resumed tokens if the current run overflows
   ns_t arrived = 0, started = 0, first_token = -1;
   bool ended = false;
 };
 
-enum class event_kind { arrival, flush, leave, retry, batch_end, step_start, step_end };
+enum class event_kind { arrival, flush, leave, retry, batch_end, step_end };
 
 // Ties: arrivals first (so requests arriving together are there together),
 // then the order events were made.
@@ -55,31 +56,11 @@ struct ready_batch {
   std::vector<int> requests;
 };
 
-// A continuous executor's sequence: the step count at which it finishes.
-struct live_seq {
-  std::int64_t finish_step;
-  std::uint64_t order;
-  int request;
-  bool operator>(const live_seq& o) const {
-    return finish_step != o.finish_step ? finish_step > o.finish_step : order > o.order;
-  }
-};
-
 struct executor_state {
   bool busy = false;  // static: a batch runs; continuous: a step is in flight
-  bool start_pending = false;  // continuous: a step_start event is queued
-  // continuous only
-  min_heap<live_seq> live;
-  std::vector<int> joining, stepping;  // admitted, not stepped yet; in their first step
-  std::int64_t steps = 0;
-  step_shape shape;  // the next step's, of `live`
-};
-
-struct waiting_job {
-  double key;  // continuous-sjf: sjf_priority at time 0
-  std::uint64_t seq;
-  int request;
-  bool operator>(const waiting_job& o) const { return key != o.key ? key > o.key : seq > o.seq; }
+  // continuous only: the live set (in the order the core admitted it), and
+  // those of it to prefill at the next step
+  std::vector<int> live, joining;
 };
 
 struct bin_timer {
@@ -90,7 +71,7 @@ struct bin_timer {
 class simulation {
  public:
   simulation(const sim_config& c, const cost_model& cost, const tools::workload& w,
-             bin_layout layout, std::unique_ptr<length_predictor> predictor);
+             bin_layout layout, std::unique_ptr<length_predictor> predictor, std::unique_ptr<sched::core> core);
   sim_result run();
 
  private:
@@ -106,8 +87,7 @@ class simulation {
   void run_batch(int e, const ready_batch& b);
   void on_retry(int r);
   void complete(int r);
-  void admit();
-  std::optional<int> next_waiting();
+  void apply(const std::vector<sched::step_plan>& plans);
   void start_step(int e);
   void on_step_end(int e);
   prediction_input input_of(int r) const;
@@ -123,8 +103,7 @@ class simulation {
   std::vector<bin_timer> timers_;
   ready_bins ready_;  // the scheduler's: bins holding a full or an expired batch
   std::vector<executor_state> exec_;
-  fair_queue<int> waiting_;          // continuous: the scheduler's (one client here)
-  min_heap<waiting_job> sjf_waiting_;  // continuous-sjf: the same order as its linear scan
+  std::unique_ptr<sched::core> core_;  // continuous: the scheduler's core (request r is id r + 1)
   min_heap<event> events_;
   std::uint64_t seq_ = 0;
   ns_t now_ = 0, last_end_ = 0;
@@ -133,8 +112,10 @@ class simulation {
 };
 
 simulation::simulation(const sim_config& c, const cost_model& cost, const tools::workload& w,
-                       bin_layout layout, std::unique_ptr<length_predictor> predictor)
+                       bin_layout layout, std::unique_ptr<length_predictor> predictor,
+                       std::unique_ptr<sched::core> core)
     : c_(c), cost_(cost), w_(w), layout_(std::move(layout)), predictor_(std::move(predictor)),
+      core_(std::move(core)),
       metrics_(layout_.summaries()), req_(w.requests.size()), timers_(layout_.bins().size()),
       exec_(c.executors) {
   for (const bin_spec& spec : layout_.bins()) bins_.emplace_back(spec);
@@ -153,6 +134,9 @@ void simulation::push(ns_t t, event_kind kind, int a, std::uint64_t gen) {
 }
 
 sim_result simulation::run() {
+  if (core_)
+    for (int e = 0; e < c_.executors; ++e)
+      apply(core_->add_executor(e, {c_.policy.max_batch_size, c_.kv_blocks, c_.kv_block_size, 0}, now_));
   push(to_ns(w_.arrival_s[0]), event_kind::arrival, 0);
   while (!events_.empty()) {
     const event e = events_.top();
@@ -160,6 +144,7 @@ sim_result simulation::run() {
     now_ = e.t;
     handle(e);
   }
+  if (core_) metrics_.on_preemptions(core_->counters().preemptions, core_->counters().recomputed_tokens);
   out_.snapshot = metrics_.snapshot(double(last_end_) / 1e9);
   return out_;
 }
@@ -173,9 +158,6 @@ void simulation::handle(const event& e) {
     case event_kind::batch_end:
       exec_[e.a].busy = false;
       return dispatch();
-    case event_kind::step_start:
-      exec_[e.a].start_pending = false;
-      return start_step(e.a);
     case event_kind::step_end: return on_step_end(e.a);
   }
 }
@@ -200,12 +182,12 @@ void simulation::on_arrival(int r) {
 // The scheduler's routing: a bin (binned policies) or the waiting queue.
 void simulation::route(int r) {
   if (layout_.continuous()) {
-    if (c_.policy.kind != "continuous-sjf") waiting_.push(std::string(), r, now_);
-    // Every waiting job ages at the same rate, so the least sjf_priority at
-    // any later time is the least evaluated at time 0: a fixed heap key.
-    else sjf_waiting_.push({sjf_priority(req_[r].predicted, -double(now_) / 1e9, c_.policy.sjf_aging_per_s),
-                            seq_++, r});
-    return admit();
+    const request_state& q = req_[r];
+    const sched::arrival a{static_cast<request_id>(r + 1), "", 0, q.prompt, c_.max_new_tokens, q.predicted, 0};
+    // Requests that arrive together are planned together.
+    const bool more_now = r + 1 < static_cast<int>(req_.size()) && to_ns(w_.arrival_s[r + 1]) == now_;
+    if (more_now) return core_->enqueue(a, now_);
+    return apply(core_->arrive(a, now_));
   }
   const int bin = layout_.route(req_[r].predicted, req_[r].retries);
   bins_[bin].push(std::string(), r, now_);
@@ -314,67 +296,61 @@ void simulation::complete(int r) {
   metrics_.on_request(rec);
 }
 
-// Continuous: fill every executor's free slots from the waiting jobs.
-void simulation::admit() {
-  for (size_t e = 0; e < exec_.size(); ++e) {
-    executor_state& x = exec_[e];
-    while (static_cast<int>(x.live.size() + x.joining.size()) < c_.policy.max_batch_size) {
-      const std::optional<int> r = next_waiting();
-      if (!r) break;
-      req_[*r].started = now_;
-      x.joining.push_back(*r);
+// Continuous: the core's plans, as the executor actors apply them; a plan
+// that steps starts the step now.
+void simulation::apply(const std::vector<sched::step_plan>& plans) {
+  for (const sched::step_plan& p : plans) {
+    if (c_.on_plan) c_.on_plan(p);
+    executor_state& x = exec_[p.executor];
+    auto drop = [&x](request_id id) { std::erase(x.live, static_cast<int>(id - 1)); };
+    for (request_id id : p.evict) drop(id);
+    for (request_id id : p.park) drop(id);
+    for (const sched::admission& a : p.admit) {
+      const int r = static_cast<int>(a.id - 1);
+      x.live.push_back(r);
+      if (!a.parked) x.joining.push_back(r);
+      if (req_[r].started == 0 && req_[r].first_token < 0) req_[r].started = now_;
     }
-    if (!x.busy && !x.start_pending && !x.joining.empty()) {
-      x.start_pending = true;  // after whatever else happens at this instant
-      push(now_, event_kind::step_start, static_cast<int>(e));
-    }
+    if (p.step) start_step(p.executor);
   }
-  metrics_.set_queue_depth(0, static_cast<int>(waiting_.size() + sjf_waiting_.size()));
+  metrics_.set_queue_depth(0, core_->waiting());
 }
 
-// The scheduler's next waiting job (continuous: round-robin across clients;
-// continuous-sjf: least sjf_priority), removed; nothing when none waits.
-std::optional<int> simulation::next_waiting() {
-  if (c_.policy.kind != "continuous-sjf") return waiting_.pop();
-  if (sjf_waiting_.empty()) return std::nullopt;
-  const int r = sjf_waiting_.top().request;
-  sjf_waiting_.pop();
-  return r;
-}
-
+// The step's cost from what it computes: every live sequence's context once
+// the step's tokens are appended, the prompts (and recomputed tokens) of
+// those joining.
 void simulation::start_step(int e) {
   executor_state& x = exec_[e];
-  for (int r : x.joining) {
-    const request_state& q = req_[r];
-    x.live.push({x.steps + q.target - q.resumed, seq_++, r});
-    x.shape.context_tokens += q.prompt + q.resumed;
-    x.shape.prefill_tokens += q.prompt + q.resumed - 1;
-  }
-  x.stepping = std::move(x.joining);
+  step_shape shape;
+  shape.live = static_cast<std::int64_t>(x.live.size());
+  for (int r : x.live) shape.context_tokens += req_[r].prompt + req_[r].generated;
+  for (int r : x.joining) shape.prefill_tokens += req_[r].prompt + req_[r].generated - 1;
   x.joining.clear();
-  x.shape.live = static_cast<std::int64_t>(x.live.size());
   x.busy = true;
-  push(now_ + to_ns(cost_.step_seconds(x.shape)), event_kind::step_end, e);
-  x.shape.prefill_tokens = 0;
+  push(now_ + to_ns(cost_.step_seconds(shape)), event_kind::step_end, e);
 }
 
 void simulation::on_step_end(int e) {
   executor_state& x = exec_[e];
   x.busy = false;
-  ++x.steps;
-  for (int r : x.stepping)
-    if (req_[r].first_token < 0) req_[r].first_token = now_;
   const auto live = static_cast<int>(x.live.size());
   metrics_.on_batch({-1, live, live});
-  while (!x.live.empty() && x.live.top().finish_step == x.steps) {
-    const request_state& q = req_[x.live.top().request];
-    x.shape.context_tokens -= q.prompt + q.target - 1;  // its cache after its last step
-    complete(x.live.top().request);
-    x.live.pop();
+  std::vector<sched::progress> progress;
+  std::vector<request_id> ended;
+  std::vector<int> next;
+  for (int r : x.live) {
+    request_state& q = req_[r];
+    if (q.first_token < 0) q.first_token = now_;
+    if (++q.generated < q.target) {
+      progress.push_back({static_cast<request_id>(r + 1), q.generated});
+      next.push_back(r);
+      continue;
+    }
+    ended.push_back(static_cast<request_id>(r + 1));
+    complete(r);
   }
-  x.shape.context_tokens += static_cast<std::int64_t>(x.live.size());
-  admit();
-  if (!x.busy && !x.start_pending && !x.live.empty()) start_step(e);
+  x.live = std::move(next);
+  apply(core_->step_done(e, progress, ended, now_));
 }
 
 status check(const sim_config& c, const tools::workload& w) {
@@ -400,7 +376,13 @@ status_or<sim_result> simulate(const sim_config& config, const cost_model& cost,
   if (!layout.ok()) return layout.error();
   auto predictor = make_predictor(config.predictor, nullptr, backend_options{});
   if (!predictor.ok()) return predictor.error();
-  simulation s(config, cost, w, std::move(*layout), std::move(*predictor));
+  std::unique_ptr<sched::core> core;
+  if (layout->continuous()) {
+    auto made = sched::make_core(config.policy);
+    if (!made.ok()) return made.error();
+    core = std::move(*made);
+  }
+  simulation s(config, cost, w, std::move(*layout), std::move(*predictor), std::move(core));
   return s.run();
 }
 

@@ -3,11 +3,11 @@
 // rules.
 //
 // Shared with the actors, not copied: the predictor (make_predictor), the
-// routing and admission rules (bin_layout::route, sjf_priority), each bin's
+// routing rule (bin_layout::route), the continuous scheduling core, each bin's
 // batching rule (bin_queue: a bin is ready when full, or once its oldest
 // request has waited max_wait, and a batch is taken only when an executor is
 // idle, round-robin across clients), the pull order (ready_bins: full bins
-// first, oldest request first), continuous admission (fair_queue) and the
+// first, oldest request first) and the
 // metrics (metrics -> stats). Every request here is of one client, so takes
 // and admissions are in arrival order. What the simulator adds is time:
 //   - each idle executor, in index order, pulls a batch from the next ready
@@ -16,8 +16,8 @@
 //     reaches its target length (done) or the batch's cap (a retry job with
 //     retries + 1: restart recomputes from scratch, resume keeps its tokens),
 //     and the batch's computed slots are its size x its steps;
-//   - continuous policies admit waiting jobs (arrival order, or least sjf_priority)
-//     into an executor's free slots at every step end, up to max_batch_size;
+//   - continuous policies run the scheduling core (sched/core.hpp), the
+//     actors' own: its plans admit, park, evict and step each executor;
 //   - every step costs cost_model::step_seconds of what it computes.
 // Idealized: message latencies between actors are 0 (the runtime's CPU time
 // too, unless the cost model is a table fitted to the service's step trace,
@@ -32,10 +32,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "binserve/config.hpp"
 #include "binserve/stats.hpp"
 #include "binserve/status.hpp"
+#include "sched/core.hpp"
 #include "sim/cost_model.hpp"
 #include "sim/workload.hpp"
 
@@ -48,6 +50,13 @@ struct sim_config {
   int executors = 1;
   int prompt_tokens = 8;        // a request's prompt length when the workload gives none
   bool known_is_hint = false;   // the predictor's known_length is the workload's hint, not the truth
+  // Continuous: each executor's KV cache in blocks of kv_block_size
+  // positions (0: not budgeted), as the executors announce theirs.
+  std::int64_t kv_blocks = 0;
+  int kv_block_size = 16;
+  // Continuous: called with every plan of the scheduling core (the
+  // differential test compares them with the actors').
+  std::function<void(const sched::step_plan&)> on_plan;
 };
 
 struct sim_result {

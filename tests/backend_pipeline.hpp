@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -57,6 +58,9 @@ class recording_sink final : public client_sink {
 
 struct pipeline_options {
   policy_config policy;
+  predictor_config predictor;  // default: fixed at 8 tokens (kind empty)
+  std::function<void(request_id)> on_arrival;            // scheduler_params'
+  std::function<void(const sched::step_plan&)> on_plan;  // scheduler_params'
   int max_executor_failures = 2;
   int max_new_tokens = 12;
 };
@@ -81,12 +85,14 @@ class backend_pipeline {
     predictor_config fixed;
     fixed.kind = "fixed";
     fixed.fixed_length = 8;
-    auto predictor = make_predictor(fixed, nullptr, backend_options{});
+    auto predictor = make_predictor(o.predictor.kind.empty() ? fixed : o.predictor, nullptr, backend_options{});
     EXPECT_TRUE(predictor.ok()) << predictor.error().to_string();
     ip.predictor = std::move(*predictor);
     ip.scheduler.policy = o.policy;
     ip.scheduler.layout = *layout;
     ip.scheduler.backends = std::move(backends);
+    ip.scheduler.on_arrival = o.on_arrival;
+    ip.scheduler.on_plan = o.on_plan;
     stats_ = spawn_stats_actor(*sys_, layout->summaries());
     intake_ = spawn_intake_actor(*sys_, std::move(ip), stats_);
   }
@@ -95,13 +101,19 @@ class backend_pipeline {
   // Submits a greedy request for `text`; returns its id.
   request_id submit(const std::string& text, int max_new_tokens) {
     job j;
-    j.id = next_id_++;
     j.prompt = text;
-    j.prompt_ids = tok_->encode(text);
     j.max_new_tokens = max_new_tokens;
-    caf::anon_send(intake_, submit_atom::value, std::move(j));
-    return next_id_ - 1;
+    return submit(std::move(j));
   }
+  // Submits `j` (its id and prompt ids set here); returns its id.
+  request_id submit(job j) {
+    const request_id id = next_id_++;
+    j.id = id;
+    j.prompt_ids = tok_->encode(j.prompt);
+    caf::anon_send(intake_, submit_atom::value, std::move(j));
+    return id;
+  }
+  int prompt_tokens(const std::string& text) const { return static_cast<int>(tok_->encode(text).size()); }
 
   recording_sink& sink() { return *sink_; }
 

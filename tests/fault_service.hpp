@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "binserve/config.hpp"
 #include "binserve/request.hpp"
+#include "gpu/model.hpp"
 #include "tests/direct_greedy.hpp"
 #include "tests/test_paths.hpp"
 
@@ -27,6 +29,16 @@ constexpr int kFaultLongest = 12;
 // n tokens must give the first n (fewer when the stop token comes first).
 inline std::vector<std::vector<int>> fault_greedy() {
   return direct_greedy(shared_path(kFaultModel), kFaultPrompts, kFaultLongest);
+}
+
+// kFaultModel loaded once, for tests that make their own backends (null
+// when the shared files are missing: BINSERVE_REQUIRE_SHARED skips first).
+inline std::shared_ptr<const model> fault_model() {
+  static const std::shared_ptr<const model> m = [] {
+    auto loaded = load_model(shared_path(kFaultModel));
+    return loaded.ok() ? std::make_shared<const model>(std::move(*loaded)) : nullptr;
+  }();
+  return m;
 }
 
 // The i-th request of a fault load: prompt i % 6, i % kFaultLongest + 1 tokens.

@@ -192,6 +192,12 @@ void add_policy_options(CLI::App* cmd, bench_flags& f) {
   cmd->add_option("--max-batch", f.setup.max_batch, "continuous: live sequences at once")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--retry", f.setup.retry, "overflowed jobs: restart or resume")->capture_default_str();
+  cmd->add_option("--kv-admission", f.setup.kv_reserve,
+                  "continuous: KV blocks reserved for prompt + max (max) or prompt + predicted length")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, kv_admission>{
+          {"max", kv_admission::max}, {"predicted", kv_admission::predicted}}));
+  cmd->add_option("--kv-cache-bytes", f.setup.kv_cache_bytes, "each executor's KV cache (0: the backend's default)")
+      ->capture_default_str();
 }
 
 void add_output_options(CLI::App* cmd, bench_flags& f) {

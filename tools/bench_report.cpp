@@ -15,7 +15,7 @@ const std::vector<std::string> kColumns = {
     "round", "run", "policy", "predictor", "arrivals", "rate", "bins", "requests", "completed", "seconds",
     "requests_per_s", "tokens_per_s", "ratio_to_vanilla", "effective_token_ratio", "failure_ratio",
     "latency_p50_ms", "latency_p99_ms", "ttft_p50_ms", "ttft_p99_ms", "latency_mean_ms", "ttft_mean_ms",
-    "tpot_mean_ms"};
+    "tpot_mean_ms", "preemptions", "recomputed_tokens"};
 
 std::string format(const char* fmt, double v) {
   char buf[64];
@@ -118,7 +118,7 @@ nlohmann::json to_json(const bench_row& r) {
       {"effective_token_ratio", r.effective_token_ratio}, {"failure_ratio", r.failure_ratio},
       {"latency_p50_ms", r.latency.p50}, {"latency_p99_ms", r.latency.p99}, {"ttft_p50_ms", r.ttft.p50},
       {"ttft_p99_ms", r.ttft.p99}, {"latency_mean_ms", r.latency.mean}, {"ttft_mean_ms", r.ttft.mean},
-      {"tpot_mean_ms", r.tpot.mean}};
+      {"tpot_mean_ms", r.tpot.mean}, {"preemptions", r.preemptions}, {"recomputed_tokens", r.recomputed_tokens}};
 }
 
 nlohmann::json to_json(const run_spread& s) {

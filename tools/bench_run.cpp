@@ -11,6 +11,7 @@
 
 #include "binserve/service.hpp"
 #include "predict/learned_predictor.hpp"
+#include "sched/policy.hpp"
 #include "tools/progress_bar.hpp"
 
 namespace binserve::tools {
@@ -51,7 +52,9 @@ status_or<service_config> config_for(const bench_setup& s, const run_point& p, c
   c.policy.bins = p.bins;
   c.policy.retry = s.retry;
   for (const example& e : w.requests) c.policy.length_sample.push_back(p.run.hint() ? e.hint : e.length);
-  c.policy.max_batch_size = p.run.policy.rfind("continuous", 0) == 0 ? s.max_batch : 256;
+  c.policy.max_batch_size = sched::is_continuous(p.run.policy) ? s.max_batch : 256;
+  c.policy.kv_reserve = s.kv_reserve;
+  c.kv_cache_bytes = s.kv_cache_bytes;
   c.policy.variable_batch = p.run.vbs;
   c.policy.cap_batches = p.run.fcr;
   c.limits.max_new_tokens = s.cap;
@@ -119,6 +122,8 @@ bench_row row_of(const run_point& p, const stats& st, int requests, int complete
   r.latency = st.latency;
   r.ttft = st.first_token;
   r.tpot = st.tpot;
+  r.preemptions = st.preemptions;
+  r.recomputed_tokens = st.recomputed_tokens;
   return r;
 }
 

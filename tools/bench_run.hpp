@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "binserve/config.hpp"
 #include "binserve/stats.hpp"
 #include "binserve/status.hpp"
 #include "sim/workload.hpp"
@@ -42,6 +43,8 @@ struct bench_setup {
   int max_batch = 16;   // continuous: live sequences at once
   int cap = 512;        // max_new_tokens of every request
   std::string retry = "restart";
+  kv_admission kv_reserve = kv_admission::max;  // continuous: policy.kv_admission
+  std::int64_t kv_cache_bytes = 0;  // per executor; 0: the backend's default
   bool progress = false;  // draw a progress bar on stderr
   std::string step_trace{};  // non-empty: every run's executors append their steps here
 };
@@ -64,6 +67,7 @@ struct bench_row {
   std::optional<double> ratio_to_vanilla;  // vanilla's row of the same arrivals and round
   double effective_token_ratio = 0, failure_ratio = 0;
   latency_summary latency, ttft, tpot;  // milliseconds (tpot: stats::tpot)
+  std::int64_t preemptions = 0, recomputed_tokens = 0;  // stats' (continuous policies)
 };
 
 // Runs `point` on workload `w`; `title` heads the progress bar.

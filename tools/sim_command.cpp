@@ -113,7 +113,8 @@ nlohmann::json row_of(const sim::sim_result& r) {
           {"ttft_p50_ms", s.first_token.p50}, {"ttft_p99_ms", s.first_token.p99},
           {"queue_p50_ms", s.queue.p50}, {"queue_p99_ms", s.queue.p99},
           {"latency_mean_ms", s.latency.mean}, {"ttft_mean_ms", s.first_token.mean},
-          {"tpot_mean_ms", s.tpot.mean}};
+          {"tpot_mean_ms", s.tpot.mean}, {"preemptions", s.preemptions},
+          {"recomputed_tokens", s.recomputed_tokens}};
 }
 
 // The requests as --arrivals gives them (rate-1 Poisson arrivals for a

@@ -15,6 +15,8 @@ namespace binserve {
 inline constexpr int kMaxExecutors = 256;
 inline constexpr int kMaxBackendThreads = 1024;
 
+enum class kv_admission { max, predicted };
+
 struct policy_config {
   // vanilla:        one bin, fixed batch size, cap = max_new_tokens
   // Binned policies take each batch round-robin across clients
@@ -24,7 +26,9 @@ struct policy_config {
   //                 of overflows (FCR), variable batch size (VBS)
   // continuous:     iteration-level batching, up to max_batch_size, admitted
   //                 round-robin across clients (request::client; FCFS for one)
-  // continuous-sjf: continuous, shortest predicted remaining first, with aging
+  // continuous-sjf: continuous, shortest predicted length first, with aging
+  // continuous-srpt: continuous, shortest predicted remaining length first,
+  //                 preemptive (sched/core.hpp)
   std::string kind = "vanilla";
   int batch_size = 16;      // B: the batch threshold of a bin
   int bins = 4;             // multibin: k
@@ -45,6 +49,15 @@ struct policy_config {
   // overflows at most once: restart recomputes it, resume keeps its tokens.
   std::string retry = "restart";
   double sjf_aging_per_s = 100.0;  // continuous-sjf: tokens of priority gained per second waited
+  // Continuous policies (sched/core.hpp): a request that has waited this
+  // many steps goes first within its priority class (0: no guard).
+  int max_wait_steps = 256;
+  int max_preemptions = 4;  // continuous-srpt: the most times one request is preempted
+  // KV blocks a continuous sequence reserves as it starts: for prompt +
+  // max_new_tokens (max), or for prompt + predicted length + one block
+  // (predicted: more sequences fit; one that outgrows it when no block is
+  // free preempts by the policy's order).
+  kv_admission kv_reserve = kv_admission::max;
 };
 
 struct predictor_config {

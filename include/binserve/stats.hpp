@@ -53,6 +53,10 @@ struct stats {
   std::vector<bin_summary> bins;
   std::int64_t requeued = 0;           // jobs run again because their executor died
   std::int64_t executor_failures = 0;  // executors that died, all nodes
+  // Continuous policies (sched/core.hpp): sequences preempted (by policy or
+  // for KV memory), and prompt and generated tokens prefilled again after
+  // their KV cache was dropped.
+  std::int64_t preemptions = 0, recomputed_tokens = 0;
   std::vector<node_summary> nodes;
 };
 

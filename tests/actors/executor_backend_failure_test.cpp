@@ -20,14 +20,7 @@ using testing::backend_faults;
 using testing::backend_pipeline;
 using testing::failing_backend;
 
-std::shared_ptr<const model> stories() {
-  static const std::shared_ptr<const model> m = [] {
-    auto loaded = load_model(testing::shared_path(testing::kFaultModel));
-    EXPECT_TRUE(loaded.ok()) << loaded.error().to_string();
-    return loaded.ok() ? std::make_shared<const model>(std::move(*loaded)) : nullptr;
-  }();
-  return m;
-}
+std::shared_ptr<const model> stories() { return testing::fault_model(); }
 
 std::shared_ptr<failing_backend> failing(backend_faults faults) {
   auto b = make_backend(stories(), backend_options{.threads = 1});

@@ -201,7 +201,7 @@ TEST_F(DeploymentLoader, KindsMustBeKnownAndAreListed) {
   const std::string m = "model: {dummy: x}\n";
   EXPECT_EQ(error_of(m + "policy: {kind: foo}\n"),
             at("2:16") + "policy.kind: must be one of: vanilla, multibin, sequence, continuous, "
-                         "continuous-sjf (got 'foo')");
+                         "continuous-sjf, continuous-srpt (got 'foo')");
   EXPECT_EQ(error_of(m + "predictor: {kind: magic}\n"),
             at("2:19") + "predictor.kind: must be one of: oracle, fixed, prompt-ratio, learned, "
                          "embedding, history (got 'magic')");
@@ -209,6 +209,8 @@ TEST_F(DeploymentLoader, KindsMustBeKnownAndAreListed) {
             at("2:17") + "backend.kind: must be one of: cpu, cuda, null (got 'tpu')");
   EXPECT_EQ(error_of(m + "policy: {retry: never}\n"),
             at("2:17") + "policy.retry: must be one of: restart, resume (got 'never')");
+  EXPECT_EQ(error_of(m + "policy: {kv_admission: some}\n"),
+            at("2:24") + "policy.kv_admission: must be one of: max, predicted (got 'some')");
   EXPECT_EQ(error_of(m + "logging: {level: loud}\n"),
             at("2:18") + "logging.level: must be one of: trace, debug, info, warn, error, off (got 'loud')");
 }

@@ -60,6 +60,8 @@ TEST(BenchCli, PoissonRunsGiveEveryFieldAndOneCsvRowPerRun) {
     EXPECT_LE(row.at("ttft_mean_ms").get<double>(), row.at("latency_mean_ms").get<double>());
     EXPECT_GT(row.at("tpot_mean_ms").get<double>(), 0.0);
     EXPECT_LE(row.at("tpot_mean_ms").get<double>(), row.at("latency_mean_ms").get<double>());
+    EXPECT_EQ(row.at("preemptions"), 0) << "none of these policies preempts";
+    EXPECT_EQ(row.at("recomputed_tokens"), 0);
   }
   EXPECT_EQ(rows[0].at("run"), "vanilla");
   EXPECT_EQ(rows[0].at("ratio_to_vanilla"), 1.0);
@@ -69,7 +71,8 @@ TEST(BenchCli, PoissonRunsGiveEveryFieldAndOneCsvRowPerRun) {
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[0].rfind("round,run,policy,predictor,arrivals,rate,bins,requests,completed,", 0), 0u)
       << lines[0];
-  EXPECT_TRUE(lines[0].ends_with(",latency_mean_ms,ttft_mean_ms,tpot_mean_ms")) << lines[0];
+  EXPECT_TRUE(lines[0].ends_with(",latency_mean_ms,ttft_mean_ms,tpot_mean_ms,preemptions,recomputed_tokens"))
+      << lines[0];
   EXPECT_EQ(lines[2].rfind("1,sequence,sequence,oracle,poisson:4000,4000,", 0), 0u) << lines[2];
   std::filesystem::remove(csv);
 }
@@ -87,6 +90,19 @@ TEST(BenchCli, BinsSweepGivesOneMultibinRowPerBinCount) {
     EXPECT_EQ(rows[i].at("arrivals"), "offline");
     EXPECT_TRUE(rows[i].at("rate").is_null());
   }
+}
+
+TEST(BenchCli, SrptRowsCountTheirPreemptions) {
+  // One sequence at a time, requests arriving while it runs: every shorter
+  // one preempts it.
+  const auto r = testing::run_binserve(
+      "bench --backend cpu --threads 1 --model dummy:stories260k --batch 1 --max-batch 1 --workload exponential:20 "
+      "--requests 64 --cap 64 --policies continuous-srpt --arrivals poisson:500 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto rows = nlohmann::json::parse(r.out).at("results");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("completed"), 64);
+  EXPECT_GT(rows[0].at("preemptions").get<int>(), 0);
 }
 
 TEST(BenchCli, RoundsInterleaveRunsAndReportTheirSpread) {
