@@ -31,6 +31,7 @@ class recording_sink final : public client_sink {
   }
   void on_final(request_id id, status_or<result> r) override {
     std::lock_guard lock(mu_);
+    ended_.push_back(id);
     finals_[id].push_back(std::move(r));
     done_.notify_all();
   }
@@ -43,6 +44,11 @@ class recording_sink final : public client_sink {
     std::lock_guard lock(mu_);
     return finals_[id];
   }
+  // Request ids in the order their final values came.
+  std::vector<request_id> ended() {
+    std::lock_guard lock(mu_);
+    return ended_;
+  }
   // (index, token) as streamed, in order.
   std::vector<std::pair<int, int>> tokens(request_id id) {
     std::lock_guard lock(mu_);
@@ -54,6 +60,7 @@ class recording_sink final : public client_sink {
   std::condition_variable done_;
   std::map<request_id, std::vector<std::pair<int, int>>> tokens_;
   std::map<request_id, std::vector<status_or<result>>> finals_;
+  std::vector<request_id> ended_;
 };
 
 struct pipeline_options {
@@ -62,6 +69,7 @@ struct pipeline_options {
   std::function<void(request_id)> on_arrival;            // scheduler_params'
   std::function<void(const sched::step_plan&)> on_plan;  // scheduler_params'
   int max_executor_failures = 2;
+  int step_delay_ms = 0;  // scheduler_params' fault injection: every step this much slower
   int max_new_tokens = 12;
 };
 
@@ -93,6 +101,7 @@ class backend_pipeline {
     ip.scheduler.backends = std::move(backends);
     ip.scheduler.on_arrival = o.on_arrival;
     ip.scheduler.on_plan = o.on_plan;
+    ip.scheduler.step_delay_ms = o.step_delay_ms;
     stats_ = spawn_stats_actor(*sys_, layout->summaries());
     intake_ = spawn_intake_actor(*sys_, std::move(ip), stats_);
   }
