@@ -193,9 +193,11 @@ void send_plans(self_ptr self, const std::vector<sched::step_plan>& plans) {
         m.resume.push_back(a.id);
         continue;
       }
-      const held_job& h = s.held.at(a.id);
-      m.admit.push_back(h.j);
-      m.admit.back().resumed_ids.insert(m.admit.back().resumed_ids.end(), h.tokens.begin(), h.tokens.end());
+      auto h = s.held.find(a.id);
+      if (h == s.held.end()) continue;  // never: the core holds only ids `held` has (no crash if so)
+      m.admit.push_back(h->second.j);
+      std::vector<int>& resumed = m.admit.back().resumed_ids;
+      resumed.insert(resumed.end(), h->second.tokens.begin(), h->second.tokens.end());
       m.reserve.push_back(a.reserve_tokens);
     }
     slot.idle = !p.step;
@@ -321,8 +323,10 @@ void lose(self_ptr self, int index, const std::string& fault) {
   for (job& j : slot.in_flight) self->send(s.intake, requeue_atom::value, std::move(j), fault);
   if (s.core) {
     for (request_id id : s.core->lose_executor(index)) {
-      self->send(s.intake, requeue_atom::value, std::move(s.held.at(id).j), fault);
-      s.held.erase(id);
+      auto h = s.held.find(id);
+      if (h == s.held.end()) continue;  // as in send_plans
+      self->send(s.intake, requeue_atom::value, std::move(h->second.j), fault);
+      s.held.erase(h);
     }
     s.early.erase(index);
   }
