@@ -10,8 +10,9 @@
 //   executor --token/done--> intake --(result)--> service
 //   executor --retry(job)--> scheduler        (overflowed a batch's cap)
 //   intake --observe--> predictor             (true length, the feedback path)
-// Continuous policies skip the bins: the scheduler admits jobs into an
-// executor's running batch whenever it reports free slots.
+// Continuous policies skip the bins: the scheduler's core (sched/core.hpp)
+// plans each executor's next step (plan: evict, park, resume, admit, step);
+// the executor runs that one step and reports it (step_report), in lockstep.
 //
 // Across nodes (docs/architecture.md): a worker link connects to a worker
 // node's published worker actor (CAF's io middleman), checks its protocol
