@@ -9,10 +9,9 @@
 //             bin's upper edge; with VBS a bin of cap c batches
 //             clamp(budget / c, B, max_batch_size) requests; without
 //             cap_batches (no FCR) every cap is max_new_tokens
-// continuous-sjf admits the waiting job of least sjf_priority first.
 // Every binned policy has one more bin, the retry bin, for jobs that
 // overflowed a cap: batch B, cap max_new_tokens. Continuous policies have no
-// bins (bins() is empty).
+// bins (bins() is empty): sched/core.hpp schedules them.
 #pragma once
 
 #include <deque>
@@ -29,12 +28,6 @@ struct bin_spec {
   int batch_size = 0;  // emit a batch at this many requests
   int cap = 0;         // a batch stops generating after this many tokens
 };
-
-// continuous-sjf's admission order: the predicted length less the priority
-// gained waiting (`aging_per_s` tokens per second), so long jobs still run.
-inline double sjf_priority(int predicted, double waited_s, double aging_per_s) {
-  return predicted - aging_per_s * waited_s;
-}
 
 class bin_layout {
  public:

@@ -8,8 +8,8 @@
 //
 // A client is a key (binserve::request::client): jobs with the same key
 // share one turn; "" is one anonymous client like any other.
-// Pure (no CAF): bin_queue (each bin), the scheduler's continuous waiting
-// list and the simulator all use it. Not thread-safe; one owner.
+// Pure (no CAF): bin_queue (each bin, in the actors and the simulator)
+// uses it. Not thread-safe; one owner.
 #pragma once
 
 #include <cstdint>
@@ -52,26 +52,6 @@ class fair_queue {
       if (auto j = pop()) out.push_back(std::move(*j));
       else break;
     return out;
-  }
-
-  // Removes and returns the job of least `key(job, arrived)` over all
-  // clients, turns ignored (ties: the oldest); nothing when empty. O(size).
-  template <class Key>
-  std::optional<Job> pop_least(Key key) {
-    auto best = clients_.end();
-    typename std::deque<entry>::iterator best_entry;
-    double best_key = 0;
-    for (auto c = clients_.begin(); c != clients_.end(); ++c)
-      for (auto e = c->second.waiting.begin(); e != c->second.waiting.end(); ++e) {
-        const double k = key(e->job, e->arrived);
-        if (best != clients_.end() && !(k < best_key) && !(k == best_key && older(*e, *best_entry))) continue;
-        best = c, best_entry = e, best_key = k;
-      }
-    if (best == clients_.end()) return std::nullopt;
-    Job j = std::move(best_entry->job);
-    best->second.waiting.erase(best_entry);
-    left(best);
-    return j;
   }
 
   // Every client counts as never served: the next pop() starts a rotation.

@@ -54,18 +54,6 @@ TEST(FairQueue, PopRoundForgetsEarlierTurns) {
   EXPECT_EQ(q.pop_round(2), (std::vector<int>{2, 3}));  // a's oldest is oldest: a first
 }
 
-TEST(FairQueue, PopLeastIgnoresTurnsAndBreaksTiesByAge) {
-  fair_queue<int> q;
-  q.push("a", 5, 1);
-  q.push("b", 3, 2);
-  q.push("a", 3, 3);
-  auto key = [](int j, std::int64_t) { return double(j); };
-  EXPECT_EQ(q.pop_least(key), 3);  // b's: the older of the two 3s
-  EXPECT_EQ(q.pop_least(key), 3);
-  EXPECT_EQ(q.pop_least(key), 5);
-  EXPECT_FALSE(q.pop_least(key));
-}
-
 TEST(FairQueue, RemoveIfDropsJobsAndEmptiedClients) {
   fair_queue<int> q;
   q.push("a", 1, 1);
