@@ -1,7 +1,9 @@
 #include "actors/bin_actor.hpp"
 
-#include "actors/bin_queue.hpp"
+#include <map>
+
 #include "actors/clock.hpp"
+#include "sched/bin.hpp"
 
 namespace binserve {
 
@@ -12,87 +14,66 @@ struct bin_state {
   bin_actor_params p;
   scheduler_actor scheduler;
   stats_actor stats;
-  std::optional<bin_queue<job>> queue;
-  std::uint64_t timer = 0;  // generation of the armed flush timer; delayed_send can't be cancelled
-  bool armed = false;
-  // What the scheduler was last told: the bin is full or expired (and the
-  // arrival of its oldest request), or nothing (neither, or nothing told).
-  std::optional<bin_readiness> told;
+  std::optional<sched::bin> core;  // the core's state of this bin (sched/bin.hpp)
+  std::map<request_id, job> jobs;  // the jobs it holds
 };
 
 using self_ptr = bin_actor::stateful_pointer<bin_state>;
 
-// What the scheduler should know (bin_queue::readiness); expiry is checked
-// only when `check_expiry`: the timer fired, or the scheduler was told the
-// bin is ready.
-std::optional<bin_readiness> readiness(const bin_state& s, bool check_expiry) {
-  const std::int64_t deadline = now_ns() - std::chrono::nanoseconds(s.p.max_wait).count();
-  return s.queue->readiness(deadline, check_expiry);
-}
-
-// Tells the scheduler whether it holds a batch to take: when that differs
-// from what it was last told, or `always`.
-void tell(self_ptr self, std::optional<bin_readiness> r, bool always) {
+// The core's effects as messages: the depth to stats, the readiness to the
+// scheduler, the flush timer as a delayed send to itself.
+void apply(self_ptr self, const sched::bin_effects& e, bool pushed = false) {
   auto& s = self->state;
-  if (!always && r == s.told) return;
-  if (r) self->send(s.scheduler, ready_atom::value, s.p.index, r->full, r->oldest);
-  else self->send(s.scheduler, unready_atom::value, s.p.index);
-  s.told = r;
+  self->send(s.stats, depth_atom::value, s.p.index, e.depth);
+  if (e.tell) {
+    if (e.ready) self->send(s.scheduler, ready_atom::value, s.p.index, e.ready->full, e.ready->oldest);
+    else self->send(s.scheduler, unready_atom::value, s.p.index);
+  }
+  if (e.arm)
+    self->delayed_send(self, std::chrono::nanoseconds(std::max<std::int64_t>(0, e.due - now_ns())),
+                       flush_atom::value, e.timer);
+  if (s.p.on_bin) s.p.on_bin(s.p.index, pushed, s.core->armed());
 }
 
-// After any change: reports the depth, tells the scheduler when the bin
-// became full and keeps a told readiness current, and arms the flush timer
-// for the oldest request unless the scheduler already knows the bin is
-// ready or a timer is armed.
-void settle(self_ptr self) {
-  auto& s = self->state;
-  self->send(s.stats, depth_atom::value, s.p.index, s.queue->size());
-  tell(self, readiness(s, s.told.has_value()), false);
-  if (s.told || s.armed || !s.queue->oldest()) return;
-  const auto wait = std::chrono::nanoseconds(*s.queue->oldest() - now_ns()) + s.p.max_wait;
-  s.armed = true;
-  self->delayed_send(self, std::max(wait, std::chrono::nanoseconds(0)), flush_atom::value, ++s.timer);
-}
-
-// Every batch waits for a take, full ones too.
 void on_job(self_ptr self, job j) {
   auto& s = self->state;
+  const request_id id = j.id;
   const std::string client = j.client;
-  s.queue->push(client, std::move(j), now_ns());
-  settle(self);
+  s.jobs[id] = std::move(j);
+  apply(self, s.core->push(id, client, now_ns()), true);
 }
 
-void on_flush(self_ptr self, std::uint64_t gen) {
-  auto& s = self->state;
-  if (gen != s.timer) return;  // a stale timer
-  s.armed = false;
-  tell(self, readiness(s, true), false);
-  settle(self);
-}
-
-// The scheduler's pull. It forgot this bin when it pulled, so the bin tells
-// it again what it holds.
+// The scheduler's pull.
 batch on_take(self_ptr self) {
   auto& s = self->state;
-  batch b{s.p.index, s.p.spec.cap, s.queue->take()};
-  tell(self, readiness(s, true), true);
-  settle(self);
+  sched::bin_effects effects;
+  batch b{s.p.index, s.p.spec.cap, {}};
+  for (request_id id : s.core->take(now_ns(), effects)) {
+    auto it = s.jobs.find(id);
+    b.jobs.push_back(std::move(it->second));
+    s.jobs.erase(it);
+  }
+  apply(self, effects);
   return b;
 }
 
 bin_actor::behavior_type bin_behavior(self_ptr self, bin_actor_params p, scheduler_actor scheduler,
                                       stats_actor stats) {
   auto& s = self->state;
-  s.queue.emplace(p.spec);
+  s.core.emplace(p.spec, std::chrono::nanoseconds(p.max_wait).count());
   s.p = std::move(p);
   s.scheduler = std::move(scheduler);
   s.stats = std::move(stats);
   return {
       [self](job& j) { on_job(self, std::move(j)); },
-      [self](flush_atom, std::uint64_t gen) { on_flush(self, gen); },
+      [self](flush_atom, std::uint64_t timer) { apply(self, self->state.core->flush(timer, now_ns())); },
       [self](take_atom) -> batch { return on_take(self); },
       [self](cancel_atom, request_id id) {
-        if (self->state.queue->remove_if([id](const job& j) { return j.id == id; }) > 0) settle(self);
+        auto& s = self->state;
+        if (auto effects = s.core->remove(id, now_ns())) {
+          s.jobs.erase(id);
+          apply(self, *effects);
+        }
       },
   };
 }

@@ -2,14 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
 #include <map>
 #include <optional>
 
 #include "actors/bin_actor.hpp"
 #include "actors/clock.hpp"
 #include "actors/executor_actor.hpp"
-#include "actors/ready_bins.hpp"
 #include "actors/worker_link_actor.hpp"
 
 namespace binserve {
@@ -23,8 +21,6 @@ struct executor_slot {
   std::shared_ptr<backend> local;  // null: on a worker node
   int node = 0;
   bool idle = true;                // binned: no batch running; continuous: no step asked for
-  std::int64_t last_dispatch = 0;  // binned: when it last got a batch (a sequence number)
-  std::vector<job> in_flight;      // binned: sent to it and not reported ended
   executor_pace pace;              // its seconds per computed slot
   std::chrono::steady_clock::time_point since;  // busy: dispatched, or its last progress report
   std::int64_t batch_size = 0;     // binned: the running batch's size (slots one step computes)
@@ -42,22 +38,21 @@ struct held_job {
 struct scheduler_state {
   scheduler_state() = default;
   policy_config policy;
-  std::unique_ptr<bin_layout> layout;
+  std::unique_ptr<sched::bin_layout> layout;
   std::vector<bin_actor> bins;
   std::map<int, executor_slot> executors;  // by executor index
   executor_params each;                    // template of every executor's params
   std::shared_ptr<step_trace> trace;       // local executors' (null: off)
   int next_local = 0;                      // index of the next local executor
-  std::int64_t dispatches = 0;
-  ready_bins ready;                        // binned: bins holding a full or expired batch
-  int pulls = 0;                           // binned: takes sent, not yet answered
-  std::deque<batch> pulled;                // binned: taken, not yet dispatched (an executor was lost meanwhile)
+  std::unique_ptr<sched::batch_core> batches;  // binned: the scheduling core (sched/batch_core.hpp)
+  std::map<request_id, job> taken;         // binned: jobs taken from bins, until their batch ends
   std::unique_ptr<sched::core> core;       // continuous: the scheduling core (sched/core.hpp)
   std::map<request_id, held_job> held;     // continuous: every job the core holds
   std::map<int, sched::executor_capacity> early;  // continuous: capacities of executors not joined yet
   sched::core_counters reported;           // continuous: the core's counters last sent to stats
   std::function<void(request_id)> on_arrival;            // scheduler_params'
   std::function<void(const sched::step_plan&)> on_plan;  // scheduler_params'
+  std::function<void(const sched::batch_run&)> on_batch;  // scheduler_params'
   intake_actor intake;
   stats_actor stats;
   deadline_rule deadline;
@@ -110,59 +105,44 @@ void start_clock(self_ptr self, executor_slot& slot) {
   if (slot.timer == 0) arm(self, slot, slot.pace.deadline_s(self->state.deadline, work_of(self, slot)));
 }
 
-// ---- batches: pulled when an executor is idle ------------------------------------
+// ---- binned: the batch core's actions ---------------------------------------------
 
-void dispatch(self_ptr self);
+void run_actions(self_ptr self, sched::batch_actions a);
 
-int idle_executors(const scheduler_state& s) {
-  return static_cast<int>(
-      std::count_if(s.executors.begin(), s.executors.end(), [](const auto& e) { return e.second.idle; }));
+// A take from `bin` is answered: its jobs are kept until their batch ends.
+void on_pulled(self_ptr self, int bin, batch b) {
+  auto& s = self->state;
+  std::vector<request_id> ids;
+  for (job& j : b.jobs) {
+    ids.push_back(j.id);
+    s.taken[j.id] = std::move(j);
+  }
+  run_actions(self, s.batches->pulled(bin, b.cap, std::move(ids)));
 }
 
-// A taken batch goes to an idle executor (none: cancels emptied its bin).
-void on_pulled(self_ptr self, batch b) {
+// Takes go to their bins; a batch to run goes to its executor, its jobs
+// kept (taken) in case the executor is lost.
+void run_actions(self_ptr self, sched::batch_actions a) {
   auto& s = self->state;
-  --s.pulls;
-  if (!b.jobs.empty()) s.pulled.push_back(std::move(b));
-  dispatch(self);
-}
-
-// Batches are formed when an executor can run them, so a request that
-// arrives meanwhile can still join one: while executors are idle, take from
-// the next ready bin (full ones first, then expired ones; oldest request
-// first: ready_bins), at most one take on its way per idle executor.
-void pull(self_ptr self) {
-  auto& s = self->state;
-  while (s.pulled.empty() && s.pulls < idle_executors(s)) {
-    const std::optional<int> bin = s.ready.pop_next();
-    if (!bin) return;
-    ++s.pulls;
-    self->request(s.bins[*bin], caf::infinite, take_atom::value)
-        .then([self](batch& b) { on_pulled(self, std::move(b)); },
+  for (int bin : a.take)
+    self->request(s.bins[bin], caf::infinite, take_atom::value)
+        .then([self, bin](batch& b) { on_pulled(self, bin, std::move(b)); },
               // a bin that failed answers as an empty one (its link stops the scheduler)
-              [self](caf::error&) { on_pulled(self, batch{}); });
+              [self, bin](caf::error&) { on_pulled(self, bin, batch{bin, 0, {}}); });
+  for (const sched::batch_run& r : a.run) {
+    if (s.on_batch) s.on_batch(r);
+    auto it = s.executors.find(r.executor);
+    if (it == s.executors.end()) continue;  // never: the core has only the scheduler's executors
+    executor_slot& slot = it->second;
+    batch b{r.bin, r.cap, {}};
+    for (request_id id : r.ids)
+      if (auto t = s.taken.find(id); t != s.taken.end()) b.jobs.push_back(t->second);
+    slot.idle = false;
+    slot.batch_size = static_cast<std::int64_t>(b.jobs.size());
+    slot.reported = 0;
+    start_clock(self, slot);
+    self->send(slot.handle, run_atom::value, std::move(b));
   }
-}
-
-// Taken batches, in the order they were answered, to the idle executor that
-// has waited longest; then pulls for those still idle.
-void dispatch(self_ptr self) {
-  auto& s = self->state;
-  while (!s.pulled.empty()) {
-    executor_slot* best = nullptr;
-    for (auto& [index, slot] : s.executors)
-      if (slot.idle && (!best || slot.last_dispatch < best->last_dispatch)) best = &slot;
-    if (!best) return;
-    best->idle = false;
-    best->last_dispatch = ++s.dispatches;
-    best->in_flight = s.pulled.front().jobs;
-    best->batch_size = static_cast<std::int64_t>(best->in_flight.size());
-    best->reported = 0;
-    start_clock(self, *best);
-    self->send(best->handle, run_atom::value, std::move(s.pulled.front()));
-    s.pulled.pop_front();
-  }
-  pull(self);
 }
 
 // ---- continuous: the scheduling core's plans ------------------------------------
@@ -260,10 +240,6 @@ void route(self_ptr self, job j) {
   self->send(s.bins[j.bin], std::move(j));
 }
 
-void forget(executor_slot& slot, request_id id) {
-  std::erase_if(slot.in_flight, [id](const job& j) { return j.id == id; });
-}
-
 // Adds executor `index` (already spawned) to the set.
 void add_executor(self_ptr self, int index, executor_actor handle, std::shared_ptr<backend> local,
                   int node) {
@@ -273,6 +249,7 @@ void add_executor(self_ptr self, int index, executor_actor handle, std::shared_p
   slot.local = std::move(local);
   slot.node = node;
   self->state.executors[index] = std::move(slot);
+  if (self->state.batches) run_actions(self, self->state.batches->add_executor(index));
 }
 
 void spawn_local_executor(self_ptr self, std::shared_ptr<backend> b) {
@@ -320,7 +297,14 @@ void lose(self_ptr self, int index, const std::string& fault) {
   executor_slot slot = std::move(it->second);
   s.executors.erase(it);
   self->send(s.stats, lost_atom::value, slot.node);
-  for (job& j : slot.in_flight) self->send(s.intake, requeue_atom::value, std::move(j), fault);
+  if (s.batches) {
+    for (request_id id : s.batches->lose_executor(index)) {
+      auto t = s.taken.find(id);
+      if (t == s.taken.end()) continue;  // as in send_plans
+      self->send(s.intake, requeue_atom::value, std::move(t->second), fault);
+      s.taken.erase(t);
+    }
+  }
   if (s.core) {
     for (request_id id : s.core->lose_executor(index)) {
       auto h = s.held.find(id);
@@ -331,7 +315,6 @@ void lose(self_ptr self, int index, const std::string& fault) {
     s.early.erase(index);
   }
   if (slot.local) replace_local(self, std::move(slot.local));
-  dispatch(self);
 }
 
 std::string executor_name(int node) {
@@ -377,7 +360,6 @@ bool replace_killed(self_ptr self, const caf::actor_addr& source) {
   auto b = std::move(it->second);
   self->state.killed.erase(it);
   replace_local(self, std::move(b));
-  dispatch(self);
   return true;
 }
 
@@ -402,7 +384,7 @@ void spawn_children(self_ptr self, scheduler_params& p) {
   auto& s = self->state;
   const auto& bins = s.layout->bins();
   for (size_t b = 0; b < bins.size(); ++b)
-    s.bins.push_back(spawn_bin_actor(self->system(), {static_cast<int>(b), bins[b], p.policy.max_wait},
+    s.bins.push_back(spawn_bin_actor(self->system(), {static_cast<int>(b), bins[b], p.policy.max_wait, p.on_bin},
                                      self, s.stats));
   for (auto& b : s.bins) self->link_to(b);
   for (auto& b : p.backends) spawn_local_executor(self, b);
@@ -436,8 +418,9 @@ void on_idle(self_ptr self, int e, std::int64_t computed) {
   executor_slot& slot = it->second;
   slot.pace.observe(running_s(slot), computed - slot.reported);
   slot.idle = true;
-  slot.in_flight.clear();
-  dispatch(self);
+  auto& s = self->state;
+  for (request_id id : s.batches->running(e)) s.taken.erase(id);
+  run_actions(self, s.batches->batch_done(e));
 }
 
 // True when the current message comes from an executor the scheduler no
@@ -459,7 +442,6 @@ void on_join(self_ptr self, int node, int first, std::vector<executor_actor>& ex
       on_capacity(self, index, c);
     }
   }
-  dispatch(self);
 }
 
 void cancel(self_ptr self, request_id id) {
@@ -468,16 +450,19 @@ void cancel(self_ptr self, request_id id) {
     st.core->cancel(id);
     st.held.erase(id);
   }
+  if (st.batches) {
+    st.batches->cancel(id);
+    st.taken.erase(id);
+  }
   for (auto& b : st.bins) self->send(b, cancel_atom::value, id);
   for (auto& [index, slot] : st.executors) self->send(slot.handle, cancel_atom::value, id);
-  for (auto& bt : st.pulled) std::erase_if(bt.jobs, [id](const job& j) { return j.id == id; });
 }
 
 scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_params p,
                                                   intake_actor intake, stats_actor stats) {
   auto& s = self->state;
   s.policy = p.policy;
-  s.layout = std::make_unique<bin_layout>(std::move(p.layout));
+  s.layout = std::make_unique<sched::bin_layout>(std::move(p.layout));
   s.intake = std::move(intake);
   s.stats = std::move(stats);
   s.each = {0, 0, s.layout->continuous(), p.policy.retry == "resume", p.policy.max_batch_size,
@@ -487,22 +472,25 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
   s.trace = p.trace;
   s.on_arrival = p.on_arrival;
   s.on_plan = p.on_plan;
+  s.on_batch = p.on_batch;
   if (s.layout->continuous()) {
     auto made = sched::make_core(p.policy);  // the layout checked the kind
     s.core = std::move(*made);
+  } else {
+    s.batches = std::make_unique<sched::batch_core>();
   }
   watch_failures(self);
   spawn_children(self, p);
   return {
       [self](job& j) { route(self, std::move(j)); },
       [self](ready_atom, int bin, bool full, std::int64_t oldest) {
-        self->state.ready.set(bin, {full, oldest});
-        dispatch(self);
+        run_actions(self, self->state.batches->ready(bin, sched::bin_readiness{full, oldest}));
       },
-      [self](unready_atom, int bin) { self->state.ready.drop(bin); },
+      [self](unready_atom, int bin) { self->state.batches->ready(bin, std::nullopt); },
       [self](retry_atom, job& j) {
         if (from_dropped_executor(self)) return;  // re-queued through the intake already
-        for (auto& [index, slot] : self->state.executors) forget(slot, j.id);
+        if (self->state.batches) self->state.batches->left(j.id);
+        self->state.taken.erase(j.id);
         route(self, std::move(j));
       },
       [self](idle_atom, int e, std::int64_t computed) { on_idle(self, e, computed); },

@@ -1,16 +1,11 @@
-// The scheduler actor: routes predicted jobs to bin actors and sends
-// overflowed jobs to the retry bin. Batches are pulled, never queued ahead
-// of time, so a request that arrives while a bin is full can still join the
-// next batch: it keeps the bins that report a full or an expired partial
-// batch (ready_bins) and, while an executor is idle, takes from a full bin
-// (the one whose oldest request is oldest), else from the expired bin whose
-// oldest request is oldest, one take per idle executor; the bin picks the
-// batch round-robin across clients (bin_queue). A taken batch goes to the
-// idle executor that waited longest, so work spreads over nodes. For
-// continuous policies it holds the waiting jobs itself and admits each into
-// the executor with free slots and the least queued token work: round-robin
-// across clients, each client's in arrival order (continuous), or shortest
-// predicted length first with aging, whoever's it is (continuous-sjf).
+// The scheduler actor: the translation of messages to the scheduling core's
+// events and of its decisions to messages. Binned policies: it routes
+// predicted jobs to bin actors (overflowed ones to the retry bin), and its
+// batch core (sched/batch_core.hpp) decides which bin to take from while an
+// executor is idle and which executor runs a taken batch; it keeps the
+// taken jobs until their batch ends. Continuous policies: it holds the
+// waiting jobs itself and sends each executor the core's plan for its next
+// step (sched/core.hpp).
 //
 // Executors: its own (one per backend, linked) and those of worker nodes
 // (joined by worker links, monitored). It remembers what it sent each
@@ -31,8 +26,9 @@
 #include <vector>
 
 #include "actors/batch_deadline.hpp"
-#include "actors/bin_layout.hpp"
 #include "actors/messages.hpp"
+#include "sched/batch_core.hpp"
+#include "sched/bin_layout.hpp"
 #include "actors/step_trace.hpp"
 #include "gpu/backend.hpp"
 
@@ -40,7 +36,7 @@ namespace binserve {
 
 struct scheduler_params {
   policy_config policy;
-  bin_layout layout;
+  sched::bin_layout layout;
   std::vector<std::shared_ptr<backend>> backends;  // one local executor each
   int kill_every_n_steps = 0;        // fault injection into local executors (0: off)
   int stall_after_n_steps = 0;       // fault injection: the first local executor hangs once
@@ -50,10 +46,13 @@ struct scheduler_params {
   std::vector<worker_endpoint> workers;  // worker nodes to dial (needs the io middleman)
   std::string fingerprint;           // model_fingerprint() of this node's model
   std::shared_ptr<step_trace> trace; // local executors' step trace (null: off)
-  // Continuous, for tests: called on the scheduler's thread with each job
-  // the core gets and each plan it makes (tests/sched/differential_test.cpp).
+  // For tests (tests/sched/differential_test.cpp): called on the
+  // scheduler's thread with each job the continuous core gets and each plan
+  // it makes, and each batch the binned core runs; on_bin: bin_actor_params'.
   std::function<void(request_id)> on_arrival;
   std::function<void(const sched::step_plan&)> on_plan;
+  std::function<void(const sched::batch_run&)> on_batch;
+  std::function<void(int bin, bool pushed, bool armed)> on_bin;
 };
 
 // Spawns the scheduler linked to `parent` (the intake); it spawns and links

@@ -211,7 +211,7 @@ request_id service::impl::submit(request r, token_callback on_token, completion_
 
 status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   if (status s = check(c); !s.ok()) return s;
-  auto layout = bin_layout::make(c.policy, c.limits.max_new_tokens);
+  auto layout = sched::bin_layout::make(c.policy, c.limits.max_new_tokens);
   if (!layout.ok()) return layout.error();
   status_or<model> loaded = status(error_code::internal, "no model loaded");
   try {

@@ -11,7 +11,7 @@
 #include <memory>
 #include <new>
 
-#include "actors/bin_layout.hpp"
+#include "sched/bin_layout.hpp"
 #include "config/backend_fit.hpp"
 #include "gpu/llama2c_loader.hpp"
 #include "gpu/model.hpp"
@@ -36,7 +36,7 @@ std::pair<std::string, std::string> split_key(const std::string& message, const 
 
 status check_policy(const located_deployment& d) {
   const service_config& c = d.config.service;
-  auto layout = bin_layout::make(c.policy, c.limits.max_new_tokens);
+  auto layout = sched::bin_layout::make(c.policy, c.limits.max_new_tokens);
   if (layout.ok()) return status::ok_status();
   const auto [key, what] = split_key(layout.error().message(), "policy");
   return d.marks.error(key, what);

@@ -5,7 +5,7 @@
 // The schema (config/deployment_loader.hpp) checks each value alone. This
 // adds what only the machine and the files can tell, running the same code
 // service::start and the servers run, short of starting them:
-//   policy            the bin layout builds (actors/bin_layout.hpp)
+//   policy            the bin layout builds (sched/bin_layout.hpp)
 //   model.*           the model loads (load_model): a file that is not a
 //                     model names model.path, a tokenizer that does not fit
 //                     it model.tokenizer, a bad preset model.dummy;

@@ -78,7 +78,7 @@ void read_policy(yaml_section& top, policy_config& p) {
   for (const std::string& name : sched::continuous_policy_names()) kinds.push_back(name);
   s.read_choice("kind", p.kind, kinds);
   s.read("batch_size", p.batch_size, 1);
-  s.read("bins", p.bins, 1, 1024);  // actors/bin_layout.cpp's bound
+  s.read("bins", p.bins, 1, 1024);  // sched/bin_layout.cpp's bound
   s.read("length_sample", p.length_sample, 0, kIntMax);
   s.read("bin_width", p.bin_width, 1);
   s.read("variable_batch", p.variable_batch);

@@ -2,15 +2,16 @@
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <queue>
 
-#include "actors/bin_layout.hpp"
-#include "actors/bin_queue.hpp"
-#include "actors/ready_bins.hpp"
 #include "actors/metrics.hpp"
 #include "predict/make_predictor.hpp"
+#include "sched/batch_core.hpp"
+#include "sched/bin.hpp"
+#include "sched/bin_layout.hpp"
 #include "sched/core.hpp"
 #include "sim/static_batch.hpp"
 
@@ -51,11 +52,6 @@ struct event {
 template <class T>
 using min_heap = std::priority_queue<T, std::vector<T>, std::greater<T>>;
 
-struct ready_batch {
-  int bin = 0, cap = 0;
-  std::vector<int> requests;
-};
-
 struct executor_state {
   bool busy = false;  // static: a batch runs; continuous: a step is in flight
   // continuous only: the live set (in the order the core admitted it), and
@@ -63,15 +59,10 @@ struct executor_state {
   std::vector<int> live, joining;
 };
 
-struct bin_timer {
-  bool armed = false;
-  std::uint64_t gen = 0;
-};
-
 class simulation {
  public:
   simulation(const sim_config& c, const cost_model& cost, const tools::workload& w,
-             bin_layout layout, std::unique_ptr<length_predictor> predictor, std::unique_ptr<sched::core> core);
+             sched::bin_layout layout, std::unique_ptr<length_predictor> predictor, std::unique_ptr<sched::core> core);
   sim_result run();
 
  private:
@@ -79,12 +70,9 @@ class simulation {
   void handle(const event& e);
   void on_arrival(int r);
   void route(int r);
-  void settle(int bin);
-  void tell(int bin, bool check_expiry);
-  void on_flush(int bin, std::uint64_t gen);
-  void dispatch();
-  std::optional<ready_batch> pull();
-  void run_batch(int e, const ready_batch& b);
+  void on_bin(int bin, const sched::bin_effects& e);
+  void act(sched::batch_actions a);
+  void run_batch(const sched::batch_run& b);
   void on_retry(int r);
   void complete(int r);
   void apply(const std::vector<sched::step_plan>& plans);
@@ -95,13 +83,13 @@ class simulation {
   const sim_config& c_;
   const cost_model& cost_;
   const tools::workload& w_;
-  bin_layout layout_;
+  sched::bin_layout layout_;
   std::unique_ptr<length_predictor> predictor_;
   metrics metrics_;
   std::vector<request_state> req_;
-  std::vector<bin_queue<int>> bins_;
-  std::vector<bin_timer> timers_;
-  ready_bins ready_;  // the scheduler's: bins holding a full or an expired batch
+  // binned: the bins and the scheduler's core (request r is id r + 1)
+  std::vector<sched::bin> bins_;
+  sched::batch_core batches_;
   std::vector<executor_state> exec_;
   std::unique_ptr<sched::core> core_;  // continuous: the scheduler's core (request r is id r + 1)
   min_heap<event> events_;
@@ -112,13 +100,12 @@ class simulation {
 };
 
 simulation::simulation(const sim_config& c, const cost_model& cost, const tools::workload& w,
-                       bin_layout layout, std::unique_ptr<length_predictor> predictor,
+                       sched::bin_layout layout, std::unique_ptr<length_predictor> predictor,
                        std::unique_ptr<sched::core> core)
     : c_(c), cost_(cost), w_(w), layout_(std::move(layout)), predictor_(std::move(predictor)),
-      core_(std::move(core)),
-      metrics_(layout_.summaries()), req_(w.requests.size()), timers_(layout_.bins().size()),
-      exec_(c.executors) {
-  for (const bin_spec& spec : layout_.bins()) bins_.emplace_back(spec);
+      metrics_(layout_.summaries()), req_(w.requests.size()), exec_(c.executors), core_(std::move(core)) {
+  const sched::time_ns max_wait = std::chrono::nanoseconds(c.policy.max_wait).count();
+  for (const sched::bin_spec& spec : layout_.bins()) bins_.emplace_back(spec, max_wait);
   for (size_t r = 0; r < req_.size(); ++r) {
     const example& e = w.requests[r];
     req_[r].target = e.length;
@@ -134,9 +121,10 @@ void simulation::push(ns_t t, event_kind kind, int a, std::uint64_t gen) {
 }
 
 sim_result simulation::run() {
-  if (core_)
-    for (int e = 0; e < c_.executors; ++e)
-      apply(core_->add_executor(e, {c_.policy.max_batch_size, c_.kv_blocks, c_.kv_block_size, 0}, now_));
+  for (int e = 0; e < c_.executors; ++e) {
+    if (core_) apply(core_->add_executor(e, {c_.policy.max_batch_size, c_.kv_blocks, c_.kv_block_size, 0}, now_));
+    else act(batches_.add_executor(e));
+  }
   push(to_ns(w_.arrival_s[0]), event_kind::arrival, 0);
   while (!events_.empty()) {
     const event e = events_.top();
@@ -152,12 +140,10 @@ sim_result simulation::run() {
 void simulation::handle(const event& e) {
   switch (e.kind) {
     case event_kind::arrival: return on_arrival(e.a);
-    case event_kind::flush: return on_flush(e.a, e.gen);
+    case event_kind::flush: return on_bin(e.a, bins_[e.a].flush(e.gen, now_));
     case event_kind::leave: return complete(e.a);
     case event_kind::retry: return on_retry(e.a);
-    case event_kind::batch_end:
-      exec_[e.a].busy = false;
-      return dispatch();
+    case event_kind::batch_end: return act(batches_.batch_done(e.a));
     case event_kind::step_end: return on_step_end(e.a);
   }
 }
@@ -190,71 +176,38 @@ void simulation::route(int r) {
     return apply(core_->arrive(a, now_));
   }
   const int bin = layout_.route(req_[r].predicted, req_[r].retries);
-  bins_[bin].push(std::string(), r, now_);
-  settle(bin);
-  dispatch();
+  on_bin(bin, bins_[bin].push(static_cast<request_id>(r + 1), std::string(), now_));
 }
 
-// The bin actor's settle: report the depth, tell when the bin became full
-// and keep a told readiness current, arm the flush timer for the oldest
-// request unless the scheduler knows the bin is ready or one is armed.
-void simulation::settle(int bin) {
-  metrics_.set_queue_depth(bin, bins_[bin].size());
-  tell(bin, ready_.contains(bin));
-  bin_timer& timer = timers_[bin];
-  if (ready_.contains(bin) || timer.armed || !bins_[bin].oldest()) return;
-  timer.armed = true;
-  const ns_t due = *bins_[bin].oldest() + c_.policy.max_wait.count() * 1000000;
-  push(std::max(due, now_), event_kind::flush, bin, ++timer.gen);
+// A bin's effects, as the bin actor's messages with no latency: its depth,
+// its readiness to the scheduler's core, its flush timer as an event.
+void simulation::on_bin(int bin, const sched::bin_effects& e) {
+  metrics_.set_queue_depth(bin, e.depth);
+  if (e.arm) push(e.due, event_kind::flush, bin, e.timer);
+  if (e.tell) act(batches_.ready(bin, e.ready));
 }
 
-// The bin actor's ready / unready messages, with no latency: the
-// scheduler's set follows bin_queue::readiness (expiry checked only when
-// `check_expiry`, as the bin actor does).
-void simulation::tell(int bin, bool check_expiry) {
-  const ns_t deadline = now_ - c_.policy.max_wait.count() * 1000000;
-  if (auto r = bins_[bin].readiness(deadline, check_expiry)) ready_.set(bin, *r);
-  else ready_.drop(bin);
-}
-
-void simulation::on_flush(int bin, std::uint64_t gen) {
-  if (gen != timers_[bin].gen) return;  // a stale timer
-  timers_[bin].armed = false;
-  tell(bin, true);
-  settle(bin);
-  dispatch();
-}
-
-// The scheduler's dispatch: every idle executor, in index order, gets the
-// batch it pulls, until no bin is ready.
-void simulation::dispatch() {
-  for (size_t e = 0; e < exec_.size(); ++e) {
-    if (exec_[e].busy) continue;
-    const std::optional<ready_batch> b = pull();
-    if (!b) return;
-    exec_[e].busy = true;
-    run_batch(static_cast<int>(e), *b);
+// The core's actions, as the scheduler actor's: a take is answered at once,
+// after the bin's messages (the bin actor sends them before its answer).
+void simulation::act(sched::batch_actions a) {
+  for (const sched::batch_run& b : a.run) run_batch(b);
+  for (int bin : a.take) {
+    sched::bin_effects effects;
+    std::vector<request_id> ids = bins_[bin].take(now_, effects);
+    on_bin(bin, effects);
+    act(batches_.pulled(bin, bins_[bin].spec().cap, std::move(ids)));
   }
-}
-
-// The scheduler's take from the next ready bin (ready_bins: full first,
-// oldest first), and the bin's answer (a bin in the set is never empty here:
-// no message latency). Nothing when no bin is ready.
-std::optional<ready_batch> simulation::pull() {
-  const std::optional<int> bin = ready_.pop_next();
-  if (!bin) return std::nullopt;
-  ready_batch b{*bin, bins_[*bin].spec().cap, bins_[*bin].take()};
-  tell(*bin, true);
-  settle(*bin);
-  return b;
 }
 
 // Prices the whole batch now; its members leave (done or retried) and the
 // executor frees up at the times that gives.
-void simulation::run_batch(int e, const ready_batch& b) {
+void simulation::run_batch(const sched::batch_run& b) {
+  if (c_.on_batch) c_.on_batch(b);
+  std::vector<int> requests;
+  for (request_id id : b.ids) requests.push_back(static_cast<int>(id - 1));
   std::vector<batch_member> members;
   std::vector<bool> overflows;
-  for (int r : b.requests) {
+  for (int r : requests) {
     request_state& q = req_[r];
     const int cap = std::min(c_.max_new_tokens, q.resumed + b.cap);
     overflows.push_back(q.target > cap);
@@ -263,17 +216,18 @@ void simulation::run_batch(int e, const ready_batch& b) {
     q.started = now_;
   }
   const batch_timing t = time_static_batch(members, cost_);
-  for (size_t i = 0; i < b.requests.size(); ++i) {
-    request_state& q = req_[b.requests[i]];
+  for (size_t i = 0; i < requests.size(); ++i) {
+    request_state& q = req_[requests[i]];
     if (q.first_token < 0) q.first_token = now_ + to_ns(t.first_step_s);
-    push(now_ + to_ns(t.leave_s[i]), overflows[i] ? event_kind::retry : event_kind::leave, b.requests[i]);
+    push(now_ + to_ns(t.leave_s[i]), overflows[i] ? event_kind::retry : event_kind::leave, requests[i]);
   }
-  const auto size = static_cast<int>(b.requests.size());
+  const auto size = static_cast<int>(requests.size());
   metrics_.on_batch({b.bin, size, std::int64_t(size) * t.steps});
-  push(now_ + to_ns(t.duration_s), event_kind::batch_end, e);
+  push(now_ + to_ns(t.duration_s), event_kind::batch_end, b.executor);
 }
 
 void simulation::on_retry(int r) {
+  batches_.left(static_cast<request_id>(r + 1));
   req_[r].retries++;
   req_[r].resumed = req_[r].resumed_next;
   metrics_.on_retry();
@@ -372,7 +326,7 @@ status check(const sim_config& c, const tools::workload& w) {
 status_or<sim_result> simulate(const sim_config& config, const cost_model& cost,
                                const tools::workload& w) {
   if (status s = check(config, w); !s.ok()) return s;
-  auto layout = bin_layout::make(config.policy, config.max_new_tokens);
+  auto layout = sched::bin_layout::make(config.policy, config.max_new_tokens);
   if (!layout.ok()) return layout.error();
   auto predictor = make_predictor(config.predictor, nullptr, backend_options{});
   if (!predictor.ok()) return predictor.error();

@@ -3,15 +3,15 @@
 // rules.
 //
 // Shared with the actors, not copied: the predictor (make_predictor), the
-// routing rule (bin_layout::route), the continuous scheduling core, each bin's
-// batching rule (bin_queue: a bin is ready when full, or once its oldest
-// request has waited max_wait, and a batch is taken only when an executor is
-// idle, round-robin across clients), the pull order (ready_bins: full bins
-// first, oldest request first) and the
-// metrics (metrics -> stats). Every request here is of one client, so takes
-// and admissions are in arrival order. What the simulator adds is time:
-//   - each idle executor, in index order, pulls a batch from the next ready
-//     bin;
+// routing rule (bin_layout::route), the scheduling core (sched/: each bin's
+// state, sched/bin.hpp; the binned core, sched/batch_core.hpp, which takes
+// from a full bin first, oldest request first, while an executor is idle,
+// and gives the batch to the executor idle longest; the continuous core,
+// sched/core.hpp) and the metrics (metrics -> stats). Every request here is
+// of one client, so takes and admissions are in arrival order. What the
+// simulator adds is time:
+//   - a bin's effects and the core's takes are delivered at once (a take's
+//     answer after the bin's own messages, as in the actors' mailboxes);
 //   - a static batch steps its live sequences together; one leaves when it
 //     reaches its target length (done) or the batch's cap (a retry job with
 //     retries + 1: restart recomputes from scratch, resume keeps its tokens),
@@ -37,6 +37,7 @@
 #include "binserve/config.hpp"
 #include "binserve/stats.hpp"
 #include "binserve/status.hpp"
+#include "sched/batch_core.hpp"
 #include "sched/core.hpp"
 #include "sim/cost_model.hpp"
 #include "sim/workload.hpp"
@@ -54,9 +55,10 @@ struct sim_config {
   // positions (0: not budgeted), as the executors announce theirs.
   std::int64_t kv_blocks = 0;
   int kv_block_size = 16;
-  // Continuous: called with every plan of the scheduling core (the
-  // differential test compares them with the actors').
+  // Called with every plan (continuous) or batch (binned) the scheduling
+  // core makes (the differential test compares them with the actors').
   std::function<void(const sched::step_plan&)> on_plan;
+  std::function<void(const sched::batch_run&)> on_batch;
 };
 
 struct sim_result {

@@ -68,6 +68,8 @@ struct pipeline_options {
   predictor_config predictor;  // default: fixed at 8 tokens (kind empty)
   std::function<void(request_id)> on_arrival;            // scheduler_params'
   std::function<void(const sched::step_plan&)> on_plan;  // scheduler_params'
+  std::function<void(const sched::batch_run&)> on_batch;  // scheduler_params'
+  std::function<void(int, bool, bool)> on_bin;            // scheduler_params'
   int max_executor_failures = 2;
   int step_delay_ms = 0;  // scheduler_params' fault injection: every step this much slower
   int max_new_tokens = 12;
@@ -82,7 +84,7 @@ class backend_pipeline {
     tok_ = std::make_shared<const tokenizer>(m.vocab);
     add_message_types(cfg_);
     sys_ = std::make_unique<caf::actor_system>(cfg_);
-    auto layout = bin_layout::make(o.policy, o.max_new_tokens);
+    auto layout = sched::bin_layout::make(o.policy, o.max_new_tokens);
     EXPECT_TRUE(layout.ok()) << layout.error().to_string();
     intake_params ip;
     ip.limits.max_new_tokens = o.max_new_tokens;
@@ -101,6 +103,8 @@ class backend_pipeline {
     ip.scheduler.backends = std::move(backends);
     ip.scheduler.on_arrival = o.on_arrival;
     ip.scheduler.on_plan = o.on_plan;
+    ip.scheduler.on_batch = o.on_batch;
+    ip.scheduler.on_bin = o.on_bin;
     ip.scheduler.step_delay_ms = o.step_delay_ms;
     stats_ = spawn_stats_actor(*sys_, layout->summaries());
     intake_ = spawn_intake_actor(*sys_, std::move(ip), stats_);

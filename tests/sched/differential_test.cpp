@@ -1,14 +1,22 @@
 // The simulator and the actors drive the same scheduling core, so the same
-// workload gives the same plans through both, for every continuous policy:
-// the differential test of sched/core.hpp's two drivers.
+// workload gives the same decisions through both, for every policy: the
+// differential test of sched/'s two drivers. Continuous policies
+// (sched/core.hpp): the same plans (admissions, parks, evictions, steps).
+// Binned policies (sched/bin.hpp, sched/batch_core.hpp): the same batches
+// (executor, bin, cap, requests), in the same order.
 //
 // Actors: the service's pipeline on a deterministic backend (the null
 // backend: no compute, every request generates exactly its target length),
 // whose forward k blocks until the requests due during step k have reached
-// the scheduler. Simulator: the same requests, arriving at k - 0.5 s with
-// every step costing 1 s. Oracle predictions in both; SJF without aging
-// (its only clock-dependent rule), a starvation guard and a preemption
-// bound that bind.
+// the scheduler (continuous) or settled in their bins (binned: pushed, no
+// flush timer pending; one at a time, so their arrival order is the
+// submission order). Simulator: the same requests, arriving during step k
+// (at k - 0.5 s, binned: plus 0.01 s per earlier request of that step) with
+// every step costing 1 s. Oracle predictions in both (no overflow, so no
+// retry races the end of its batch). Continuous: SJF without aging (its only
+// clock-dependent rule), a starvation guard and a preemption bound that
+// bind. Binned: max_wait 0 (a bin's requests may leave at once), so which
+// batch runs next depends only on arrivals and batch ends.
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -101,12 +109,33 @@ job job_of(int i) {
   return j;
 }
 
-std::vector<std::string> through_actors(const std::string& kind) {
+// The null backend on dummy stories260k, its forward k first calling hook(k).
+std::shared_ptr<backend> gated_null_backend(std::function<void(int)> hook) {
   auto m = load_model("dummy:stories260k");
   EXPECT_TRUE(m.ok()) << m.error().to_string();
   auto model = std::make_shared<const binserve::model>(std::move(*m));
   auto inner = make_backend(model, backend_options{.kind = "null"});
   EXPECT_TRUE(inner.ok()) << inner.error().to_string();
+  return std::make_shared<gated_backend>(std::move(*inner), std::move(hook));
+}
+
+// The simulator's workload: request i arrives during its step (at step -
+// 0.5 s; with `spread`, plus 0.01 s per earlier request of its step).
+tools::workload workload_of(const std::vector<planned_request>& planned, int prompt_tokens, bool spread) {
+  tools::workload w;
+  std::map<int, int> earlier;  // requests of each step so far
+  for (const planned_request& r : planned) {
+    example e;
+    e.length = r.length;
+    w.requests.push_back(e);
+    const double offset = spread ? 0.01 * earlier[r.step]++ : 0.0;
+    w.arrival_s.push_back(r.step == 0 ? 0.0 : r.step - 0.5 + offset);
+    w.prompt_tokens.push_back(prompt_tokens);
+  }
+  return w;
+}
+
+std::vector<std::string> through_actors(const std::string& kind) {
   auto seen = std::make_shared<observed>();
   testing::backend_pipeline* pipeline = nullptr;
   int submitted = 1;  // request 0 goes before any step
@@ -130,7 +159,7 @@ std::vector<std::string> through_actors(const std::string& kind) {
     std::lock_guard lock(seen->mu);
     seen->plans.push_back(text_of(p));
   };
-  testing::backend_pipeline p(o, {std::make_shared<gated_backend>(std::move(*inner), hook)});
+  testing::backend_pipeline p(o, {gated_null_backend(hook)});
   pipeline = &p;
   {
     std::lock_guard lock(seen->mu);  // the hook may run as soon as request 0 is planned
@@ -149,15 +178,7 @@ std::vector<std::string> through_simulator(const std::string& kind, int prompt_t
   c.max_new_tokens = kMaxNew;
   std::vector<std::string> plans;
   c.on_plan = [&plans](const sched::step_plan& p) { plans.push_back(text_of(p)); };
-  tools::workload w;
-  for (const planned_request& r : kWorkload) {
-    example e;
-    e.length = r.length;
-    w.requests.push_back(e);
-    w.arrival_s.push_back(r.step == 0 ? 0.0 : r.step - 0.5);
-    w.prompt_tokens.push_back(prompt_tokens);
-  }
-  const auto result = sim::simulate(c, sim::cost_model::unit(1.0), w);
+  const auto result = sim::simulate(c, sim::cost_model::unit(1.0), workload_of(kWorkload, prompt_tokens, false));
   EXPECT_TRUE(result.ok()) << result.error().to_string();
   return plans;
 }
@@ -178,6 +199,121 @@ TEST_P(SchedDifferential, TheSimulatorAndTheActorsMakeTheSamePlans) {
     EXPECT_TRUE(preempted) << "the workload makes SRPT preempt";
   }
 }
+
+// ---- binned policies ------------------------------------------------------------
+
+// Arrivals spread over several batches, some during a batch's last step
+// (so they join the next batch), some batches partial; the executor is
+// never idle (its forwards count the steps).
+const std::vector<planned_request> kBinnedWorkload = {
+    {4, 0}, {3, 4}, {2, 4}, {9, 7}, {14, 8}, {5, 10}, {1, 12}, {7, 13},
+    {4, 17}, {11, 20}, {2, 25}, {6, 27}, {13, 31}, {3, 33}, {8, 36}, {10, 38},
+};
+
+std::string text_of(const sched::batch_run& b) {
+  std::ostringstream o;
+  o << "e" << b.executor << " bin " << b.bin << " cap " << b.cap << " ids";
+  for (request_id id : b.ids) o << " " << id;
+  return o.str();
+}
+
+policy_config binned_policy_of(const std::string& kind) {
+  policy_config p;
+  p.kind = kind;
+  p.batch_size = 2;
+  p.max_batch_size = 4;
+  p.bins = 3;
+  for (const planned_request& r : kBinnedWorkload) p.length_sample.push_back(r.length);
+  p.bin_width = 5;
+  p.kv_token_budget = 20;  // sequence's VBS: cap 5 batches 4, caps 10 and 15 batch 2
+  p.max_wait = std::chrono::milliseconds(0);
+  return p;
+}
+
+job binned_job_of(int i) {
+  job j = job_of(0);
+  j.target_length = j.known_length = kBinnedWorkload[i].length;
+  return j;
+}
+
+// What the bins have seen, shared with their threads.
+struct settled {
+  std::mutex mu;
+  std::condition_variable cv;
+  int pushes = 0;
+  std::map<int, bool> armed;  // by bin
+  std::vector<std::string> batches;
+  bool quiet(int submitted) const {
+    return pushes == submitted && std::none_of(armed.begin(), armed.end(), [](const auto& b) { return b.second; });
+  }
+};
+
+std::vector<std::string> binned_through_actors(const std::string& kind) {
+  auto seen = std::make_shared<settled>();
+  testing::backend_pipeline* pipeline = nullptr;
+  int submitted = 0;
+  auto submit_and_settle = [&](int i, std::unique_lock<std::mutex>& lock) {
+    pipeline->submit(binned_job_of(i));
+    ++submitted;
+    seen->cv.wait(lock, [&] { return seen->quiet(submitted); });
+  };
+  // Forward k: the requests due during step k settle in their bins first.
+  auto hook = [&, seen](int k) {
+    std::unique_lock lock(seen->mu);
+    for (int i = 0; i < static_cast<int>(kBinnedWorkload.size()); ++i)
+      if (kBinnedWorkload[i].step == k) submit_and_settle(i, lock);
+  };
+  testing::pipeline_options o;
+  o.policy = binned_policy_of(kind);
+  o.max_new_tokens = kMaxNew;
+  o.predictor.kind = "oracle";
+  o.on_bin = [seen](int bin, bool pushed, bool armed) {
+    std::lock_guard lock(seen->mu);
+    seen->pushes += pushed;
+    seen->armed[bin] = armed;
+    seen->cv.notify_all();
+  };
+  o.on_batch = [seen](const sched::batch_run& b) {
+    std::lock_guard lock(seen->mu);
+    seen->batches.push_back(text_of(b));
+  };
+  testing::backend_pipeline p(o, {gated_null_backend(hook)});
+  pipeline = &p;
+  {
+    std::unique_lock lock(seen->mu);  // the hook may run as soon as request 0 runs
+    submit_and_settle(0, lock);
+  }
+  EXPECT_TRUE(p.sink().wait(kBinnedWorkload.size(), std::chrono::seconds(60))) << "a request got no final value";
+  p.shutdown();
+  std::lock_guard lock(seen->mu);
+  return seen->batches;
+}
+
+std::vector<std::string> binned_through_simulator(const std::string& kind, int prompt_tokens) {
+  sim::sim_config c;
+  c.policy = binned_policy_of(kind);
+  c.predictor.kind = "oracle";
+  c.max_new_tokens = kMaxNew;
+  std::vector<std::string> batches;
+  c.on_batch = [&batches](const sched::batch_run& b) { batches.push_back(text_of(b)); };
+  const auto result = sim::simulate(c, sim::cost_model::unit(1.0), workload_of(kBinnedWorkload, prompt_tokens, true));
+  EXPECT_TRUE(result.ok()) << result.error().to_string();
+  return batches;
+}
+
+class BinnedDifferential : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BinnedDifferential, TheSimulatorAndTheActorsRunTheSameBatches) {
+  const std::vector<std::string> actors = binned_through_actors(GetParam());
+  const tokenizer tok(load_model("dummy:stories260k")->vocab);
+  const std::vector<std::string> simulated =
+      binned_through_simulator(GetParam(), static_cast<int>(tok.encode(kPrompt).size()));
+  ASSERT_GE(actors.size(), kBinnedWorkload.size() / 4) << "the workload makes batches";
+  EXPECT_EQ(actors, simulated);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryBinnedPolicy, BinnedDifferential,
+                         ::testing::Values("vanilla", "multibin", "sequence"));
 
 INSTANTIATE_TEST_SUITE_P(EveryContinuousPolicy, SchedDifferential,
                          ::testing::ValuesIn(sched::continuous_policy_names()),

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace binserve {
+namespace binserve::sched {
 
 template <class Job>
 class fair_queue {
@@ -127,4 +127,4 @@ class fair_queue {
   int size_ = 0;
 };
 
-}  // namespace binserve
+}  // namespace binserve::sched

@@ -1,10 +1,10 @@
-#include "actors/bin_layout.hpp"
+#include "sched/bin_layout.hpp"
 
 #include <climits>
 
 #include <gtest/gtest.h>
 
-namespace binserve {
+namespace binserve::sched {
 namespace {
 
 policy_config policy(const std::string& kind) {
@@ -84,4 +84,4 @@ TEST(BinLayout, InvalidPoliciesNameTheField) {
 }
 
 }  // namespace
-}  // namespace binserve
+}  // namespace binserve::sched

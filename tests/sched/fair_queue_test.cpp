@@ -1,10 +1,10 @@
 // fair_queue: round-robin across clients, each client's jobs in arrival
 // order; a single client is FIFO.
-#include "actors/fair_queue.hpp"
+#include "sched/fair_queue.hpp"
 
 #include <gtest/gtest.h>
 
-namespace binserve {
+namespace binserve::sched {
 namespace {
 
 std::vector<int> pop_all(fair_queue<int>& q) {
@@ -66,4 +66,4 @@ TEST(FairQueue, RemoveIfDropsJobsAndEmptiedClients) {
 }
 
 }  // namespace
-}  // namespace binserve
+}  // namespace binserve::sched

@@ -13,7 +13,7 @@
 #include <map>
 #include <optional>
 
-namespace binserve {
+namespace binserve::sched {
 
 // What a bin reports: it holds a full batch, or (full = false) an expired
 // partial one; `oldest` is the arrival of its oldest request (any monotonic
@@ -68,4 +68,4 @@ class ready_bins {
   std::uint64_t next_seq_ = 0;
 };
 
-}  // namespace binserve
+}  // namespace binserve::sched

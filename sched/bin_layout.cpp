@@ -1,11 +1,11 @@
-#include "actors/bin_layout.hpp"
+#include "sched/bin_layout.hpp"
 
 #include <algorithm>
 #include <climits>
 
 #include "sched/policy.hpp"
 
-namespace binserve {
+namespace binserve::sched {
 
 namespace {
 
@@ -108,4 +108,4 @@ std::vector<bin_summary> bin_layout::summaries() const {
   return out;
 }
 
-}  // namespace binserve
+}  // namespace binserve::sched

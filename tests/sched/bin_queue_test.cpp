@@ -1,12 +1,12 @@
 // A bin's batching rule (bin_queue) and the scheduler's pull order
 // (ready_bins): every batch is pulled; full bins first, oldest first.
-#include "actors/bin_queue.hpp"
+#include "sched/bin_queue.hpp"
 
 #include <gtest/gtest.h>
 
-#include "actors/ready_bins.hpp"
+#include "sched/ready_bins.hpp"
 
-namespace binserve {
+namespace binserve::sched {
 namespace {
 
 // Bin [0, 10), batch 3, cap 10.
@@ -138,4 +138,4 @@ TEST(ReadyBins, SetReplacesAndDropRemoves) {
 }
 
 }  // namespace
-}  // namespace binserve
+}  // namespace binserve::sched

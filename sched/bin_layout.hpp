@@ -21,7 +21,7 @@
 #include "binserve/stats.hpp"
 #include "binserve/status.hpp"
 
-namespace binserve {
+namespace binserve::sched {
 
 struct bin_spec {
   int lo = 0, hi = 0;  // predicted lengths [lo, hi)
@@ -64,4 +64,4 @@ class bin_layout {
   int since_refit_ = 0;
 };
 
-}  // namespace binserve
+}  // namespace binserve::sched

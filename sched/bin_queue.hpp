@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "actors/bin_layout.hpp"
-#include "actors/fair_queue.hpp"
-#include "actors/ready_bins.hpp"
+#include "sched/bin_layout.hpp"
+#include "sched/fair_queue.hpp"
+#include "sched/ready_bins.hpp"
 
-namespace binserve {
+namespace binserve::sched {
 
 template <class Job>
 class bin_queue {
@@ -71,4 +71,4 @@ class bin_queue {
   fair_queue<Job> waiting_;
 };
 
-}  // namespace binserve
+}  // namespace binserve::sched
