@@ -465,7 +465,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
   s.layout = std::make_unique<sched::bin_layout>(std::move(p.layout));
   s.intake = std::move(intake);
   s.stats = std::move(stats);
-  s.each = {0, 0, s.layout->continuous(), p.policy.retry == "resume", p.policy.max_batch_size,
+  s.each = {0, 0, s.layout->continuous(), p.policy.retry == retry_mode::resume, p.policy.max_batch_size,
             p.kill_every_n_steps, p.stall_after_n_steps, p.stall_ms, p.step_delay_ms,
             progress_every_ms(p.deadline)};
   s.deadline = p.deadline;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "binserve/names.hpp"
 #include "gpu/backend.hpp"
 #include "gpu/null_backend.hpp"
 
@@ -54,20 +55,20 @@ status check_backend_fit(const located_deployment& d, const model& m) {
   const service_config& c = d.config.service;
   const bool embedding = uses_embedding(c.predictor);
   if (c.executors == 0 && !embedding) return status::ok_status();  // no local backend is made
-  if (c.backend == "cpu" && c.dtype != "fp32")
-    return d.marks.error("model.dtype", "the cpu backend computes in fp32, not " + c.dtype +
+  if (c.backend == backend_kind::cpu && c.dtype != data_type::fp32)
+    return d.marks.error("model.dtype", "the cpu backend computes in fp32, not " + name_of(c.dtype) +
                                             " (fp16 and bf16 need backend.kind cuda)");
-  if (c.backend == "null" && m.config.vocab_size <= kNullToken)
+  if (c.backend == backend_kind::null && m.config.vocab_size <= kNullToken)
     return d.marks.error("backend.kind", "the null backend needs a vocabulary above " +
                                              std::to_string(kNullToken) + " tokens (the model has " +
                                              std::to_string(m.config.vocab_size) + ")");
-  if (c.backend == "cuda" && c.kv_cache_bytes == 0) return status::ok_status();
-  const int element_bytes = c.backend == "cuda" && c.dtype != "fp32" ? 2 : 4;
+  if (c.backend == backend_kind::cuda && c.kv_cache_bytes == 0) return status::ok_status();
+  const int element_bytes = c.backend == backend_kind::cuda && c.dtype != data_type::fp32 ? 2 : 4;
   const int block = backend_options{}.kv_block_size;
   const std::int64_t budget = c.kv_cache_bytes > 0 ? c.kv_cache_bytes : default_kv_cache_bytes(m.config, 4);
   auto kv = kv_layout::plan(m.config, budget, element_bytes, block);
   if (c.executors > 0 && !kv.ok()) return d.marks.error("backend.kv_cache_bytes", kv.error().message());
-  if (c.backend == "cuda") return status::ok_status();  // device memory: known at start only
+  if (c.backend == backend_kind::cuda) return status::ok_status();  // device memory: known at start only
   std::int64_t predictor_kv_bytes = 0;
   if (embedding) {
     const std::int64_t per_token = std::int64_t(2) * m.config.n_layers * m.config.kv_dim() * 4;
@@ -75,7 +76,7 @@ status check_backend_fit(const located_deployment& d, const model& m) {
     if (!p.ok()) return d.marks.error("predictor.kind", "the embedding predictor's backend: " + p.error().message());
     predictor_kv_bytes = p->bytes();
   }
-  if (c.backend != "cpu") return status::ok_status();  // null: no weights, no cache memory
+  if (c.backend != backend_kind::cpu) return status::ok_status();  // null: no weights, no cache memory
   return check_host_memory(d, m, kv.ok() ? *kv : kv_layout{}, predictor_kv_bytes);
 }
 

@@ -56,13 +56,13 @@ void read_model(yaml_section& top, const fs::path& base, service_config& c) {
   m.read_choice("format", c.model_format, {"auto", "llama2c", "gguf"});
   read_file_key(m, "tokenizer", c.tokenizer, base);
   m.read("stop_tokens", c.stop_tokens, 0, kIntMax);
-  m.read_choice("dtype", c.dtype, {"fp32", "fp16", "bf16"});
+  m.read_choice("dtype", c.dtype);
 }
 
 void read_backend(yaml_section& top, service_config& c) {
   yaml_section b = top.section("backend");
   b.expect_keys({"kind", "device", "threads", "kv_cache_bytes"});
-  b.read_choice("kind", c.backend, {"cpu", "cuda", "null"});
+  b.read_choice("kind", c.backend);
   b.read("device", c.device, 0, 1023);
   b.read("threads", c.threads, 0, kMaxBackendThreads);
   b.read("kv_cache_bytes", c.kv_cache_bytes, 0, kInt64Max);
@@ -74,9 +74,7 @@ void read_policy(yaml_section& top, policy_config& p) {
   s.expect_keys({"kind", "batch_size", "bins", "length_sample", "bin_width", "variable_batch",
                  "cap_batches", "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "sjf_aging_per_s", "max_wait_steps",
                  "max_preemptions", "kv_admission"});
-  std::vector<std::string> kinds = {"vanilla", "multibin", "sequence"};
-  for (const std::string& name : sched::continuous_policy_names()) kinds.push_back(name);
-  s.read_choice("kind", p.kind, kinds);
+  s.read_choice("kind", p.kind);
   s.read("batch_size", p.batch_size, 1);
   s.read("bins", p.bins, 1, 1024);  // sched/bin_layout.cpp's bound
   s.read("length_sample", p.length_sample, 0, kIntMax);
@@ -91,15 +89,13 @@ void read_policy(yaml_section& top, policy_config& p) {
   std::int64_t wait_ms = p.max_wait.count();
   s.read("max_wait_ms", wait_ms, 0, kInt64Max);
   p.max_wait = std::chrono::milliseconds(wait_ms);
-  s.read_choice("retry", p.retry, {"restart", "resume"});
+  s.read_choice("retry", p.retry);
   s.read("sjf_aging_per_s", p.sjf_aging_per_s);
   s.require(p.sjf_aging_per_s >= 0, "sjf_aging_per_s",
             "must be >= 0 (got " + number(p.sjf_aging_per_s) + ")");
   s.read("max_wait_steps", p.max_wait_steps, 0, kIntMax);
   s.read("max_preemptions", p.max_preemptions, 0, kIntMax);
-  std::string reserve = p.kv_reserve == kv_admission::max ? "max" : "predicted";
-  s.read_choice("kv_admission", reserve, {"max", "predicted"});
-  p.kv_reserve = reserve == "max" ? kv_admission::max : kv_admission::predicted;
+  s.read_choice("kv_admission", p.kv_reserve);
 }
 
 void read_predictor(yaml_section& top, const fs::path& base, predictor_config& p) {
@@ -213,9 +209,9 @@ void write_service(YAML::Emitter& e, const service_config& c) {
   e << YAML::Key << "format" << YAML::Value << c.model_format;
   e << YAML::Key << "tokenizer" << YAML::Value << c.tokenizer;
   e << YAML::Key << "stop_tokens" << YAML::Value << YAML::Flow << c.stop_tokens;
-  e << YAML::Key << "dtype" << YAML::Value << c.dtype << YAML::EndMap;
+  e << YAML::Key << "dtype" << YAML::Value << name_of(c.dtype) << YAML::EndMap;
   e << YAML::Key << "backend" << YAML::Value << YAML::BeginMap;
-  e << YAML::Key << "kind" << YAML::Value << c.backend;
+  e << YAML::Key << "kind" << YAML::Value << name_of(c.backend);
   e << YAML::Key << "device" << YAML::Value << c.device;
   e << YAML::Key << "threads" << YAML::Value << c.threads;
   e << YAML::Key << "kv_cache_bytes" << YAML::Value << c.kv_cache_bytes << YAML::EndMap;
@@ -224,7 +220,7 @@ void write_service(YAML::Emitter& e, const service_config& c) {
 
 void write_policy(YAML::Emitter& e, const policy_config& p) {
   e << YAML::Key << "policy" << YAML::Value << YAML::BeginMap;
-  e << YAML::Key << "kind" << YAML::Value << p.kind;
+  e << YAML::Key << "kind" << YAML::Value << name_of(p.kind);
   e << YAML::Key << "batch_size" << YAML::Value << p.batch_size;
   e << YAML::Key << "bins" << YAML::Value << p.bins;
   e << YAML::Key << "length_sample" << YAML::Value << YAML::Flow << p.length_sample;
@@ -234,11 +230,11 @@ void write_policy(YAML::Emitter& e, const policy_config& p) {
   e << YAML::Key << "max_batch_size" << YAML::Value << p.max_batch_size;
   e << YAML::Key << "kv_token_budget" << YAML::Value << p.kv_token_budget;
   e << YAML::Key << "max_wait_ms" << YAML::Value << p.max_wait.count();
-  e << YAML::Key << "retry" << YAML::Value << p.retry;
+  e << YAML::Key << "retry" << YAML::Value << name_of(p.retry);
   e << YAML::Key << "sjf_aging_per_s" << YAML::Value << number(p.sjf_aging_per_s);
   e << YAML::Key << "max_wait_steps" << YAML::Value << p.max_wait_steps;
   e << YAML::Key << "max_preemptions" << YAML::Value << p.max_preemptions;
-  e << YAML::Key << "kv_admission" << YAML::Value << (p.kv_reserve == kv_admission::max ? "max" : "predicted");
+  e << YAML::Key << "kv_admission" << YAML::Value << name_of(p.kv_reserve);
   e << YAML::EndMap;
 }
 

@@ -16,6 +16,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "binserve/names.hpp"
 #include "binserve/status.hpp"
 #include "config/key_marks.hpp"
 
@@ -75,6 +76,13 @@ class yaml_section {
   void read(const char* key, std::string& out);
   // A string that must be one of `choices`.
   void read_choice(const char* key, std::string& out, const std::vector<std::string>& choices);
+  // An enum, by its name (binserve/names.hpp).
+  template <class E>
+  void read_choice(const char* key, E& out) {
+    std::string name = name_of(out);
+    read_choice(key, name, names_of<E>());
+    if (const std::optional<E> v = from_name<E>(name)) out = *v;
+  }
   // A list of integers, each in [lo, hi].
   void read(const char* key, std::vector<int>& out, std::int64_t lo, std::int64_t hi);
 

@@ -10,7 +10,7 @@
 int main(int argc, char** argv) {
   binserve::service_config config;
   config.model = argc > 1 ? argv[1] : "../shared/models/stories260K.bin";
-  config.policy.kind = "sequence";  // bins of predicted length, FCR retries, VBS
+  config.policy.kind = binserve::policy_kind::sequence;  // bins of predicted length, FCR retries, VBS
   config.policy.batch_size = 4;
   config.predictor.kind = "fixed";
   config.predictor.fixed_length = 200;

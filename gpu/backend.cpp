@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <new>
 
+#include "binserve/names.hpp"
 #include "gpu/backend_plugin.hpp"
 #include "gpu/cpu/cpu_backend.hpp"
 #include "gpu/null_backend.hpp"
@@ -32,17 +33,16 @@ namespace {
 
 status_or<std::unique_ptr<backend>> make_backend_of_kind(std::shared_ptr<const model> m,
                                                          const backend_options& options) {
-  if (options.kind == "cpu") return make_cpu_backend(std::move(m), options);
-  if (options.kind == "null") return make_null_backend(std::move(m), options);
-  if (options.kind == "cuda") {
-    auto factory = load_cuda_plugin();
-    if (!factory.ok()) return factory.error();
-    status_or<std::unique_ptr<backend>> out = status(error_code::internal, "the CUDA plugin made nothing");
-    (*factory)(m, options, out);
-    return out;
+  switch (options.kind) {
+    case backend_kind::cpu: return make_cpu_backend(std::move(m), options);
+    case backend_kind::null: return make_null_backend(std::move(m), options);
+    case backend_kind::cuda: break;
   }
-  return status(error_code::invalid_argument,
-                "unknown backend '" + options.kind + "' (known: cpu, cuda, null)");
+  auto factory = load_cuda_plugin();
+  if (!factory.ok()) return factory.error();
+  status_or<std::unique_ptr<backend>> out = status(error_code::internal, "the CUDA plugin made nothing");
+  (*factory)(m, options, out);
+  return out;
 }
 
 }  // namespace
@@ -56,7 +56,7 @@ status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
     return make_backend_of_kind(std::move(m), options);
   } catch (const std::bad_alloc&) {
     return status(error_code::out_of_memory,
-                  source + ": the " + options.kind + " backend ran out of host memory (KV cache budget " +
+                  source + ": the " + name_of(options.kind) + " backend ran out of host memory (KV cache budget " +
                       std::to_string(options.kv_cache_bytes >> 20) + " MiB, 0: the default)");
   }
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "binserve/config.hpp"
 #include "binserve/status.hpp"
 #include "gpu/kv_cache.hpp"
 #include "gpu/model.hpp"
@@ -23,10 +24,10 @@
 namespace binserve {
 
 struct backend_options {
-  std::string kind = "cpu";     // "cpu", "cuda", or "null" (no compute: overhead tests)
+  backend_kind kind = backend_kind::cpu;
   int threads = 0;              // cpu: worker threads, 0 = OpenMP's default (every core, or OMP_NUM_THREADS)
   int device = 0;               // cuda: device ordinal
-  std::string dtype = "fp32";   // weights and activations: fp32 | fp16 | bf16
+  data_type dtype = data_type::fp32;  // weights and activations
   std::int64_t kv_cache_bytes = 0;  // 0: min(2 GiB, 256 full-context sequences)
   int kv_block_size = 16;       // positions per KV block
 };

@@ -19,8 +19,6 @@ status check(const policy_config& p, int max_new_tokens) {
   if (p.bins < 1 || p.bins > 1024) return invalid("bins must be in [1, 1024]");
   if (p.bin_width < 1) return invalid("bin_width must be at least 1");
   if (p.max_wait.count() < 0) return invalid("max_wait must not be negative");
-  if (p.retry != "restart" && p.retry != "resume")
-    return invalid("retry must be restart or resume, not '" + p.retry + "'");
   if (max_new_tokens < 1) return status(error_code::config_invalid, "limits.max_new_tokens must be >= 1");
   return status::ok_status();
 }
@@ -32,16 +30,16 @@ status_or<bin_layout> bin_layout::make(const policy_config& p, int max_new_token
   bin_layout l;
   const bin_spec retry{max_new_tokens, INT_MAX, p.batch_size, max_new_tokens};
   if (sched::is_continuous(p.kind)) return l;
-  if (p.kind == "vanilla") {
+  if (p.kind == policy_kind::vanilla) {
     l.bins_ = {{0, INT_MAX, p.batch_size, max_new_tokens}};
-  } else if (p.kind == "multibin") {
+  } else if (p.kind == policy_kind::multibin) {
     l.bins_.assign(p.bins, bin_spec{0, 0, p.batch_size, max_new_tokens});
     l.online_ = p.length_sample.empty();
     std::vector<int> sample = p.length_sample;
     if (l.online_)  // until predictions arrive: an even split of [1, max_new_tokens]
       for (int i = 1; i <= max_new_tokens; ++i) sample.push_back(i);
     l.set_equal_mass(std::move(sample));
-  } else if (p.kind == "sequence") {
+  } else {  // sequence
     const std::int64_t budget = p.kv_token_budget > 0 ? p.kv_token_budget
                                                       : std::int64_t(p.batch_size) * max_new_tokens;
     for (int lo = 0; lo < max_new_tokens; lo += p.bin_width) {
@@ -53,9 +51,6 @@ status_or<bin_layout> bin_layout::make(const policy_config& p, int max_new_token
       l.bins_.push_back({lo, hi, size, p.cap_batches ? hi : max_new_tokens});
     }
     l.bins_.back().hi = INT_MAX;
-  } else {
-    return invalid("kind '" + p.kind +
-                   "' is unknown (known: vanilla, multibin, sequence, continuous, continuous-sjf)");
   }
   l.bins_.push_back(retry);
   return l;

@@ -40,9 +40,9 @@ class policy {
   virtual bool preemptive() const { return false; }
 };
 
-// The continuous policies by name (policy.kind), in the registry's order.
-const std::vector<std::string>& continuous_policy_names();
-bool is_continuous(const std::string& kind);
+// The continuous policies, in the registry's order.
+std::vector<policy_kind> continuous_policies();
+bool is_continuous(policy_kind kind);
 
 // Errors: config_invalid when kind is not a continuous policy.
 status_or<std::unique_ptr<policy>> make_policy(const policy_config& config);

@@ -1,9 +1,10 @@
 // The continuous policies: each one file (sched/<name>_policy.cpp) and its
-// line below.
+// line below (its policy_kind and name: binserve/config.hpp, binserve/names.hpp).
 #include "sched/policy.hpp"
 
-#include <algorithm>
 #include <functional>
+
+#include "binserve/names.hpp"
 
 namespace binserve::sched {
 
@@ -15,39 +16,37 @@ std::unique_ptr<policy> make_srpt(const policy_config& config);
 namespace {
 
 struct registered {
-  std::string name;
+  policy_kind kind;
   std::function<std::unique_ptr<policy>(const policy_config&)> make;
 };
 
 const std::vector<registered>& registry() {
   static const std::vector<registered> all = {
-      {"continuous", make_fcfs},
-      {"continuous-sjf", make_sjf},
-      {"continuous-srpt", make_srpt},
+      {policy_kind::continuous, make_fcfs},
+      {policy_kind::continuous_sjf, make_sjf},
+      {policy_kind::continuous_srpt, make_srpt},
   };
   return all;
 }
 
 }  // namespace
 
-const std::vector<std::string>& continuous_policy_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const registered& r : registry()) out.push_back(r.name);
-    return out;
-  }();
-  return names;
+std::vector<policy_kind> continuous_policies() {
+  std::vector<policy_kind> out;
+  for (const registered& r : registry()) out.push_back(r.kind);
+  return out;
 }
 
-bool is_continuous(const std::string& kind) {
-  const auto& names = continuous_policy_names();
-  return std::find(names.begin(), names.end(), kind) != names.end();
+bool is_continuous(policy_kind kind) {
+  for (const registered& r : registry())
+    if (r.kind == kind) return true;
+  return false;
 }
 
 status_or<std::unique_ptr<policy>> make_policy(const policy_config& config) {
   for (const registered& r : registry())
-    if (r.name == config.kind) return r.make(config);
-  return status(error_code::config_invalid, "policy.kind: '" + config.kind + "' is not a continuous policy");
+    if (r.kind == config.kind) return r.make(config);
+  return status(error_code::config_invalid, "policy.kind: '" + name_of(config.kind) + "' is not a continuous policy");
 }
 
 }  // namespace binserve::sched

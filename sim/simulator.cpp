@@ -211,7 +211,7 @@ void simulation::run_batch(const sched::batch_run& b) {
     request_state& q = req_[r];
     const int cap = std::min(c_.max_new_tokens, q.resumed + b.cap);
     overflows.push_back(q.target > cap);
-    q.resumed_next = c_.policy.retry == "resume" ? cap : 0;
+    q.resumed_next = c_.policy.retry == retry_mode::resume ? cap : 0;
     members.push_back({std::min(q.target, cap) - q.resumed, q.prompt + q.resumed});
     q.started = now_;
   }

@@ -16,6 +16,7 @@
 #include "gpu/model.hpp"
 #include "tests/direct_greedy.hpp"
 #include "tests/test_paths.hpp"
+#include "tests/policy_named.hpp"
 
 namespace binserve::testing {
 
@@ -61,7 +62,7 @@ inline service_config fault_service_config(const std::string& policy) {
   c.model = shared_path(kFaultModel);
   c.threads = 1;
   c.executors = 2;
-  c.policy.kind = policy;
+  c.policy.kind = testing::policy_named(policy);
   c.policy.batch_size = 4;
   c.policy.max_batch_size = 4;
   c.policy.max_wait = std::chrono::milliseconds(2);

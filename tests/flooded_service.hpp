@@ -8,6 +8,7 @@
 #include <string>
 
 #include "binserve/config.hpp"
+#include "tests/policy_named.hpp"
 
 namespace binserve::testing {
 
@@ -16,7 +17,7 @@ inline service_config flooded_service_config(const std::string& policy = "vanill
   c.model = "dummy:stories260k";
   c.threads = 1;
   c.executors = 1;
-  c.policy.kind = policy;
+  c.policy.kind = testing::policy_named(policy);
   c.policy.batch_size = 4;
   c.policy.max_batch_size = 4;
   c.policy.max_wait = std::chrono::milliseconds(20);

@@ -14,6 +14,7 @@
 #include "gpu/generate.hpp"
 #include "gpu/tokenizer.hpp"
 #include "tests/test_paths.hpp"
+#include "tests/policy_named.hpp"
 
 namespace binserve::testing {
 
@@ -27,7 +28,7 @@ class stories_reference {
     service_config c;
     c.model = shared_path(kModel);
     c.threads = 1;
-    c.policy.kind = policy;
+    c.policy.kind = testing::policy_named(policy);
     c.policy.batch_size = 4;
     c.policy.max_wait = std::chrono::milliseconds(2);
     c.predictor.kind = "fixed";

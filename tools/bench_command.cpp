@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/workload.hpp"
+#include "tools/enum_option.hpp"
 #include "tools/bench_plot.hpp"
 #include "tools/bench_report.hpp"
 #include "tools/bench_run.hpp"
@@ -79,7 +80,7 @@ status_or<std::vector<run_point>> round_points(const bench_flags& f, const arriv
   for (const std::string& s : f.runs) {
     auto run = parse_run(s);
     if (!run.ok()) return run.error();
-    const bool sweep = run->policy == "multibin" && !f.bins_sweep.empty();
+    const bool sweep = run->policy == policy_kind::multibin && !f.bins_sweep.empty();
     for (int k : sweep ? f.bins_sweep : std::vector<int>{f.bins})
       points.push_back({*run, k, c.spec, c.rate, round});
   }
@@ -102,7 +103,7 @@ status check_flags(const bench_flags& f) {
 
 // "[3/12] multibin poisson:20 k=4": the progress bar's title.
 std::string run_title(std::size_t i, std::size_t n, const run_point& p) {
-  const std::string k = p.run.policy == "multibin" ? " k=" + std::to_string(p.bins) : "";
+  const std::string k = p.run.policy == policy_kind::multibin ? " k=" + std::to_string(p.bins) : "";
   return "[" + std::to_string(i) + "/" + std::to_string(n) + "] " + p.run.label + " " + p.arrivals + k;
 }
 
@@ -178,10 +179,9 @@ void add_workload_options(CLI::App* cmd, bench_flags& f) {
 
 void add_policy_options(CLI::App* cmd, bench_flags& f) {
   cmd->add_option("--model", f.setup.model, "model path or dummy:PRESET")->capture_default_str();
-  cmd->add_option("--backend", f.setup.backend, "cpu, cuda or null")->capture_default_str();
+  add_enum_option(*cmd, "--backend", f.setup.backend, "cpu, cuda or null");
   cmd->add_option("--threads", f.setup.threads, "CPU threads per executor (0: every core)");
-  cmd->add_option("--dtype", f.setup.dtype, "fp32, fp16 or bf16 (fp16/bf16: cuda)")->capture_default_str()
-      ->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
+  add_enum_option(*cmd, "--dtype", f.setup.dtype, "fp32, fp16 or bf16 (fp16/bf16: cuda)");
   cmd->add_option("--device", f.setup.device, "cuda: device ordinal")->capture_default_str();
   cmd->add_option("--step-trace", f.setup.step_trace,
                   "append every executor step (shape, seconds) to this file, for sim --cost");
@@ -191,11 +191,9 @@ void add_policy_options(CLI::App* cmd, bench_flags& f) {
   cmd->add_option("--bins", f.bins, "multibin: bins")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-batch", f.setup.max_batch, "continuous: live sequences at once")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--retry", f.setup.retry, "overflowed jobs: restart or resume")->capture_default_str();
-  cmd->add_option("--kv-admission", f.setup.kv_reserve,
-                  "continuous: KV blocks reserved for prompt + max (max) or prompt + predicted length")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, kv_admission>{
-          {"max", kv_admission::max}, {"predicted", kv_admission::predicted}}));
+  add_enum_option(*cmd, "--retry", f.setup.retry, "overflowed jobs: restart or resume");
+  add_enum_option(*cmd, "--kv-admission", f.setup.kv_reserve,
+                  "continuous: KV blocks reserved for prompt + max (max) or prompt + predicted length");
   cmd->add_option("--kv-cache-bytes", f.setup.kv_cache_bytes, "each executor's KV cache (0: the backend's default)")
       ->capture_default_str();
 }

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "binserve/names.hpp"
 #include "tools/commands.hpp"
 #include "tools/model_options.hpp"
 
@@ -120,7 +121,7 @@ int run_bench(bench_flags f) {
                              " exceeds the model's n_ctx " + std::to_string(m->config.n_ctx)));
   // A KV cache with room for the largest batch, one block of slack each.
   const int bs = f.model.backend.kv_block_size;
-  const int element = f.model.backend.dtype == "fp32" ? 4 : 2;
+  const int element = f.model.backend.dtype == data_type::fp32 ? 4 : 2;
   const std::int64_t per_token = std::int64_t(2) * m->config.n_layers * m->config.kv_dim() * element;
   f.model.backend.kv_cache_bytes = per_token * bs * ((positions + bs - 1) / bs + 1) * max_batch;
   auto b = make_backend(m, f.model.backend);
@@ -130,7 +131,7 @@ int run_bench(bench_flags f) {
   if (!results.ok()) return report(results.error());
   if (f.json)
     std::cout << nlohmann::json{{"model", f.model.model}, {"context", f.contexts.front()}, {"steps", f.steps},
-                                {"warmup", f.warmup}, {"dtype", f.model.backend.dtype},
+                                {"warmup", f.warmup}, {"dtype", name_of(f.model.backend.dtype)},
                                 {"bandwidth_bytes_per_s", f.bandwidth}, {"results", *results}}.dump()
               << "\n";
   return 0;

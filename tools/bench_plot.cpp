@@ -33,7 +33,7 @@ class samples {
 samples bins_samples(const std::vector<bench_row>& rows) {
   samples s;
   for (const bench_row& r : rows)
-    if (r.point.run.policy == "multibin")
+    if (r.point.run.policy == policy_kind::multibin)
       s.add(r.point.run.label + ", " + r.point.arrivals, r.bins, r.requests_per_s, 0);
   for (const std::string& t : s.titles())
     if (s.points(t).size() > 1) return s;
@@ -44,7 +44,7 @@ samples load_samples(const std::vector<bench_row>& rows) {
   samples s;
   for (const bench_row& r : rows) {
     if (!r.point.rate) continue;
-    const std::string k = r.point.run.policy == "multibin" ? " k=" + std::to_string(r.bins) : "";
+    const std::string k = r.point.run.policy == policy_kind::multibin ? " k=" + std::to_string(r.bins) : "";
     s.add(r.point.run.label + k, *r.point.rate, r.latency.p50, r.latency.p99);
   }
   return s;

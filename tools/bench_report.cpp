@@ -49,7 +49,7 @@ std::tuple<std::string, std::string, int> spread_key(const bench_row& r) {
 void set_ratios(std::vector<bench_row>& rows) {
   std::map<std::pair<std::string, int>, double> vanilla;  // (arrivals, round) -> requests/s
   for (const bench_row& r : rows)
-    if (r.point.run.policy == "vanilla")
+    if (r.point.run.policy == policy_kind::vanilla)
       vanilla.emplace(std::pair(r.point.arrivals, r.point.repetition), r.requests_per_s);
   for (bench_row& r : rows) {
     const auto v = vanilla.find({r.point.arrivals, r.point.repetition});
@@ -110,7 +110,7 @@ std::string to_table(const std::vector<run_spread>& spreads) {
 nlohmann::json to_json(const bench_row& r) {
   const run_point& p = r.point;
   return nlohmann::json{
-      {"round", p.repetition}, {"run", p.run.label}, {"policy", p.run.policy}, {"predictor", p.run.predictor},
+      {"round", p.repetition}, {"run", p.run.label}, {"policy", name_of(p.run.policy)}, {"predictor", p.run.predictor},
       {"arrivals", p.arrivals}, {"rate", p.rate ? nlohmann::json(*p.rate) : nlohmann::json()},
       {"bins", r.bins}, {"requests", r.requests}, {"completed", r.completed}, {"seconds", r.seconds},
       {"requests_per_s", r.requests_per_s}, {"tokens_per_s", r.tokens_per_s},

@@ -130,16 +130,24 @@ bench_row row_of(const run_point& p, const stats& st, int requests, int complete
 }  // namespace
 
 status_or<run_spec> parse_run(const std::string& s) {
-  run_spec r{s, s.substr(0, s.find(':'))};
-  for (auto plus = r.policy.find('+'); plus != std::string::npos; plus = r.policy.find('+')) {
-    const auto next = r.policy.find('+', plus + 1);
-    const std::string option = r.policy.substr(plus + 1, next == std::string::npos ? next : next - plus - 1);
+  run_spec r{s};
+  std::string policy = s.substr(0, s.find(':'));
+  for (auto plus = policy.find('+'); plus != std::string::npos; plus = policy.find('+')) {
+    const auto next = policy.find('+', plus + 1);
+    const std::string option = policy.substr(plus + 1, next == std::string::npos ? next : next - plus - 1);
     if (option == "novbs") r.vbs = false;
     else if (option == "nofcr") r.fcr = false;
     else return status(error_code::invalid_argument, "run '" + s + "': unknown option '+" + option +
                                                           "' (known: +novbs, +nofcr)");
-    r.policy.erase(plus, option.size() + 1);
+    policy.erase(plus, option.size() + 1);
   }
+  const std::optional<policy_kind> kind = from_name<policy_kind>(policy);
+  if (!kind) {
+    std::string known;
+    for (const std::string& name : names_of<policy_kind>()) known += (known.empty() ? "" : ", ") + name;
+    return status(error_code::invalid_argument, "run '" + s + "': unknown policy '" + policy + "' (known: " + known + ")");
+  }
+  r.policy = *kind;
   if (s.find(':') == std::string::npos) return r;
   const std::string rest = s.substr(s.find(':') + 1);
   r.predictor = rest.substr(0, rest.find(':'));

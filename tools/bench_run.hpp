@@ -10,6 +10,7 @@
 #include <string>
 
 #include "binserve/config.hpp"
+#include "binserve/names.hpp"
 #include "binserve/stats.hpp"
 #include "binserve/status.hpp"
 #include "sim/workload.hpp"
@@ -22,27 +23,30 @@ namespace binserve::tools {
 // recomputation; the predictor `hint` is the oracle fed the workload's hint
 // lengths (--hint-field) instead of the true ones.
 struct run_spec {
-  std::string label, policy, predictor = "oracle";
+  std::string label;
+  policy_kind policy = policy_kind::vanilla;
+  std::string predictor = "oracle";
   double quantile = 0.8;
   bool vbs = true, fcr = true;
   bool hint() const { return predictor == "hint"; }
   std::string predictor_kind() const { return hint() ? "oracle" : predictor; }
 };
 
-// Errors: invalid_argument naming the run when the quantile is not in (0, 1)
-// or a +option is unknown.
+// Errors: invalid_argument naming the run when the policy is unknown, the
+// quantile is not in (0, 1) or a +option is unknown.
 status_or<run_spec> parse_run(const std::string& s);
 
 // What every run of one bench shares.
 struct bench_setup {
-  std::string model, backend = "cpu";
+  std::string model;
+  backend_kind backend = backend_kind::cpu;
   int threads = 0;      // per executor, 0 = every core
-  std::string dtype = "fp32";  // fp32 | fp16 | bf16 (fp16/bf16: cuda)
+  data_type dtype = data_type::fp32;  // fp16/bf16: cuda
   int device = 0;       // cuda: device ordinal
   int batch = 16;       // B
   int max_batch = 16;   // continuous: live sequences at once
   int cap = 512;        // max_new_tokens of every request
-  std::string retry = "restart";
+  retry_mode retry = retry_mode::restart;
   kv_admission kv_reserve = kv_admission::max;  // continuous: policy.kv_admission
   std::int64_t kv_cache_bytes = 0;  // per executor; 0: the backend's default
   bool progress = false;  // draw a progress bar on stderr

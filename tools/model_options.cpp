@@ -2,16 +2,17 @@
 
 #include <iostream>
 
+#include "tools/enum_option.hpp"
+
 namespace binserve::tools {
 
 void model_flags::add_to(CLI::App& cmd) {
   cmd.add_option("--model", model, "model: a llama2.c .bin, a .gguf, or dummy:PRESET[,ctx=N][,seed=S]")
       ->required();
   cmd.add_option("--tokenizer", tokenizer, "llama2.c tokenizer file (default: beside the model)");
-  cmd.add_option("--backend", backend.kind, "execution backend: cpu or cuda")->capture_default_str();
+  add_enum_option(cmd, "--backend", backend.kind, "execution backend: cpu or cuda");
   cmd.add_option("--threads", backend.threads, "CPU threads (0: every core)")->capture_default_str();
-  cmd.add_option("--dtype", backend.dtype, "weights and KV cache: fp32, fp16 or bf16 (fp16/bf16: cuda)")
-      ->capture_default_str()->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
+  add_enum_option(cmd, "--dtype", backend.dtype, "weights and KV cache: fp32, fp16 or bf16 (fp16/bf16: cuda)");
   cmd.add_option("--device", backend.device, "cuda: device ordinal")->capture_default_str();
 }
 

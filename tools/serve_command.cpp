@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "binserve/names.hpp"
 #include "binserve/service.hpp"
 #include "config/deployment_check.hpp"
 #include "net/http_server.hpp"
@@ -112,7 +113,7 @@ int run_serve(const serve_flags& f) {
     std::cout << "http_port=" << http->port() << "\n";
   }
   std::cout << std::flush;
-  std::cerr << "binserve: serving " << d->service.model << " (policy " << d->service.policy.kind
+  std::cerr << "binserve: serving " << d->service.model << " (policy " << name_of(d->service.policy.kind)
             << ", predictor " << d->service.predictor.kind << "); SIGINT or SIGTERM stops\n";
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -24,6 +24,7 @@
 
 #include "sim/max_rate.hpp"
 #include "sim/simulator.hpp"
+#include "tools/enum_option.hpp"
 #include "tools/bench_run.hpp"
 #include "tools/commands.hpp"
 #include "tools/model_options.hpp"
@@ -40,7 +41,7 @@ struct sim_flags {
   std::vector<double> rates;  // Poisson rates; empty: --arrivals as given
   int batch = 16, max_batch = 16, bin_width = 50;
   std::int64_t max_wait_ms = 50;
-  std::string retry = "restart";
+  retry_mode retry = retry_mode::restart;
   predictor_config predictor;
   std::string cost = "unit", save_cost;
   bool max_rate = false, json = false;
@@ -80,15 +81,14 @@ status_or<sim::cost_model> load_cost(const sim_flags& f) {
 sim::sim_config config_for(const sim_flags& f, const run_spec& run, int bins, int executors,
                            const workload& w) {
   sim::sim_config c;
-  const std::string& policy = run.policy;
-  c.policy.kind = policy;
+  c.policy.kind = run.policy;
   c.policy.variable_batch = run.vbs;
   c.policy.cap_batches = run.fcr;
   c.policy.batch_size = f.batch;
   c.policy.bins = bins;
   c.policy.bin_width = f.bin_width * f.resolution;
   // As `binserve bench`: --max-batch bounds the continuous policies; VBS gets 256.
-  c.policy.max_batch_size = policy.rfind("continuous", 0) == 0 ? f.max_batch : std::max(256, f.batch);
+  c.policy.max_batch_size = sched::is_continuous(run.policy) ? f.max_batch : std::max(256, f.batch);
   c.policy.max_wait = std::chrono::milliseconds(f.max_wait_ms);
   c.policy.retry = f.retry;
   for (const example& e : w.requests) c.policy.length_sample.push_back(run.hint() ? e.hint : e.length);
@@ -265,7 +265,7 @@ void add_policy_options(CLI::App* cmd, sim_flags& f) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--bin-width", f.bin_width, "sequence: bin width")->capture_default_str();
   cmd->add_option("--max-wait-ms", f.max_wait_ms, "after this, an idle executor may take a bin's partial batch")->capture_default_str();
-  cmd->add_option("--retry", f.retry, "overflowed jobs: restart or resume")->capture_default_str();
+  add_enum_option(*cmd, "--retry", f.retry, "overflowed jobs: restart or resume");
   cmd->add_option("--predictor", f.predictor.kind, "oracle, fixed, prompt-ratio or learned")->capture_default_str();
   cmd->add_option("--quantile", f.predictor.quantile, "learned: the quantile predicted")->capture_default_str();
   cmd->add_option("--predictor-model", f.predictor.model_file, "learned: a trained model file");

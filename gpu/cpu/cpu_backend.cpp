@@ -11,6 +11,8 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+#include "binserve/names.hpp"
+
 namespace binserve {
 
 namespace {
@@ -276,9 +278,9 @@ status_or<std::shared_ptr<const host_weights>> weights_of(const model& m) {
 
 status_or<std::unique_ptr<backend>> make_cpu_backend(std::shared_ptr<const model> m,
                                                      const backend_options& options) {
-  if (options.dtype != "fp32")
+  if (options.dtype != data_type::fp32)
     return status(error_code::invalid_argument, "the cpu backend computes in fp32, not " +
-                                                    options.dtype + " (fp16/bf16 need backend cuda)");
+                                                    name_of(options.dtype) + " (fp16/bf16 need backend cuda)");
   const model_config& c = m->config;
   const std::int64_t kv_bytes =
       options.kv_cache_bytes > 0 ? options.kv_cache_bytes : default_kv_cache_bytes(c, 4);

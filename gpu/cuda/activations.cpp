@@ -10,7 +10,7 @@ status activations::reserve_bytes(device_buffer& buffer, std::int64_t bytes, con
   return buffer.allocate(std::max(bytes, buffer.bytes() * 2), what);
 }
 
-status activations::reserve(const model_config& c, dtype t, int n, int n_out) {
+status activations::reserve(const model_config& c, data_type t, int n, int n_out) {
   const std::int64_t eb = element_bytes(t);
   if (n > n_cap_) {
     const std::int64_t cap = std::max(n, n_cap_ * 2);

@@ -35,7 +35,7 @@ struct activations {
   // Makes every buffer hold n tokens and n_out chunks (capacities double).
   // Errors: out_of_memory naming the buffer and sizes; on error buffers may be empty
   // and the capacities are reset.
-  status reserve(const model_config& c, dtype t, int n, int n_out);
+  status reserve(const model_config& c, data_type t, int n, int n_out);
 
   // Makes `buffer` hold at least `bytes` (doubling). Errors: out_of_memory.
   static status reserve_bytes(device_buffer& buffer, std::int64_t bytes, const char* what);

@@ -35,7 +35,7 @@ void plan_splits(attention_params& p, int max_len) {
 
 class cuda_backend final : public backend {
  public:
-  cuda_backend(std::shared_ptr<const model> m, dtype t, int device)
+  cuda_backend(std::shared_ptr<const model> m, data_type t, int device)
       : model_(std::move(m)), c_(model_->config), t_(t), device_(device) {}
   ~cuda_backend() override;
 
@@ -73,7 +73,7 @@ class cuda_backend final : public backend {
 
   std::shared_ptr<const model> model_;
   const model_config& c_;
-  dtype t_;
+  data_type t_;
   int device_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
@@ -403,7 +403,7 @@ status_or<double> cuda_backend::measure_memory_bandwidth() {
   device_buffer src, dst;
   BINSERVE_TRY(src.allocate(bytes, "bandwidth probe source"));
   BINSERVE_TRY(dst.allocate(bytes, "bandwidth probe destination"));
-  BINSERVE_TRY(fill_dummy(src.get(), bytes / 4, {1, 0, 1.0f}, dtype::f32, stream_));  // never time zeros
+  BINSERVE_TRY(fill_dummy(src.get(), bytes / 4, {1, 0, 1.0f}, data_type::fp32, stream_));  // never time zeros
   cudaEvent_t start = nullptr, stop = nullptr;
   status s = check(cudaEventCreate(&start), "cudaEventCreate");
   if (s.ok()) s = check(cudaEventCreate(&stop), "cudaEventCreate");
@@ -429,8 +429,6 @@ status_or<double> cuda_backend::measure_memory_bandwidth() {
 
 status_or<std::unique_ptr<backend>> make_cuda_backend(std::shared_ptr<const model> m,
                                                       const backend_options& options) {
-  auto t = parse_dtype(options.dtype);
-  if (!t.ok()) return t.error();
   int count = 0;
   if (const cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess)
     return status(error_code::backend_failure,
@@ -439,7 +437,7 @@ status_or<std::unique_ptr<backend>> make_cuda_backend(std::shared_ptr<const mode
   if (options.device < 0 || options.device >= count)
     return status(error_code::invalid_argument, "CUDA device " + std::to_string(options.device) +
                                                     " does not exist (" + std::to_string(count) + " found)");
-  auto b = std::make_unique<cuda_backend>(std::move(m), *t, options.device);
+  auto b = std::make_unique<cuda_backend>(std::move(m), options.dtype, options.device);
   if (status s = b->init(options); !s.ok()) return s;
   return std::unique_ptr<backend>(std::move(b));
 }

@@ -15,12 +15,12 @@ namespace {
 // fp32 host weights (through an fp32 staging buffer when T is narrower).
 class tensor_writer {
  public:
-  tensor_writer(const model& m, dtype t, cudaStream_t stream) : m_(m), t_(t), stream_(stream) {}
+  tensor_writer(const model& m, data_type t, cudaStream_t stream) : m_(m), t_(t), stream_(stream) {}
 
   // dst (count; T) = tensor number `tensor` (dummy, bound `scale`) or `host` (count).
   status matrix(void* dst, const float* host, std::int64_t count, float scale) {
     if (m_.is_dummy()) return fill_dummy(dst, count, {m_.dummy_seed, tensor_++, scale}, t_, stream_);
-    if (t_ == dtype::f32)
+    if (t_ == data_type::fp32)
       return check(cudaMemcpyAsync(dst, host, count * 4, cudaMemcpyHostToDevice, stream_),
                    "cudaMemcpyAsync (weights)");
     const std::int64_t chunk = std::int64_t(16) << 20;  // floats: 64 MiB of staging
@@ -43,7 +43,7 @@ class tensor_writer {
 
  private:
   const model& m_;
-  dtype t_;
+  data_type t_;
   cudaStream_t stream_;
   std::uint64_t tensor_ = 0;  // dummy tensor numbering of fill_dummy_weights
   device_buffer staging_;
@@ -56,7 +56,7 @@ std::int64_t matrix_elements(const model_config& c) {
 
 }  // namespace
 
-status device_weights::layout(const model_config& c, dtype t) {
+status device_weights::layout(const model_config& c, data_type t) {
   const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), eb = element_bytes(t);
   BINSERVE_TRY(matrices_.allocate(matrix_elements(c) * eb, "weights (" + std::to_string(c.n_params()) +
                                                                " parameters)"));
@@ -81,7 +81,7 @@ status device_weights::layout(const model_config& c, dtype t) {
   return status::ok_status();
 }
 
-status_or<std::unique_ptr<device_weights>> device_weights::create(const model& m, dtype t,
+status_or<std::unique_ptr<device_weights>> device_weights::create(const model& m, data_type t,
                                                                   cudaStream_t stream) {
   std::unique_ptr<device_weights> w(new device_weights());
   const model_config& c = m.config;

@@ -37,7 +37,7 @@ class device_weights {
  public:
   // Uploads or generates the weights of `m` on `stream` and waits for them.
   // Errors: out_of_memory (with the sizes), backend_failure.
-  static status_or<std::unique_ptr<device_weights>> create(const model& m, dtype t,
+  static status_or<std::unique_ptr<device_weights>> create(const model& m, data_type t,
                                                            cudaStream_t stream);
 
   void* token_embedding;        // [vocab_size, dim] T
@@ -51,7 +51,7 @@ class device_weights {
 
  private:
   device_weights() = default;
-  status layout(const model_config& c, dtype t);
+  status layout(const model_config& c, data_type t);
 
   device_buffer matrices_;  // every matrix, llama2.c checkpoint order
   device_buffer norms_;     // rms_att[L], rms_ffn[L], rms_final

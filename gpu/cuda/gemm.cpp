@@ -4,7 +4,7 @@
 
 namespace binserve::cuda {
 
-status gemm(cublasHandle_t handle, const gemm_params& p, dtype t) {
+status gemm(cublasHandle_t handle, const gemm_params& p, data_type t) {
   if (p.rows == 0) return status::ok_status();
   // Column-major view: y^T (out, rows) = op(W) (out, in) @ x^T (in, rows), where the
   // row-major W (out, in) is a column-major (in, out) matrix, hence CUBLAS_OP_T.

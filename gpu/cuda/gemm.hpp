@@ -22,6 +22,6 @@ struct gemm_params {
 };
 
 // Errors: backend_failure naming cublasGemmEx and the cuBLAS status.
-status gemm(cublasHandle_t handle, const gemm_params& p, dtype t);
+status gemm(cublasHandle_t handle, const gemm_params& p, data_type t);
 
 }  // namespace binserve::cuda

@@ -15,7 +15,14 @@ namespace binserve {
 inline constexpr int kMaxExecutors = 256;
 inline constexpr int kMaxBackendThreads = 1024;
 
-enum class kv_admission { max, predicted };
+// The enums a deployment chooses from; binserve/names.hpp spells them.
+// policy.kind: binned (vanilla, multibin, sequence) or continuous
+// (sched/policy_registry.cpp makes each continuous one).
+enum class policy_kind { vanilla, multibin, sequence, continuous, continuous_sjf, continuous_srpt };
+enum class retry_mode { restart, resume };     // policy.retry
+enum class kv_admission { max, predicted };    // policy.kv_admission
+enum class backend_kind { cpu, cuda, null };   // backend.kind (null: no compute, for overhead tests)
+enum class data_type { fp32, fp16, bf16 };     // model.dtype
 
 struct policy_config {
   // vanilla:        one bin, fixed batch size, cap = max_new_tokens
@@ -29,7 +36,7 @@ struct policy_config {
   // continuous-sjf: continuous, shortest predicted length first, with aging
   // continuous-srpt: continuous, shortest predicted remaining length first,
   //                 preemptive (sched/core.hpp)
-  std::string kind = "vanilla";
+  policy_kind kind = policy_kind::vanilla;
   int batch_size = 16;      // B: the batch threshold of a bin
   int bins = 4;             // multibin: k
   // multibin: predicted lengths whose quantiles set the boundaries; empty:
@@ -47,7 +54,7 @@ struct policy_config {
   std::chrono::milliseconds max_wait{50};  // after this, an idle executor may take a bin's partial batch
   // An overflowed job goes to the retry bin (cap max_new_tokens), so it
   // overflows at most once: restart recomputes it, resume keeps its tokens.
-  std::string retry = "restart";
+  retry_mode retry = retry_mode::restart;
   double sjf_aging_per_s = 100.0;  // continuous-sjf: tokens of priority gained per second waited
   // Continuous policies (sched/core.hpp): a request that has waited this
   // many steps goes first within its priority class (0: no guard).
@@ -113,8 +120,8 @@ struct service_config {
   std::string model_format = "auto";  // auto (by the file's magic) | llama2c | gguf
   std::string tokenizer;        // llama2.c tokenizer file
   std::vector<int> stop_tokens;  // empty: the model's BOS and EOS
-  std::string dtype = "fp32";   // fp32 | fp16 | bf16 (the CPU backend computes in fp32)
-  std::string backend = "cpu";
+  data_type dtype = data_type::fp32;  // the CPU backend computes in fp32
+  backend_kind backend = backend_kind::cpu;
   int device = 0;               // cuda: the device ordinal the executors use
   int threads = 0;              // per executor, 0 = every core; at most kMaxBackendThreads
   int executors = 1;            // at most kMaxExecutors

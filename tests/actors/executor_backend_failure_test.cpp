@@ -12,6 +12,7 @@
 #include "tests/backend_pipeline.hpp"
 #include "tests/failing_backend.hpp"
 #include "tests/fault_service.hpp"
+#include "tests/policy_named.hpp"
 
 namespace binserve {
 namespace {
@@ -30,7 +31,7 @@ std::shared_ptr<failing_backend> failing(backend_faults faults) {
 
 testing::pipeline_options options(const std::string& policy) {
   testing::pipeline_options o;
-  o.policy.kind = policy;
+  o.policy.kind = testing::policy_named(policy);
   o.policy.batch_size = 4;
   o.policy.max_batch_size = 4;
   o.policy.max_wait = std::chrono::milliseconds(2);

@@ -25,7 +25,7 @@ service_config one_executor_config() {
   c.model = "dummy:stories15m";
   c.threads = 1;
   c.executors = 1;
-  c.policy.kind = "sequence";
+  c.policy.kind = policy_kind::sequence;
   c.policy.bin_width = 50;
   c.policy.variable_batch = false;
   c.policy.cap_batches = false;

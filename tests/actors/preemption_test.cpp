@@ -35,7 +35,7 @@ std::shared_ptr<backend> cpu(std::int64_t blocks) {
 // preempts the long ones (two live at a time) for the short ones.
 stats run_and_check(std::int64_t kv_blocks) {
   testing::pipeline_options o;
-  o.policy.kind = "continuous-srpt";
+  o.policy.kind = policy_kind::continuous_srpt;
   o.policy.batch_size = o.policy.max_batch_size = 2;
   o.policy.max_preemptions = 3;
   o.predictor.kind = "oracle";
@@ -95,7 +95,7 @@ TEST(Preemption, EvictedSequencesAreRecomputedAndEveryRequestGetsItsGreedyTextOn
 TEST(Preemption, AHigherPriorityClassRunsBeforeShorterRequestsOfALowerOne) {
   BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
   testing::pipeline_options o;
-  o.policy.kind = "continuous-srpt";
+  o.policy.kind = policy_kind::continuous_srpt;
   o.policy.batch_size = o.policy.max_batch_size = 1;
   o.predictor.kind = "oracle";
   o.step_delay_ms = 2;  // the first request runs for at least 0.6 s

@@ -14,7 +14,7 @@ std::unique_ptr<service> quick_service() {
   service_config c;
   c.model = "dummy:stories260k";
   c.threads = 1;
-  c.policy.kind = "continuous";
+  c.policy.kind = policy_kind::continuous;
   c.predictor.kind = "fixed";
   auto svc = service::start(c);
   EXPECT_TRUE(svc.ok()) << svc.error().to_string();

@@ -8,6 +8,7 @@
 #include "gpu/tokenizer.hpp"
 #include "tests/direct_greedy.hpp"
 #include "tests/test_paths.hpp"
+#include "tests/policy_named.hpp"
 
 namespace binserve {
 namespace {
@@ -20,7 +21,7 @@ const std::vector<std::string> kPrompts = {
 service_config stories_config(const std::string& policy) {
   service_config c;
   c.model = testing::shared_path("models/stories260K.bin");
-  c.policy.kind = policy;
+  c.policy.kind = testing::policy_named(policy);
   c.policy.batch_size = 4;
   c.policy.bins = 3;
   c.policy.max_wait = std::chrono::milliseconds(5);
@@ -83,7 +84,7 @@ TEST_P(ServiceRetry, TooShortPredictionsOverflowRetryAndKeepTheText) {
   static const auto expected = direct_greedy(300);
   service_config c = stories_config("sequence");
   c.predictor.fixed_length = 20;  // every story is longer: all overflow the [0, 50) bin
-  c.policy.retry = GetParam();
+  c.policy.retry = from_name<retry_mode>(GetParam()).value();
   auto svc = service::start(c);
   ASSERT_TRUE(svc.ok());
   const auto results = run_all(**svc, 300);

@@ -34,7 +34,7 @@ TEST(StepTrace, TheServiceWritesEachStepsShape) {
   service_config c;
   c.model = "dummy:stories260k";
   c.threads = 1;
-  c.policy.kind = "vanilla";
+  c.policy.kind = policy_kind::vanilla;
   c.policy.batch_size = 4;
   c.policy.max_wait = std::chrono::milliseconds(10000);  // only a full batch runs
   c.step_trace = path;

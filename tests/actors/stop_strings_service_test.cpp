@@ -7,6 +7,7 @@
 
 #include "binserve/service.hpp"
 #include "tests/stories_reference.hpp"
+#include "binserve/names.hpp"
 
 namespace binserve {
 namespace {
@@ -55,7 +56,7 @@ TEST_P(StopStrings, TextEndsBeforeTheStopStringAsTheGreedyTextCutThere) {
   service_config c = stories_reference::service_for(GetParam().policy, 4);
   c.policy.bin_width = kCap;
   c.policy.variable_batch = false;
-  c.policy.retry = GetParam().retry;
+  c.policy.retry = from_name<retry_mode>(GetParam().retry).value();
   auto svc = service::start(c);
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   std::vector<stop_case> cases;

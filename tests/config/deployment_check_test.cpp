@@ -15,6 +15,7 @@
 #include "tests/gpu/gguf_writer.hpp"
 #include "tests/gpu/tiny_model.hpp"
 #include "tests/test_paths.hpp"
+#include "binserve/names.hpp"
 
 namespace binserve {
 namespace {
@@ -148,7 +149,9 @@ TEST_F(DeploymentCheck, BackendRulesAgreeWithMakeBackend) {
     auto m = load_model(r.model);
     ASSERT_TRUE(m.ok()) << m.error().to_string();
     const auto made = make_backend(std::make_shared<const model>(std::move(*m)),
-                                   backend_options{.kind = r.kind, .dtype = r.dtype, .kv_cache_bytes = r.kv_cache_bytes});
+                                   backend_options{.kind = from_name<backend_kind>(r.kind).value(),
+                                                   .dtype = from_name<data_type>(r.dtype).value(),
+                                                   .kv_cache_bytes = r.kv_cache_bytes});
     const std::string model_key = r.model.starts_with("dummy:") ? "dummy: " + r.model.substr(6) : "path: " + r.model;
     const auto checked = check("model: {" + model_key + ", dtype: " + r.dtype + "}\nbackend: {kind: \"" + r.kind +
                                "\", kv_cache_bytes: " + std::to_string(r.kv_cache_bytes) + "}\n");

@@ -56,13 +56,13 @@ TEST_F(DeploymentLoader, ExamplesLoad) {
   auto tiny = load_deployment(example("stories260k.yaml"));
   ASSERT_TRUE(tiny.ok()) << tiny.error().to_string();
   EXPECT_TRUE(fs::equivalent(tiny->service.model, testing::shared_path("models/stories260K.bin")));
-  EXPECT_EQ(tiny->service.policy.kind, "sequence");
+  EXPECT_EQ(tiny->service.policy.kind, policy_kind::sequence);
   EXPECT_EQ(tiny->service.policy.batch_size, 8);
   EXPECT_EQ(tiny->server.tcp_port, 7070);
   auto gpu = load_deployment(example("llama2-7b-gpu.yaml"));
   ASSERT_TRUE(gpu.ok()) << gpu.error().to_string();
   EXPECT_EQ(gpu->service.model, "dummy:llama2-7b");
-  EXPECT_EQ(gpu->service.backend, "cuda");
+  EXPECT_EQ(gpu->service.backend, backend_kind::cuda);
   EXPECT_TRUE(gpu->service.policy.variable_batch);
   EXPECT_EQ(gpu->service.policy.batch_size, 16);
   EXPECT_EQ(gpu->service.limits.max_new_tokens, 512);
@@ -73,7 +73,7 @@ TEST_F(DeploymentLoader, AbsentKeysKeepTheDefaults) {
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   deployment_config defaults;
   defaults.service.model = "dummy:stories15m";
-  defaults.service.policy.kind = "multibin";
+  defaults.service.policy.kind = policy_kind::multibin;
   EXPECT_EQ(to_yaml(*c), to_yaml(defaults));
   EXPECT_EQ(c->service.policy.max_wait, std::chrono::milliseconds(50));
   EXPECT_EQ(c->server.host, "127.0.0.1");
@@ -229,8 +229,8 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   deployment_config c;
   c.service.model = (dir_ / "m.bin").string();
   c.service.stop_tokens = {1, 2};
-  c.service.policy = {.kind = "continuous-sjf", .batch_size = 3, .length_sample = {10, 20},
-                      .max_wait = std::chrono::milliseconds(7), .retry = "resume",
+  c.service.policy = {.kind = policy_kind::continuous_sjf, .batch_size = 3, .length_sample = {10, 20},
+                      .max_wait = std::chrono::milliseconds(7), .retry = retry_mode::resume,
                       .sjf_aging_per_s = 0.1};
   c.service.predictor.quantile = 0.37;
   c.service.predictor.ratio = 1.0 / 3;

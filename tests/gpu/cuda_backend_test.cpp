@@ -13,6 +13,7 @@
 #include "gpu/generate.hpp"
 #include "gpu/tokenizer.hpp"
 #include "tests/test_paths.hpp"
+#include "binserve/names.hpp"
 
 namespace binserve {
 namespace {
@@ -26,8 +27,8 @@ bool cuda_unavailable(const status& s) {
 
 backend_options cuda_options(const std::string& dtype, std::int64_t kv_bytes = 64 << 20) {
   backend_options o;
-  o.kind = "cuda";
-  o.dtype = dtype;
+  o.kind = backend_kind::cuda;
+  o.dtype = from_name<data_type>(dtype).value();
   o.kv_cache_bytes = kv_bytes;
   return o;
 }

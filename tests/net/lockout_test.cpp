@@ -35,7 +35,7 @@ service_config quick_service() {
   service_config c;
   c.model = "dummy:stories260k";
   c.threads = 1;
-  c.policy.kind = "continuous";
+  c.policy.kind = policy_kind::continuous;
   c.predictor.kind = "fixed";
   return c;
 }

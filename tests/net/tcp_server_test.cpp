@@ -48,7 +48,7 @@ class TcpServer : public ::testing::Test {
     service_config sc;
     sc.model = model;
     sc.limits.max_prompt_tokens = max_prompt_tokens;
-    sc.backend = "cpu";
+    sc.backend = backend_kind::cpu;
     sc.threads = 2;
     sc.policy.max_wait = std::chrono::milliseconds(2);
     sc.limits.max_new_tokens = 1000;

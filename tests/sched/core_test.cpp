@@ -1,5 +1,6 @@
 // The scheduling core's decisions, event by event (sched/core.hpp).
 #include "sched/core.hpp"
+#include "tests/policy_named.hpp"
 
 #include <algorithm>
 
@@ -10,7 +11,7 @@ namespace {
 
 core make_core(const std::string& kind, core_options o = {}) {
   policy_config p;
-  p.kind = kind;
+  p.kind = testing::policy_named(kind);
   p.sjf_aging_per_s = 0;
   auto made = make_policy(p);
   EXPECT_TRUE(made.ok()) << made.error().to_string();
@@ -239,15 +240,16 @@ TEST(SchedCore, AnEmptyExecutorTakesItsBestCandidateEvenIfItCanNeverFit) {
 }
 
 TEST(SchedCore, EveryRegisteredPolicyIsContinuous) {
-  for (const std::string& name : continuous_policy_names()) {
+  EXPECT_EQ(continuous_policies().size(), 3u);
+  for (const policy_kind kind : continuous_policies()) {
     policy_config p;
-    p.kind = name;
-    EXPECT_TRUE(make_policy(p).ok()) << name;
-    EXPECT_TRUE(is_continuous(name));
+    p.kind = kind;
+    EXPECT_TRUE(make_policy(p).ok()) << name_of(kind);
+    EXPECT_TRUE(is_continuous(kind));
   }
-  EXPECT_FALSE(is_continuous("sequence"));
+  EXPECT_FALSE(is_continuous(policy_kind::sequence));
   policy_config bad;
-  bad.kind = "sequence";
+  bad.kind = policy_kind::sequence;
   EXPECT_EQ(make_policy(bad).error().code(), error_code::config_invalid);
 }
 

@@ -27,6 +27,7 @@
 #include "gpu/null_backend.hpp"
 #include "sim/simulator.hpp"
 #include "tests/backend_pipeline.hpp"
+#include "tests/policy_named.hpp"
 
 namespace binserve {
 namespace {
@@ -57,7 +58,7 @@ std::string text_of(const sched::step_plan& p) {
 
 policy_config policy_of(const std::string& kind) {
   policy_config p;
-  p.kind = kind;
+  p.kind = testing::policy_named(kind);
   p.batch_size = p.max_batch_size = 3;
   p.sjf_aging_per_s = 0;
   p.max_wait_steps = 6;
@@ -114,7 +115,7 @@ std::shared_ptr<backend> gated_null_backend(std::function<void(int)> hook) {
   auto m = load_model("dummy:stories260k");
   EXPECT_TRUE(m.ok()) << m.error().to_string();
   auto model = std::make_shared<const binserve::model>(std::move(*m));
-  auto inner = make_backend(model, backend_options{.kind = "null"});
+  auto inner = make_backend(model, backend_options{.kind = backend_kind::null});
   EXPECT_TRUE(inner.ok()) << inner.error().to_string();
   return std::make_shared<gated_backend>(std::move(*inner), std::move(hook));
 }
@@ -219,7 +220,7 @@ std::string text_of(const sched::batch_run& b) {
 
 policy_config binned_policy_of(const std::string& kind) {
   policy_config p;
-  p.kind = kind;
+  p.kind = testing::policy_named(kind);
   p.batch_size = 2;
   p.max_batch_size = 4;
   p.bins = 3;
@@ -316,7 +317,11 @@ INSTANTIATE_TEST_SUITE_P(EveryBinnedPolicy, BinnedDifferential,
                          ::testing::Values("vanilla", "multibin", "sequence"));
 
 INSTANTIATE_TEST_SUITE_P(EveryContinuousPolicy, SchedDifferential,
-                         ::testing::ValuesIn(sched::continuous_policy_names()),
+                         ::testing::ValuesIn([] {
+                           std::vector<std::string> names;
+                           for (const policy_kind kind : sched::continuous_policies()) names.push_back(name_of(kind));
+                           return names;
+                         }()),
                          [](const auto& info) {
                            std::string name = info.param;
                            std::erase(name, '-');

@@ -9,6 +9,7 @@
 
 #include "sim/max_rate.hpp"
 #include "sim/static_batch.hpp"
+#include "tests/policy_named.hpp"
 
 namespace binserve::sim {
 namespace {
@@ -23,7 +24,7 @@ tools::workload offline(const std::vector<int>& lengths) {
 
 sim_config config(const std::string& kind, int batch, int max_new_tokens) {
   sim_config c;
-  c.policy.kind = kind;
+  c.policy.kind = testing::policy_named(kind);
   c.policy.batch_size = batch;
   c.policy.max_batch_size = std::max(batch, 4);
   c.policy.max_wait = std::chrono::milliseconds(0);
@@ -83,7 +84,7 @@ sim_config fcr(const std::string& retry) {
   sim_config c = config("sequence", 2, 12);
   c.policy.bin_width = 4;
   c.policy.variable_batch = false;
-  c.policy.retry = retry;
+  c.policy.retry = from_name<retry_mode>(retry).value();
   c.predictor.kind = "fixed";
   c.predictor.fixed_length = 2;
   return c;
@@ -122,7 +123,7 @@ TEST(Simulator, ShortestJobFirstAdmitsShortPredictionsFirst) {
   c.policy.max_batch_size = 1;
   const auto w = offline({2, 10, 1, 3});  // all four arrive together, one runs at a time
   const auto fcfs = run(c, w);
-  c.policy.kind = "continuous-sjf";
+  c.policy.kind = policy_kind::continuous_sjf;
   const auto sjf = run(c, w);
   EXPECT_NEAR(fcfs.snapshot.latency.mean, 1000.0 * (2 + 12 + 13 + 16) / 4, 50.0);
   EXPECT_NEAR(sjf.snapshot.latency.mean, 1000.0 * (1 + 3 + 6 + 16) / 4, 50.0);
@@ -180,7 +181,8 @@ TEST(Simulator, RejectsBadInputs) {
   sim_config c = config("vanilla", 2, 8);
   c.executors = 0;
   EXPECT_EQ(simulate(c, cost_model::unit(), offline({1})).error().code(), error_code::invalid_argument);
-  c = config("no-such-policy", 2, 8);
+  c = config("vanilla", 2, 8);
+  c.policy.batch_size = 0;
   EXPECT_EQ(simulate(c, cost_model::unit(), offline({1})).error().code(), error_code::config_invalid);
   c = config("vanilla", 2, 8);
   EXPECT_EQ(simulate(c, cost_model::unit(), offline({9})).error().code(), error_code::invalid_argument);

@@ -99,7 +99,7 @@ service_config coordinator_config(const std::vector<int>& worker_ports) {
   c.model = testing::shared_path(kModel);
   c.threads = 1;
   c.executors = 1;
-  c.policy.kind = "vanilla";
+  c.policy.kind = policy_kind::vanilla;
   c.policy.batch_size = 4;
   c.policy.max_wait = 2ms;
   c.predictor.kind = "fixed";

@@ -23,8 +23,8 @@ struct served {
 served serve_null_backend(int per_connection_in_flight) {
   service_config sc;
   sc.model = "dummy:stories260k";
-  sc.backend = "null";
-  sc.policy.kind = "vanilla";
+  sc.backend = backend_kind::null;
+  sc.policy.kind = policy_kind::vanilla;
   sc.policy.batch_size = 16;
   sc.limits.queue_capacity = 100000;
   auto svc = service::start(sc);

@@ -78,6 +78,12 @@ TEST(SimCli, RunOptionsAndTheHintPredictorGiveTheAblationRows) {
   auto bad = testing::run_binserve("sim --lengths uniform:1:20 --policies sequence+fast");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.out.find("unknown option '+fast'"), std::string::npos) << bad.out;
+  bad = testing::run_binserve("sim --lengths uniform:1:20 --policies round-robin");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("unknown policy 'round-robin' (known: vanilla, multibin, sequence, continuous, "
+                         "continuous-sjf, continuous-srpt)"),
+            std::string::npos)
+      << bad.out;
   bad = testing::run_binserve("sim --lengths uniform:1:20 --policies sequence:hint");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.out.find("--hint-field"), std::string::npos) << bad.out;

@@ -20,9 +20,9 @@ struct served {
 served serve_with_token(const std::string& token) {
   service_config sc;
   sc.model = "dummy:stories260k";
-  sc.backend = "null";
+  sc.backend = backend_kind::null;
   sc.executors = 2;
-  sc.policy.kind = "vanilla";
+  sc.policy.kind = policy_kind::vanilla;
   sc.policy.batch_size = 1;
   auto svc = service::start(sc);
   EXPECT_TRUE(svc.ok()) << svc.error().to_string();

@@ -114,7 +114,7 @@ std::int64_t attention_workspace_bytes(const attention_params& p) {
   return static_cast<std::int64_t>(p.n) * p.n_heads * p.n_splits * (p.head_dim + 2) * 4;
 }
 
-status attention(const attention_params& p, const kv_view& kv, dtype t, cudaStream_t stream) {
+status attention(const attention_params& p, const kv_view& kv, data_type t, cudaStream_t stream) {
   if (p.n == 0) return status::ok_status();
   const size_t smem = static_cast<size_t>(p.head_dim + p.split_len) * sizeof(float);
   if (smem > 48 * 1024)

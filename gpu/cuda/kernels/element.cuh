@@ -27,11 +27,11 @@ __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
 
 // Calls f(T{}) with T the C++ type of `t`.
 template <class F>
-void dispatch_dtype(dtype t, F&& f) {
+void dispatch_dtype(data_type t, F&& f) {
   switch (t) {
-    case dtype::f32: f(float{}); break;
-    case dtype::f16: f(__half{}); break;
-    case dtype::bf16: f(__nv_bfloat16{}); break;
+    case data_type::fp32: f(float{}); break;
+    case data_type::fp16: f(__half{}); break;
+    case data_type::bf16: f(__nv_bfloat16{}); break;
   }
 }
 

@@ -47,7 +47,7 @@ __global__ void rmsnorm_kernel(rmsnorm_params p) {
 
 }  // namespace
 
-status embed(float* x, const void* table, const int* tokens, int n, int dim, dtype t,
+status embed(float* x, const void* table, const int* tokens, int n, int dim, data_type t,
              cudaStream_t stream) {
   if (n == 0) return status::ok_status();
   dispatch_dtype(t, [&](auto tag) {
@@ -57,7 +57,7 @@ status embed(float* x, const void* table, const int* tokens, int n, int dim, dty
   return check_launch("embed_kernel");
 }
 
-status rmsnorm(const rmsnorm_params& p, dtype t, cudaStream_t stream) {
+status rmsnorm(const rmsnorm_params& p, data_type t, cudaStream_t stream) {
   if (p.rows == 0) return status::ok_status();
   dispatch_dtype(t, [&](auto tag) {
     rmsnorm_kernel<decltype(tag)><<<p.rows, kThreads, 0, stream>>>(p);

@@ -17,7 +17,7 @@ namespace binserve::cuda {
 
 // ---- embedding_rmsnorm.cu --------------------------------------------------
 // x (n, dim) = table (vocab, dim; T) [tokens (n)]
-status embed(float* x, const void* table, const int* tokens, int n, int dim, dtype t,
+status embed(float* x, const void* table, const int* tokens, int n, int dim, data_type t,
              cudaStream_t stream);
 
 struct rmsnorm_params {
@@ -30,7 +30,7 @@ struct rmsnorm_params {
   float eps = 1e-5f;
 };
 // out[r] = weight * (x[r] / sqrt(mean(x[r]^2) + eps))
-status rmsnorm(const rmsnorm_params& p, dtype t, cudaStream_t stream);
+status rmsnorm(const rmsnorm_params& p, data_type t, cudaStream_t stream);
 
 // ---- rope_kv.cu --------------------------------------------------------------
 // Where a token's K/V live: the paged cache [n_layers, n_blocks, block_size,
@@ -53,7 +53,7 @@ struct rope_params {
   int n = 0, dim = 0, head_dim = 0;
 };
 // q, k rotated by pos * theta_i on pairs (2i, 2i+1); rotated k and v written to the cache.
-status rope_kv_append(const rope_params& p, const kv_view& kv, dtype t, cudaStream_t stream);
+status rope_kv_append(const rope_params& p, const kv_view& kv, data_type t, cudaStream_t stream);
 
 // ---- attention.cu ------------------------------------------------------------
 struct attention_params {
@@ -66,23 +66,23 @@ struct attention_params {
 // Bytes of `partial` and of dynamic shared memory for a launch of `p`.
 std::int64_t attention_workspace_bytes(const attention_params& p);
 // out (i, h) = softmax(q_i,h . K^T / sqrt(hd)) V over positions 0..pos_i of token i's sequence.
-status attention(const attention_params& p, const kv_view& kv, dtype t, cudaStream_t stream);
+status attention(const attention_params& p, const kv_view& kv, data_type t, cudaStream_t stream);
 
 // ---- swiglu.cu ---------------------------------------------------------------
 // out (count) = silu(gate) * up, stored as T
-status swiglu(void* out, const float* gate, const float* up, std::int64_t count, dtype t,
+status swiglu(void* out, const float* gate, const float* up, std::int64_t count, data_type t,
               cudaStream_t stream);
 
 // ---- convert.cu --------------------------------------------------------------
 // dst (count; T) = src (count; fp32)
-status convert_from_f32(void* dst, const float* src, std::int64_t count, dtype t,
+status convert_from_f32(void* dst, const float* src, std::int64_t count, data_type t,
                         cudaStream_t stream);
 // dst (count; T) = dummy_weight_value(seed, tensor, i, scale), i in [0, count)
 struct dummy_params {
   std::uint64_t seed = 0, tensor = 0;
   float scale = 1.0f;
 };
-status fill_dummy(void* dst, std::int64_t count, const dummy_params& p, dtype t,
+status fill_dummy(void* dst, std::int64_t count, const dummy_params& p, data_type t,
                   cudaStream_t stream);
 // dst (count; fp32) = value
 status fill_f32(float* dst, std::int64_t count, float value, cudaStream_t stream);

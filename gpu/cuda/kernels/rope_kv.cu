@@ -53,7 +53,7 @@ __global__ void rope_kv_kernel(rope_params p, kv_view kv) {
 
 }  // namespace
 
-status rope_kv_append(const rope_params& p, const kv_view& kv, dtype t, cudaStream_t stream) {
+status rope_kv_append(const rope_params& p, const kv_view& kv, data_type t, cudaStream_t stream) {
   if (p.n == 0) return status::ok_status();
   dispatch_dtype(t, [&](auto tag) {
     rope_kv_kernel<decltype(tag)><<<p.n, kThreads, 0, stream>>>(p, kv);

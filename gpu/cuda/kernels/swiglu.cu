@@ -22,7 +22,7 @@ __global__ void swiglu_kernel(T* out, const float* gate, const float* up, std::i
 
 }  // namespace
 
-status swiglu(void* out, const float* gate, const float* up, std::int64_t count, dtype t,
+status swiglu(void* out, const float* gate, const float* up, std::int64_t count, data_type t,
               cudaStream_t stream) {
   if (count == 0) return status::ok_status();
   dispatch_dtype(t, [&](auto tag) {
