@@ -21,11 +21,7 @@ struct executor_slot {
   std::shared_ptr<backend> local;  // null: on a worker node
   int node = 0;
   bool idle = true;                // binned: no batch running; continuous: no step asked for
-  executor_pace pace;              // its seconds per computed slot
-  std::chrono::steady_clock::time_point since;  // busy: dispatched, or its last progress report
-  std::int64_t batch_size = 0;     // binned: the running batch's size (slots one step computes)
   std::int64_t reported = 0;       // binned: the batch's computed slots at its last report
-  std::uint64_t timer = 0;         // generation of its pending deadline timer; 0: none
 };
 
 // Continuous: a job the core holds, as it arrived, and the tokens it has
@@ -55,8 +51,7 @@ struct scheduler_state {
   std::function<void(const sched::batch_run&)> on_batch;  // scheduler_params'
   intake_actor intake;
   stats_actor stats;
-  deadline_rule deadline;
-  std::uint64_t timers = 0;                // deadline timers armed so far
+  std::unique_ptr<sched::watchdog> watchdog;  // every executor's hang deadline (sched/deadline.hpp)
   // Local executors killed for a missed deadline, by address: each one's
   // backend gets a fresh executor once it has exited (not before: the hung
   // step may still be using it).
@@ -66,43 +61,19 @@ struct scheduler_state {
 
 using self_ptr = scheduler_actor::stateful_pointer<scheduler_state>;
 
-// ---- batch deadlines (actors/batch_deadline.hpp) ------------------------------
-
-double running_s(const executor_slot& slot) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.since).count();
-}
-
-// Computed slots of one step of the slot's running work: a static batch's
-// size (finished sequences included); the jobs a continuous executor holds.
-// Progress reports come at least every step, so this is the work a deadline
-// measured from the last report must allow for.
-std::int64_t work_of(self_ptr self, const executor_slot& slot) {
-  if (self->state.layout->continuous()) return self->state.core->live_on(slot.index);
-  return slot.batch_size;
-}
-
-bool busy(self_ptr, const executor_slot& slot) { return !slot.idle; }
+// ---- hang deadlines (sched/deadline.hpp) ----------------------------------------
 
 // How often a static batch reports progress: a quarter of the floor, so a
 // deadline never passes between two reports of a batch that is stepping,
 // and at most once a second, so a fast model does not flood the scheduler.
-int progress_every_ms(const deadline_rule& rule) {
+int progress_every_ms(const sched::deadline_rule& rule) {
   return static_cast<int>(std::clamp(rule.floor_s * 1000.0 / 4.0, 1.0, 1000.0));
 }
 
-void arm(self_ptr self, executor_slot& slot, double seconds) {
-  slot.timer = ++self->state.timers;
-  const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::duration<double>(seconds));
-  self->delayed_send(self, delay + std::chrono::milliseconds(1), timeout_atom::value, slot.index,
-                     slot.timer);
-}
-
-// Work starts (or progresses) on `slot`: its deadline counts from now. At
-// most one timer per executor is pending; when it fires early it re-arms.
-void start_clock(self_ptr self, executor_slot& slot) {
-  slot.since = std::chrono::steady_clock::now();
-  if (slot.timer == 0) arm(self, slot, slot.pace.deadline_s(self->state.deadline, work_of(self, slot)));
+void arm(self_ptr self, const std::optional<sched::deadline_timer>& t) {
+  if (!t) return;
+  const auto delay = std::chrono::nanoseconds(std::max<std::int64_t>(0, t->due - now_ns()));
+  self->delayed_send(self, delay + std::chrono::milliseconds(1), timeout_atom::value, t->executor, t->timer);
 }
 
 // ---- binned: the batch core's actions ---------------------------------------------
@@ -138,9 +109,8 @@ void run_actions(self_ptr self, sched::batch_actions a) {
     for (request_id id : r.ids)
       if (auto t = s.taken.find(id); t != s.taken.end()) b.jobs.push_back(t->second);
     slot.idle = false;
-    slot.batch_size = static_cast<std::int64_t>(b.jobs.size());
     slot.reported = 0;
-    start_clock(self, slot);
+    arm(self, s.watchdog->start(r.executor, static_cast<std::int64_t>(b.jobs.size()), now_ns()));
     self->send(slot.handle, run_atom::value, std::move(b));
   }
 }
@@ -181,7 +151,7 @@ void send_plans(self_ptr self, const std::vector<sched::step_plan>& plans) {
       m.reserve.push_back(a.reserve_tokens);
     }
     slot.idle = !p.step;
-    if (p.step) start_clock(self, slot);
+    if (p.step) arm(self, s.watchdog->start(p.executor, s.core->live_on(p.executor), now_ns()));
     self->send(slot.handle, plan_atom::value, std::move(m));
   }
   report_core(self);
@@ -204,7 +174,7 @@ void on_step(self_ptr self, int e, step_report& r) {
   auto it = s.executors.find(e);
   if (it == s.executors.end()) return;  // lost (or timed out) meanwhile
   executor_slot& slot = it->second;
-  slot.pace.observe(running_s(slot), std::max<std::int64_t>(1, s.core->live_on(e)));
+  s.watchdog->stop(e, std::max<std::int64_t>(1, s.core->live_on(e)), now_ns());
   std::vector<sched::progress> live;
   for (std::size_t i = 0; i < r.ids.size(); ++i) {
     auto h = s.held.find(r.ids[i]);
@@ -296,6 +266,7 @@ void lose(self_ptr self, int index, const std::string& fault) {
   if (it == s.executors.end()) return;
   executor_slot slot = std::move(it->second);
   s.executors.erase(it);
+  s.watchdog->forget(index);
   self->send(s.stats, lost_atom::value, slot.node);
   if (s.batches) {
     for (request_id id : s.batches->lose_executor(index)) {
@@ -325,11 +296,11 @@ std::string fault_of(const caf::error& reason, int node) {
   return executor_name(node) + " died: " + error_text(reason);
 }
 
-// `slot` ran past its deadline: hung. It is killed and lost like a dead one;
-// a local one's backend gets a fresh executor when the killed one exits.
-void time_out(self_ptr self, executor_slot& slot) {
-  const std::string fault = executor_name(slot.node) + " " +
-                            slot.pace.timed_out_text(running_s(slot), work_of(self, slot));
+// `slot` ran past its deadline (`why`): hung. It is killed and lost like a
+// dead one; a local one's backend gets a fresh executor when the killed one
+// exits.
+void time_out(self_ptr self, executor_slot& slot, const std::string& why) {
+  const std::string fault = executor_name(slot.node) + " " + why;
   if (slot.local) {  // told by a down message, not the link, when it has exited
     self->state.killed.emplace(slot.handle.address(), std::move(slot.local));
     self->unlink_from(slot.handle);
@@ -339,18 +310,14 @@ void time_out(self_ptr self, executor_slot& slot) {
   lose(self, slot.index, fault);
 }
 
-// Deadline timer `gen` of executor `index` fired: a stale one (the executor
-// is gone, or re-armed) is ignored; work still within its deadline (it
-// progressed since the timer was armed) waits for the rest.
-void on_timer(self_ptr self, int index, std::uint64_t gen) {
+// Deadline timer `timer` of executor `index` is due: the watchdog says
+// whether it is hung, or re-arms.
+void on_timer(self_ptr self, int index, std::uint64_t timer) {
   auto it = self->state.executors.find(index);
-  if (it == self->state.executors.end() || it->second.timer != gen) return;
-  executor_slot& slot = it->second;
-  slot.timer = 0;
-  if (!busy(self, slot)) return;
-  const double left = slot.pace.deadline_s(self->state.deadline, work_of(self, slot)) - running_s(slot);
-  if (left > 0) return arm(self, slot, left);
-  time_out(self, slot);
+  if (it == self->state.executors.end()) return;
+  const sched::watchdog::verdict v = self->state.watchdog->due(index, timer, now_ns());
+  arm(self, v.rearm);
+  if (v.hung) time_out(self, it->second, *v.hung);
 }
 
 // A local executor killed for its deadline has exited: its backend is free.
@@ -406,9 +373,8 @@ void on_progress(self_ptr self, int e, std::int64_t computed) {
   auto it = self->state.executors.find(e);
   if (it == self->state.executors.end() || it->second.idle) return;  // lost (or timed out) meanwhile
   executor_slot& slot = it->second;
-  slot.pace.observe(running_s(slot), computed - slot.reported);
+  arm(self, self->state.watchdog->progress(e, computed - slot.reported, now_ns()));
   slot.reported = computed;
-  start_clock(self, slot);
 }
 
 // Executor `e` finished its static batch, `computed` slots in all.
@@ -416,9 +382,9 @@ void on_idle(self_ptr self, int e, std::int64_t computed) {
   auto it = self->state.executors.find(e);
   if (it == self->state.executors.end()) return;  // lost (or timed out) meanwhile
   executor_slot& slot = it->second;
-  slot.pace.observe(running_s(slot), computed - slot.reported);
-  slot.idle = true;
   auto& s = self->state;
+  s.watchdog->stop(e, computed - slot.reported, now_ns());
+  slot.idle = true;
   for (request_id id : s.batches->running(e)) s.taken.erase(id);
   run_actions(self, s.batches->batch_done(e));
 }
@@ -468,7 +434,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
   s.each = {0, 0, s.layout->continuous(), p.policy.retry == retry_mode::resume, p.policy.max_batch_size,
             p.kill_every_n_steps, p.stall_after_n_steps, p.stall_ms, p.step_delay_ms,
             progress_every_ms(p.deadline)};
-  s.deadline = p.deadline;
+  s.watchdog = std::make_unique<sched::watchdog>(p.deadline);
   s.trace = p.trace;
   s.on_arrival = p.on_arrival;
   s.on_plan = p.on_plan;

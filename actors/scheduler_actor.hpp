@@ -15,8 +15,8 @@
 // one is dropped until its node reconnects. A slow executor is not a dead
 // one, but a hung one is: an executor with work has a deadline counted from
 // its last progress report (static: progress_atom, at most every
-// executor_params::progress_every_ms; continuous: each capacity report), from
-// its own pace (actors/batch_deadline.hpp); past it the executor is killed
+// executor_params::progress_every_ms; continuous: each step_report), from
+// its own pace (sched/deadline.hpp, the watchdog); past it the executor is killed
 // and treated as dead, and a late message from it is ignored.
 #pragma once
 
@@ -25,10 +25,10 @@
 #include <string>
 #include <vector>
 
-#include "actors/batch_deadline.hpp"
 #include "actors/messages.hpp"
 #include "sched/batch_core.hpp"
 #include "sched/bin_layout.hpp"
+#include "sched/deadline.hpp"
 #include "actors/step_trace.hpp"
 #include "gpu/backend.hpp"
 
@@ -42,7 +42,7 @@ struct scheduler_params {
   int stall_after_n_steps = 0;       // fault injection: the first local executor hangs once
   int stall_ms = 0;                  //   for this long
   int step_delay_ms = 0;             // fault injection: every executor is this much slower a step
-  deadline_rule deadline;            // limits.batch_timeout_*
+  sched::deadline_rule deadline;     // limits.batch_timeout_*
   std::vector<worker_endpoint> workers;  // worker nodes to dial (needs the io middleman)
   std::string fingerprint;           // model_fingerprint() of this node's model
   std::shared_ptr<step_trace> trace; // local executors' step trace (null: off)
