@@ -26,7 +26,8 @@ void apply(self_ptr self, const sched::bin_effects& e, bool pushed = false) {
   auto& s = self->state;
   self->send(s.stats, depth_atom::value, s.p.index, e.depth);
   if (e.tell) {
-    if (e.ready) self->send(s.scheduler, ready_atom::value, s.p.index, e.ready->full, e.ready->oldest);
+    if (e.ready)
+      self->send(s.scheduler, ready_atom::value, s.p.index, e.ready->full, e.ready->oldest, e.ready->priority);
     else self->send(s.scheduler, unready_atom::value, s.p.index);
   }
   if (e.arm)
@@ -39,8 +40,9 @@ void on_job(self_ptr self, job j) {
   auto& s = self->state;
   const request_id id = j.id;
   const std::string client = j.client;
+  const int priority = j.priority;
   s.jobs[id] = std::move(j);
-  apply(self, s.core->push(id, client, now_ns()), true);
+  apply(self, s.core->push(id, client, priority, now_ns()), true);
 }
 
 // The scheduler's pull.

@@ -304,17 +304,19 @@ using executor_actor =
                      caf::reacts_to<step_atom>, caf::reacts_to<cancel_atom, request_id>>;
 
 // bin: job                   hold it; at the threshold tell the scheduler
-//                            (ready_atom, bin, true, oldest_ns): full
+//                            (ready_atom, bin, true, oldest_ns, priority): full
+//                            (priority: the highest class waiting)
 //      (flush_atom, gen)     max_wait passed for the generation-`gen` timer
 //                            (self-sent): if the oldest request has expired,
-//                            tell the scheduler (ready_atom, bin, false, oldest_ns)
+//                            tell the scheduler (ready_atom, bin, false, oldest_ns, priority)
 //      (take_atom) -> batch  the scheduler pulls (an executor is idle): up to
-//                            a batch, round-robin across clients (bin_queue),
+//                            a batch, the highest class first, round-robin
+//                            across clients within a class (bin_queue),
 //                            full, expired or neither; no jobs when cancels
 //                            emptied the bin
 //      (cancel_atom, id)     drop it if waiting here
 // Once it has told the scheduler it is ready, the bin keeps that current:
-// (ready_atom, bin, full, oldest_ns) again when that changes and it is still
+// (ready_atom, bin, full, oldest_ns, priority) again when that changes and it is still
 // full or expired, (unready_atom, bin) when it is neither; after a take it
 // always sends one of the two (the scheduler forgets a bin it pulls from).
 using bin_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<flush_atom, std::uint64_t>,
@@ -322,12 +324,14 @@ using bin_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<flush_ato
                                    caf::reacts_to<cancel_atom, request_id>>;
 
 // scheduler: job                          route a predicted job to its bin
-//            (ready_atom, bin, full, oldest_ns)  that bin holds a full batch
-//                                         (full) or an expired partial one (its
-//                                         oldest arrived at oldest_ns, steady
-//                                         clock): pull it with (take_atom) when
-//                                         an executor is idle, full bins first,
-//                                         oldest first (ready_bins)
+//            (ready_atom, bin, full, oldest_ns, priority)  that bin holds a
+//                                         full batch (full) or an expired partial
+//                                         one (its oldest arrived at oldest_ns,
+//                                         steady clock; its highest class
+//                                         `priority`): pull it with (take_atom)
+//                                         when an executor is idle, the highest
+//                                         class first, then full bins, oldest
+//                                         first (ready_bins)
 //            (unready_atom, bin)          that bin is neither full nor expired now
 //            (retry_atom, job)            an overflowed job, to the retry bin
 //            (progress_atom, executor, computed_slots)  that executor's static
@@ -347,7 +351,7 @@ using bin_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<flush_ato
 //                                         (self-sent; stale generations ignored)
 using scheduler_actor = caf::typed_actor<
     caf::reacts_to<job>, caf::reacts_to<retry_atom, job>,
-    caf::reacts_to<ready_atom, int, bool, std::int64_t>, caf::reacts_to<unready_atom, int>,
+    caf::reacts_to<ready_atom, int, bool, std::int64_t, int>, caf::reacts_to<unready_atom, int>,
     caf::reacts_to<idle_atom, int, std::int64_t>, caf::reacts_to<progress_atom, int, std::int64_t>,
     caf::reacts_to<capacity_atom, int, sched::executor_capacity>, caf::reacts_to<step_atom, int, step_report>,
     caf::reacts_to<cancel_atom, request_id>,

@@ -449,8 +449,8 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
   spawn_children(self, p);
   return {
       [self](job& j) { route(self, std::move(j)); },
-      [self](ready_atom, int bin, bool full, std::int64_t oldest) {
-        run_actions(self, self->state.batches->ready(bin, sched::bin_readiness{full, oldest}));
+      [self](ready_atom, int bin, bool full, std::int64_t oldest, int priority) {
+        run_actions(self, self->state.batches->ready(bin, sched::bin_readiness{full, oldest, priority}));
       },
       [self](unready_atom, int bin) { self->state.batches->ready(bin, std::nullopt); },
       [self](retry_atom, job& j) {

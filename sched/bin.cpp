@@ -32,8 +32,8 @@ void bin::settle(time_ns now, bin_effects& out) {
   out.due = std::max(now, *queue_.oldest() + max_wait_);
 }
 
-bin_effects bin::push(request_id id, const std::string& client, time_ns now) {
-  queue_.push(client, id, now);
+bin_effects bin::push(request_id id, const std::string& client, int priority, time_ns now) {
+  queue_.push(client, id, now, priority);
   bin_effects out;
   settle(now, out);
   return out;

@@ -40,8 +40,8 @@ class bin {
  public:
   bin(const bin_spec& spec, time_ns max_wait);
 
-  // Request `id` of `client` arrives.
-  bin_effects push(request_id id, const std::string& client, time_ns now);
+  // Request `id` of `client`, in class `priority`, arrives.
+  bin_effects push(request_id id, const std::string& client, int priority, time_ns now);
 
   // Timer `timer` is due; a stale one (re-armed meanwhile) does nothing.
   bin_effects flush(std::uint64_t timer, time_ns now);

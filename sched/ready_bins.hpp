@@ -1,6 +1,7 @@
 // The bins that hold a batch the scheduler may take (bin_queue), as the
 // scheduler knows them, and the order it takes them in when an executor is
-// idle: a full bin first, the one whose oldest request arrived first; else
+// idle: the bin holding the highest priority class first; then a full bin,
+// the one whose oldest request arrived first; else
 // the expired bin whose oldest request arrived first; so no request waits
 // behind a younger one of its kind, and full batches run before partial ones.
 // Bins that tie (requests that arrived together) go in the order they became
@@ -21,6 +22,7 @@ namespace binserve::sched {
 struct bin_readiness {
   bool full = false;
   std::int64_t oldest = 0;
+  int priority = 0;  // the highest class waiting
   bool operator==(const bin_readiness&) const = default;
 };
 
@@ -41,9 +43,10 @@ class ready_bins {
   bool contains(int bin) const { return ready_.count(bin) > 0; }
   bool empty() const { return ready_.empty(); }
 
-  // Removes and returns the bin to take from next: the full bin whose oldest
-  // request arrived first, else the expired bin whose oldest request arrived
-  // first (ties: the one held longest); nothing when no bin is held.
+  // Removes and returns the bin to take from next: among the bins holding
+  // the highest class, the full bin whose oldest request arrived first, else
+  // the expired bin whose oldest request arrived first (ties: the one held
+  // longest); nothing when no bin is held.
   std::optional<int> pop_next() {
     if (ready_.empty()) return std::nullopt;
     auto best = ready_.begin();
@@ -60,6 +63,7 @@ class ready_bins {
     std::uint64_t seq;  // when it became ready (set while not held)
   };
   static bool before(const held& a, const held& b) {
+    if (a.r.priority != b.r.priority) return a.r.priority > b.r.priority;
     if (a.r.full != b.r.full) return a.r.full;
     return a.r.oldest != b.r.oldest ? a.r.oldest < b.r.oldest : a.seq < b.seq;
   }

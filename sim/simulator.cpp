@@ -176,7 +176,7 @@ void simulation::route(int r) {
     return apply(core_->arrive(a, now_));
   }
   const int bin = layout_.route(req_[r].predicted, req_[r].retries);
-  on_bin(bin, bins_[bin].push(static_cast<request_id>(r + 1), std::string(), now_));
+  on_bin(bin, bins_[bin].push(static_cast<request_id>(r + 1), std::string(), 0, now_));
 }
 
 // A bin's effects, as the bin actor's messages with no latency: its depth,

@@ -11,6 +11,13 @@
 
 namespace binserve::testing {
 
+// A test parameterized by policy names: each name as a test name ("continuous-sjf": "continuoussjf").
+inline std::string policy_test_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  std::erase(name, '-');
+  return name;
+}
+
 inline policy_kind policy_named(const std::string& name) {
   const auto kind = from_name<policy_kind>(name);
   EXPECT_TRUE(kind.has_value()) << "no policy is named '" << name << "'";

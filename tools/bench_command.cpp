@@ -192,6 +192,12 @@ void add_policy_options(CLI::App* cmd, bench_flags& f) {
   cmd->add_option("--max-batch", f.setup.max_batch, "continuous: live sequences at once")
       ->capture_default_str()->check(CLI::PositiveNumber);
   add_enum_option(*cmd, "--retry", f.setup.retry, "overflowed jobs: restart or resume");
+  cmd->add_option("--max-wait-steps", f.setup.max_wait_steps,
+                  "continuous: a request waiting this many steps goes first in its class (0: no guard)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-preemptions", f.setup.max_preemptions,
+                  "continuous-srpt: the most times one request is preempted")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   add_enum_option(*cmd, "--kv-admission", f.setup.kv_reserve,
                   "continuous: KV blocks reserved for prompt + max (max) or prompt + predicted length");
   cmd->add_option("--kv-cache-bytes", f.setup.kv_cache_bytes, "each executor's KV cache (0: the backend's default)")

@@ -54,6 +54,8 @@ status_or<service_config> config_for(const bench_setup& s, const run_point& p, c
   for (const example& e : w.requests) c.policy.length_sample.push_back(p.run.hint() ? e.hint : e.length);
   c.policy.max_batch_size = sched::is_continuous(p.run.policy) ? s.max_batch : 256;
   c.policy.kv_reserve = s.kv_reserve;
+  c.policy.max_wait_steps = s.max_wait_steps;
+  c.policy.max_preemptions = s.max_preemptions;
   c.kv_cache_bytes = s.kv_cache_bytes;
   c.policy.variable_batch = p.run.vbs;
   c.policy.cap_batches = p.run.fcr;

@@ -48,6 +48,8 @@ struct bench_setup {
   int cap = 512;        // max_new_tokens of every request
   retry_mode retry = retry_mode::restart;
   kv_admission kv_reserve = kv_admission::max;  // continuous: policy.kv_admission
+  int max_wait_steps = policy_config{}.max_wait_steps;    // continuous: policy.max_wait_steps
+  int max_preemptions = policy_config{}.max_preemptions;  // continuous-srpt: policy.max_preemptions
   std::int64_t kv_cache_bytes = 0;  // per executor; 0: the backend's default
   bool progress = false;  // draw a progress bar on stderr
   std::string step_trace{};  // non-empty: every run's executors append their steps here

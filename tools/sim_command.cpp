@@ -41,6 +41,10 @@ struct sim_flags {
   std::vector<double> rates;  // Poisson rates; empty: --arrivals as given
   int batch = 16, max_batch = 16, bin_width = 50;
   std::int64_t max_wait_ms = 50;
+  int max_wait_steps = policy_config{}.max_wait_steps;
+  int max_preemptions = policy_config{}.max_preemptions;
+  kv_admission kv_reserve = kv_admission::max;
+  std::int64_t kv_blocks = 0;
   retry_mode retry = retry_mode::restart;
   predictor_config predictor;
   std::string cost = "unit", save_cost;
@@ -91,6 +95,10 @@ sim::sim_config config_for(const sim_flags& f, const run_spec& run, int bins, in
   c.policy.max_batch_size = sched::is_continuous(run.policy) ? f.max_batch : std::max(256, f.batch);
   c.policy.max_wait = std::chrono::milliseconds(f.max_wait_ms);
   c.policy.retry = f.retry;
+  c.policy.max_wait_steps = f.max_wait_steps;
+  c.policy.max_preemptions = f.max_preemptions;
+  c.policy.kv_reserve = f.kv_reserve;
+  c.kv_blocks = f.kv_blocks;
   for (const example& e : w.requests) c.policy.length_sample.push_back(run.hint() ? e.hint : e.length);
   c.predictor = f.predictor;
   if (run.label.find(':') != std::string::npos) {  // the run names its predictor
@@ -266,6 +274,15 @@ void add_policy_options(CLI::App* cmd, sim_flags& f) {
   cmd->add_option("--bin-width", f.bin_width, "sequence: bin width")->capture_default_str();
   cmd->add_option("--max-wait-ms", f.max_wait_ms, "after this, an idle executor may take a bin's partial batch")->capture_default_str();
   add_enum_option(*cmd, "--retry", f.retry, "overflowed jobs: restart or resume");
+  cmd->add_option("--max-wait-steps", f.max_wait_steps,
+                  "continuous: a request waiting this many steps goes first in its class (0: no guard)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-preemptions", f.max_preemptions, "continuous-srpt: the most times one request is preempted")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  add_enum_option(*cmd, "--kv-admission", f.kv_reserve,
+                  "continuous: KV blocks reserved for prompt + max (max) or prompt + predicted length");
+  cmd->add_option("--kv-blocks", f.kv_blocks, "continuous: each executor's KV cache in 16-position blocks (0: unbounded)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--predictor", f.predictor.kind, "oracle, fixed, prompt-ratio or learned")->capture_default_str();
   cmd->add_option("--quantile", f.predictor.quantile, "learned: the quantile predicted")->capture_default_str();
   cmd->add_option("--predictor-model", f.predictor.model_file, "learned: a trained model file");

@@ -84,9 +84,10 @@ struct request {
   // an embedder sets its own.
   std::string client{};
   // The request's scheduling class, in [kMinPriority, kMaxPriority]: HIGHER
-  // is MORE urgent. Under the continuous policies every request of a higher
-  // class is scheduled before any of a lower one, and within a class the
-  // policy's (length-aware) order applies; binned policies ignore it. vLLM's `priority` counts the other way (lower is sooner): a
+  // is MORE urgent. Every request of a higher class is scheduled before any
+  // of a lower one (binned policies: at the next batch; continuous ones: at
+  // the next step), and within a class the policy's (length-aware) order
+  // applies. vLLM's `priority` counts the other way (lower is sooner): a
   // client moving from vLLM negates its values. Outside the bounds:
   // invalid_argument naming `priority`.
   int priority = 0;

@@ -92,34 +92,5 @@ TEST(Preemption, EvictedSequencesAreRecomputedAndEveryRequestGetsItsGreedyTextOn
   EXPECT_GT(st.recomputed_tokens, 0) << "preempted sequences were evicted and recomputed";
 }
 
-TEST(Preemption, AHigherPriorityClassRunsBeforeShorterRequestsOfALowerOne) {
-  BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
-  testing::pipeline_options o;
-  o.policy.kind = policy_kind::continuous_srpt;
-  o.policy.batch_size = o.policy.max_batch_size = 1;
-  o.predictor.kind = "oracle";
-  o.step_delay_ms = 2;  // the first request runs for at least 0.6 s
-  o.max_new_tokens = 300;
-  testing::backend_pipeline p(o, {cpu(0)});
-  auto submit = [&p](int tokens, int priority) {
-    job j;
-    j.prompt = "Once upon a time";
-    j.max_new_tokens = j.target_length = j.known_length = tokens;
-    j.ignore_eos = true;
-    j.priority = priority;
-    return p.submit(std::move(j));
-  };
-  const request_id running = submit(300, 0);
-  for (int wait = 0; wait < 10000 && p.sink().tokens(running).empty(); ++wait)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  const request_id short_low = submit(2, 0);
-  const request_id long_high = submit(30, 1);
-  ASSERT_TRUE(p.sink().wait(3, std::chrono::seconds(60)));
-  const std::vector<request_id> ended = p.sink().ended();
-  const auto at = [&ended](request_id id) { return std::find(ended.begin(), ended.end(), id) - ended.begin(); };
-  EXPECT_LT(at(long_high), at(short_low)) << "priority 1 runs before the shorter priority-0 request";
-  EXPECT_LT(at(short_low), at(running)) << "within a class, the shorter remaining first";
-}
-
 }  // namespace
 }  // namespace binserve

@@ -16,15 +16,15 @@ bin make_bin() { return bin(bin_spec{0, 10, 2, 10}, kWait); }
 
 TEST(Bin, ArmsItsTimerForTheOldestAndTellsOnceExpired) {
   bin b = make_bin();
-  bin_effects e = b.push(1, "", 100);
+  bin_effects e = b.push(1, "", 0, 100);
   EXPECT_EQ(e.depth, 1);
   EXPECT_FALSE(e.tell);  // neither full nor (unchecked) expired: nothing to tell
   ASSERT_TRUE(e.arm);
   EXPECT_EQ(e.due, 100 + kWait);
-  EXPECT_FALSE(b.push(2, "", 120).arm) << "one timer at a time";
+  EXPECT_FALSE(b.push(2, "", 0, 120).arm) << "one timer at a time";
   // (the second push made it full)
   bin c = make_bin();
-  const bin_effects first = c.push(1, "", 100);
+  const bin_effects first = c.push(1, "", 0, 100);
   EXPECT_FALSE(c.flush(first.timer + 1, 200).tell) << "a stale timer does nothing";
   const bin_effects fired = c.flush(first.timer, 150);
   ASSERT_TRUE(fired.tell);
@@ -36,11 +36,11 @@ TEST(Bin, ArmsItsTimerForTheOldestAndTellsOnceExpired) {
 
 TEST(Bin, TellsWhenFullAndAgainAfterEveryTake) {
   bin b = make_bin();
-  const std::uint64_t timer = b.push(1, "", 100).timer;
-  const bin_effects full = b.push(2, "", 110);
+  const std::uint64_t timer = b.push(1, "", 0, 100).timer;
+  const bin_effects full = b.push(2, "", 0, 110);
   ASSERT_TRUE(full.tell && full.ready);
   EXPECT_TRUE(full.ready->full);
-  b.push(3, "", 120);
+  b.push(3, "", 0, 120);
   bin_effects after;
   EXPECT_EQ(b.take(130, after), (std::vector<request_id>{1, 2}));
   EXPECT_TRUE(after.tell) << "the scheduler forgot the bin when it pulled";

@@ -96,6 +96,27 @@ TEST(BinQueue, CancelledOldestNoLongerExpires) {
   EXPECT_EQ(q.size(), 1);
 }
 
+TEST(BinQueue, TakeEmptiesTheHighestClassFirstAndReadinessCarriesIt) {
+  auto q = queue();  // batch 3
+  q.push("a", 1, 100);
+  q.push("a", 2, 110, 2);
+  q.push("b", 3, 120);
+  q.push("b", 4, 130, 2);
+  EXPECT_EQ(q.readiness(0, false), (bin_readiness{true, 100, 2})) << "full, oldest of any class, top class 2";
+  EXPECT_EQ(q.take(), (std::vector<int>{2, 4, 1})) << "class 2 (clients a, b), then class 0 by age";
+  EXPECT_EQ(q.readiness(200, true), (bin_readiness{false, 120, 0}));
+  EXPECT_EQ(q.remove_if([](int j) { return j == 3; }), 1);
+  EXPECT_EQ(q.size(), 0);
+}
+
+TEST(ReadyBins, AHigherClassGoesFirstEvenBeforeAFullBin) {
+  ready_bins r;
+  r.set(0, {true, 10, 0});
+  r.set(1, {false, 50, 1});
+  EXPECT_EQ(r.pop_next(), 1);
+  EXPECT_EQ(r.pop_next(), 0);
+}
+
 TEST(ReadyBins, PopsFullBinsFirstThenTheBinWhoseOldestRequestArrivedFirst) {
   ready_bins r;
   EXPECT_FALSE(r.pop_next());

@@ -322,11 +322,7 @@ INSTANTIATE_TEST_SUITE_P(EveryContinuousPolicy, SchedDifferential,
                            for (const policy_kind kind : sched::continuous_policies()) names.push_back(name_of(kind));
                            return names;
                          }()),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           std::erase(name, '-');
-                           return name;
-                         });
+                         testing::policy_test_name);
 
 }  // namespace
 }  // namespace binserve

@@ -56,6 +56,27 @@ TEST(SimCli, RowsCarryTheLatencyTtftAndTpotMeans) {
   EXPECT_DOUBLE_EQ(rows[0].at("tpot_mean_ms").get<double>(), 1000.0);
 }
 
+// The continuous core's knobs reach it from the command line: the
+// preemption bound, the KV budget and how it is reserved.
+TEST(SimCli, PreemptionBoundAndKvBudgetReachTheCore) {
+  auto row = [](const std::string& flags) {
+    const auto r = testing::run_binserve("sim --lengths exponential:20 --requests 200 --cap 256 --arrivals poisson:50 "
+                                         "--policies continuous-srpt --json " + flags);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    return nlohmann::json::parse(r.out).at("results").at(0);
+  };
+  // One sequence at a time: every shorter arrival preempts it, unless bounded.
+  EXPECT_GT(row("--batch 1 --max-batch 1").at("preemptions").get<int>(), 0);
+  EXPECT_EQ(row("--batch 1 --max-batch 1 --max-preemptions 0").at("preemptions").get<int>(), 0);
+  // 17 blocks of 16 hold one sequence reserved for its prompt (8) and the
+  // cap (256); reserving its predicted (oracle) length, about 20, and a block
+  // runs several together.
+  const double by_max = row("--kv-blocks 17").at("latency_mean_ms").get<double>();
+  const double by_prediction = row("--kv-blocks 17 --kv-admission predicted").at("latency_mean_ms").get<double>();
+  EXPECT_LT(by_prediction, by_max / 2);
+  EXPECT_LT(row("").at("latency_mean_ms").get<double>(), by_max / 2) << "unbudgeted: 16 live";
+}
+
 // The Sequence Scheduling ablation through run options: grouping by a
 // noisy prediction (the hint: Vicuna's length at temperature 0.7) without
 // caps never fails; with caps (FCR) it recomputes under-predicted requests;
