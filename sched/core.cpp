@@ -175,7 +175,7 @@ std::vector<core::entry*> core::rank(int e, time_ns now) {
     return a.en->order < b.en->order;
   });
   std::stable_partition(pool.begin(), pool.end(), [&](const cand& c) {
-    return c.en->live && (!preemptive || c.en->preemptions >= options_.max_preemptions);
+    return c.en->live && (!preemptive || c.en->promoted || c.en->preemptions >= options_.max_preemptions);
   });
   std::vector<entry*> out;
   for (const cand& c : pool) out.push_back(c.en);
@@ -247,6 +247,7 @@ step_plan core::plan(int e, time_ns now) {
         counters_.recomputed_tokens += en->a.prompt_tokens + en->generated;
       }
     }
+    en->promoted = en->promoted || (options_.max_wait_steps > 0 && en->waited_steps >= options_.max_wait_steps);
     en->home = e;
     en->live = true;
     en->evicted = false;

@@ -18,7 +18,8 @@
 // waits unbound, in policy order (sched/policy.hpp): priority class first,
 // then the starvation guard, then the policy's key. A non-preemptive policy
 // only fills free slots; a preemptive one keeps the best max_live and
-// preempts the rest. A preempted sequence keeps its KV blocks (parked) while
+// preempts the rest. A request the starvation guard admitted is not
+// preempted by policy again: it starved once, and runs to its end. A preempted sequence keeps its KV blocks (parked) while
 // the executor's budget holds them, else is evicted: its blocks are freed
 // and its prompt and tokens so far are recomputed when it runs again
 // (counted). A request is preempted by policy at most
@@ -152,6 +153,7 @@ class core {
     int reserve = 0;          // its sequence's reservation (tokens)
     int waited_steps = 0;     // steps seen since it last ran
     int preemptions = 0;
+    bool promoted = false;    // admitted by the starvation guard: runs to its end
     bool evicted = false;     // its next admission recomputes its tokens
   };
   struct executor {

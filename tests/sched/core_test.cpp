@@ -145,6 +145,25 @@ TEST(SchedCore, TheStarvationGuardPromotesALongWaitingRequest) {
   EXPECT_NE(std::find(order.begin(), order.end(), 2), order.end()) << "request 2 ran within 12 steps";
 }
 
+TEST(SchedCore, ARequestTheGuardPromotedRunsToItsEnd) {
+  core c = make_core("continuous-srpt", {.max_wait_steps = 3});
+  c.add_executor(0, {.max_live = 1}, 0);
+  c.arrive(req(1, 5), 0);
+  c.arrive(req(2, 20), 0);  // waits behind 1 and the short ones
+  std::map<request_id, int> g;
+  request_id live = 1, next = 10;
+  bool promoted = false;
+  for (int s = 0; s < 30; ++s) {
+    c.arrive(req(next++, 2), 0);  // a shorter request every step
+    const auto plans = step(c, 0, g, {live}, g[live] + 1 >= (live == 2 ? 20 : live == 1 ? 5 : 2) ? std::vector<request_id>{live} : std::vector<request_id>{});
+    for (const step_plan& p : plans) {
+      if (promoted) EXPECT_TRUE(std::find(p.park.begin(), p.park.end(), 2) == p.park.end()) << "step " << s;
+      for (const admission& a : p.admit) live = a.id, promoted = promoted || a.id == 2;
+    }
+  }
+  EXPECT_TRUE(promoted) << "the guard admitted request 2";
+}
+
 TEST(SchedCore, ARequestIsPreemptedAtMostMaxPreemptionsTimes) {
   core c = make_core("continuous-srpt", {.max_preemptions = 2});
   c.add_executor(0, {.max_live = 1}, 0);
