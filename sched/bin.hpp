@@ -19,10 +19,9 @@
 
 #include "binserve/request.hpp"
 #include "sched/bin_queue.hpp"
+#include "sched/time.hpp"
 
 namespace binserve::sched {
-
-using time_ns = std::int64_t;  // any monotonic clock, in nanoseconds
 
 // What the bin's owner does after an event, in this order: report `depth`;
 // when `tell`, tell the scheduler `ready` (a batch to take, or nothing:

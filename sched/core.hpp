@@ -49,10 +49,9 @@
 
 #include "binserve/request.hpp"
 #include "sched/policy.hpp"
+#include "sched/time.hpp"
 
 namespace binserve::sched {
-
-using time_ns = std::int64_t;  // any monotonic clock, in nanoseconds
 
 struct core_options {
   int max_wait_steps = 0;        // > 0: a request waiting this many steps goes first in its class

@@ -28,9 +28,9 @@
 #include <optional>
 #include <string>
 
-namespace binserve::sched {
+#include "sched/time.hpp"
 
-using time_ns = std::int64_t;  // any monotonic clock, in nanoseconds
+namespace binserve::sched {
 
 // limits.batch_timeout_slack and limits.batch_timeout_floor_ms.
 struct deadline_rule {
