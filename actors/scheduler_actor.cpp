@@ -20,7 +20,6 @@ struct executor_slot {
   executor_actor handle;
   std::shared_ptr<backend> local;  // null: on a worker node
   int node = 0;
-  bool idle = true;                // binned: no batch running; continuous: no step asked for
   std::int64_t reported = 0;       // binned: the batch's computed slots at its last report
 };
 
@@ -108,7 +107,6 @@ void run_actions(self_ptr self, sched::batch_actions a) {
     batch b{r.bin, r.cap, {}};
     for (request_id id : r.ids)
       if (auto t = s.taken.find(id); t != s.taken.end()) b.jobs.push_back(t->second);
-    slot.idle = false;
     slot.reported = 0;
     arm(self, s.watchdog->start(r.executor, static_cast<std::int64_t>(b.jobs.size()), now_ns()));
     self->send(slot.handle, run_atom::value, std::move(b));
@@ -150,7 +148,6 @@ void send_plans(self_ptr self, const std::vector<sched::step_plan>& plans) {
       resumed.insert(resumed.end(), h->second.tokens.begin(), h->second.tokens.end());
       m.reserve.push_back(a.reserve_tokens);
     }
-    slot.idle = !p.step;
     if (p.step) arm(self, s.watchdog->start(p.executor, s.core->live_on(p.executor), now_ns()));
     self->send(slot.handle, plan_atom::value, std::move(m));
   }
@@ -173,7 +170,6 @@ void on_step(self_ptr self, int e, step_report& r) {
   auto& s = self->state;
   auto it = s.executors.find(e);
   if (it == s.executors.end()) return;  // lost (or timed out) meanwhile
-  executor_slot& slot = it->second;
   s.watchdog->stop(e, std::max<std::int64_t>(1, s.core->live_on(e)), now_ns());
   std::vector<sched::progress> live;
   for (std::size_t i = 0; i < r.ids.size(); ++i) {
@@ -183,7 +179,6 @@ void on_step(self_ptr self, int e, step_report& r) {
     live.push_back({r.ids[i], r.generated[i]});
   }
   for (request_id id : r.ended) s.held.erase(id);
-  slot.idle = true;
   send_plans(self, s.core->step_done(e, live, r.ended, now_ns()));
 }
 
@@ -371,7 +366,7 @@ void spawn_children(self_ptr self, scheduler_params& p) {
 // The stretch since its last report teaches the pace; the deadline restarts.
 void on_progress(self_ptr self, int e, std::int64_t computed) {
   auto it = self->state.executors.find(e);
-  if (it == self->state.executors.end() || it->second.idle) return;  // lost (or timed out) meanwhile
+  if (it == self->state.executors.end()) return;  // lost (or timed out) meanwhile
   executor_slot& slot = it->second;
   arm(self, self->state.watchdog->progress(e, computed - slot.reported, now_ns()));
   slot.reported = computed;
@@ -384,7 +379,6 @@ void on_idle(self_ptr self, int e, std::int64_t computed) {
   executor_slot& slot = it->second;
   auto& s = self->state;
   s.watchdog->stop(e, computed - slot.reported, now_ns());
-  slot.idle = true;
   for (request_id id : s.batches->running(e)) s.taken.erase(id);
   run_actions(self, s.batches->batch_done(e));
 }

@@ -52,10 +52,9 @@ struct event {
 template <class T>
 using min_heap = std::priority_queue<T, std::vector<T>, std::greater<T>>;
 
+// A continuous executor: its live set (in the order the core admitted it),
+// and those of it to prefill at the next step.
 struct executor_state {
-  bool busy = false;  // static: a batch runs; continuous: a step is in flight
-  // continuous only: the live set (in the order the core admitted it), and
-  // those of it to prefill at the next step
   std::vector<int> live, joining;
 };
 
@@ -280,13 +279,11 @@ void simulation::start_step(int e) {
   for (int r : x.live) shape.context_tokens += req_[r].prompt + req_[r].generated;
   for (int r : x.joining) shape.prefill_tokens += req_[r].prompt + req_[r].generated - 1;
   x.joining.clear();
-  x.busy = true;
   push(now_ + to_ns(cost_.step_seconds(shape)), event_kind::step_end, e);
 }
 
 void simulation::on_step_end(int e) {
   executor_state& x = exec_[e];
-  x.busy = false;
   const auto live = static_cast<int>(x.live.size());
   metrics_.on_batch({-1, live, live});
   std::vector<sched::progress> progress;

@@ -92,7 +92,8 @@ status check_flags(const bench_flags& f) {
   if (!f.rates.empty() && f.workload.arrivals != "offline")
     return invalid("--rates sets Poisson arrivals: give either --rates or --arrivals");
   const bool multibin = std::any_of(f.runs.begin(), f.runs.end(), [](const std::string& r) {
-    return r.substr(0, r.find(':')) == "multibin";
+    const auto run = parse_run(r);
+    return run.ok() && run->policy == policy_kind::multibin;
   });
   if (!f.bins_sweep.empty() && !multibin) return invalid("--bins-sweep needs a multibin run in --policies");
   if (f.plot_dir.empty()) return {};
