@@ -93,6 +93,7 @@ class shape_only_backend final : public backend {
   status forward(std::span<const sequence_chunk>) override { return unusable(); }
   std::span<const float> logits(int) const override { return {}; }
   std::span<const float> hidden(int) const override { return {}; }
+  std::span<const float> layer_states(int) const override { return {}; }
 
  private:
   static status unusable() { return status(error_code::internal, "a shape-only backend computes nothing"); }

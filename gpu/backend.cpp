@@ -50,6 +50,10 @@ status_or<std::unique_ptr<backend>> make_backend_of_kind(std::shared_ptr<const m
 status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
                                                  const backend_options& options) {
   const std::string source = m ? m->source : "";
+  for (int l : options.state_layers)
+    if (m && (l < 1 || l > m->config.n_layers))
+      return status(error_code::invalid_argument, source + ": state layer " + std::to_string(l) +
+                                                      " is outside 1.." + std::to_string(m->config.n_layers));
   // A host allocation that fails (dummy weights, the KV cache, tables) is
   // out_of_memory like a budget that does not fit: an error, never an abort.
   try {

@@ -30,6 +30,10 @@ struct backend_options {
   data_type dtype = data_type::fp32;  // weights and activations
   std::int64_t kv_cache_bytes = 0;  // 0: min(2 GiB, 256 full-context sequences)
   int kv_block_size = 16;       // positions per KV block
+  // Layers whose residual stream `layer_states` reports, each in [1, n_layers]
+  // (k: the stream after the first k layers): the length probe's input
+  // (predict/probe_predictor.hpp). Empty: none, and no cost.
+  std::vector<int> state_layers = {};
 };
 
 // Tokens to append to an open sequence; `tokens` must outlive the call.
@@ -71,6 +75,12 @@ class backend {
   // caveat. The embedding length predictor reads it.
   virtual std::span<const float> hidden(int i) const = 0;
 
+  // The residual stream after each layer of backend_options::state_layers, in
+  // that order, at chunk `i`'s last token of the last forward:
+  // [state_layers.size() * dim], empty when none were asked for. Valid until
+  // the next forward, with logits' caveat.
+  virtual std::span<const float> layer_states(int i) const = 0;
+
   // Samples one token per chunk of the last forward: params[i] and steps[i]
   // belong to chunk i. The default samples on the host from `logits`.
   // Errors: backend_failure (a device call failed, or the backend failed
@@ -104,7 +114,8 @@ class backend {
 // generated here). "cuda" loads the plugin libbinserve_cuda.so (from beside
 // the running executable, or the path in $BINSERVE_CUDA_LIBRARY) on first
 // use; see gpu/backend_plugin.hpp. Errors: invalid_argument (unknown kind, or
-// a kind this build lacks: the CUDA plugin is absent or does not load),
+// a kind this build lacks: the CUDA plugin is absent or does not load; a
+// state layer outside [1, n_layers]),
 // out_of_memory (weights or KV cache do not fit, or a host allocation
 // failed: std::bad_alloc never escapes), backend_failure (for cuda:
 // "no CUDA device: ..." when no GPU is usable).

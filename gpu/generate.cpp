@@ -137,7 +137,7 @@ status step_tokens(backend& b, std::vector<live_sequence>& live, std::vector<seq
   std::vector<live_sequence> next;
   for (size_t i = 0; i < live.size(); ++i) {
     const live_sequence& s = live[i];
-    if (on_token) on_token(s.index, tokens[i].token);
+    if (on_token) on_token(s.index, tokens[i].token, static_cast<int>(i));
     const auto stop = outputs[s.index].add(tokens[i]);
     if (tokens[i].logprobs && stop != stop_reason::stop_token)  // a stop token is not kept
       results[s.index].logprobs.push_back(*tokens[i].logprobs);

@@ -56,8 +56,9 @@ struct batch_work {
 };
 
 // Called after each sampled token of request `index` (before stop checks
-// remove it), on the thread running the batch.
-using sampled_token_callback = std::function<void(int index, int token)>;
+// remove it), on the thread running the batch. `chunk` is the request's row
+// in the backend's last forward (its logits(chunk), layer_states(chunk)).
+using sampled_token_callback = std::function<void(int index, int token, int chunk)>;
 
 // The limits of a request's lists (binserve/request.hpp).
 inline constexpr std::size_t kMaxStopStrings = 16;

@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* kDummyPrefix = "dummy:";
 
-// "dummy:PRESET[,ctx=N][,seed=S]" -> config and seed.
+// "dummy:PRESET[,ctx=N][,seed=S][,layers=N]" -> config and seed.
 status load_dummy(const std::string& spec, model& out) {
   std::string rest = spec.substr(std::strlen(kDummyPrefix));
   std::string preset = rest.substr(0, rest.find(','));
@@ -29,14 +29,16 @@ status load_dummy(const std::string& spec, model& out) {
     std::string key = opt.substr(0, eq), value = eq == std::string::npos ? "" : opt.substr(eq + 1);
     char* stop = nullptr;
     const long long v = std::strtoll(value.c_str(), &stop, 10);
-    if (value.empty() || *stop != '\0' || v <= 0 || (key == "ctx" && v > (1 << 20)))
+    if (value.empty() || *stop != '\0' || v <= 0 || (key == "ctx" && v > (1 << 20)) ||
+        (key == "layers" && v > 1024))
       return status(error_code::invalid_argument,
                     "'" + spec + "': option '" + opt + "' needs a positive integer");
     if (key == "ctx") out.config.n_ctx = static_cast<int>(v);
     else if (key == "seed") out.dummy_seed = static_cast<std::uint64_t>(v);
+    else if (key == "layers") out.config.n_layers = static_cast<int>(v);
     else
       return status(error_code::invalid_argument,
-                    "'" + spec + "': unknown option '" + key + "' (known: ctx, seed)");
+                    "'" + spec + "': unknown option '" + key + "' (known: ctx, seed, layers)");
     at = end;
   }
   out.vocab = make_dummy_vocab(out.config.vocab_size);

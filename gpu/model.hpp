@@ -3,8 +3,10 @@
 // `load_model` is the single entry point behind every `--model` argument:
 //   path/to/model.bin        llama2.c checkpoint (+ tokenizer file)
 //   path/to/model.gguf       GGUF v3, F32/F16 tensors, tokenizer in metadata
-//   dummy:PRESET[,ctx=N][,seed=S]
-//                            random weights with a real model's shape
+//   dummy:PRESET[,ctx=N][,seed=S][,layers=N]
+//                            random weights with a real model's shape (or
+//                            its first N layers: a layer's cost, measured
+//                            where the whole model does not fit)
 // A `model` is immutable after loading and shared by every backend.
 #pragma once
 

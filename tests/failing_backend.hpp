@@ -60,6 +60,7 @@ class failing_backend final : public backend {
     return inner_->logits(i);
   }
   std::span<const float> hidden(int i) const override { return inner_->hidden(i); }
+  std::span<const float> layer_states(int i) const override { return inner_->layer_states(i); }
 
   status_or<std::vector<int>> sample(std::span<const sampling_params> params,
                                      std::span<const std::uint64_t> steps) const override {

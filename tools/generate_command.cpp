@@ -31,7 +31,7 @@ int run_generate(const generate_flags& f) {
 
   const auto start = std::chrono::steady_clock::now();
   int prev = r.prompt_ids.back();
-  auto stream = [&](int, int token) {
+  auto stream = [&](int, int token, int) {
     if (f.json) return;
     std::cout << tok.decode_piece(prev, token) << std::flush;
     prev = token;

@@ -53,7 +53,7 @@ std::int64_t host_memory_bytes() {
 class cpu_backend final : public backend {
  public:
   cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w,
-              const kv_layout& layout, int threads);
+              const kv_layout& layout, int threads, std::vector<int> state_layers);
 
   const model& served_model() const override { return *model_; }
   const kv_cache& kv() const override { return kv_; }
@@ -65,6 +65,10 @@ class cpu_backend final : public backend {
   }
   std::span<const float> logits(int i) const override {
     return {logits_.data() + std::size_t(i) * c_.vocab_size, std::size_t(c_.vocab_size)};
+  }
+  std::span<const float> layer_states(int i) const override {
+    const std::size_t width = state_layers_.size() * c_.dim;
+    return {states_.data() + i * width, width};
   }
 
  private:
@@ -85,6 +89,7 @@ class cpu_backend final : public backend {
   const model_config& c_;
   kv_cache kv_;
   int threads_;
+  std::vector<int> state_layers_;  // backend_options::state_layers
   // [n_layers, n_blocks, block_size, kv_dim]; left uninitialised (a position
   // is written before it is read), so untouched pages cost no memory.
   std::unique_ptr<float[]> k_cache_, v_cache_;
@@ -97,12 +102,13 @@ class cpu_backend final : public backend {
   std::vector<float> hb_, hb2_;                   // [n, hidden_dim]
   std::vector<float> scores_;                     // [threads, n_ctx]
   std::vector<float> logits_;                     // [chunks, vocab_size]
+  std::vector<float> states_;                     // [chunks, state_layers, dim]
 };
 
 cpu_backend::cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w,
-                         const kv_layout& layout, int threads)
+                         const kv_layout& layout, int threads, std::vector<int> state_layers)
     : model_(std::move(m)), w_(std::move(w)), c_(model_->config), kv_(layout, c_.n_ctx),
-      threads_(threads) {
+      threads_(threads), state_layers_(std::move(state_layers)) {
   const std::size_t cache = std::size_t(c_.n_layers) * layout.n_blocks * layout.block_size * c_.kv_dim();
   k_cache_ = std::make_unique_for_overwrite<float[]>(cache);
   v_cache_ = std::make_unique_for_overwrite<float[]>(cache);
@@ -221,6 +227,9 @@ status cpu_backend::forward(std::span<const sequence_chunk> chunks) {
   for (int i = 0; i < n; ++i)
     std::copy_n(w_->token_embedding + std::size_t(tok_[i]) * dim, dim, x_.data() + std::size_t(i) * dim);
 
+  const int n_out = static_cast<int>(last_.size());
+  const std::size_t width = state_layers_.size() * dim;
+  states_.resize(n_out * width);
   for (int l = 0; l < c_.n_layers; ++l) {
     const layer_weights& lw = w_->layers[l];
     // xb = rmsnorm(x) * rms_att
@@ -255,10 +264,14 @@ status cpu_backend::forward(std::span<const sequence_chunk> chunks) {
     // x += hb @ w2^T
     matmul(xb_.data(), hb_.data(), lw.w2, n, hidden, dim);
     for (std::size_t j = 0; j < x_.size(); ++j) x_[j] += xb_[j];
+    // states (chunk, k) = x[last] after layer l + 1 when that is state layer k
+    for (std::size_t k = 0; k < state_layers_.size(); ++k)
+      if (state_layers_[k] == l + 1)
+        for (int c = 0; c < n_out; ++c)
+          std::copy_n(&x_[std::size_t(last_[c]) * dim], dim, &states_[c * width + k * dim]);
   }
 
   // logits (chunks, vocab) = rmsnorm(x[last]) @ wcls^T
-  const int n_out = static_cast<int>(last_.size());
   for (int c = 0; c < n_out; ++c)
     rmsnorm(&xb_[std::size_t(c) * dim], &x_[std::size_t(last_[c]) * dim], w_->rms_final, dim, eps);
   logits_.resize(std::size_t(n_out) * c_.vocab_size);
@@ -297,7 +310,7 @@ status_or<std::unique_ptr<backend>> make_cpu_backend(std::shared_ptr<const model
   auto w = weights_of(*m);
   if (!w.ok()) return w.error();
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
-  return std::unique_ptr<backend>(new cpu_backend(std::move(m), *w, *layout, threads));
+  return std::unique_ptr<backend>(new cpu_backend(std::move(m), *w, *layout, threads, options.state_layers));
 }
 
 }  // namespace binserve

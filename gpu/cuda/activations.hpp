@@ -31,6 +31,7 @@ struct activations {
   device_buffer partial;   // attention split workspace
   device_buffer meta;      // the forward's int metadata (tokens, positions, block table)
   device_buffer sample_args;  // sample()'s jobs: rows, temperatures, uniform draws
+  device_buffer states;    // (n_out, state layers, dim) fp32: backend_options::state_layers
 
   // Makes every buffer hold n tokens and n_out chunks (capacities double).
   // Errors: out_of_memory naming the buffer and sizes; on error buffers may be empty

@@ -48,6 +48,7 @@ class cuda_backend final : public backend {
   status forward(std::span<const sequence_chunk> chunks) override;
   std::span<const float> logits(int i) const override;
   std::span<const float> hidden(int i) const override;
+  std::span<const float> layer_states(int i) const override;
   status_or<std::vector<int>> sample(std::span<const sampling_params> params,
                                      std::span<const std::uint64_t> steps) const override;
   status_or<double> measure_memory_bandwidth() override;
@@ -75,6 +76,7 @@ class cuda_backend final : public backend {
   const model_config& c_;
   data_type t_;
   int device_;
+  std::vector<int> state_layers_;  // backend_options::state_layers
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   std::unique_ptr<device_weights> w_;
@@ -93,8 +95,8 @@ class cuda_backend final : public backend {
   int n_ = 0, n_out_ = 0, max_blocks_ = 0, max_len_ = 0;
   attention_params attention_;  // the last forward's split plan
   mutable status failed_;  // sticky CUDA failure (fetch and sample set it too)
-  mutable std::vector<float> logits_host_, hidden_host_;
-  mutable bool logits_ready_ = false, hidden_ready_ = false;
+  mutable std::vector<float> logits_host_, hidden_host_, states_host_;
+  mutable bool logits_ready_ = false, hidden_ready_ = false, states_ready_ = false;
 };
 
 cuda_backend::~cuda_backend() {
@@ -107,6 +109,7 @@ cuda_backend::~cuda_backend() {
 }
 
 status cuda_backend::init(const backend_options& options) {
+  state_layers_ = options.state_layers;
   BINSERVE_CUDA_TRY(cudaSetDevice(device_));
   BINSERVE_CUDA_TRY(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   BINSERVE_TRY(check(cublasCreate(&cublas_), "cublasCreate"));
@@ -162,7 +165,7 @@ status cuda_backend::init_rope() {
 }
 
 // Device buffers for a forward of n tokens, n_out chunks and sequences of up
-// to max_len_ positions: activations, metadata, attention workspace.
+// to max_len_ positions: activations, metadata, attention workspace, layer states.
 status cuda_backend::reserve(int n, int n_out) {
   BINSERVE_TRY(a_.reserve(c_, t_, n, n_out));
   const int bs = kv_->layout().block_size;
@@ -173,7 +176,8 @@ status cuda_backend::reserve(int n, int n_out) {
   plan_splits(attention_, max_len_);
   BINSERVE_TRY(activations::reserve_bytes(a_.partial, attention_workspace_bytes(attention_), "attention workspace"));
   attention_.partial = a_.partial.get<float>();
-  return status::ok_status();
+  const std::int64_t width = std::int64_t(state_layers_.size()) * c_.dim;
+  return activations::reserve_bytes(a_.states, n_out * width * 4, "layer states");
 }
 
 // Validates the chunks, reserves device buffers, grows the KV cache (all
@@ -218,7 +222,7 @@ status cuda_backend::prepare(std::span<const sequence_chunk> chunks) {
 status cuda_backend::forward(std::span<const sequence_chunk> chunks) {
   if (!failed_.ok()) return failed_;
   BINSERVE_CUDA_TRY(cudaSetDevice(device_));
-  logits_ready_ = hidden_ready_ = false;
+  logits_ready_ = hidden_ready_ = states_ready_ = false;
   BINSERVE_TRY(prepare(chunks));
   status s = run(n_, n_out_);
   if (s.ok()) return s;
@@ -275,10 +279,16 @@ status cuda_backend::run(int n, int n_out) {
 
   // x (n, dim) = token_embedding[tok]
   BINSERVE_TRY(embed(a_.x.get<float>(), w_->token_embedding, tok, n, c_.dim, t_, stream_));
+  const int width = static_cast<int>(state_layers_.size()) * c_.dim;
   for (int l = 0; l < c_.n_layers; ++l) {
     kv_view lkv = kv;
     lkv.layer = l;
     BINSERVE_TRY(layer(l, n, lkv));
+    // states (chunk, k) = x[last] after layer l + 1 when that is state layer k
+    for (std::size_t k = 0; k < state_layers_.size(); ++k)
+      if (state_layers_[k] == l + 1)
+        BINSERVE_TRY(gather_rows(a_.states.get<float>() + k * c_.dim, width, a_.x.get<float>(), last, n_out,
+                                 c_.dim, stream_));
   }
   // hidden (n_out, dim) = rmsnorm(x[last]) * rms_final; logits (n_out, vocab) = hidden @ wcls^T
   BINSERVE_TRY(rmsnorm({a_.xb.get(), a_.hidden.get<float>(), a_.x.get<float>(), last, w_->rms_final, n_out,
@@ -339,6 +349,13 @@ std::span<const float> cuda_backend::logits(int i) const {
 std::span<const float> cuda_backend::hidden(int i) const {
   fetch(hidden_host_, hidden_ready_, a_.hidden, std::size_t(n_out_) * c_.dim);
   return {hidden_host_.data() + std::size_t(i) * c_.dim, std::size_t(c_.dim)};
+}
+
+std::span<const float> cuda_backend::layer_states(int i) const {
+  const std::size_t width = state_layers_.size() * c_.dim;
+  if (width == 0) return {};
+  fetch(states_host_, states_ready_, a_.states, n_out_ * width);
+  return {states_host_.data() + i * width, width};
 }
 
 // Every row: argmax on the device; rows with a temperature and no top-p:

@@ -98,7 +98,7 @@ TEST(BackendFailure, GenerateBatchStopsAtASampleFailureAndStreamsNoTokenOfThatSt
 
   auto b = failing({.fail_sample_at = 4});  // steps 1-3 sample, the 4th fails
   std::map<int, std::vector<int>> streamed;
-  const auto out = generate_batch(*b, batch, [&](int i, int token) { streamed[i].push_back(token); });
+  const auto out = generate_batch(*b, batch, [&](int i, int token, int) { streamed[i].push_back(token); });
   ASSERT_FALSE(out.ok());
   expect_injected_failure(out.error());
   for (int i = 0; i < 2; ++i) {

@@ -165,6 +165,27 @@ TEST(CudaBackend, DeviceDummyWeightsMatchCpuInFp32) {
   }
 }
 
+TEST(CudaBackend, LayerStatesMatchCpuInFp32) {
+  auto m = load("dummy:stories260k");
+  backend_options o = cuda_options("fp32");
+  o.state_layers = {m->config.n_layers, 2};
+  CUDA_BACKEND_OR_SKIP(gpu, m, o);
+  backend_options co;
+  co.state_layers = o.state_layers;
+  auto cpu = make_backend(m, co);
+  ASSERT_TRUE(cpu.ok());
+  const std::vector<int> a = {1, 2, 3, 4, 5}, b = {1, 7};
+  const int g0 = *gpu->open_sequence(8), g1 = *gpu->open_sequence(8);
+  const int c0 = *(*cpu)->open_sequence(8), c1 = *(*cpu)->open_sequence(8);
+  const std::vector<sequence_chunk> gc = {{g0, a}, {g1, b}}, cc = {{c0, a}, {c1, b}};
+  ASSERT_TRUE(gpu->forward(gc).ok());
+  ASSERT_TRUE((*cpu)->forward(cc).ok());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(gpu->layer_states(i).size(), std::size_t(2 * m->config.dim));
+    EXPECT_LT(relative_error(gpu->layer_states(i), (*cpu)->layer_states(i)), 1e-5) << i;
+  }
+}
+
 TEST(CudaBackend, MixedLengthBatchEqualsEachAlone) {
   BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
   auto m = load(testing::shared_path("models/stories260K.bin"));

@@ -134,11 +134,15 @@ TEST_F(ModelLoader, DummySpecGivesPresetShapeWithoutHostWeights) {
   EXPECT_EQ(big->config.n_ctx, 2048);
   EXPECT_EQ(big->dummy_seed, 9u);
   EXPECT_NEAR(double(big->config.n_params()), 6.74e9, 0.01e9);
+  auto two = load_model("dummy:llama2-7b,layers=2");  // a layer's cost where the whole does not fit
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->config.n_layers, 2);
+  EXPECT_EQ(two->config.dim, 4096);
 }
 
 TEST_F(ModelLoader, BadDummySpecsAreInvalidArguments) {
   for (const char* spec : {"dummy:nope", "dummy:stories15m,ctx=0", "dummy:stories15m,ctx=abc",
-                           "dummy:stories15m,depth=3", "dummy:"}) {
+                           "dummy:stories15m,depth=3", "dummy:stories15m,layers=0", "dummy:"}) {
     auto m = load_model(spec);
     ASSERT_FALSE(m.ok()) << spec;
     EXPECT_EQ(m.error().code(), error_code::invalid_argument) << spec;

@@ -46,6 +46,7 @@ class counting_backend final : public backend {
   }
   std::span<const float> logits(int i) const override { return b_->logits(i); }
   std::span<const float> hidden(int i) const override { return b_->hidden(i); }
+  std::span<const float> layer_states(int i) const override { return b_->layer_states(i); }
 
   int opens = 0, closes = 0, forwards = 0;
   bool fail = false;

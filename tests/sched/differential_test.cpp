@@ -81,6 +81,7 @@ class gated_backend final : public backend {
   }
   std::span<const float> logits(int i) const override { return inner_->logits(i); }
   std::span<const float> hidden(int i) const override { return inner_->hidden(i); }
+  std::span<const float> layer_states(int i) const override { return inner_->layer_states(i); }
   status_or<std::vector<int>> sample(std::span<const sampling_params> params,
                                      std::span<const std::uint64_t> steps) const override {
     return inner_->sample(params, steps);

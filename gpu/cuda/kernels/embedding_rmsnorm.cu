@@ -1,7 +1,8 @@
-// Embedding gather and RMSNorm.
+// Embedding gather, row gather and RMSNorm.
 //
 // embed:   x[i, d] = table[tokens[i], d]                    (T -> fp32)
 //          grid (n), block 256: block i copies row tokens[i], threads stride over d.
+// gather:  out[r * out_stride + d] = x[rows_of[r] * dim + d] (fp32), grid (rows), block 256.
 // rmsnorm: out[r, d] = weight[d] * (x[src, d] * rsqrt(sum_d x[src, d]^2 / dim + eps)),
 //          src = rows_of ? rows_of[r] : r; the scale is computed in fp32 as
 //          1 / sqrtf(ss / dim + eps), like llama2.c (not the approximate rsqrtf).
@@ -24,6 +25,13 @@ __global__ void embed_kernel(float* x, const T* table, const int* tokens, int di
   const T* row = table + static_cast<std::int64_t>(tokens[i]) * dim;
   float* out = x + static_cast<std::int64_t>(i) * dim;
   for (int d = threadIdx.x; d < dim; d += blockDim.x) out[d] = to_float(row[d]);
+}
+
+__global__ void gather_kernel(float* out, int out_stride, const float* x, const int* rows_of, int dim) {
+  const int r = blockIdx.x;  // [0, rows)
+  const float* row = x + static_cast<std::int64_t>(rows_of[r]) * dim;
+  float* o = out + static_cast<std::int64_t>(r) * out_stride;
+  for (int d = threadIdx.x; d < dim; d += blockDim.x) o[d] = row[d];
 }
 
 template <class T>
@@ -55,6 +63,13 @@ status embed(float* x, const void* table, const int* tokens, int n, int dim, dat
     embed_kernel<T><<<n, kThreads, 0, stream>>>(x, static_cast<const T*>(table), tokens, dim);
   });
   return check_launch("embed_kernel");
+}
+
+status gather_rows(float* out, int out_stride, const float* x, const int* rows_of, int rows, int dim,
+                   cudaStream_t stream) {
+  if (rows == 0) return status::ok_status();
+  gather_kernel<<<rows, kThreads, 0, stream>>>(out, out_stride, x, rows_of, dim);
+  return check_launch("gather_kernel");
 }
 
 status rmsnorm(const rmsnorm_params& p, data_type t, cudaStream_t stream) {

@@ -20,6 +20,11 @@ namespace binserve::cuda {
 status embed(float* x, const void* table, const int* tokens, int n, int dim, data_type t,
              cudaStream_t stream);
 
+// out[r * out_stride, +dim) = x[rows_of[r] * dim, +dim) for r in [0, rows): fp32 rows picked
+// into a strided table (the layer states of each chunk's last token)
+status gather_rows(float* out, int out_stride, const float* x, const int* rows_of, int rows, int dim,
+                   cudaStream_t stream);
+
 struct rmsnorm_params {
   void* out = nullptr;           // (rows, dim) T: the GEMM input
   float* out_f32 = nullptr;      // (rows, dim) or null: an fp32 copy (hidden states)
