@@ -125,13 +125,13 @@ status_or<std::vector<example>> load_dataset(const std::string& path, const toke
   return load_jsonl(path, *text, tok);
 }
 
+bool in_test_split(std::string_view prompt, double test_fraction) {
+  return static_cast<double>(fnv1a(prompt) % 10000) < test_fraction * 10000.0;
+}
+
 dataset_split split_dataset(const std::vector<example>& all, double test_fraction) {
   dataset_split s;
-  const double threshold = test_fraction * 10000.0;
-  for (const example& e : all) {
-    const bool test = static_cast<double>(fnv1a(e.prompt) % 10000) < threshold;
-    (test ? s.test : s.train).push_back(e);
-  }
+  for (const example& e : all) (in_test_split(e.prompt, test_fraction) ? s.test : s.train).push_back(e);
   return s;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "binserve/status.hpp"
@@ -36,5 +37,8 @@ struct dataset_split {
   std::vector<example> train, test;
 };
 dataset_split split_dataset(const std::vector<example>& all, double test_fraction);
+
+// Whether split_dataset puts `prompt` in the test part.
+bool in_test_split(std::string_view prompt, double test_fraction);
 
 }  // namespace binserve

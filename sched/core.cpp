@@ -4,6 +4,12 @@
 
 namespace binserve::sched {
 
+int estimate_after(int predicted, int generated, int max_new_tokens) {
+  int p = std::max(1, predicted);
+  while (p <= generated && p < max_new_tokens) p = std::min(max_new_tokens, 2 * p);
+  return p;
+}
+
 namespace {
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
@@ -69,8 +75,9 @@ std::vector<step_plan> core::step_done(int e, std::span<const progress> live,
     if (it == entries_.end() || it->second.home != e) continue;
     entry& en = it->second;
     en.generated = p.generated;
-    if (en.generated >= en.a.predicted && en.a.predicted < en.a.max_new_tokens) {
-      en.a.predicted = std::min(en.a.max_new_tokens, std::max(2 * en.a.predicted, en.generated + 1));
+    if (const int fresh = estimate_after(en.a.predicted, en.generated, en.a.max_new_tokens);
+        fresh != en.a.predicted) {
+      en.a.predicted = fresh;
       ++counters_.reestimates;
     }
   }

@@ -53,6 +53,11 @@
 
 namespace binserve::sched {
 
+// The core's estimate of a request's total output once it has made
+// `generated` tokens: `predicted` while it has not outlived it, else doubled
+// until it has (within max_new_tokens).
+int estimate_after(int predicted, int generated, int max_new_tokens);
+
 struct core_options {
   int max_wait_steps = 0;        // > 0: a request waiting this many steps goes first in its class
   int max_preemptions = 4;       // policy preemptions of one request at most

@@ -1,16 +1,14 @@
 // binserve predictor collect | train | eval: the offline life of a length
-// predictor. collect runs the served model over prompts and records how long
-// each answer was; train fits a predictor to such a dataset; eval scores
-// predictors side by side on the held-out part of the same split.
+// predictor. collect (tools/predictor_collect.cpp) runs the served model over
+// prompts and records how long each answer was; train fits a predictor to
+// such a dataset; eval scores predictors side by side on the held-out part
+// of the same split.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
-#include "gpu/generate.hpp"
 #include "gpu/tokenizer.hpp"
 #include "predict/baseline_predictors.hpp"
 #include "predict/dataset.hpp"
@@ -20,6 +18,7 @@
 #include "predict/learned_predictor.hpp"
 #include "tools/commands.hpp"
 #include "tools/model_options.hpp"
+#include "tools/predictor_parts.hpp"
 
 namespace binserve::tools {
 
@@ -28,108 +27,13 @@ namespace {
 using json = nlohmann::json;
 using predictor_ptr = std::unique_ptr<length_predictor>;
 
-struct collect_flags {
-  model_flags model;
-  std::string prompts, out;
-  sampling_params sampling{0.8f, 0.9f, 1};
-  int max_new_tokens = 512;
-  int batch = 32;
-};
-
-struct fit_flags {  // what training needs, shared by train and eval
-  double quantile = 0.8;
-  int epochs = 5;
-  std::uint64_t seed = 1;
-  double test_fraction = 0.2;
-};
-
 struct train_flags {
   model_flags model;
-  std::string data, out, kind = "learned";
+  std::string data, out, kind = "learned", trace;
   fit_flags fit;
 };
-
-struct eval_flags {
-  model_flags model;
-  std::string data, learned_model, embedding_model;
-  std::vector<std::string> predictors = {"fixed", "prompt-ratio", "learned", "embedding",
-                                         "history"};
-  fit_flags fit;
-  int max_new_tokens = 0;  // 0: the longest training length
-  bool json = false;
-};
-
-// ---- collect ----------------------------------------------------------------
-
-status_or<std::vector<std::string>> read_prompts(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return status(error_code::io_error, path + ": cannot open");
-  std::vector<std::string> prompts;
-  for (std::string line; std::getline(in, line);)
-    if (line.find_first_not_of(" \t\r") != std::string::npos) prompts.push_back(line);
-  if (prompts.empty()) return status(error_code::invalid_argument, path + ": no prompts");
-  return prompts;
-}
-
-// Runs prompts [first, first + n) as one static batch; each prompt's seed is
-// the base seed plus its index, so a prompt's answer does not depend on the
-// batch it happened to share.
-status_or<std::vector<generation_result>> generate_slice(backend& b, const tokenizer& tok,
-                                                         const collect_flags& f,
-                                                         const std::vector<std::string>& prompts,
-                                                         size_t first, size_t n) {
-  std::vector<generation_request> batch(n);
-  for (size_t i = 0; i < n; ++i) {
-    batch[i].prompt_ids = tok.encode(prompts[first + i]);
-    batch[i].sampling = f.sampling;
-    batch[i].sampling.seed = f.sampling.seed + first + i;
-    batch[i].max_new_tokens = f.max_new_tokens;
-  }
-  return generate_batch(b, batch);
-}
-
-int run_collect(const collect_flags& f) {
-  auto prompts = read_prompts(f.prompts);
-  if (!prompts.ok()) return report(prompts.error());
-  auto m = f.model.load();
-  if (!m) return 1;
-  auto b = make_backend(m, f.model.backend);
-  if (!b.ok()) return report(b.error());
-  std::ofstream out(f.out);
-  if (!out) return report(status(error_code::io_error, f.out + ": cannot create"));
-  const tokenizer tok(m->vocab);
-  const auto start = std::chrono::steady_clock::now();
-  for (size_t first = 0; first < prompts->size(); first += f.batch) {
-    const size_t n = std::min<size_t>(f.batch, prompts->size() - first);
-    auto results = generate_slice(**b, tok, f, *prompts, first, n);
-    if (!results.ok()) return report(results.error());
-    for (size_t i = 0; i < n; ++i) {
-      const auto& ids = (*results)[i].generated_ids;
-      const int last_prompt_id = tok.encode((*prompts)[first + i]).back();
-      out << json{{"prompt", (*prompts)[first + i]}, {"length", ids.size()},
-                  {"text", tok.decode(ids, last_prompt_id)}}
-                 .dump(-1, ' ', false, json::error_handler_t::replace)
-          << "\n";
-    }
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cerr << "collect: " << first + n << "/" << prompts->size() << " prompts, " << s << " s\n";
-  }
-  out.flush();
-  if (!out) return report(status(error_code::io_error, f.out + ": write failed"));
-  return 0;
-}
 
 // ---- training -----------------------------------------------------------------
-
-status_or<dataset_split> load_split(const model& m, const std::string& path, double fraction) {
-  auto all = load_dataset(path, tokenizer(m.vocab));
-  if (!all.ok()) return all.error();
-  dataset_split split = split_dataset(*all, fraction);
-  if (split.train.empty())
-    return status(error_code::invalid_argument, path + ": no training examples after the split");
-  return split;
-}
 
 std::unique_ptr<learned_predictor> train_learned(const std::vector<example>& train,
                                                  const fit_flags& f) {
@@ -162,6 +66,11 @@ int run_train(const train_flags& f) {
   status saved;
   if (f.kind == "learned") {
     saved = train_learned(split->train, f.fit)->save(f.out);
+  } else if (f.kind == "probe") {
+    if (f.trace.empty()) return report(status(error_code::invalid_argument, "--kind probe needs --trace"));
+    auto p = train_probe(*m, f.data, f.trace, f.fit);
+    if (!p.ok()) return report(p.error());
+    saved = p->save(f.out);
   } else {
     auto p = train_embedding(m, f.model.backend, split->train, f.fit);
     if (!p.ok()) return report(p.error());
@@ -173,18 +82,6 @@ int run_train(const train_flags& f) {
 }
 
 // ---- eval -----------------------------------------------------------------------
-
-struct eval_context {
-  const eval_flags& f;
-  std::shared_ptr<const model> m;
-  const dataset_split& split;
-  int max_new_tokens;  // every prediction's limit
-};
-
-double median(std::vector<double> v) {  // the upper one of an even count
-  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-  return v[v.size() / 2];
-}
 
 status_or<predictor_ptr> make_learned(const eval_context& c) {
   if (c.f.learned_model.empty()) return predictor_ptr(train_learned(c.split.train, c.f.fit));
@@ -217,7 +114,9 @@ status_or<predictor_ptr> make_history(const eval_context& c) {
   return predictor_ptr(std::move(p));
 }
 
-status_or<predictor_ptr> make_named(const std::string& name, const eval_context& c) {
+}  // namespace
+
+status_or<predictor_ptr> make_prompt_predictor(const std::string& name, const eval_context& c) {
   std::vector<double> lengths, ratios;
   for (const example& e : c.split.train) {
     lengths.push_back(e.length);
@@ -234,6 +133,8 @@ status_or<predictor_ptr> make_named(const std::string& name, const eval_context&
                 "embedding, history)");
 }
 
+namespace {
+
 json to_json(const evaluation& ev) {
   json bin = json::object(), pm1 = json::object();
   for (const auto& [k, v] : ev.bin_acc) bin[std::to_string(k)] = v;
@@ -247,7 +148,7 @@ json to_json(const evaluation& ev) {
 status_or<std::vector<predictor_ptr>> make_all(const eval_context& c) {
   std::vector<predictor_ptr> all;
   for (const std::string& name : c.f.predictors) {
-    auto p = make_named(name, c);
+    auto p = make_prompt_predictor(name, c);
     if (!p.ok()) return p.error();
     all.push_back(std::move(*p));
   }
@@ -277,6 +178,7 @@ void print_json(const eval_flags& f, size_t n, const std::vector<evaluation>& ev
 }
 
 int run_eval(const eval_flags& f) {
+  if (!f.trace.empty()) return run_refresh_eval(f);
   auto m = f.model.load();
   if (!m) return 1;
   auto split = load_split(*m, f.data, f.fit.test_fraction);
@@ -312,33 +214,17 @@ void add_fit_options(CLI::App& cmd, fit_flags& f) {
   cmd.add_option("--seed", f.seed, "training shuffle seed")->capture_default_str();
   cmd.add_option("--test-fraction", f.test_fraction, "share of prompts held out for eval")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-}
-
-template <class Flags>
-void on_run(CLI::App* cmd, std::shared_ptr<Flags> f, int (*run)(const Flags&)) {
-  cmd->callback([f, run] {
-    if (int rc = run(*f); rc != 0) throw CLI::RuntimeError(rc);
-  });
-}
-
-void add_collect(CLI::App& parent) {
-  auto f = std::make_shared<collect_flags>();
-  CLI::App* cmd = parent.add_subcommand("collect", "record the served model's response lengths");
-  f->model.add_to(*cmd);
-  cmd->add_option("--prompts", f->prompts, "text file, one prompt per line")->required();
-  cmd->add_option("--out", f->out, "JSONL to write: {\"prompt\", \"length\", \"text\"} per line")
-      ->required();
-  cmd->add_option("--temperature", f->sampling.temperature, "0 is greedy")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", f->sampling.top_p, "nucleus sampling mass")->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--seed", f->sampling.seed, "seed of prompt 0 (prompt i: seed + i)")
-      ->capture_default_str();
-  cmd->add_option("--max-new-tokens", f->max_new_tokens, "most tokens per answer")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", f->batch, "prompts per static batch")->capture_default_str()
+  cmd.add_option("--probe-bins", f.probe.bins, "probe: classes of remaining length")->capture_default_str()
+      ->check(CLI::Range(2, 4096));
+  cmd.add_option("--probe-hidden", f.probe.mlp.hidden, "probe: hidden units (0: a linear softmax)")
+      ->capture_default_str()->check(CLI::Range(0, 4096));
+  cmd.add_option("--probe-epochs", f.probe.mlp.epochs, "probe: training passes")->capture_default_str()
       ->check(CLI::PositiveNumber);
-  on_run(cmd, f, run_collect);
+  cmd.add_option("--probe-learning-rate", f.probe.mlp.learning_rate, "probe: Adam's step")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--probe-smoothing", f.probe.smoothing,
+                 "probe: weight of earlier readings when pooling (0: the latest alone)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
 }
 
 void add_train(CLI::App& parent) {
@@ -347,8 +233,9 @@ void add_train(CLI::App& parent) {
   f->model.add_to(*cmd);
   cmd->add_option("--data", f->data, "JSONL {prompt, length} or an Alpaca JSON array")->required();
   cmd->add_option("--out", f->out, "predictor file to write")->required();
-  cmd->add_option("--kind", f->kind, "learned or embedding")->capture_default_str()
-      ->check(CLI::IsMember({"learned", "embedding"}));
+  cmd->add_option("--kind", f->kind, "learned, embedding or probe")->capture_default_str()
+      ->check(CLI::IsMember({"learned", "embedding", "probe"}));
+  cmd->add_option("--trace", f->trace, "probe: the states `predictor collect --self` recorded for --data");
   add_fit_options(*cmd, f->fit);
   on_run(cmd, f, run_train);
 }
@@ -359,8 +246,13 @@ void add_eval(CLI::App& parent) {
   f->model.add_to(*cmd);
   cmd->add_option("--data", f->data, "JSONL {prompt, length} or an Alpaca JSON array")->required();
   cmd->add_option("--predictors", f->predictors,
-                  "fixed, prompt-ratio, learned, embedding, history")->delimiter(',')
+                  "fixed, prompt-ratio, learned, embedding, history; with --trace also step, probe, "
+                  "probe-raw, floor")->delimiter(',')
       ->capture_default_str();
+  cmd->add_option("--trace", f->trace,
+                  "states `predictor collect --self` recorded for --data: score remaining lengths at "
+                  "refresh points");
+  cmd->add_option("--probe-model", f->probe_model, "trained probe (default: train one)");
   cmd->add_option("--learned-model", f->learned_model,
                   "trained learned predictor (default: train one)");
   cmd->add_option("--embedding-model", f->embedding_model,
@@ -375,12 +267,23 @@ void add_eval(CLI::App& parent) {
 
 }  // namespace
 
+status_or<dataset_split> load_split(const model& m, const std::string& path, double fraction) {
+  auto all = load_dataset(path, tokenizer(m.vocab));
+  if (!all.ok()) return all.error();
+  dataset_split split = split_dataset(*all, fraction);
+  if (split.train.empty())
+    return status(error_code::invalid_argument, path + ": no training examples after the split");
+  return split;
+}
+
 void add_predictor_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("predictor", "collect, train and evaluate length predictors");
   cmd->require_subcommand(1);
-  add_collect(*cmd);
+  add_predictor_collect(*cmd);
   add_train(*cmd);
   add_eval(*cmd);
+  add_predictor_cost(*cmd);
+  add_predictor_floor(*cmd);
 }
 
 }  // namespace binserve::tools

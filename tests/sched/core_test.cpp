@@ -157,7 +157,9 @@ TEST(SchedCore, ARequestTheGuardPromotedRunsToItsEnd) {
     c.arrive(req(next++, 2), 0);  // a shorter request every step
     const auto plans = step(c, 0, g, {live}, g[live] + 1 >= (live == 2 ? 20 : live == 1 ? 5 : 2) ? std::vector<request_id>{live} : std::vector<request_id>{});
     for (const step_plan& p : plans) {
-      if (promoted) EXPECT_TRUE(std::find(p.park.begin(), p.park.end(), 2) == p.park.end()) << "step " << s;
+      if (promoted) {
+        EXPECT_TRUE(std::find(p.park.begin(), p.park.end(), 2) == p.park.end()) << "step " << s;
+      }
       for (const admission& a : p.admit) live = a.id, promoted = promoted || a.id == 2;
     }
   }
@@ -270,6 +272,20 @@ TEST(SchedCore, EveryRegisteredPolicyIsContinuous) {
   policy_config bad;
   bad.kind = policy_kind::sequence;
   EXPECT_EQ(make_policy(bad).error().code(), error_code::config_invalid);
+}
+
+}  // namespace
+}  // namespace binserve::sched
+
+namespace binserve::sched {
+namespace {
+
+TEST(SchedCore, AnOutlivedEstimateDoublesUntilItIsAheadWithinTheLimit) {
+  EXPECT_EQ(estimate_after(10, 9, 100), 10);   // not outlived
+  EXPECT_EQ(estimate_after(10, 10, 100), 20);  // reached: doubled
+  EXPECT_EQ(estimate_after(10, 35, 100), 40);  // as a step-by-step reader would have doubled it
+  EXPECT_EQ(estimate_after(10, 500, 100), 100);  // never past max_new_tokens
+  EXPECT_EQ(estimate_after(0, 0, 100), 1);       // never zero
 }
 
 }  // namespace

@@ -104,5 +104,58 @@ TEST(PredictorCli, UnknownPredictorIsAnErrorAndExitCode1) {
       << r.out;
 }
 
+// stories260K tells its own stories from its own openings, twice each, with
+// its states recorded; eval --trace scores remaining lengths at refresh points.
+TEST(PredictorCli, CollectSelfRecordsStatesAndEvalTraceScoresRemainingLengths) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  const std::string model = "--model " + testing::shared_path("models/stories260K.bin") + " --tokenizer " +
+                            testing::shared_path("models/tok512.bin") + " --threads 1";
+  const jsonl_file data("");
+  auto r = run("predictor collect " + model + " --openings 40 --samples 2 --self --state-layers 2,5 --out " +
+               data.path() + " 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::ifstream in(data.path());
+  int lines = 0, rows_expected = 0;
+  for (std::string line; std::getline(in, line); ++lines) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j.at("sample").get<int>(), lines % 2);
+    EXPECT_EQ(j.at("prompt_index").get<int>(), lines / 2);
+    const int length = j.at("length").get<int>();
+    // a state at steps 0, 16, ...: up to the length when the stop token was sampled after it
+    rows_expected += (j.at("reason") == "stop_token" ? length : length - 1) / 16 + 1;
+  }
+  EXPECT_GT(lines, 40);  // 40 openings, fewer when some repeat, twice each
+  EXPECT_EQ(lines % 2, 0);
+  EXPECT_NE(r.out.find(std::to_string(rows_expected) + " state rows"), std::string::npos) << r.out;
+
+  auto e = run("predictor eval " + model + " --data " + data.path() + " --trace " + data.path() +
+               ".states --predictors step,floor,probe,probe-raw,fixed --quantile 0.5 --test-fraction 0.3 "
+               "--probe-epochs 2 --json");
+  std::filesystem::remove(data.path() + ".states");
+  ASSERT_EQ(e.exit_code, 0) << e.out;
+  const auto j = nlohmann::json::parse(e.out.substr(e.out.find('{')));
+  for (const char* name : {"step", "floor", "probe", "probe-raw", "fixed"}) {
+    const auto& p = j["predictors"].at(name);
+    EXPECT_TRUE(p.at("mae_after").contains("16")) << name;
+    EXPECT_TRUE(p.at("kendall_tau_after").contains("32")) << name;
+    EXPECT_GE(p.at("mae_all").get<double>(), 0) << name;
+    EXPECT_GE(p.at("mae_last64").get<double>(), 0) << name;
+  }
+  // the best constant per prompt is at least as good as one constant for all
+  EXPECT_LE(j["predictors"]["floor"].at("mae").get<double>(), j["predictors"]["step"].at("mae").get<double>());
+  EXPECT_EQ(j.at("mae").get<double>(), j["predictors"]["step"].at("mae").get<double>());
+}
+
+TEST(PredictorCli, CollectRefusesAStateLayerOutsideTheModelAndNeedsPrompts) {
+  const jsonl_file out("");
+  auto r = run(std::string("predictor collect ") + kModel + " --openings 2 --self --state-layers 9 --out " +
+               out.path() + " 2>&1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("state layer 9 is outside 1..5"), std::string::npos) << r.out;
+  r = run(std::string("predictor collect ") + kModel + " --out " + out.path() + " 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--prompts or --openings"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace binserve
