@@ -60,8 +60,9 @@ TEST_P(Priority, AHigherClassRunsBeforeEarlierAndShorterRequestsOfALowerOne) {
   const std::vector<request_id> ended = p.sink().ended();
   const auto at = [&ended](request_id id) { return std::find(ended.begin(), ended.end(), id) - ended.begin(); };
   EXPECT_LT(at(long_high), at(short_low)) << "priority 1 runs before the earlier, shorter priority-0 request";
-  if (GetParam() == "continuous-srpt")
+  if (GetParam() == "continuous-srpt") {
     EXPECT_LT(at(short_low), at(running)) << "within a class, the shorter remaining first";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(BinnedAndContinuous, Priority,
