@@ -24,6 +24,8 @@ struct running {
   std::vector<int> feed{};     // tokens the next forward appends
   int cap = 0;                 // overflow once out.generated() reaches this
   std::int64_t started_ns = 0;
+  probe_predictor::belief belief{};  // the probe's reading of its remaining length
+  int predicted = 0;           // the probe's latest total (tokens made + remaining); 0: none yet
 };
 
 struct executor_state {
@@ -50,6 +52,7 @@ struct executor_state {
   std::int64_t steps = 0;      // forwards run in this executor's life
   std::int64_t progress_ns = 0;  // static: when the batch began or last reported progress
   std::shared_ptr<step_trace> trace;  // null: no step trace
+  executor_probe probe;
   std::optional<step_record> traced;  // the last step, until the next one begins
   std::int64_t traced_began = 0;
 };
@@ -111,6 +114,7 @@ void report_step(self_ptr self) {
     out.ids.push_back(r.j.id);
     out.tokens.push_back(r.feed.back());  // the token sampled last, fed next
     out.generated.push_back(static_cast<int>(r.out.generated().size()));
+    out.predicted.push_back(r.predicted);
   }
   out.ended = std::move(s.left);
   s.left.clear();
@@ -210,13 +214,16 @@ status_or<step_tokens> step_each(backend& b, std::span<const sequence_chunk> chu
   return out;
 }
 
-// forward and sample for every live sequence. Errors: the backend's.
+// forward and sample for every live sequence; `batched`: in one forward
+// (else one at a time). Errors: the backend's.
 status_or<step_tokens> forward_and_sample(backend& b, std::span<const sequence_chunk> chunks,
-                                          std::span<const sampling_row> rows) {
+                                          std::span<const sampling_row> rows, bool& batched) {
+  batched = false;
   if (status st = b.forward(chunks); !st.ok()) {
     if (!is_request_error(st)) return st;
     return step_each(b, chunks, rows);
   }
+  batched = true;
   auto tokens = sample_rows(b, rows);
   if (!tokens.ok()) return tokens.error();
   return step_tokens(tokens->begin(), tokens->end());
@@ -228,6 +235,21 @@ status_or<step_tokens> forward_and_sample(backend& b, std::span<const sequence_c
 void take_out(self_ptr self, const status& st) {
   self->quit(caf::make_error(caf::sec::runtime_error,
                              "executor " + std::to_string(self->state.p.index) + ": " + st.to_string()));
+}
+
+// Continuous, after a batched forward: the probe reads each live sequence
+// whose tokens made so far are a multiple of refresh_tokens (0: the
+// admission step), from the states that forward left.
+void refresh_predictions(executor_state& s) {
+  if (!s.probe.probe || !s.p.continuous) return;
+  for (std::size_t i = 0; i < s.live.size(); ++i) {
+    running& r = s.live[i];
+    const int made = static_cast<int>(r.out.generated().size());
+    if (made % s.probe.refresh_tokens != 0) continue;
+    s.probe.probe->refresh(r.belief, {s.b->layer_states(static_cast<int>(i)), made,
+                                      static_cast<int>(r.j.prompt_ids.size())});
+    r.predicted = made + s.probe.probe->remaining(r.belief);
+  }
 }
 
 // The step trace: the last step ran until `now`.
@@ -258,8 +280,10 @@ bool step(self_ptr self) {
     shape.context_tokens += static_cast<std::int64_t>(r.j.prompt_ids.size() + r.out.generated().size());
     shape.prefill_tokens += static_cast<std::int64_t>(r.feed.size()) - 1;
   }
-  const status_or<step_tokens> tokens = forward_and_sample(*s.b, chunks, rows);
+  bool batched = false;
+  const status_or<step_tokens> tokens = forward_and_sample(*s.b, chunks, rows, batched);
   if (!tokens.ok()) return take_out(self, tokens.error()), false;
+  if (batched) refresh_predictions(s);
   s.current.computed_slots += s.p.continuous ? s.live.size() : s.current.size;
   if (s.p.continuous) s.current.size = static_cast<int>(s.live.size());
   std::vector<running> next;
@@ -336,12 +360,14 @@ caf::error exit_reason_of(std::exception_ptr& e) {
 executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p,
                                                 std::shared_ptr<backend> b,
                                                 scheduler_actor scheduler, intake_actor intake,
-                                                stats_actor stats, std::shared_ptr<step_trace> trace) {
+                                                stats_actor stats, std::shared_ptr<step_trace> trace,
+                                                executor_probe probe) {
   auto& s = self->state;
   s.p = p;
   s.b = std::move(b);
   s.tok = std::make_shared<const tokenizer>(s.b->served_model().vocab);
   s.trace = std::move(trace);
+  s.probe = std::move(probe);
   s.scheduler = std::move(scheduler);
   s.intake = std::move(intake);
   s.stats = std::move(stats);
@@ -377,9 +403,9 @@ executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p
 executor_actor spawn_executor_actor(caf::actor_system& sys, const executor_params& params,
                                     std::shared_ptr<backend> b, scheduler_actor scheduler,
                                     intake_actor intake, stats_actor stats,
-                                    std::shared_ptr<step_trace> trace) {
+                                    std::shared_ptr<step_trace> trace, executor_probe probe) {
   return sys.spawn<caf::detached>(executor_behavior, params, std::move(b), std::move(scheduler),
-                                  std::move(intake), std::move(stats), std::move(trace));
+                                  std::move(intake), std::move(stats), std::move(trace), std::move(probe));
 }
 
 }  // namespace binserve

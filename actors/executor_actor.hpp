@@ -40,8 +40,20 @@
 #include "actors/messages.hpp"
 #include "actors/step_trace.hpp"
 #include "gpu/backend.hpp"
+#include "predict/probe_predictor.hpp"
 
 namespace binserve {
+
+// A probe a continuous executor reads for each running sequence at its
+// admission step and every refresh_tokens tokens after, from the states its
+// own forward made (backend_options::state_layers must be the probe's
+// layers); each step report carries the refreshed predictions (tokens made
+// + predicted remaining) to the scheduling core. A step run one sequence at
+// a time (after a request's input was refused) refreshes nothing.
+struct executor_probe {
+  std::shared_ptr<const probe_predictor> probe;  // null: none
+  int refresh_tokens = 16;
+};
 
 // Spawns the executor (detached, not linked: the caller links or monitors
 // it) reporting to `scheduler`, `intake` and `stats`, which may be remote.
@@ -49,6 +61,6 @@ namespace binserve {
 executor_actor spawn_executor_actor(caf::actor_system& sys, const executor_params& params,
                                     std::shared_ptr<backend> b, scheduler_actor scheduler,
                                     intake_actor intake, stats_actor stats,
-                                    std::shared_ptr<step_trace> trace = nullptr);
+                                    std::shared_ptr<step_trace> trace = nullptr, executor_probe probe = {});
 
 }  // namespace binserve

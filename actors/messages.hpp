@@ -145,6 +145,7 @@ struct executor_plan {
 struct step_report {
   std::vector<request_id> ids;
   std::vector<int> tokens, generated;
+  std::vector<int> predicted;  // the executor's probe: a fresh total length, 0: none
   std::vector<request_id> ended;
 };
 
@@ -206,7 +207,8 @@ typename Inspector::result_type inspect(Inspector& f, executor_plan& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_report& x) {
-  return f(caf::meta::type_name("binserve::step_report"), x.ids, x.tokens, x.generated, x.ended);
+  return f(caf::meta::type_name("binserve::step_report"), x.ids, x.tokens, x.generated, x.predicted,
+           x.ended);
 }
 }  // namespace binserve
 namespace binserve::sched {

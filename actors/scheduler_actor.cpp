@@ -37,6 +37,7 @@ struct scheduler_state {
   std::vector<bin_actor> bins;
   std::map<int, executor_slot> executors;  // by executor index
   executor_params each;                    // template of every executor's params
+  executor_probe probe;                    // local executors' probe (none: null)
   std::shared_ptr<step_trace> trace;       // local executors' (null: off)
   int next_local = 0;                      // index of the next local executor
   std::unique_ptr<sched::batch_core> batches;  // binned: the scheduling core (sched/batch_core.hpp)
@@ -177,6 +178,7 @@ void on_step(self_ptr self, int e, step_report& r) {
     if (h == s.held.end()) continue;  // cancelled meanwhile
     h->second.tokens.push_back(r.tokens[i]);
     live.push_back({r.ids[i], r.generated[i]});
+    if (i < r.predicted.size() && r.predicted[i] > 0) s.core->predicted(r.ids[i], r.predicted[i]);
   }
   for (request_id id : r.ended) s.held.erase(id);
   send_plans(self, s.core->step_done(e, live, r.ended, now_ns()));
@@ -223,7 +225,7 @@ void spawn_local_executor(self_ptr self, std::shared_ptr<backend> b) {
   p.index = s.next_local++;
   p.node = 0;
   if (p.index != 0) p.stall_after_n_steps = 0;  // the injected hang happens once
-  auto handle = spawn_executor_actor(self->system(), p, b, self, s.intake, s.stats, s.trace);
+  auto handle = spawn_executor_actor(self->system(), p, b, self, s.intake, s.stats, s.trace, s.probe);
   self->link_to(handle);
   add_executor(self, p.index, std::move(handle), std::move(b), 0);
 }
@@ -430,6 +432,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
             progress_every_ms(p.deadline)};
   s.watchdog = std::make_unique<sched::watchdog>(p.deadline);
   s.trace = p.trace;
+  s.probe = p.probe;
   s.on_arrival = p.on_arrival;
   s.on_plan = p.on_plan;
   s.on_batch = p.on_batch;

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/executor_actor.hpp"
 #include "actors/messages.hpp"
 #include "sched/batch_core.hpp"
 #include "sched/bin_layout.hpp"
@@ -46,6 +47,7 @@ struct scheduler_params {
   std::vector<worker_endpoint> workers;  // worker nodes to dial (needs the io middleman)
   std::string fingerprint;           // model_fingerprint() of this node's model
   std::shared_ptr<step_trace> trace; // local executors' step trace (null: off)
+  executor_probe probe;              // local executors' probe (null: predictions made once, at arrival)
   // For tests (tests/sched/differential_test.cpp): called on the
   // scheduler's thread with each job the continuous core gets and each plan
   // it makes, and each batch the binned core runs; on_bin: bin_actor_params'.

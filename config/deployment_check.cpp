@@ -17,6 +17,7 @@
 #include "gpu/model.hpp"
 #include "predict/embedding_predictor.hpp"
 #include "predict/make_predictor.hpp"
+#include "predict/probe_predictor.hpp"
 
 namespace binserve {
 namespace {
@@ -122,6 +123,16 @@ status check_predictor(const located_deployment& d, const std::shared_ptr<const 
   return d.marks.error("predictor.model_file", "does not load: " + s.to_string());
 }
 
+// The probe file loads and reads layers the model has.
+status check_probe(const located_deployment& d, const model& m) {
+  const predictor_config& p = d.config.service.predictor;
+  if (p.probe_file.empty()) return status::ok_status();
+  auto probe = probe_predictor::load(p.probe_file);
+  if (!probe.ok()) return d.marks.error("predictor.probe_file", "does not load: " + probe.error().to_string());
+  if (status s = probe->fits(m.config); !s.ok()) return d.marks.error("predictor.probe_file", s.message());
+  return status::ok_status();
+}
+
 // The servers resolve server.host and bind its first address (net/): the
 // same lookup, and a bind to port 0 on it, which fails for an address that
 // is not this machine's. Nothing listens when both ports are -1.
@@ -170,6 +181,7 @@ status check_deployment(const located_deployment& d) {
   if (!m.ok()) return m.error();
   if (status s = check_backend_fit(d, **m); !s.ok()) return s;
   if (status s = check_predictor(d, *m); !s.ok()) return s;
+  if (status s = check_probe(d, **m); !s.ok()) return s;
   if (status s = check_host(d); !s.ok()) return s;
   return check_step_trace(d);
 }

@@ -101,7 +101,7 @@ void read_policy(yaml_section& top, policy_config& p) {
 void read_predictor(yaml_section& top, const fs::path& base, predictor_config& p) {
   yaml_section s = top.section("predictor");
   s.expect_keys({"kind", "fixed_length", "ratio", "model_file", "quantile", "online", "fallback",
-                 "history_capacity", "hint_weight"});
+                 "history_capacity", "hint_weight", "probe_file", "refresh_tokens"});
   s.read_choice("kind", p.kind, {"oracle", "fixed", "prompt-ratio", "learned", "embedding", "history"});
   s.read("fixed_length", p.fixed_length, 1);
   s.read("ratio", p.ratio);
@@ -115,6 +115,8 @@ void read_predictor(yaml_section& top, const fs::path& base, predictor_config& p
   s.read("hint_weight", p.hint_weight);
   s.require(p.hint_weight >= 0 && p.hint_weight <= 1, "hint_weight",
             "must be in [0, 1] (got " + number(p.hint_weight) + ")");
+  read_file_key(s, "probe_file", p.probe_file, base);
+  s.read("refresh_tokens", p.refresh_tokens, 1);
 }
 
 void read_limits(yaml_section& top, limits_config& l) {
@@ -249,7 +251,9 @@ void write_predictor_and_limits(YAML::Emitter& e, const service_config& c) {
   e << YAML::Key << "online" << YAML::Value << p.online;
   e << YAML::Key << "fallback" << YAML::Value << p.fallback;
   e << YAML::Key << "history_capacity" << YAML::Value << p.history_capacity;
-  e << YAML::Key << "hint_weight" << YAML::Value << number(p.hint_weight) << YAML::EndMap;
+  e << YAML::Key << "hint_weight" << YAML::Value << number(p.hint_weight);
+  e << YAML::Key << "probe_file" << YAML::Value << p.probe_file;
+  e << YAML::Key << "refresh_tokens" << YAML::Value << p.refresh_tokens << YAML::EndMap;
   e << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "queue_capacity" << YAML::Value << c.limits.queue_capacity;
   e << YAML::Key << "max_prompt_tokens" << YAML::Value << c.limits.max_prompt_tokens;

@@ -70,6 +70,7 @@ struct pipeline_options {
   std::function<void(const sched::step_plan&)> on_plan;  // scheduler_params'
   std::function<void(const sched::batch_run&)> on_batch;  // scheduler_params'
   std::function<void(int, bool, bool)> on_bin;            // scheduler_params'
+  executor_probe probe;                                   // scheduler_params'
   int max_executor_failures = 2;
   int step_delay_ms = 0;  // scheduler_params' fault injection: every step this much slower
   int max_new_tokens = 12;
@@ -105,6 +106,7 @@ class backend_pipeline {
     ip.scheduler.on_plan = o.on_plan;
     ip.scheduler.on_batch = o.on_batch;
     ip.scheduler.on_bin = o.on_bin;
+    ip.scheduler.probe = o.probe;
     ip.scheduler.step_delay_ms = o.step_delay_ms;
     stats_ = spawn_stats_actor(*sys_, layout->summaries());
     intake_ = spawn_intake_actor(*sys_, std::move(ip), stats_);

@@ -81,6 +81,12 @@ struct predictor_config {
   // prediction, in [0, 1]: 1 takes the hint as it is, 0 ignores it, between
   // a weighted mean (predict/length_hint.hpp). A known_length wins over both.
   double hint_weight = 1.0;
+  // A trained probe (`binserve predictor train --kind probe`): continuous
+  // executors re-predict each running sequence's remaining length from the
+  // served model's own states every refresh_tokens tokens and tell the
+  // scheduling core (predictors.md). Empty: a prediction is made once, at arrival.
+  std::string probe_file;
+  int refresh_tokens = 16;
 };
 
 struct limits_config {

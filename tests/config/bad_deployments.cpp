@@ -61,6 +61,8 @@ std::vector<bad_deployment> bad_deployments(const std::filesystem::path& dir) {
        "logging.step_trace", "no/such/folder/steps.jsonl", "cannot open for appending"},
       {"a predictor file that does not load", m + "predictor: {kind: learned, model_file: garbage_predictor.bin}\n",
        "predictor.model_file", "garbage_predictor.bin", "does not load: "},
+      {"a probe file that does not load", m + "predictor: {probe_file: garbage_predictor.bin}\n",
+       "predictor.probe_file", "garbage_predictor.bin", "does not load: model_invalid: "},
   };
   if (has_shared("models/stories260K.bin") && has_shared("models/tok512.bin")) {
     write(dir / "truncated_tok.bin", head_of(shared_path("models/tok512.bin"), 1000));

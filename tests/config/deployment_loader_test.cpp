@@ -86,7 +86,8 @@ TEST_F(DeploymentLoader, RelativePathsResolveAgainstTheFilesFolder) {
   write("predictors/p.json", "{}");
   const std::string file = write("deploy/d.yaml",
                                  "model: {path: ../models/m.bin, tokenizer: ../models/tok.bin}\n"
-                                 "predictor: {kind: learned, model_file: ../predictors/p.json}\n"
+                                 "predictor: {kind: learned, model_file: ../predictors/p.json,\n"
+                                 "            probe_file: ../predictors/p.json, refresh_tokens: 8}\n"
                                  "logging: {step_trace: ../traces/steps.jsonl}\n");
   auto c = load_deployment(file);
   ASSERT_TRUE(c.ok()) << c.error().to_string();
@@ -94,6 +95,8 @@ TEST_F(DeploymentLoader, RelativePathsResolveAgainstTheFilesFolder) {
   EXPECT_EQ(c->service.step_trace, (dir_ / "traces/steps.jsonl").string());  // written later: need not exist
   EXPECT_EQ(c->service.tokenizer, (dir_ / "models/tok.bin").string());
   EXPECT_EQ(c->service.predictor.model_file, (dir_ / "predictors/p.json").string());
+  EXPECT_EQ(c->service.predictor.probe_file, (dir_ / "predictors/p.json").string());
+  EXPECT_EQ(c->service.predictor.refresh_tokens, 8);
 }
 
 TEST_F(DeploymentLoader, MissingFilesAreNamed) {
@@ -235,6 +238,8 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   c.service.predictor.quantile = 0.37;
   c.service.predictor.ratio = 1.0 / 3;
   c.service.predictor.hint_weight = 0.25;
+  c.service.predictor.probe_file = (dir_ / "m.bin").string();
+  c.service.predictor.refresh_tokens = 4;
   c.server.auth_token = "123";
   c.server.max_connections_per_address = 3;
   c.server.first_request_timeout_ms = 1500;
