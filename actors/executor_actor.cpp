@@ -246,8 +246,9 @@ void refresh_predictions(executor_state& s) {
     running& r = s.live[i];
     const int made = static_cast<int>(r.out.generated().size());
     if (made % s.probe.refresh_tokens != 0) continue;
-    s.probe.probe->refresh(r.belief, {s.b->layer_states(static_cast<int>(i)), made,
-                                      static_cast<int>(r.j.prompt_ids.size())});
+    const std::span<const float> states = s.b->layer_states(static_cast<int>(i));
+    if (static_cast<int>(states.size()) != s.probe.probe->width()) return;  // a backend not recording them
+    s.probe.probe->refresh(r.belief, {states, made, static_cast<int>(r.j.prompt_ids.size())});
     r.predicted = made + s.probe.probe->remaining(r.belief);
   }
 }
@@ -399,6 +400,14 @@ executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p
 }
 
 }  // namespace
+
+status_or<executor_probe> load_executor_probe(const predictor_config& c, const model_config& m) {
+  if (c.probe_file.empty()) return executor_probe{};
+  auto loaded = probe_predictor::load(c.probe_file);
+  status s = loaded.ok() ? loaded->fits(m) : loaded.error();
+  if (!s.ok()) return status(error_code::config_invalid, "predictor.probe_file: " + s.message());
+  return executor_probe{std::make_shared<const probe_predictor>(std::move(*loaded)), c.refresh_tokens};
+}
 
 executor_actor spawn_executor_actor(caf::actor_system& sys, const executor_params& params,
                                     std::shared_ptr<backend> b, scheduler_actor scheduler,

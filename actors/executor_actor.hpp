@@ -55,6 +55,11 @@ struct executor_probe {
   int refresh_tokens = 16;
 };
 
+// The probe `c` configures (none when c.probe_file is empty), checked
+// against the served model's shape `m`. Errors: config_invalid naming
+// predictor.probe_file (it does not load, or reads layers `m` lacks).
+status_or<executor_probe> load_executor_probe(const predictor_config& c, const model_config& m);
+
 // Spawns the executor (detached, not linked: the caller links or monitors
 // it) reporting to `scheduler`, `intake` and `stats`, which may be remote.
 // A non-null `trace` gets a record of every step (actors/step_trace.hpp).

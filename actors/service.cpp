@@ -209,19 +209,6 @@ request_id service::impl::submit(request r, token_callback on_token, completion_
   return id;
 }
 
-namespace {
-
-// The configured probe, checked against the served model's shape.
-// Errors: config_invalid naming predictor.probe_file.
-status_or<executor_probe> load_probe(const predictor_config& c, const model_config& m) {
-  if (c.probe_file.empty()) return executor_probe{};
-  auto loaded = probe_predictor::load(c.probe_file);
-  status s = loaded.ok() ? loaded->fits(m) : loaded.error();
-  if (!s.ok()) return status(error_code::config_invalid, "predictor.probe_file: " + s.message());
-  return executor_probe{std::make_shared<const probe_predictor>(std::move(*loaded)), c.refresh_tokens};
-}
-
-}  // namespace
 
 status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   if (status s = check(c); !s.ok()) return s;
@@ -247,7 +234,7 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   ip.sink = p->sink;
   backend_options bo{.kind = c.backend, .threads = c.threads, .device = c.device, .dtype = c.dtype,
                      .kv_cache_bytes = c.kv_cache_bytes};
-  auto probe = load_probe(c.predictor, p->m->config);
+  auto probe = load_executor_probe(c.predictor, p->m->config);
   if (!probe.ok()) return probe.error();
   if (probe->probe) bo.state_layers = probe->probe->layers();
   ip.scheduler.probe = std::move(*probe);

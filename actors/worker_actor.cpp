@@ -42,7 +42,8 @@ caf::result<std::vector<executor_actor>> attach(self_ptr self, scheduler_actor& 
   const int first = ep.index;
   for (size_t e = 0; e < s.p.backends.size(); ++e) {
     ep.index = first + static_cast<int>(e);
-    auto ex = spawn_executor_actor(self->system(), ep, s.p.backends[e], scheduler, intake, stats);
+    auto ex = spawn_executor_actor(self->system(), ep, s.p.backends[e], scheduler, intake, stats, nullptr,
+                                   s.p.probe);
     self->monitor(ex);
     s.executors.push_back(std::move(ex));
   }

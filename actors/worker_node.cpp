@@ -36,9 +36,13 @@ status_or<worker_params> make_worker_params(const service_config& c) {
   auto loaded = load_model(c.model, model_options{c.tokenizer, c.stop_tokens, c.model_format});
   if (!loaded.ok()) return loaded.error();
   auto m = std::make_shared<const model>(std::move(*loaded));
-  const backend_options bo{.kind = c.backend, .threads = c.threads, .device = c.device, .dtype = c.dtype,
-                           .kv_cache_bytes = c.kv_cache_bytes};
+  backend_options bo{.kind = c.backend, .threads = c.threads, .device = c.device, .dtype = c.dtype,
+                     .kv_cache_bytes = c.kv_cache_bytes};
   worker_params wp;
+  auto probe = load_executor_probe(c.predictor, m->config);
+  if (!probe.ok()) return probe.error();
+  if (probe->probe) bo.state_layers = probe->probe->layers();
+  wp.probe = std::move(*probe);
   for (int e = 0; e < c.executors; ++e) {
     auto b = make_backend(m, bo);
     if (!b.ok()) return b.error();

@@ -23,6 +23,7 @@
 #include "binserve/service.hpp"
 #include "gpu/generate.hpp"
 #include "gpu/tokenizer.hpp"
+#include "predict/probe_predictor.hpp"
 #include "tests/direct_greedy.hpp"
 #include "tests/test_paths.hpp"
 
@@ -82,9 +83,9 @@ class worker_process {
 // A worker's deployment file, per test process (ctest runs these tests in
 // parallel processes), removed when it goes out of scope.
 struct worker_yaml {
-  worker_yaml(const std::string& name, const std::string& model_line)
+  worker_yaml(const std::string& name, const std::string& model_line, const std::string& more = "")
       : path(::testing::TempDir() + std::to_string(::getpid()) + "_" + name) {
-    std::ofstream(path) << "model:\n  " << model_line << "\nbackend:\n  threads: 1\nexecutors: 1\n";
+    std::ofstream(path) << "model:\n  " << model_line << "\nbackend:\n  threads: 1\nexecutors: 1\n" << more;
   }
   worker_yaml(const worker_yaml&) = delete;
   worker_yaml& operator=(const worker_yaml&) = delete;
@@ -180,6 +181,45 @@ TEST(Distributed, TwoWorkersServeAndEveryRequestGetsExactlyOneResult) {
   EXPECT_GT(s.nodes[1].batches, 0) << "worker 1 served nothing";
   EXPECT_GT(s.nodes[2].batches, 0) << "worker 2 served nothing";
   EXPECT_EQ(s.completed, 120);
+}
+
+// A probe over stories260K's layers 2 and 5 (its readings are arbitrary:
+// what matters is that refreshed predictions never change a request's text).
+std::string probe_file() {
+  const std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "_probe.json";
+  static const std::vector<float> states = [] {
+    std::vector<float> v(2 * 64);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = float(i % 7) - 3.0f;
+    return v;
+  }();
+  std::vector<probe_example> rows;
+  for (int i = 0; i < 64; ++i) rows.push_back({{states, 16 * (i % 4), 6}, 1 + i % 40});
+  auto p = probe_predictor::train(rows, {2, 5}, 16, probe_options{}, 1);
+  EXPECT_TRUE(p.ok());
+  EXPECT_TRUE(p->save(path).ok());
+  return path;
+}
+
+TEST(Distributed, WorkersReadTheirProbeAndContinuousBatchesStayExact) {
+  BINSERVE_REQUIRE_SHARED(kModel);
+  golden();
+  const std::string probe = probe_file();
+  const worker_yaml yaml("worker_probe.yaml", "path: " + testing::shared_path(kModel),
+                         "predictor:\n  probe_file: " + probe + "\n  refresh_tokens: 4\n");
+  worker_process w(yaml.path, 0);
+  service_config c = coordinator_config({w.port()});
+  c.policy.kind = policy_kind::continuous_srpt;
+  c.policy.max_batch_size = 4;
+  c.predictor.probe_file = probe;
+  c.predictor.refresh_tokens = 4;
+  auto svc = service::start(c);
+  ASSERT_TRUE(svc.ok()) << svc.error().to_string();
+  ASSERT_TRUE(wait_for_stats(**svc, [](const stats& s) { return connected(s, 1); }));
+  load l;
+  l.submit(**svc, 40);
+  l.check_all();
+  EXPECT_GT((*svc)->current_stats().nodes[1].batches, 0) << "the worker served nothing";
+  std::remove(probe.c_str());
 }
 
 TEST(Distributed, KilledWorkerLosesNoRequestAndServesAgainWhenRestarted) {
