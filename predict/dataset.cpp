@@ -56,7 +56,12 @@ status_or<example> parse_jsonl_line(std::string_view line, const tokenizer& tok)
     return status(error_code::invalid_argument, "'length' must not be negative");
   if (length->get<std::uint64_t>() > INT_MAX)
     return status(error_code::invalid_argument, "'length' is too large");
-  return make_example(prompt->get<std::string>(), length->get<int>(), tok);
+  example e = make_example(prompt->get<std::string>(), length->get<int>(), tok);
+  if (const auto seed = j.find("seed"); seed != j.end()) {
+    if (!seed->is_number_unsigned()) return status(error_code::invalid_argument, "'seed' must be an unsigned integer");
+    e.seed = seed->get<std::uint64_t>();
+  }
+  return e;
 }
 
 status_or<std::vector<example>> load_jsonl(const std::string& path, const std::string& text,

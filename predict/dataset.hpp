@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,10 @@ struct example {
   // `bench`/`sim` runs with the `hint` predictor hand to the service as
   // the request's known_length, so the oracle reads a prediction.
   int hint = 0;
+  // The sampling seed the answer was made with (JSONL "seed", as `predictor
+  // collect` writes it); absent: none. A replay with the same sampler and
+  // seed makes the same answer.
+  std::optional<std::uint64_t> seed;
 };
 
 // Reads either JSONL, one {"prompt": str, "length": int} per line (blank

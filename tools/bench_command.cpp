@@ -203,6 +203,14 @@ void add_policy_options(CLI::App* cmd, bench_flags& f) {
                   "continuous: KV blocks reserved for prompt + max (max) or prompt + predicted length");
   cmd->add_option("--kv-cache-bytes", f.setup.kv_cache_bytes, "each executor's KV cache (0: the backend's default)")
       ->capture_default_str();
+  cmd->add_flag("--own-stops", f.setup.own_stops,
+                "dataset: sample each request with --temperature/--top-p and its record's seed and stop at "
+                "the model's stop tokens (the record's length is then only the oracle's)");
+  cmd->add_option("--temperature", f.setup.temperature, "--own-stops: the sampler's temperature")
+      ->capture_default_str()->check(CLI::Range(0.0, 2.0));
+  cmd->add_option("--top-p", f.setup.top_p, "--own-stops: nucleus sampling mass")->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--probe-model", f.setup.probe_model, "the `probe` predictor's trained file (predictor train --kind probe)");
 }
 
 void add_output_options(CLI::App* cmd, bench_flags& f) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -65,6 +66,16 @@ status_or<service_config> config_for(const bench_setup& s, const run_point& p, c
     return status(error_code::invalid_argument, "run '" + p.run.label + "': the hint predictor needs --hint-field");
   c.predictor.kind = p.run.predictor_kind();
   c.predictor.quantile = p.run.quantile;
+  if (p.run.probe()) {
+    if (s.probe_model.empty() || w.train.empty())
+      return status(error_code::invalid_argument, "run '" + p.run.label + "': the probe predictor needs "
+                                                  "--probe-model and a prompt dataset workload");
+    std::vector<int> lengths;
+    for (const example& e : w.train) lengths.push_back(e.length);
+    std::nth_element(lengths.begin(), lengths.begin() + lengths.size() / 2, lengths.end());
+    c.predictor.fixed_length = std::max(1, lengths[lengths.size() / 2]);
+    c.predictor.probe_file = s.probe_model;
+  }
   if (p.run.predictor == "learned") {
     auto path = train_learned(w, p.run.quantile);
     if (!path.ok()) return path.error();
@@ -83,8 +94,8 @@ struct finals {
 
 // Submits request i at w.arrival_s[i] after the start, then waits for every
 // final value. Returns the seconds from the start to the last final.
-double replay(service& svc, const workload& w, const run_spec& run, int cap, progress_bar* progress,
-              finals& f) {
+double replay(service& svc, const workload& w, const run_spec& run, const bench_setup& setup,
+              progress_bar* progress, finals& f) {
   const auto start = bench_clock::now();
   for (std::size_t i = 0; i < w.requests.size(); ++i) {
     std::this_thread::sleep_until(start + std::chrono::duration_cast<bench_clock::duration>(
@@ -93,9 +104,14 @@ double replay(service& svc, const workload& w, const run_spec& run, int cap, pro
     request q;
     q.prompt = e.prompt;
     q.prompt_ids = e.prompt_ids;
-    q.max_new_tokens = cap;
-    q.target_length = e.length;
+    q.max_new_tokens = setup.cap;
+    q.target_length = setup.own_stops ? 0 : e.length;
     q.known_length = run.hint() ? e.hint : e.length;
+    if (setup.own_stops) {
+      q.temperature = setup.temperature;
+      q.top_p = setup.top_p;
+      q.seed = e.seed;
+    }
     svc.submit(q, {}, [&f, progress](request_id, status_or<result> r) {
       std::lock_guard lock(f.m);
       ++f.finished;
@@ -176,7 +192,7 @@ status_or<bench_row> run_once(const bench_setup& setup, const run_point& point, 
   {
     std::optional<progress_bar> progress;
     if (setup.progress && n > 0) progress.emplace(title, n);
-    seconds = replay(**svc, w, point.run, setup.cap, progress ? &*progress : nullptr, f);
+    seconds = replay(**svc, w, point.run, setup, progress ? &*progress : nullptr, f);
   }
   return row_of(point, (*svc)->current_stats(), n, f.completed, seconds);
 }

@@ -21,7 +21,9 @@ namespace binserve::tools {
 // `sequence:learned:0.9`, `sequence+novbs+nofcr:hint`. +novbs and +nofcr
 // switch off sequence's variable batch size and its batch caps with
 // recomputation; the predictor `hint` is the oracle fed the workload's hint
-// lengths (--hint-field) instead of the true ones.
+// lengths (--hint-field) instead of the true ones; `probe` predicts the
+// training lengths' median at arrival and then the bench's trained probe
+// re-predicts every predictor.refresh_tokens (continuous policies).
 struct run_spec {
   std::string label;
   policy_kind policy = policy_kind::vanilla;
@@ -29,7 +31,8 @@ struct run_spec {
   double quantile = 0.8;
   bool vbs = true, fcr = true;
   bool hint() const { return predictor == "hint"; }
-  std::string predictor_kind() const { return hint() ? "oracle" : predictor; }
+  bool probe() const { return predictor == "probe"; }
+  std::string predictor_kind() const { return hint() ? "oracle" : probe() ? "fixed" : predictor; }
 };
 
 // Errors: invalid_argument naming the run when the policy is unknown, the
@@ -53,6 +56,14 @@ struct bench_setup {
   std::int64_t kv_cache_bytes = 0;  // per executor; 0: the backend's default
   bool progress = false;  // draw a progress bar on stderr
   std::string step_trace{};  // non-empty: every run's executors append their steps here
+  // Dataset workloads: each request sampled with this temperature and top-p
+  // and its record's seed, ending at the model's own stop tokens instead of
+  // at the record's length (which the oracle still reads): the model serving
+  // the answers `predictor collect` recorded. Off: each request generates
+  // exactly its record's length, greedily.
+  bool own_stops = false;
+  float temperature = 0.0f, top_p = 1.0f;
+  std::string probe_model{};  // the `probe` predictor's trained file
 };
 
 // Where a run sits in the bench's matrix.

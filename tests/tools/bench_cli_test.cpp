@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/run_binserve.hpp"
+#include "tests/test_paths.hpp"
 
 namespace binserve {
 namespace {
@@ -161,6 +162,42 @@ TEST(BenchCli, PlotWritesPngsAndTheirScript) {
   EXPECT_NE(script.str().find("'multibin, poisson:3000'"), std::string::npos) << script.str();
   EXPECT_NE(script.str().find("'vanilla p99'"), std::string::npos) << script.str();
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace binserve
+
+namespace binserve {
+namespace {
+
+// stories260K answers its own openings (predictor collect); bench --own-stops
+// replays each answer with its recorded seed and sampler, stopping at the
+// model's stop tokens: it makes answers of the recorded lengths again.
+TEST(BenchCli, OwnStopsReplaysEachRecordedAnswerWithItsSeed) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  const std::string model = testing::shared_path("models/stories260K.bin");
+  const std::string data = temp_path("own.jsonl");
+  auto c = testing::run_binserve("predictor collect --model " + model + " --threads 1 --openings 12 --samples 2 --out " +
+                                 data + " 2>&1");
+  ASSERT_EQ(c.exit_code, 0) << c.out;
+  long recorded = 0;
+  int records = 0;
+  for (const std::string& line : lines_of(data)) recorded += nlohmann::json::parse(line).at("length").get<long>(), ++records;
+  const auto r = testing::run_binserve("bench --model " + model + " --length-model " + model + " --threads 1 --workload " +
+                                       data + " --test-fraction 1 --own-stops --temperature 0.8 --top-p 0.9 "
+                                       "--policies continuous --batch 8 --max-batch 8 --json");
+  std::filesystem::remove(data);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto row = nlohmann::json::parse(r.out).at("results").at(0);
+  EXPECT_EQ(row.at("completed").get<int>(), records);
+  const double made = row.at("tokens_per_s").get<double>() * row.at("seconds").get<double>();
+  EXPECT_EQ(std::lround(made), recorded);
+}
+
+TEST(BenchCli, TheProbePredictorNeedsItsModel) {
+  const auto r = testing::run_binserve(kNull + "--workload const:4 --policies continuous-srpt:probe");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("needs --probe-model"), std::string::npos) << r.out;
 }
 
 }  // namespace
