@@ -56,6 +56,9 @@ struct softmax_mlp::batch_state {
   std::vector<float> gw1, gb1, gw2, gb2;       // shaped like the weights
 };
 
+softmax_mlp::softmax_mlp(int inputs, int classes, int hidden)
+    : inputs_(inputs), classes_(classes), hidden_(hidden) {}
+
 softmax_mlp::softmax_mlp(int inputs, int classes, int hidden, std::uint64_t seed)
     : inputs_(inputs), classes_(classes), hidden_(hidden) {
   std::mt19937_64 rng(seed);
@@ -194,15 +197,17 @@ status_or<softmax_mlp> softmax_mlp::from_json(const nlohmann::json& j, const std
               hidden = j.at("hidden").get<int>();
     if (inputs < 1 || classes < 1 || hidden < 0 || inputs > (1 << 20) || classes > 4096 || hidden > 4096)
       return invalid("classifier sizes out of range");
-    softmax_mlp m(inputs, classes, hidden, 0);
+    // The arrays' sizes are checked before anything of the declared sizes is allocated.
+    const std::size_t width = hidden > 0 ? hidden : inputs;
+    if (j.at("w1").size() != (hidden > 0 ? std::size_t(hidden) * inputs : 0) ||
+        j.at("b1").size() != std::size_t(hidden) || j.at("w2").size() != classes * width ||
+        j.at("b2").size() != std::size_t(classes))
+      return invalid("classifier weights do not match its sizes");
+    softmax_mlp m(inputs, classes, hidden);
     m.w1_ = j.at("w1").get<std::vector<float>>();
     m.b1_ = j.at("b1").get<std::vector<float>>();
     m.w2_ = j.at("w2").get<std::vector<float>>();
     m.b2_ = j.at("b2").get<std::vector<float>>();
-    const std::size_t width = hidden > 0 ? hidden : inputs;
-    if (m.w1_.size() != (hidden > 0 ? std::size_t(hidden) * inputs : 0) || m.b1_.size() != std::size_t(hidden) ||
-        m.w2_.size() != classes * width || m.b2_.size() != std::size_t(classes))
-      return invalid("classifier weights do not match its sizes");
     for (const auto* w : {&m.w1_, &m.b1_, &m.w2_, &m.b2_})
       if (!std::all_of(w->begin(), w->end(), [](float v) { return std::isfinite(v); }))
         return invalid("classifier weights are not finite");

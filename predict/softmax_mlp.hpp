@@ -49,6 +49,7 @@ class softmax_mlp {
   static status_or<softmax_mlp> from_json(const nlohmann::json& j, const std::string& where);
 
  private:
+  softmax_mlp(int inputs, int classes, int hidden);  // no weights yet (from_json fills them)
   struct batch_state;
   // s.h (m, hidden) and s.p (m, classes) for the m rows of x.
   void forward(const float* x, int m, batch_state& s) const;

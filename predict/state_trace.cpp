@@ -65,7 +65,8 @@ status_or<state_trace> state_trace::load(const std::string& path) {
     l = v;
   }
   std::int64_t rows = 0;
-  if (!get(in, dim) || dim < 1 || dim > (1 << 16)) return invalid("dim out of range");
+  if (!get(in, dim) || dim < 1 || dim > (1 << 16) || std::int64_t(n_layers) * dim > (1 << 22))
+    return invalid("dim out of range (at most 2^22 floats a row)");
   if (!get(in, refresh) || refresh < 1) return invalid("refresh_tokens out of range");
   if (!get(in, rows) || rows < 0 || rows > (std::int64_t(1) << 32)) return invalid("row count out of range");
   state_trace t(std::move(layers), dim, refresh);

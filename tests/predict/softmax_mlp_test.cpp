@@ -99,6 +99,10 @@ TEST(SoftmaxMlp, JsonRoundTripGivesTheSameProbabilitiesAndDamageIsModelInvalid) 
   j = m.to_json();
   j.erase("hidden");
   EXPECT_EQ(softmax_mlp::from_json(j, "here").error().code(), error_code::model_invalid);
+  j = m.to_json();  // declared sizes the arrays do not have: refused before anything that large is made
+  j["inputs"] = 1 << 20;
+  j["classes"] = 4096;
+  EXPECT_EQ(softmax_mlp::from_json(j, "here").error().code(), error_code::model_invalid);
 }
 
 }  // namespace
