@@ -28,6 +28,18 @@ void mul(float* c, const float* a, const float* b, int m, int n, int k) {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0f, a, n, b, k, 0.0f, c, k);
 }
 
+// sums (cols) = column sums of a (rows, cols)
+void column_sums(std::vector<float>& sums, const std::vector<float>& a, int rows, int cols) {
+  sums.assign(cols, 0.0f);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) sums[c] += a[std::size_t(r) * cols + c];
+}
+
+// g += l2 * w: weight decay
+void add_decay(std::vector<float>& g, const std::vector<float>& w, double l2) {
+  for (std::size_t i = 0; i < w.size(); ++i) g[i] += float(l2) * w[i];
+}
+
 void init_he(std::vector<float>& w, int fan_in, std::mt19937_64& rng) {
   std::normal_distribution<float> d(0.0f, std::sqrt(2.0f / std::max(1, fan_in)));
   for (float& v : w) v = d(rng);
@@ -118,10 +130,8 @@ void softmax_mlp::gradients(const float* x, const int* y, int m, double l2, batc
   // gw2 (classes, width) = dz^T @ in; gb2 = column sums of dz
   s.gw2.resize(w2_.size());
   mul_at(s.gw2.data(), s.dz.data(), in, m, classes_, width);
-  s.gb2.assign(classes_, 0.0f);
-  for (int r = 0; r < m; ++r)
-    for (int c = 0; c < classes_; ++c) s.gb2[c] += s.dz[std::size_t(r) * classes_ + c];
-  for (std::size_t i = 0; i < w2_.size(); ++i) s.gw2[i] += float(l2) * w2_[i];
+  column_sums(s.gb2, s.dz, m, classes_);
+  add_decay(s.gw2, w2_, l2);
   if (hidden_ == 0) return;
   // dh (m, hidden) = (dz @ w2) where h > 0; gw1 (hidden, inputs) = dh^T @ x; gb1 = column sums of dh
   s.dh.resize(std::size_t(m) * hidden_);
@@ -130,10 +140,8 @@ void softmax_mlp::gradients(const float* x, const int* y, int m, double l2, batc
     if (s.h[i] <= 0.0f) s.dh[i] = 0.0f;
   s.gw1.resize(w1_.size());
   mul_at(s.gw1.data(), s.dh.data(), x, m, hidden_, inputs_);
-  s.gb1.assign(hidden_, 0.0f);
-  for (int r = 0; r < m; ++r)
-    for (int j = 0; j < hidden_; ++j) s.gb1[j] += s.dh[std::size_t(r) * hidden_ + j];
-  for (std::size_t i = 0; i < w1_.size(); ++i) s.gw1[i] += float(l2) * w1_[i];
+  column_sums(s.gb1, s.dh, m, hidden_);
+  add_decay(s.gw1, w1_, l2);
 }
 
 void softmax_mlp::fit(std::span<const float> x, std::span<const int> y, const mlp_options& o,

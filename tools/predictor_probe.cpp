@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -144,17 +145,27 @@ std::vector<int> predict_prompt_only(const traced_data& d, const test_points& t,
   return out;
 }
 
+// The probe of --probe-model, or one fitted to the training rows: made once
+// for `probe` and `probe-raw` both.
+status_or<probe_predictor> the_probe(const traced_data& d, const eval_context& c,
+                                     std::optional<probe_predictor>& made) {
+  if (made) return *made;
+  auto p = c.f.probe_model.empty() ? fit_probe(d, c.f.fit) : probe_predictor::load(c.f.probe_model);
+  if (!p.ok()) return p.error();
+  if (p->width() != d.trace.width())
+    return status(error_code::invalid_argument, "the probe reads " + std::to_string(p->width()) +
+                                                    " floats per row, the trace has " + std::to_string(d.trace.width()));
+  made = *p;
+  return p;
+}
+
 status_or<std::vector<int>> predict_named(const std::string& name, const traced_data& d, const test_points& t,
-                                          const eval_context& c) {
+                                          const eval_context& c, std::optional<probe_predictor>& probe) {
   if (name == "step") return predict_step(t);
   if (name == "floor") return predict_floor(d, t);
   if (name == "probe" || name == "probe-raw") {
-    auto p = c.f.probe_model.empty() ? fit_probe(d, c.f.fit) : probe_predictor::load(c.f.probe_model);
+    auto p = the_probe(d, c, probe);
     if (!p.ok()) return p.error();
-    if (p->width() != d.trace.width())
-      return status(error_code::invalid_argument, "the probe reads " + std::to_string(p->width()) +
-                                                      " floats per row, the trace has " +
-                                                      std::to_string(d.trace.width()));
     if (name == "probe-raw") p->set_smoothing(0.0);
     return predict_probe(d, t, *p);
   }
@@ -224,8 +235,9 @@ int run_refresh_eval(const eval_flags& f) {
   const test_points t = points_of(*d);
   const eval_context c{f, m, split, std::max(1, limit)};
   std::vector<refresh_scores> all;
+  std::optional<probe_predictor> probe;
   for (const std::string& name : f.predictors) {
-    auto predicted = predict_named(name, *d, t, c);
+    auto predicted = predict_named(name, *d, t, c, probe);
     if (!predicted.ok()) return report(predicted.error());
     all.push_back(score_refresh(t.points, *predicted, t.train));
   }
