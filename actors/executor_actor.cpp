@@ -72,7 +72,7 @@ bool start(self_ptr self, job j, int cap, int reserve = 0) {
   running r{job{}, sequence_output(request_of(j), s.b->served_model(), s.tok, j.resumed_ids)};
   r.feed = j.prompt_ids;
   r.feed.insert(r.feed.end(), j.resumed_ids.begin(), j.resumed_ids.end());
-  r.cap = std::min(j.max_new_tokens, static_cast<int>(j.resumed_ids.size()) + cap);
+  r.cap = std::min(j.max_new_tokens, std::max(static_cast<int>(j.resumed_ids.size()) + 1, cap));
   r.started_ns = now_ns();
   const int n_ctx = s.b->served_model().config.n_ctx;  // generation stops at context_full
   if (reserve <= 0) reserve = static_cast<int>(j.prompt_ids.size()) + r.cap;
@@ -163,6 +163,7 @@ bool advance(self_ptr self, running& r, const sampled_token& t, std::vector<fini
     return false;
   }
   r.j.retries++;  // overflowed the batch's cap: recompute or resume later
+  r.j.overflow_made = r.cap;
   r.j.resumed_ids = s.p.resume ? r.out.take_generated() : std::vector<int>{};
   self->send(s.stats, retry_atom::value);
   self->send(s.scheduler, retry_atom::value, std::move(r.j));

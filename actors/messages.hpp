@@ -70,7 +70,7 @@ using preempt_atom = caf::atom_constant<caf::atom("preempt")>;
 // The wire protocol between a coordinator and its worker nodes; a worker
 // refuses a coordinator of another version. Bump it whenever a message type
 // or typed interface below changes.
-constexpr int kWireProtocolVersion = 7;
+constexpr int kWireProtocolVersion = 8;
 
 // ---- message types ------------------------------------------------------------
 
@@ -100,6 +100,7 @@ struct job {
   int bin = 0;               // set by the scheduler
   int retries = 0;           // overflows and re-queues so far
   std::vector<int> resumed_ids;  // retry mode resume: tokens kept from earlier runs
+  int overflow_made = 0;     // tokens it had made when it last overflowed a cap
   int executor_failures = 0;  // executors that died while running it
 };
 
@@ -115,7 +116,7 @@ struct emitted_token {
 // Requests a bin hands to an executor, with their length cap.
 struct batch {
   int bin = 0;
-  int cap = 0;  // tokens generated (per run) after which a sequence overflows
+  int cap = 0;  // tokens made (resumed ones included) at which a sequence overflows
   std::vector<job> jobs;
 };
 
@@ -198,7 +199,7 @@ typename Inspector::result_type inspect(Inspector& f, job& x) {
            x.top_p, x.seed, x.max_new_tokens, x.stop, x.ignore_eos, x.min_tokens, x.presence_penalty,
            x.frequency_penalty, x.logit_bias, x.logprobs, x.target_length, x.known_length,
            x.priority, x.length_hint, x.deadline_ms, x.predicted_length, x.bin, x.retries, x.resumed_ids,
-           x.executor_failures);
+           x.overflow_made, x.executor_failures);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, executor_plan& x) {

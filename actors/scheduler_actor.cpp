@@ -203,7 +203,7 @@ void route(self_ptr self, job j) {
     s.held[j.id] = held_job{std::move(j), {}};
     return send_plans(self, s.core->arrive(a, now_ns()));
   }
-  j.bin = s.layout->route(j.predicted_length, j.retries);
+  j.bin = s.layout->route(j.predicted_length, j.retries, j.overflow_made);
   self->send(s.bins[j.bin], std::move(j));
 }
 

@@ -72,7 +72,7 @@ void read_backend(yaml_section& top, service_config& c) {
 void read_policy(yaml_section& top, policy_config& p) {
   yaml_section s = top.section("policy");
   s.expect_keys({"kind", "batch_size", "bins", "length_sample", "bin_width", "variable_batch",
-                 "cap_batches", "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "sjf_aging_per_s", "max_wait_steps",
+                 "cap_batches", "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "rebin", "sjf_aging_per_s", "max_wait_steps",
                  "max_preemptions", "kv_admission"});
   s.read_choice("kind", p.kind);
   s.read("batch_size", p.batch_size, 1);
@@ -90,6 +90,7 @@ void read_policy(yaml_section& top, policy_config& p) {
   s.read("max_wait_ms", wait_ms, 0, kInt64Max);
   p.max_wait = std::chrono::milliseconds(wait_ms);
   s.read_choice("retry", p.retry);
+  s.read("rebin", p.rebin);
   s.read("sjf_aging_per_s", p.sjf_aging_per_s);
   s.require(p.sjf_aging_per_s >= 0, "sjf_aging_per_s",
             "must be >= 0 (got " + number(p.sjf_aging_per_s) + ")");
@@ -233,6 +234,7 @@ void write_policy(YAML::Emitter& e, const policy_config& p) {
   e << YAML::Key << "kv_token_budget" << YAML::Value << p.kv_token_budget;
   e << YAML::Key << "max_wait_ms" << YAML::Value << p.max_wait.count();
   e << YAML::Key << "retry" << YAML::Value << name_of(p.retry);
+  e << YAML::Key << "rebin" << YAML::Value << p.rebin;
   e << YAML::Key << "sjf_aging_per_s" << YAML::Value << number(p.sjf_aging_per_s);
   e << YAML::Key << "max_wait_steps" << YAML::Value << p.max_wait_steps;
   e << YAML::Key << "max_preemptions" << YAML::Value << p.max_preemptions;

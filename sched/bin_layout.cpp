@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "sched/core.hpp"
 #include "sched/policy.hpp"
 
 namespace binserve::sched {
@@ -28,6 +29,7 @@ status check(const policy_config& p, int max_new_tokens) {
 status_or<bin_layout> bin_layout::make(const policy_config& p, int max_new_tokens) {
   if (status s = check(p, max_new_tokens); !s.ok()) return s;
   bin_layout l;
+  l.max_new_tokens_ = max_new_tokens;
   const bin_spec retry{max_new_tokens, INT_MAX, p.batch_size, max_new_tokens};
   if (sched::is_continuous(p.kind)) return l;
   if (p.kind == policy_kind::vanilla) {
@@ -51,6 +53,7 @@ status_or<bin_layout> bin_layout::make(const policy_config& p, int max_new_token
       l.bins_.push_back({lo, hi, size, p.cap_batches ? hi : max_new_tokens});
     }
     l.bins_.back().hi = INT_MAX;
+    l.rebin_ = p.rebin && p.cap_batches;
   }
   l.bins_.push_back(retry);
   return l;
@@ -64,9 +67,10 @@ int bin_layout::bin_for(int predicted) const {
   return regular - 1;
 }
 
-int bin_layout::route(int predicted, int retries) {
+int bin_layout::route(int predicted, int retries, int made) {
   observe_prediction(predicted);
-  return retries > 0 ? retry_bin() : bin_for(predicted);
+  if (retries == 0) return bin_for(predicted);
+  return rebin_ ? bin_for(estimate_after(predicted, made, max_new_tokens_)) : retry_bin();
 }
 
 void bin_layout::set_equal_mass(std::vector<int> sample) {

@@ -10,8 +10,12 @@
 //             clamp(budget / c, B, max_batch_size) requests; without
 //             cap_batches (no FCR) every cap is max_new_tokens
 // Every binned policy has one more bin, the retry bin, for jobs that
-// overflowed a cap: batch B, cap max_new_tokens. Continuous policies have no
-// bins (bins() is empty): sched/core.hpp schedules them.
+// overflowed a cap: batch B, cap max_new_tokens. With `rebin` (sequence) a
+// job that overflowed after making m tokens goes instead to the bin of
+// estimate_after(predicted, m), above m, so its next cap is above m too.
+// A cap counts all the tokens a job has made, those resumed included.
+// Continuous policies have no bins (bins() is empty): sched/core.hpp
+// schedules them.
 #pragma once
 
 #include <deque>
@@ -46,10 +50,12 @@ class bin_layout {
   // predictions the boundaries move to the quantiles of the last `kWindow`.
   void observe_prediction(int predicted);
 
-  // The scheduler's routing rule: observes the prediction, then a retry
-  // (retries > 0) goes to the retry bin, a first attempt to bin_for.
+  // The scheduler's routing rule: observes the prediction, then a first
+  // attempt (retries == 0) goes to bin_for(predicted), a retry to the retry
+  // bin, or with rebin to bin_for(estimate_after(predicted, made)), where
+  // `made` is the tokens it had made when it last overflowed.
   // Precondition: !continuous().
-  int route(int predicted, int retries);
+  int route(int predicted, int retries, int made);
 
   // The layout as reported by stats (counters zero).
   std::vector<bin_summary> summaries() const;
@@ -60,6 +66,8 @@ class bin_layout {
 
   std::vector<bin_spec> bins_;
   bool online_ = false;  // multibin boundaries estimated online
+  bool rebin_ = false;
+  int max_new_tokens_ = 0;
   std::deque<int> recent_;
   int since_refit_ = 0;
 };

@@ -28,6 +28,7 @@ struct request_state {
   int target = 0, prompt = 0, predicted = 0, retries = 0, resumed = 0;
   int generated = 0;     // continuous: tokens so far (kept across preemptions)
   int resumed_next = 0;  // resumed tokens if the current run overflows
+  int cap = 0;           // the current run's cap: the tokens made if it overflows
   ns_t arrived = 0, started = 0, first_token = -1;
   bool ended = false;
 };
@@ -174,7 +175,7 @@ void simulation::route(int r) {
     if (more_now) return core_->enqueue(a, now_);
     return apply(core_->arrive(a, now_));
   }
-  const int bin = layout_.route(req_[r].predicted, req_[r].retries);
+  const int bin = layout_.route(req_[r].predicted, req_[r].retries, req_[r].cap);
   on_bin(bin, bins_[bin].push(static_cast<request_id>(r + 1), std::string(), 0, now_));
 }
 
@@ -208,9 +209,10 @@ void simulation::run_batch(const sched::batch_run& b) {
   std::vector<bool> overflows;
   for (int r : requests) {
     request_state& q = req_[r];
-    const int cap = std::min(c_.max_new_tokens, q.resumed + b.cap);
+    const int cap = std::min(c_.max_new_tokens, std::max(q.resumed + 1, b.cap));
     overflows.push_back(q.target > cap);
     q.resumed_next = c_.policy.retry == retry_mode::resume ? cap : 0;
+    q.cap = cap;
     members.push_back({std::min(q.target, cap) - q.resumed, q.prompt + q.resumed});
     q.started = now_;
   }

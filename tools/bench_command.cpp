@@ -186,7 +186,7 @@ void add_policy_options(CLI::App* cmd, bench_flags& f) {
   cmd->add_option("--device", f.setup.device, "cuda: device ordinal")->capture_default_str();
   cmd->add_option("--step-trace", f.setup.step_trace,
                   "append every executor step (shape, seconds) to this file, for sim --cost");
-  cmd->add_option("--policies", f.runs, "runs: POLICY[+novbs][+nofcr][:PREDICTOR[:QUANTILE]]")->delimiter(',')
+  cmd->add_option("--policies", f.runs, "runs: POLICY[+novbs][+nofcr][+rebin][:PREDICTOR[:QUANTILE]]")->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--batch", f.setup.batch, "batch size B")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--bins", f.bins, "multibin: bins")->capture_default_str()->check(CLI::PositiveNumber);

@@ -60,6 +60,7 @@ status_or<service_config> config_for(const bench_setup& s, const run_point& p, c
   c.kv_cache_bytes = s.kv_cache_bytes;
   c.policy.variable_batch = p.run.vbs;
   c.policy.cap_batches = p.run.fcr;
+  c.policy.rebin = p.run.rebin;
   c.limits.max_new_tokens = s.cap;
   c.limits.queue_capacity = static_cast<int>(w.requests.size());
   if (p.run.hint() && (w.requests.empty() || w.requests.front().hint == 0))
@@ -155,8 +156,9 @@ status_or<run_spec> parse_run(const std::string& s) {
     const std::string option = policy.substr(plus + 1, next == std::string::npos ? next : next - plus - 1);
     if (option == "novbs") r.vbs = false;
     else if (option == "nofcr") r.fcr = false;
+    else if (option == "rebin") r.rebin = true;
     else return status(error_code::invalid_argument, "run '" + s + "': unknown option '+" + option +
-                                                          "' (known: +novbs, +nofcr)");
+                                                          "' (known: +novbs, +nofcr, +rebin)");
     policy.erase(plus, option.size() + 1);
   }
   const std::optional<policy_kind> kind = from_name<policy_kind>(policy);

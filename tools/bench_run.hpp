@@ -17,10 +17,11 @@
 
 namespace binserve::tools {
 
-// POLICY[+novbs][+nofcr][:PREDICTOR[:QUANTILE]]: `vanilla`, `sequence:oracle`,
-// `sequence:learned:0.9`, `sequence+novbs+nofcr:hint`. +novbs and +nofcr
-// switch off sequence's variable batch size and its batch caps with
-// recomputation; the predictor `hint` is the oracle fed the workload's hint
+// POLICY[+novbs][+nofcr][+rebin][:PREDICTOR[:QUANTILE]]: `vanilla`,
+// `sequence:oracle`, `sequence:learned:0.9`, `sequence+novbs+nofcr:hint`.
+// +novbs and +nofcr switch off sequence's variable batch size and its batch
+// caps with recomputation; +rebin sends overflows up the bins
+// (policy.rebin); the predictor `hint` is the oracle fed the workload's hint
 // lengths (--hint-field) instead of the true ones; `probe` predicts the
 // training lengths' median at arrival and then the bench's trained probe
 // re-predicts every predictor.refresh_tokens (continuous policies).
@@ -29,7 +30,7 @@ struct run_spec {
   policy_kind policy = policy_kind::vanilla;
   std::string predictor = "oracle";
   double quantile = 0.8;
-  bool vbs = true, fcr = true;
+  bool vbs = true, fcr = true, rebin = false;
   bool hint() const { return predictor == "hint"; }
   bool probe() const { return predictor == "probe"; }
   std::string predictor_kind() const { return hint() ? "oracle" : probe() ? "fixed" : predictor; }

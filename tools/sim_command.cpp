@@ -88,6 +88,7 @@ sim::sim_config config_for(const sim_flags& f, const run_spec& run, int bins, in
   c.policy.kind = run.policy;
   c.policy.variable_batch = run.vbs;
   c.policy.cap_batches = run.fcr;
+  c.policy.rebin = run.rebin;
   c.policy.batch_size = f.batch;
   c.policy.bins = bins;
   c.policy.bin_width = f.bin_width * f.resolution;
@@ -262,7 +263,7 @@ void add_workload_options(CLI::App* cmd, sim_flags& f) {
 
 void add_policy_options(CLI::App* cmd, sim_flags& f) {
   cmd->add_option("--policies", f.policies,
-                  "runs as in bench: POLICY[+novbs][+nofcr][:PREDICTOR[:QUANTILE]]")
+                  "runs as in bench: POLICY[+novbs][+nofcr][+rebin][:PREDICTOR[:QUANTILE]]")
       ->delimiter(',')->capture_default_str();
   cmd->add_option("--bins", f.bins, "multibin: sweep bin counts")->delimiter(',')->capture_default_str()
       ->check(CLI::PositiveNumber);

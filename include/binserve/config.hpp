@@ -55,6 +55,11 @@ struct policy_config {
   // An overflowed job goes to the retry bin (cap max_new_tokens), so it
   // overflows at most once: restart recomputes it, resume keeps its tokens.
   retry_mode retry = retry_mode::restart;
+  // sequence: an overflowed job goes instead to the bin of its refreshed
+  // prediction (its prediction doubled until it exceeds the tokens made,
+  // sched::estimate_after) and may overflow again at that bin's cap: a
+  // misprediction costs a move up the bins, not a run to max_new_tokens.
+  bool rebin = false;
   double sjf_aging_per_s = 100.0;  // continuous-sjf: tokens of priority gained per second waited
   // Continuous policies (sched/core.hpp): a request that has waited this
   // many steps goes first within its priority class (0: no guard).

@@ -42,6 +42,7 @@ TEST(Messages, JobsAndBatchesSurviveSerialization) {
   j.bin = 2;
   j.retries = 1;
   j.resumed_ids = {5, 6};
+  j.overflow_made = 50;
   const batch b = round_trip(sys, batch{3, 150, {j, j}});
   ASSERT_EQ(b.jobs.size(), 2u);
   EXPECT_EQ(b.bin, 3);
@@ -57,6 +58,7 @@ TEST(Messages, JobsAndBatchesSurviveSerialization) {
   EXPECT_EQ(k.length_hint, 90);
   EXPECT_EQ(k.predicted_length, 130);
   EXPECT_EQ(k.resumed_ids, j.resumed_ids);
+  EXPECT_EQ(k.overflow_made, 50);  // a worker's overflow is re-binned by where it stopped
   const finished f = round_trip(sys, finished{j, {9, 8}, "stop_token", 123});
   EXPECT_EQ(f.request.retries, 1);
   EXPECT_EQ(f.generated_ids, (std::vector<int>{9, 8}));

@@ -99,5 +99,37 @@ TEST_P(ServiceRetry, TooShortPredictionsOverflowRetryAndKeepTheText) {
 
 INSTANTIATE_TEST_SUITE_P(BothModes, ServiceRetry, ::testing::Values("restart", "resume"));
 
+class ServiceRebin : public ::testing::TestWithParam<std::string> {};
+
+// policy.rebin: predicted 20, a story overflows [0, 50) at 50 tokens, is
+// re-predicted 80 (20 doubled past 50) and goes to [50, 100); then 160 ->
+// [150, 200); then 320 -> the last bin, capped at max_new_tokens (300). So
+// it overflows once at each of 50, 100 and 200 tokens it reaches.
+TEST_P(ServiceRebin, OverflowsClimbTheBinsOfTheirRefreshedPredictionAndKeepTheText) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  static const auto expected = direct_greedy(300);
+  service_config c = stories_config("sequence");
+  c.predictor.fixed_length = 20;
+  c.policy.retry = from_name<retry_mode>(GetParam()).value();
+  c.policy.rebin = true;
+  auto svc = service::start(c);
+  ASSERT_TRUE(svc.ok());
+  const auto results = run_all(**svc, 300);
+  std::int64_t overflows = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error().to_string();
+    EXPECT_EQ(results[i]->generated_ids, expected[i]) << kPrompts[i];
+    const int made = static_cast<int>(expected[i].size());
+    const int caps_reached = (made >= 50) + (made >= 100) + (made >= 200);
+    EXPECT_EQ(results[i]->retries, caps_reached) << kPrompts[i] << ": " << made << " tokens";
+    EXPECT_EQ(results[i]->predicted_length, 20);  // the arrival prediction, as reported
+    overflows += caps_reached;
+  }
+  EXPECT_GT(overflows, static_cast<std::int64_t>(kPrompts.size()));  // some climbed twice
+  EXPECT_EQ((*svc)->current_stats().retries, overflows);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothModes, ServiceRebin, ::testing::Values("restart", "resume"));
+
 }  // namespace
 }  // namespace binserve

@@ -234,7 +234,7 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   c.service.stop_tokens = {1, 2};
   c.service.policy = {.kind = policy_kind::continuous_sjf, .batch_size = 3, .length_sample = {10, 20},
                       .max_wait = std::chrono::milliseconds(7), .retry = retry_mode::resume,
-                      .sjf_aging_per_s = 0.1};
+                      .rebin = true, .sjf_aging_per_s = 0.1};
   c.service.predictor.quantile = 0.37;
   c.service.predictor.ratio = 1.0 / 3;
   c.service.predictor.hint_weight = 0.25;
@@ -263,6 +263,7 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   EXPECT_EQ(back->service.predictor.ratio, 1.0 / 3);
   EXPECT_EQ(back->service.predictor.hint_weight, 0.25);
   EXPECT_EQ(back->service.policy.length_sample, (std::vector<int>{10, 20}));
+  EXPECT_TRUE(back->service.policy.rebin);
   EXPECT_EQ(back->server.auth_token, "123");
   EXPECT_EQ(back->server.host, "true");
   EXPECT_EQ(back->server.max_connections_per_address, 3);

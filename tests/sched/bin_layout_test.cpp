@@ -70,6 +70,25 @@ TEST(BinLayout, SequenceBinsAreFixedWidthCappedAtTheirEdgeWithVariableBatches) {
   EXPECT_EQ(bin_layout::make(p, 512)->bin_for(49), 0);
 }
 
+TEST(BinLayout, RetriesGoToTheRetryBinOrWithRebinToTheBinOfTheirRefreshedPrediction) {
+  policy_config p = policy("sequence");
+  p.bin_width = 50;
+  auto fcr = bin_layout::make(p, 512);
+  ASSERT_TRUE(fcr.ok());
+  EXPECT_EQ(fcr->route(60, 0, 0), 1);
+  EXPECT_EQ(fcr->route(60, 1, 100), fcr->retry_bin());
+  p.rebin = true;
+  auto rebin = bin_layout::make(p, 512);
+  ASSERT_TRUE(rebin.ok());
+  EXPECT_EQ(rebin->route(60, 0, 0), 1);
+  EXPECT_EQ(rebin->route(60, 1, 100), 2);    // 60 doubled past 100: 120, in [100, 150)
+  EXPECT_EQ(rebin->route(60, 2, 150), 4);    // 240, in [200, 250)
+  EXPECT_EQ(rebin->route(60, 3, 500), 10);   // 960, clamped to 512: the last bin, cap 512
+  EXPECT_GT(rebin->bins()[rebin->route(10, 1, 49)].cap, 49);  // the next cap is above what it made
+  p.cap_batches = false;  // no caps, no overflows: rebin has nothing to move
+  EXPECT_EQ(bin_layout::make(p, 512)->route(60, 1, 100), 11);
+}
+
 TEST(BinLayout, ContinuousPoliciesHaveNoBins) {
   EXPECT_TRUE(bin_layout::make(policy("continuous"), 512)->continuous());
   EXPECT_TRUE(bin_layout::make(policy("continuous-sjf"), 512)->continuous());

@@ -108,6 +108,25 @@ TEST(Simulator, ResumeKeepsTheTokensOfTheOverflowedRun) {
   EXPECT_DOUBLE_EQ(r.snapshot.elapsed_s, 14.0);
 }
 
+TEST(Simulator, RebinMovesAnOverflowUpToTheBinOfItsRefreshedPrediction) {
+  // One request of 15 predicted 2, bins of 4 up to 32, batch 1: caps 4, then
+  // 12 (2 doubled past 4 is 8, in [8, 12)), then 20 (16, in [16, 20)).
+  sim_config c = fcr("resume");
+  c.max_new_tokens = 32;
+  c.policy.batch_size = 1;
+  c.policy.max_batch_size = 1;
+  c.policy.rebin = true;
+  const auto resumed = run(c, offline({15}));
+  EXPECT_EQ(resumed.snapshot.retries, 2);
+  EXPECT_EQ(resumed.snapshot.computed_slots, 4 + 8 + 3);
+  c.policy.retry = retry_mode::restart;
+  const auto restarted = run(c, offline({15}));
+  EXPECT_EQ(restarted.snapshot.retries, 2);
+  EXPECT_EQ(restarted.snapshot.computed_slots, 4 + 12 + 15);
+  c.policy.rebin = false;  // the retry bin: one overflow, then to the end
+  EXPECT_EQ(run(c, offline({15})).snapshot.retries, 1);
+}
+
 TEST(Simulator, ContinuousAdmissionRefillsFreedSlotsAtOnce) {
   sim_config c = config("continuous", 2, 16);
   c.policy.max_batch_size = 2;
@@ -150,19 +169,22 @@ tools::workload poisson(int n, double rate, std::uint64_t seed) {
 
 TEST(Simulator, EveryRequestEndsExactlyOnceWithRetries) {
   const auto w = poisson(3000, 20.0, 3);
-  sim_config c = config("sequence", 8, 64);
-  c.policy.bin_width = 8;
-  c.policy.max_wait = std::chrono::milliseconds(50);
-  c.predictor.kind = "fixed";
-  c.predictor.fixed_length = 20;
-  const auto r = run(c, w, cost_model::unit(0.01));
   std::int64_t tokens = 0;
   for (const auto& e : w.requests) tokens += e.length;
-  EXPECT_EQ(r.snapshot.submitted, 3000);
-  EXPECT_EQ(r.snapshot.completed, 3000);
-  EXPECT_EQ(r.snapshot.failed, 0);
-  EXPECT_GT(r.snapshot.retries, 0);
-  EXPECT_EQ(r.snapshot.generated_tokens, tokens);
+  for (const bool rebin : {false, true}) {
+    sim_config c = config("sequence", 8, 64);
+    c.policy.bin_width = 8;
+    c.policy.max_wait = std::chrono::milliseconds(50);
+    c.policy.rebin = rebin;
+    c.predictor.kind = "fixed";
+    c.predictor.fixed_length = 20;
+    const auto r = run(c, w, cost_model::unit(0.01));
+    EXPECT_EQ(r.snapshot.submitted, 3000) << "rebin " << rebin;
+    EXPECT_EQ(r.snapshot.completed, 3000) << "rebin " << rebin;
+    EXPECT_EQ(r.snapshot.failed, 0) << "rebin " << rebin;
+    EXPECT_GT(r.snapshot.retries, 0) << "rebin " << rebin;
+    EXPECT_EQ(r.snapshot.generated_tokens, tokens) << "rebin " << rebin;
+  }
 }
 
 TEST(Simulator, SameInputsGiveTheSameResult) {
