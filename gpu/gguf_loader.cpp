@@ -12,10 +12,7 @@
 #include "gpu/gguf_loader.hpp"
 
 #include <array>
-#include <bit>
 #include <climits>
-#include <cmath>
-#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -189,33 +186,6 @@ status check_tensors(const gguf::file& f, const std::vector<tensor_slot>& plan) 
   return status::ok_status();
 }
 
-// IEEE binary16 -> binary32, exact for every input (NaN payloads kept).
-float half_to_float(std::uint16_t h) {
-  const std::uint32_t sign = std::uint32_t(h & 0x8000u) << 16;
-  const std::uint32_t exponent = (h >> 10) & 0x1fu;
-  const std::uint32_t mantissa = h & 0x3ffu;
-  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24, exact in fp32
-    const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-    return sign ? -magnitude : magnitude;
-  }
-  const std::uint32_t bits = exponent == 0x1f
-                                 ? sign | 0x7f800000u | (mantissa << 13)  // inf, NaN
-                                 : sign | ((exponent + 112) << 23) | (mantissa << 13);
-  return std::bit_cast<float>(bits);
-}
-
-void copy_tensor(const gguf::tensor_info& t, float* dst) {
-  if (t.type == gguf::tensor_type::f32) {
-    std::memcpy(dst, t.data, t.n_elements * sizeof(float));
-    return;
-  }
-  for (std::uint64_t i = 0; i < t.n_elements; ++i) {
-    std::uint16_t h = 0;
-    std::memcpy(&h, t.data + 2 * i, sizeof h);
-    dst[i] = half_to_float(h);
-  }
-}
-
 float* destination(const tensor_slot& slot, host_weights& w) {
   if (slot.layer < 0) return w.*slot.global;
   return w.layers[static_cast<std::size_t>(slot.layer)].*slot.field;
@@ -237,7 +207,10 @@ status load_gguf(const std::string& path, model& out) {
   if (status s = check_tensors(*f, plan); !s.ok()) return s;
 
   auto w = std::make_shared<host_weights>(c);
-  for (const auto& slot : plan) copy_tensor(*f->find_tensor(slot.name), destination(slot, *w));
+  for (const auto& slot : plan) {
+    const gguf::tensor_info& t = *f->find_tensor(slot.name);
+    gguf::dequantize(t.type, t.data, destination(slot, *w), t.n_elements);
+  }
   out.config = c;
   out.vocab = std::move(v);
   out.weights = std::move(w);

@@ -75,15 +75,6 @@ bool is_integer(value_type t) {
          t != value_type::boolean;
 }
 
-// ggml type names, so a rejected quantized file says what it holds.
-std::string tensor_type_name(std::uint32_t type) {
-  static const std::unordered_map<std::uint32_t, const char*> names = {
-      {2, "Q4_0"}, {3, "Q4_1"}, {6, "Q5_0"}, {7, "Q5_1"}, {8, "Q8_0"}, {9, "Q8_1"},
-      {10, "Q2_K"}, {11, "Q3_K"}, {12, "Q4_K"}, {13, "Q5_K"}, {14, "Q6_K"}, {15, "Q8_K"},
-      {24, "I8"}, {25, "I16"}, {26, "I32"}, {27, "I64"}, {28, "F64"}, {30, "BF16"}};
-  const auto it = names.find(type);
-  return std::to_string(type) + (it == names.end() ? "" : std::string(" (") + it->second + ")");
-}
 
 // Sequential little-endian reads over [data, data + size); a read past the end
 // returns model_invalid naming the file and what was being read.
@@ -227,9 +218,9 @@ class parser {
     std::uint32_t type = 0;
     std::uint64_t offset = 0;
     if (status s = c_.read(type); !s.ok()) return s;
-    if (type > std::uint32_t(tensor_type::f16))
-      return f_.invalid("tensor '" + t.name + "' has unsupported type " + tensor_type_name(type) +
-                        "; only F32 and F16 are supported");
+    if (!layout_of(type))
+      return f_.invalid("tensor '" + t.name + "' has unsupported type " + type_name(type) +
+                        "; binserve reads F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K and Q6_K");
     t.type = static_cast<tensor_type>(type);
     if (status s = c_.read(offset); !s.ok()) return s;
     if (!f_.tensor_index_.emplace(t.name, f_.tensors_.size()).second)
@@ -277,10 +268,15 @@ class parser {
   }
 
   status place_tensor(tensor_info& t, std::uint64_t offset, std::uint64_t start) {
-    const std::uint64_t elem = t.type == tensor_type::f32 ? 4 : 2;
+    const type_layout l = *layout_of(std::uint32_t(t.type));
+    if (t.dims[0] % l.block_elements != 0)
+      return f_.invalid("tensor '" + t.name + "' of type " + type_name(std::uint32_t(t.type)) +
+                        " has rows of " + std::to_string(t.dims[0]) +
+                        " values, not a whole number of its " + std::to_string(l.block_elements) +
+                        "-value blocks");
     const std::uint64_t available = f_.map_.size() - start;
     std::uint64_t bytes = 0;
-    if (__builtin_mul_overflow(t.n_elements, elem, &bytes))
+    if (__builtin_mul_overflow(t.n_elements / l.block_elements, l.block_bytes, &bytes))
       return f_.invalid("tensor '" + t.name + "' shape " + format_dims(t.dims) + " is too large");
     if (offset > available || bytes > available - offset)
       return f_.invalid("truncated: tensor '" + t.name + "' (" + std::to_string(bytes) +
@@ -288,6 +284,7 @@ class parser {
                         ") runs past the end of the file (the data section has " +
                         std::to_string(available) + " bytes)");
     t.data = f_.map_.data() + start + offset;
+    t.n_bytes = bytes;
     return status::ok_status();
   }
 

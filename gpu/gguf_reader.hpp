@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "binserve/status.hpp"
+#include "gpu/tensor_types.hpp"
 
 namespace binserve::gguf {
 
@@ -23,8 +24,6 @@ enum class value_type : std::uint32_t {
   string = 8, array = 9, u64 = 10, i64 = 11, f64 = 12,
 };
 
-// The only ggml tensor types binserve converts; the reader rejects others.
-enum class tensor_type : std::uint32_t { f32 = 0, f16 = 1 };
 
 // A metadata value; `bytes` views the mapped file.
 struct value {
@@ -39,7 +38,8 @@ struct tensor_info {
   std::vector<std::uint64_t> dims;  // ggml order: dims[0] varies fastest
   tensor_type type = tensor_type::f32;
   std::uint64_t n_elements = 0;
-  const unsigned char* data = nullptr;  // n_elements little-endian values, inside the map
+  const unsigned char* data = nullptr;  // its blocks (gpu/tensor_types.hpp), inside the map
+  std::uint64_t n_bytes = 0;
 };
 
 // "[64, 512]": a tensor shape for messages, in ggml order.
@@ -69,12 +69,16 @@ class mapped_file {
 class file {
  public:
   // io_error when the file cannot be read; model_invalid when it is not a
-  // well-formed GGUF v3 container with only F32/F16 tensors inside its bounds.
+  // well-formed GGUF v3 container whose tensors are of types binserve reads
+  // (gpu/tensor_types.hpp), lie inside its bounds, and have rows that are
+  // whole blocks of their type.
   static status_or<file> open(const std::string& path);
 
   const std::string& path() const { return path_; }
   const value* find(std::string_view key) const;
   const tensor_info* find_tensor(std::string_view name) const;
+  const std::vector<tensor_info>& tensors() const { return tensors_; }  // in file order
+  const std::unordered_map<std::string, value>& metadata() const { return metadata_; }
 
   // Typed metadata reads. model_invalid naming the key when it is missing
   // (and no fallback is given) or holds another type.

@@ -38,6 +38,12 @@ void add_serve_command(CLI::App& app);
 // binserve worker --config FILE --port P: a worker node whose executors a coordinator uses.
 void add_worker_command(CLI::App& app);
 
+// binserve inspect --model F.gguf [--json]: every tensor's type, shape and dequantized sums.
+void add_inspect_command(CLI::App& app);
+
+// binserve quantize --model F.gguf --type Q8_0 --out G.gguf: the weight matrices in another type.
+void add_quantize_command(CLI::App& app);
+
 // binserve sim --lengths SOURCE --bins 1,2,4: discrete-event simulation of the scheduler, swept.
 void add_sim_command(CLI::App& app);
 

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   binserve::tools::add_serve_command(app);
   binserve::tools::add_worker_command(app);
   binserve::tools::add_sim_command(app);
+  binserve::tools::add_inspect_command(app);
+  binserve::tools::add_quantize_command(app);
   // Errors are values at every boundary; an exception that still escapes a
   // command (a broken invariant) ends it with a message, never an abort.
   try {

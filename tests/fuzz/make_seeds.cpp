@@ -53,6 +53,24 @@ std::string tokenizer_bytes(const vocab& v) {
   return out;
 }
 
+// The tiny model plus one tensor of each quantized type the reader takes
+// (blocks of arbitrary bytes), so mutations reach the block-size checks.
+std::string quantized_extras(const model& m) {
+  testing::gguf_writer w = testing::llama_gguf(m);
+  const struct {
+    const char* name;
+    std::uint32_t type;
+    std::uint64_t row, block_bytes, block_elements;
+  } extras[] = {{"x.q8_0", 8, 32, 34, 32},    {"x.q4_0", 2, 32, 18, 32},    {"x.q4_k", 12, 256, 144, 256},
+                {"x.q5_k", 13, 256, 176, 256}, {"x.q6_k", 14, 256, 210, 256}, {"x.bf16", 30, 16, 2, 1}};
+  for (const auto& e : extras) {
+    std::string bytes(2 * e.row / e.block_elements * e.block_bytes, '\0');
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 37 + 11);
+    w.add_raw_tensor(e.name, {e.row, 2}, e.type, bytes);
+  }
+  return w.bytes();
+}
+
 bool write(const std::filesystem::path& dir, const std::string& name, const std::string& bytes) {
   std::filesystem::create_directories(dir);
   return testing::write_file((dir / name).string(), bytes);
@@ -73,6 +91,7 @@ int main(int argc, char** argv) {
       write(root / "gguf", "tiny_f32.gguf", testing::llama_gguf(separate).bytes()) &&
       write(root / "gguf", "tiny_f16_shared.gguf",
             testing::llama_gguf(shared, testing::gguf_tensor_type::f16).bytes()) &&
+      write(root / "gguf", "tiny_quantized_extras.gguf", quantized_extras(separate)) &&
       write(root / "tokenizer", "tiny.bin", tokenizer_bytes(shared.vocab));
   if (!ok) std::fprintf(stderr, "cannot write under %s\n", argv[1]);
   return ok ? 0 : 1;

@@ -439,11 +439,29 @@ TEST_F(GgufLoader, RejectsVocabSizeNotMatchingEmbedding) {
 
 TEST_F(GgufLoader, RejectsUnsupportedTensorType) {
   gguf_writer w = testing::llama_gguf(tiny_model(false));
-  w.add_raw_tensor("blk.0.attn_q.weight", {16, 16}, 2, std::string(144, '\0'));  // Q4_0
+  w.add_raw_tensor("blk.0.attn_q.weight", {32, 16}, 3, std::string(16 * 20, '\0'));  // Q4_1
   const status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid,
-                       "tensor 'blk.0.attn_q.weight' has unsupported type 2 (Q4_0)"))
+                       "tensor 'blk.0.attn_q.weight' has unsupported type 3 (Q4_1)"))
       << s.to_string();
+}
+
+TEST_F(GgufLoader, RejectsQuantizedRowsThatAreNotWholeBlocks) {
+  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  w.add_raw_tensor("blk.0.attn_q.weight", {16, 16}, 12, std::string(144, '\0'));  // Q4_K
+  const status s = load_writer(w);
+  EXPECT_TRUE(has_code(s, error_code::model_invalid,
+                       "tensor 'blk.0.attn_q.weight' of type Q4_K has rows of 16 values, not a whole "
+                       "number of its 256-value blocks"))
+      << s.to_string();
+}
+
+TEST_F(GgufLoader, RejectsATruncatedQuantizedTensor) {
+  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  // Q8_0 [32, 16] is 16 blocks of 34 bytes; the file ends after 15.
+  w.add_raw_tensor("zz.last", {32, 16}, 8, std::string(15 * 34, '\0'));
+  const status s = load_writer(w);
+  EXPECT_TRUE(has_code(s, error_code::model_invalid, "truncated: tensor 'zz.last' (544 bytes")) << s.to_string();
 }
 
 TEST_F(GgufLoader, RejectsHugeStringLength) {

@@ -1,8 +1,8 @@
 #include "tests/gpu/gguf_writer.hpp"
 
+#include "gpu/tensor_types.hpp"
+
 #include <algorithm>
-#include <bit>
-#include <cmath>
 #include <cstring>
 #include <fstream>
 
@@ -152,7 +152,7 @@ void gguf_writer::add_tensor(const std::string& name, std::vector<std::uint64_t>
                              const float* data, std::size_t n, gguf_tensor_type type) {
   std::string bytes;
   for (std::size_t i = 0; i < n; ++i) {
-    if (type == gguf_tensor_type::f16) append(bytes, float_to_half(data[i]));
+    if (type == gguf_tensor_type::f16) append(bytes, gguf::float_to_half(data[i]));
     else append(bytes, data[i]);
   }
   add_raw_tensor(name, std::move(dims), static_cast<std::uint32_t>(type), std::move(bytes));
@@ -223,23 +223,6 @@ gguf_writer llama_gguf(const model& m, gguf_tensor_type type) {
     add(p + "ffn_up.weight", {d, h}, lw.w3);
   }
   return w;
-}
-
-std::uint16_t float_to_half(float f) {
-  const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
-  const std::uint32_t sign = (x >> 16) & 0x8000u;
-  const std::uint32_t magnitude = x & 0x7fffffffu;
-  std::uint32_t h = 0;
-  if (magnitude > 0x7f800000u) h = 0x7e00u;        // NaN
-  else if (magnitude >= 0x477ff000u) h = 0x7c00u;  // >= 65520 rounds to inf
-  else if (magnitude < 0x38800000u)  // below 2^-14: a count of 2^-24 (1024 is 2^-14 itself)
-    h = static_cast<std::uint32_t>(std::nearbyint(std::bit_cast<float>(magnitude) * 16777216.0f));
-  else {
-    h = (magnitude >> 13) - (112u << 10);  // rebias the exponent 127 -> 15
-    const std::uint32_t rest = magnitude & 0x1fffu;
-    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) ++h;  // a carry bumps the exponent
-  }
-  return static_cast<std::uint16_t>(sign | h);
 }
 
 bool write_file(const std::string& path, const std::string& bytes) {

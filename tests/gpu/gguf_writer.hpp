@@ -76,9 +76,6 @@ class gguf_writer {
 // only when the classifier is not shared.
 gguf_writer llama_gguf(const model& m, gguf_tensor_type type = gguf_tensor_type::f32);
 
-// IEEE binary32 -> binary16, rounding to nearest even (overflow gives inf).
-std::uint16_t float_to_half(float f);
-
 // Writes `bytes` to `path`; false on failure.
 bool write_file(const std::string& path, const std::string& bytes);
 
