@@ -47,6 +47,9 @@ std::uint32_t file_type_of(tensor_type type) {
     case tensor_type::f16: return 1;
     case tensor_type::q4_0: return 2;
     case tensor_type::q8_0: return 7;
+    case tensor_type::q4_k: return 14;  // Q4_K_S: every matrix in Q4_K
+    case tensor_type::q5_k: return 16;  // Q5_K_S
+    case tensor_type::q6_k: return 18;
     case tensor_type::bf16: return 32;
     default: return 0;
   }
@@ -61,9 +64,6 @@ void pad(std::string& out, std::uint64_t alignment) { out.append((alignment - ou
 }  // namespace
 
 status quantize_gguf(const std::string& in, const std::string& out, tensor_type type) {
-  if (!can_quantize(type))
-    return status(error_code::invalid_argument, "cannot quantize to " + type_name(std::uint32_t(type)) +
-                                                    " (binserve writes F32, F16, BF16, Q8_0 and Q4_0)");
   auto f = file::open(in);
   if (!f.ok()) return f.error();
   std::int64_t alignment = 32;
@@ -74,7 +74,7 @@ status quantize_gguf(const std::string& in, const std::string& out, tensor_type 
   std::string u32;
   append(u32, file_type_of(type));
   metadata["general.file_type"] = {value_type::u32, u32};
-  if (type == tensor_type::q8_0 || type == tensor_type::q4_0) {
+  if (layout_of(std::uint32_t(type))->block_elements > 1) {
     std::string version;
     append<std::uint32_t>(version, 2);  // ggml's block formats since 2023
     metadata["general.quantization_version"] = {value_type::u32, version};

@@ -16,9 +16,8 @@
 
 namespace binserve::gguf {
 
-// Errors: what opening `in` gives (io_error, model_invalid);
-// invalid_argument when `type` cannot be written (gpu/quantize.hpp);
-// io_error when `out` cannot be written.
+// Errors: what opening `in` gives (io_error, model_invalid); io_error when
+// `out` cannot be written.
 status quantize_gguf(const std::string& in, const std::string& out, tensor_type type);
 
 }  // namespace binserve::gguf

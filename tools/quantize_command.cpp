@@ -18,7 +18,8 @@ struct quantize_flags {
 const std::map<std::string, gguf::tensor_type>& writable_types() {
   static const std::map<std::string, gguf::tensor_type> types = {
       {"F32", gguf::tensor_type::f32},   {"F16", gguf::tensor_type::f16}, {"BF16", gguf::tensor_type::bf16},
-      {"Q8_0", gguf::tensor_type::q8_0}, {"Q4_0", gguf::tensor_type::q4_0}};
+      {"Q8_0", gguf::tensor_type::q8_0}, {"Q4_0", gguf::tensor_type::q4_0}, {"Q4_K", gguf::tensor_type::q4_k},
+      {"Q5_K", gguf::tensor_type::q5_k}, {"Q6_K", gguf::tensor_type::q6_k}};
   return types;
 }
 

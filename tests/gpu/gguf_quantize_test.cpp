@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -58,6 +60,51 @@ INSTANTIATE_TEST_SUITE_P(LlamaCppTypes, QuantizeGguf,
                          ::testing::Values(std::pair{"Q8_0", tensor_type::q8_0}, std::pair{"Q4_0", tensor_type::q4_0}),
                          [](const auto& info) { return std::string(info.param.first); });
 
+double rmse_to(const tensor_info& t, const std::vector<float>& reference) {
+  std::vector<float> v(t.n_elements);
+  dequantize(t.type, t.data, v.data(), t.n_elements);
+  double sq = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) sq += (double(v[i]) - reference[i]) * (double(v[i]) - reference[i]);
+  return std::sqrt(sq / double(v.size()));
+}
+
+// The k-quant searches are binserve's own: every tensor llama.cpp stored in
+// a k-quant type (its Q4_K_M, Q5_K_M and Q6_K files), quantized here to the
+// same type, is at most 1.05x as far from the F32 weights.
+TEST(QuantizeGgufKQuants, ErrorToTheF32WeightsIsWithin5PercentOfLlamaCpps) {
+  BINSERVE_REQUIRE_SHARED("models/quant/dummyq.gguf");
+  const std::string f32_path = testing::shared_path("models/quant/dummyq.gguf");
+  auto f32 = file::open(f32_path);
+  ASSERT_TRUE(f32.ok());
+  std::map<tensor_type, int> compared;
+  for (const tensor_type type : {tensor_type::q4_k, tensor_type::q5_k, tensor_type::q6_k}) {
+    const std::string out = temp_gguf("kquant_" + type_name(std::uint32_t(type)));
+    ASSERT_TRUE(quantize_gguf(f32_path, out, type).ok());
+    auto ours = file::open(out);
+    ASSERT_TRUE(ours.ok()) << ours.error().to_string();
+    double worst = 0;
+    for (const char* name : {"Q4_K_M", "Q5_K_M", "Q6_K"}) {
+      auto theirs = file::open(testing::shared_path(std::string("models/quant/dummyq-") + name + ".gguf"));
+      ASSERT_TRUE(theirs.ok());
+      for (const tensor_info& t : theirs->tensors()) {
+        if (t.type != type) continue;
+        const tensor_info* source = f32->find_tensor(t.name);
+        ASSERT_NE(source, nullptr);
+        std::vector<float> reference(source->n_elements);
+        dequantize(source->type, source->data, reference.data(), source->n_elements);
+        const double mine = rmse_to(*ours->find_tensor(t.name), reference), llama = rmse_to(t, reference);
+        EXPECT_LE(mine, 1.05 * llama) << name << " " << t.name << ": " << mine << " vs llama.cpp's " << llama;
+        worst = std::max(worst, mine / llama);
+        ++compared[type];
+      }
+    }
+    std::cout << type_name(std::uint32_t(type)) << ": worst RMSE ratio to llama.cpp's " << worst << " over "
+              << compared[type] << " tensors\n";
+    std::filesystem::remove(out);
+  }
+  EXPECT_EQ(compared.size(), 3u);  // each type was in some llama.cpp file
+}
+
 TEST(QuantizeGgufCli, WritesALoadableFileAndRefusesTypesItCannotWrite) {
   BINSERVE_REQUIRE_SHARED("models/quant/dummyq.gguf");
   const std::string in = testing::shared_path("models/quant/dummyq.gguf"), out = temp_gguf("cli_q8");
@@ -66,10 +113,11 @@ TEST(QuantizeGgufCli, WritesALoadableFileAndRefusesTypesItCannotWrite) {
   const auto inspected = testing::run_binserve("inspect --model " + out);
   EXPECT_EQ(inspected.exit_code, 0) << inspected.out;
   EXPECT_NE(inspected.out.find("blk.1.ffn_down.weight"), std::string::npos) << inspected.out;
-  const auto refused = testing::run_binserve("quantize --model " + in + " --type Q4_K --out " + out);
+  const auto refused = testing::run_binserve("quantize --model " + in + " --type Q4_1 --out " + out);
   EXPECT_NE(refused.exit_code, 0);
-  EXPECT_NE(refused.out.find("Q4_K"), std::string::npos) << refused.out;
-  EXPECT_EQ(quantize_gguf(in, out, tensor_type::q6_k).code(), error_code::invalid_argument);
+  EXPECT_NE(refused.out.find("Q4_1"), std::string::npos) << refused.out;
+  EXPECT_EQ(quantize_gguf(in, "/nonexistent/dir/x.gguf", tensor_type::q8_0).code(), error_code::io_error);
+  EXPECT_EQ(quantize_gguf(in + ".missing", out, tensor_type::q8_0).code(), error_code::io_error);
   std::filesystem::remove(out);
 }
 
