@@ -14,33 +14,64 @@ namespace {
 
 constexpr const char* kDummyPrefix = "dummy:";
 
-// "dummy:PRESET[,ctx=N][,seed=S][,layers=N]" -> config and seed.
+// The shape fields a dummy spec may set, with their bounds.
+struct shape_option {
+  const char* key;
+  int model_config::*field;
+  long long max;
+};
+constexpr shape_option kShapeOptions[] = {
+    {"ctx", &model_config::n_ctx, 1 << 20},        {"layers", &model_config::n_layers, 1024},
+    {"dim", &model_config::dim, 1 << 16},          {"hidden", &model_config::hidden_dim, 1 << 18},
+    {"heads", &model_config::n_heads, 1024},       {"kv_heads", &model_config::n_kv_heads, 1024},
+    {"vocab", &model_config::vocab_size, 1 << 20},
+};
+
+// "dummy:PRESET[,KEY=N]..." -> config and seed. PRESET `custom` starts from
+// no shape: dim, hidden, layers, heads and vocab are then required
+// (kv_heads defaults to heads, ctx to 1024; the classifier is shared).
 status load_dummy(const std::string& spec, model& out) {
   std::string rest = spec.substr(std::strlen(kDummyPrefix));
   std::string preset = rest.substr(0, rest.find(','));
-  auto config = model_preset(preset);
-  if (!config.ok()) return config.error();
-  out.config = *config;
+  const bool custom = preset == "custom";
+  if (custom) {
+    out.config = model_config{};
+    out.config.n_ctx = 1024;
+  } else {
+    auto config = model_preset(preset);
+    if (!config.ok())
+      return status(error_code::invalid_argument, config.error().message() + "; or custom with dim, hidden, "
+                                                                             "layers, heads and vocab");
+    out.config = *config;
+  }
   out.dummy_seed = 1;
   for (size_t at = rest.find(','); at != std::string::npos;) {
     size_t end = rest.find(',', at + 1);
     std::string opt = rest.substr(at + 1, end == std::string::npos ? end : end - at - 1);
     size_t eq = opt.find('=');
     std::string key = opt.substr(0, eq), value = eq == std::string::npos ? "" : opt.substr(eq + 1);
+    const shape_option* shape = nullptr;
+    for (const shape_option& o : kShapeOptions)
+      if (key == o.key) shape = &o;
+    if (shape == nullptr && key != "seed")
+      return status(error_code::invalid_argument, "'" + spec + "': unknown option '" + key +
+                                                      "' (known: seed, ctx, layers, dim, hidden, heads, kv_heads, vocab)");
     char* stop = nullptr;
     const long long v = std::strtoll(value.c_str(), &stop, 10);
-    if (value.empty() || *stop != '\0' || v <= 0 || (key == "ctx" && v > (1 << 20)) ||
-        (key == "layers" && v > 1024))
-      return status(error_code::invalid_argument,
-                    "'" + spec + "': option '" + opt + "' needs a positive integer");
-    if (key == "ctx") out.config.n_ctx = static_cast<int>(v);
-    else if (key == "seed") out.dummy_seed = static_cast<std::uint64_t>(v);
-    else if (key == "layers") out.config.n_layers = static_cast<int>(v);
-    else
-      return status(error_code::invalid_argument,
-                    "'" + spec + "': unknown option '" + key + "' (known: ctx, seed, layers)");
+    if (value.empty() || *stop != '\0' || v <= 0 || (shape != nullptr && v > shape->max))
+      return status(error_code::invalid_argument, "'" + spec + "': option '" + opt + "' needs a positive integer" +
+                                                      (shape != nullptr ? " up to " + std::to_string(shape->max) : ""));
+    if (shape != nullptr) out.config.*(shape->field) = static_cast<int>(v);
+    else out.dummy_seed = static_cast<std::uint64_t>(v);
     at = end;
   }
+  if (custom && out.config.n_kv_heads == 0) out.config.n_kv_heads = out.config.n_heads;
+  if (status s = out.config.validate(); !s.ok())
+    return status(error_code::invalid_argument, "'" + spec + "': " + s.message());
+  constexpr int kDummyTokens = 3 + 256;  // <unk>, <s>, </s> and the bytes (make_dummy_vocab)
+  if (out.config.vocab_size < kDummyTokens)
+    return status(error_code::invalid_argument, "'" + spec + "': vocab must be at least " +
+                                                    std::to_string(kDummyTokens) + " (3 specials and 256 bytes)");
   out.vocab = make_dummy_vocab(out.config.vocab_size);
   return status::ok_status();
 }

@@ -140,9 +140,36 @@ TEST_F(ModelLoader, DummySpecGivesPresetShapeWithoutHostWeights) {
   EXPECT_EQ(two->config.dim, 4096);
 }
 
+TEST_F(ModelLoader, CustomDummyShapesNeedNoPreset) {
+  auto m = load_model("dummy:custom,dim=768,hidden=2048,layers=12,heads=12,kv_heads=12,vocab=512,ctx=1024");
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->config.dim, 768);
+  EXPECT_EQ(m->config.hidden_dim, 2048);
+  EXPECT_EQ(m->config.n_layers, 12);
+  EXPECT_EQ(m->config.n_heads, 12);
+  EXPECT_EQ(m->config.vocab_size, 512);
+  EXPECT_EQ(m->vocab.size(), 512);
+  // 12 x (4 x 768^2 + 3 x 768 x 2048 + 2 x 768) + 512 x 768 + 768: the 85M shape of issue 17
+  EXPECT_EQ(m->config.n_params(), 12LL * (4 * 768 * 768 + 3 * 768 * 2048 + 2 * 768) + 512 * 768 + 768);
+  auto gqa = load_model("dummy:custom,dim=256,hidden=512,layers=2,heads=8,kv_heads=2,vocab=512");
+  ASSERT_TRUE(gqa.ok()) << gqa.error().to_string();
+  EXPECT_EQ(gqa->config.kv_dim(), 64);
+  EXPECT_EQ(gqa->config.n_ctx, 1024);  // custom's default context
+  auto mha = load_model("dummy:custom,dim=256,hidden=512,layers=2,heads=8,vocab=512");
+  ASSERT_TRUE(mha.ok());
+  EXPECT_EQ(mha->config.n_kv_heads, 8);  // kv_heads defaults to heads
+  auto wider = load_model("dummy:stories260k,vocab=1024");  // a preset with one field changed
+  ASSERT_TRUE(wider.ok());
+  EXPECT_EQ(wider->config.vocab_size, 1024);
+  EXPECT_EQ(wider->config.dim, 64);
+}
+
 TEST_F(ModelLoader, BadDummySpecsAreInvalidArguments) {
   for (const char* spec : {"dummy:nope", "dummy:stories15m,ctx=0", "dummy:stories15m,ctx=abc",
-                           "dummy:stories15m,depth=3", "dummy:stories15m,layers=0", "dummy:"}) {
+                           "dummy:stories15m,depth=3", "dummy:stories15m,layers=0", "dummy:",
+                           "dummy:custom,dim=768", "dummy:custom,dim=770,hidden=8,layers=1,heads=12,vocab=8",
+                           "dummy:custom,dim=768,hidden=8,layers=1,heads=12,kv_heads=5,vocab=8",
+                           "dummy:stories15m,dim=99999999", "dummy:custom,dim=64,hidden=8,layers=1,heads=2,vocab=258"}) {
     auto m = load_model(spec);
     ASSERT_FALSE(m.ok()) << spec;
     EXPECT_EQ(m.error().code(), error_code::invalid_argument) << spec;
