@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 namespace binserve::testing {
 
@@ -16,5 +17,11 @@ bool has_shared(const std::string& relative) {
 }
 
 std::string binserve_binary() { return BINSERVE_BINARY; }
+
+bool write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return static_cast<bool>(out);
+}
 
 }  // namespace binserve::testing

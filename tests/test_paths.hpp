@@ -16,6 +16,9 @@ bool has_shared(const std::string& relative);
 // Path of build/bin/binserve.
 std::string binserve_binary();
 
+// Writes `bytes` to `path`; false on failure.
+bool write_file(const std::string& path, const std::string& bytes);
+
 }  // namespace binserve::testing
 
 // Skips the current test, printing why, when a shared file is missing.

@@ -1,10 +1,16 @@
-// binserve quantize: a GGUF file with its weight matrices in another type
-// (gpu/gguf_quantize.hpp).
+// binserve quantize: a model as a GGUF file with its weight matrices in a
+// tensor type (gpu/gguf_quantize.hpp).
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 
 #include "gpu/gguf_quantize.hpp"
+#include "gpu/host_weights.hpp"
+#include "gpu/model.hpp"
 #include "tools/commands.hpp"
 
 namespace binserve::tools {
@@ -23,18 +29,46 @@ const std::map<std::string, gguf::tensor_type>& writable_types() {
   return types;
 }
 
+bool is_gguf(const std::string& path) {
+  char magic[4] = {};
+  std::ifstream in(path, std::ios::binary);
+  return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
+}
+
+// A GGUF is rewritten tensor by tensor; other models are loaded (a dummy's
+// weights made on the host, so its fp32 size must fit in memory) and written.
+status run_quantize(const quantize_flags& f) {
+  const gguf::tensor_type type = writable_types().at(f.type);
+  if (is_gguf(f.model)) return gguf::quantize_gguf(f.model, f.out, type);
+  auto m = load_model(f.model);
+  if (!m.ok()) return m.error();
+  if (m->is_dummy()) {
+    const std::int64_t bytes = m->config.n_params() * std::int64_t(sizeof(float));
+    const std::int64_t memory = std::int64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
+    if (bytes > memory / 2)
+      return status(error_code::out_of_memory, f.model + ": its fp32 weights (" + std::to_string(bytes >> 20) +
+                                                   " MiB) are more than half of this machine's memory");
+    auto w = std::make_shared<host_weights>(m->config);
+    fill_dummy_weights(m->config, m->dummy_seed, *w);
+    m->weights = std::move(w);
+  }
+  return gguf::quantize_model(*m, f.out, type);
+}
+
 }  // namespace
 
 void add_quantize_command(CLI::App& app) {
   auto flags = std::make_shared<quantize_flags>();
   auto* cmd = app.add_subcommand("quantize", "Write a GGUF file with its weight matrices in another tensor type");
-  cmd->add_option("--model", flags->model, "a .gguf file (F32, F16, BF16 or any type binserve reads)")->required();
+  cmd->add_option("--model", flags->model,
+                  "a .gguf file (of any type binserve reads), a llama2.c .bin (tokenizer beside it), or dummy:SPEC")
+      ->required();
   cmd->add_option("--type", flags->type, "the matrices' type")
       ->required()
       ->check(CLI::IsMember(writable_types()));
   cmd->add_option("--out", flags->out, "the .gguf file to write")->required();
   cmd->callback([flags] {
-    const status s = gguf::quantize_gguf(flags->model, flags->out, writable_types().at(flags->type));
+    const status s = run_quantize(*flags);
     if (!s.ok()) {
       std::cerr << "binserve quantize: " << s.to_string() << "\n";
       throw CLI::RuntimeError(1);

@@ -12,7 +12,7 @@
 #include "config/deployment_check.hpp"
 #include "gpu/backend.hpp"
 #include "tests/config/bad_deployments.hpp"
-#include "tests/gpu/gguf_writer.hpp"
+#include "gpu/gguf_writer.hpp"
 #include "tests/gpu/tiny_model.hpp"
 #include "tests/test_paths.hpp"
 #include "binserve/names.hpp"
@@ -129,7 +129,7 @@ TEST_F(DeploymentCheck, ExecutorsWhoseCachesTogetherExceedMemoryNameExecutors) {
 // refuses before it allocates; it must agree with make_backend case by case.
 TEST_F(DeploymentCheck, BackendRulesAgreeWithMakeBackend) {
   const std::string tiny = (dir_ / "tiny.gguf").string();  // a 7-token vocabulary, 8 positions
-  ASSERT_TRUE(testing::write_file(tiny, testing::llama_gguf(testing::tiny_model(true, 1, 8)).bytes()));
+  ASSERT_TRUE(testing::write_file(tiny, gguf::llama_gguf(testing::tiny_model(true, 1, 8)).bytes()));
   struct row {
     std::string model, kind, dtype;
     std::int64_t kv_cache_bytes;

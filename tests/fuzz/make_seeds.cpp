@@ -5,11 +5,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "gpu/host_weights.hpp"
 #include "gpu/model.hpp"
-#include "tests/gpu/gguf_writer.hpp"
+#include "gpu/gguf_writer.hpp"
 #include "tests/gpu/tiny_model.hpp"
 
 namespace {
@@ -56,7 +57,7 @@ std::string tokenizer_bytes(const vocab& v) {
 // The tiny model plus one tensor of each quantized type the reader takes
 // (blocks of arbitrary bytes), so mutations reach the block-size checks.
 std::string quantized_extras(const model& m) {
-  testing::gguf_writer w = testing::llama_gguf(m);
+  gguf::writer w = gguf::llama_gguf(m);
   const struct {
     const char* name;
     std::uint32_t type;
@@ -73,7 +74,9 @@ std::string quantized_extras(const model& m) {
 
 bool write(const std::filesystem::path& dir, const std::string& name, const std::string& bytes) {
   std::filesystem::create_directories(dir);
-  return testing::write_file((dir / name).string(), bytes);
+  std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return static_cast<bool>(out);
 }
 
 }  // namespace
@@ -88,9 +91,9 @@ int main(int argc, char** argv) {
   const bool ok =
       write(root / "llama2c", "tiny_shared.bin", llama2c_bytes(shared)) &&
       write(root / "llama2c", "tiny_separate.bin", llama2c_bytes(separate)) &&
-      write(root / "gguf", "tiny_f32.gguf", testing::llama_gguf(separate).bytes()) &&
+      write(root / "gguf", "tiny_f32.gguf", gguf::llama_gguf(separate).bytes()) &&
       write(root / "gguf", "tiny_f16_shared.gguf",
-            testing::llama_gguf(shared, testing::gguf_tensor_type::f16).bytes()) &&
+            gguf::llama_gguf(shared, gguf::tensor_type::f16).bytes()) &&
       write(root / "gguf", "tiny_quantized_extras.gguf", quantized_extras(separate)) &&
       write(root / "tokenizer", "tiny.bin", tokenizer_bytes(shared.vocab));
   if (!ok) std::fprintf(stderr, "cannot write under %s\n", argv[1]);

@@ -12,15 +12,14 @@
 #include <iterator>
 #include <limits>
 
-#include "tests/gpu/gguf_writer.hpp"
+#include "gpu/gguf_writer.hpp"
 #include "tests/gpu/tiny_model.hpp"
 #include "tests/test_paths.hpp"
 
 namespace binserve {
 namespace {
 
-using testing::gguf_tensor_type;
-using testing::gguf_writer;
+using gguf_writer = gguf::writer;
 
 constexpr const char* kGguf = "models/stories260K.gguf";
 constexpr const char* kBin = "models/stories260K.bin";
@@ -195,7 +194,7 @@ TEST_F(GgufLoader, F16CopyMatchesF32WithinHalfPrecision) {
   model f32;
   ASSERT_TRUE(load_gguf(binserve::testing::shared_path(kGguf), f32).ok());
   model f16;
-  const status s = load_bytes(testing::llama_gguf(f32, gguf_tensor_type::f16).bytes(), f16);
+  const status s = load_bytes(gguf::llama_gguf(f32, gguf::tensor_type::f16).bytes(), f16);
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_EQ(f16.vocab.pieces, f32.vocab.pieces);
   EXPECT_EQ(f16.config.dim, f32.config.dim);
@@ -235,7 +234,7 @@ TEST_F(GgufLoader, RejectsEveryTruncationOfRealFile) {
 TEST_F(GgufLoader, RoundTripsWriterOutputExactly) {
   const model want = tiny_model(false);
   model got;
-  const status s = load_bytes(testing::llama_gguf(want).bytes(), got);
+  const status s = load_bytes(gguf::llama_gguf(want).bytes(), got);
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_EQ(got.config.dim, 16);
   EXPECT_EQ(got.config.hidden_dim, 24);
@@ -256,7 +255,7 @@ TEST_F(GgufLoader, RoundTripsWriterOutputExactly) {
 TEST_F(GgufLoader, MissingOutputWeightSharesClassifier) {
   const model want = tiny_model(true);
   model got;
-  const status s = load_bytes(testing::llama_gguf(want).bytes(), got);
+  const status s = load_bytes(gguf::llama_gguf(want).bytes(), got);
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_TRUE(got.config.shared_classifier);
   EXPECT_EQ(got.weights->wcls, got.weights->token_embedding);
@@ -271,7 +270,7 @@ TEST_F(GgufLoader, ConvertsF16SpecialValuesExactly) {
   const std::vector<float> want = {
       0x1p-24f, 1023 * 0x1p-24f, 0x1p-15f, 0x1p-14f, 65504.0f, inf, -inf, -0.0f,
       NAN, 1.0f, -2.0f, 0.333251953125f, -0x1p-24f, -1023 * 0x1p-24f, 0.99951171875f, -NAN};
-  gguf_writer w = testing::llama_gguf(tiny_model(false), gguf_tensor_type::f16);
+  gguf_writer w = gguf::llama_gguf(tiny_model(false), gguf::tensor_type::f16);
   std::string raw(reinterpret_cast<const char*>(halves.data()), halves.size() * 2);
   w.add_raw_tensor("output_norm.weight", {16}, 1, raw);
   model m;
@@ -287,7 +286,7 @@ TEST_F(GgufLoader, ConvertsF16SpecialValuesExactly) {
 
 TEST_F(GgufLoader, HonorsGeneralAlignment) {
   const model want = tiny_model(false);
-  gguf_writer w = testing::llama_gguf(want);
+  gguf_writer w = gguf::llama_gguf(want);
   w.set_alignment(64);
   model got;
   const status s = load_bytes(w.bytes(), got);
@@ -296,7 +295,7 @@ TEST_F(GgufLoader, HonorsGeneralAlignment) {
 }
 
 TEST_F(GgufLoader, AcceptsAnyIntegerTypeForSizes) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_u64("llama.embedding_length", 16);
   w.set_i32("llama.feed_forward_length", 24);
   w.set_raw("llama.block_count", 0, std::string(1, '\x02'));           // u8
@@ -316,7 +315,7 @@ TEST_F(GgufLoader, AcceptsAnyIntegerTypeForSizes) {
 
 TEST_F(GgufLoader, AppliesDefaultsForOptionalKeys) {
   const model tiny = tiny_model(false);
-  gguf_writer w = testing::llama_gguf(tiny);
+  gguf_writer w = gguf::llama_gguf(tiny);
   for (const char* key : {"llama.attention.head_count_kv", "llama.rope.freq_base",
                           "tokenizer.ggml.scores", "tokenizer.ggml.token_type",
                           "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
@@ -341,7 +340,7 @@ TEST_F(GgufLoader, AppliesDefaultsForOptionalKeys) {
 }
 
 TEST_F(GgufLoader, RejectsWrongMagic) {
-  std::string bytes = testing::llama_gguf(tiny_model(false)).bytes();
+  std::string bytes = gguf::llama_gguf(tiny_model(false)).bytes();
   bytes[0] = 'X';
   model m;
   const status s = load_bytes(bytes, m, "magic.gguf");
@@ -350,14 +349,14 @@ TEST_F(GgufLoader, RejectsWrongMagic) {
 }
 
 TEST_F(GgufLoader, RejectsVersion2) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_version(2);
   const status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid, "version 2")) << s.to_string();
 }
 
 TEST_F(GgufLoader, RejectsEveryTruncationOfSyntheticFile) {
-  const std::string bytes = testing::llama_gguf(tiny_model(false)).bytes();
+  const std::string bytes = gguf::llama_gguf(tiny_model(false)).bytes();
   // Every byte through the metadata and tensor infos (about 1.5 KB), then a stride.
   for (std::size_t n = 0; n < bytes.size(); n += n < 2048 ? 1 : 61) {
     model m;
@@ -379,7 +378,7 @@ TEST_F(GgufLoader, NamesTheKeyWhereMetadataIsTruncated) {
 }
 
 TEST_F(GgufLoader, RejectsNonLlamaArchitecture) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_string("general.architecture", "gpt2");
   const status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid, "architecture 'gpt2'")) << s.to_string();
@@ -390,7 +389,7 @@ TEST_F(GgufLoader, RejectsEachMissingRequiredMetadataKey) {
        {"general.architecture", "llama.embedding_length", "llama.feed_forward_length",
         "llama.block_count", "llama.attention.head_count", "llama.context_length",
         "llama.attention.layer_norm_rms_epsilon", "tokenizer.ggml.tokens"}) {
-    gguf_writer w = testing::llama_gguf(tiny_model(false));
+    gguf_writer w = gguf::llama_gguf(tiny_model(false));
     w.remove(key);
     const status s = load_writer(w);
     EXPECT_TRUE(has_code(s, error_code::model_invalid,
@@ -400,7 +399,7 @@ TEST_F(GgufLoader, RejectsEachMissingRequiredMetadataKey) {
 }
 
 TEST_F(GgufLoader, RejectsMetadataOfWrongType) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_string("llama.embedding_length", "16");
   const status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid,
@@ -409,7 +408,7 @@ TEST_F(GgufLoader, RejectsMetadataOfWrongType) {
 }
 
 TEST_F(GgufLoader, RejectsMissingTensor) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.remove_tensor("blk.1.ffn_up.weight");
   const status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid, "missing tensor 'blk.1.ffn_up.weight'"))
@@ -418,7 +417,7 @@ TEST_F(GgufLoader, RejectsMissingTensor) {
 
 TEST_F(GgufLoader, RejectsWrongTensorShape) {
   const model tiny = tiny_model(false);
-  gguf_writer w = testing::llama_gguf(tiny);
+  gguf_writer w = gguf::llama_gguf(tiny);
   w.add_tensor("blk.0.attn_k.weight", {8, 16}, tiny.weights->layers[0].wk, 128);  // transposed
   const status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid,
@@ -427,7 +426,7 @@ TEST_F(GgufLoader, RejectsWrongTensorShape) {
 }
 
 TEST_F(GgufLoader, RejectsVocabSizeNotMatchingEmbedding) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_strings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "a", "b", "c"});
   w.remove("tokenizer.ggml.scores");
   w.remove("tokenizer.ggml.token_type");
@@ -438,7 +437,7 @@ TEST_F(GgufLoader, RejectsVocabSizeNotMatchingEmbedding) {
 }
 
 TEST_F(GgufLoader, RejectsUnsupportedTensorType) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.add_raw_tensor("blk.0.attn_q.weight", {32, 16}, 3, std::string(16 * 20, '\0'));  // Q4_1
   const status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid,
@@ -447,7 +446,7 @@ TEST_F(GgufLoader, RejectsUnsupportedTensorType) {
 }
 
 TEST_F(GgufLoader, RejectsQuantizedRowsThatAreNotWholeBlocks) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.add_raw_tensor("blk.0.attn_q.weight", {16, 16}, 12, std::string(144, '\0'));  // Q4_K
   const status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid,
@@ -457,7 +456,7 @@ TEST_F(GgufLoader, RejectsQuantizedRowsThatAreNotWholeBlocks) {
 }
 
 TEST_F(GgufLoader, RejectsATruncatedQuantizedTensor) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   // Q8_0 [32, 16] is 16 blocks of 34 bytes; the file ends after 15.
   w.add_raw_tensor("zz.last", {32, 16}, 8, std::string(15 * 34, '\0'));
   const status s = load_writer(w);
@@ -465,7 +464,7 @@ TEST_F(GgufLoader, RejectsATruncatedQuantizedTensor) {
 }
 
 TEST_F(GgufLoader, RejectsHugeStringLength) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   std::string payload(8, '\0');
   const std::uint64_t huge = std::uint64_t(1) << 62;
   std::memcpy(payload.data(), &huge, 8);
@@ -477,7 +476,7 @@ TEST_F(GgufLoader, RejectsHugeStringLength) {
 
 TEST_F(GgufLoader, RejectsHugeArrayCount) {
   for (std::uint32_t elem_type : {8u, 6u, 0u}) {  // strings, f32, u8
-    gguf_writer w = testing::llama_gguf(tiny_model(false));
+    gguf_writer w = gguf::llama_gguf(tiny_model(false));
     std::string payload(12, '\0');
     const std::uint64_t huge = ~std::uint64_t(0);
     std::memcpy(payload.data(), &elem_type, 4);
@@ -490,7 +489,7 @@ TEST_F(GgufLoader, RejectsHugeArrayCount) {
 }
 
 TEST_F(GgufLoader, RejectsNestedArray) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   std::string payload(12, '\0');
   payload[0] = 9;  // elements are arrays
   w.set_raw("tokenizer.ggml.merges", 9, payload);
@@ -501,7 +500,7 @@ TEST_F(GgufLoader, RejectsNestedArray) {
 
 TEST_F(GgufLoader, RejectsTensorOffsetPastEnd) {
   for (std::uint64_t offset : {std::uint64_t(1) << 40, ~std::uint64_t(0) - 8}) {
-    gguf_writer w = testing::llama_gguf(tiny_model(false));
+    gguf_writer w = gguf::llama_gguf(tiny_model(false));
     w.add_raw_tensor("output_norm.weight", {16}, 0, std::string(64, '\0'), offset);
     const status s = load_writer(w);
     EXPECT_TRUE(has_code(s, error_code::model_invalid, "tensor 'output_norm.weight'"))
@@ -511,7 +510,7 @@ TEST_F(GgufLoader, RejectsTensorOffsetPastEnd) {
 }
 
 TEST_F(GgufLoader, RejectsTooManyDimensions) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.add_raw_tensor("output_norm.weight", {16, 1, 1, 1, 1}, 0, std::string(64, '\0'));
   const status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid, "has 5 dimensions")) << s.to_string();
@@ -521,7 +520,7 @@ TEST_F(GgufLoader, RejectsOverflowingTensorShape) {
   const std::uint64_t big = std::uint64_t(1) << 32;
   for (const std::vector<std::uint64_t>& dims :
        {std::vector<std::uint64_t>{big, big, big}, std::vector<std::uint64_t>{big, big / 2}}) {
-    gguf_writer w = testing::llama_gguf(tiny_model(false));
+    gguf_writer w = gguf::llama_gguf(tiny_model(false));
     w.add_raw_tensor("output_norm.weight", dims, 0, std::string(64, '\0'));
     const status s = load_writer(w);
     EXPECT_TRUE(has_code(s, error_code::model_invalid, "is too large")) << s.to_string();
@@ -529,7 +528,7 @@ TEST_F(GgufLoader, RejectsOverflowingTensorShape) {
 }
 
 TEST_F(GgufLoader, RejectsSpecialTokenOutsideVocabulary) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_u32("tokenizer.ggml.eos_token_id", 7);
   status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid,
@@ -543,7 +542,7 @@ TEST_F(GgufLoader, RejectsSpecialTokenOutsideVocabulary) {
 }
 
 TEST_F(GgufLoader, RejectsInconsistentShapeMetadata) {
-  gguf_writer w = testing::llama_gguf(tiny_model(false));
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_u32("llama.attention.head_count_kv", 3);
   const status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid, "m.gguf: model shape: n_heads 4"))
@@ -552,7 +551,7 @@ TEST_F(GgufLoader, RejectsInconsistentShapeMetadata) {
 
 // Random byte corruption (a poor man's fuzzer) may load or fail, but never crash.
 TEST_F(GgufLoader, SurvivesRandomByteCorruption) {
-  const std::string clean = testing::llama_gguf(tiny_model(false)).bytes();
+  const std::string clean = gguf::llama_gguf(tiny_model(false)).bytes();
   std::uint64_t rng = 0x9e3779b97f4a7c15ull;
   auto next = [&rng] {
     rng ^= rng << 13;

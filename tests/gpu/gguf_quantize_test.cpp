@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "gpu/gguf_reader.hpp"
+#include "gpu/model.hpp"
 #include "tests/run_binserve.hpp"
 #include "tests/test_paths.hpp"
 
@@ -103,6 +105,43 @@ TEST(QuantizeGgufKQuants, ErrorToTheF32WeightsIsWithin5PercentOfLlamaCpps) {
     std::filesystem::remove(out);
   }
   EXPECT_EQ(compared.size(), 3u);  // each type was in some llama.cpp file
+}
+
+// A llama2.c checkpoint written as an F32 GGUF loads back to the same
+// weights and vocabulary; as Q8_0, to weights within Q8_0's rounding.
+TEST(QuantizeModel, Llama2cCheckpointsAndDummyModelsBecomeLoadableGgufs) {
+  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
+  const std::string bin = testing::shared_path("models/stories260K.bin");
+  auto original = load_model(bin);
+  ASSERT_TRUE(original.ok()) << original.error().to_string();
+  const std::string f32 = temp_gguf("model_f32"), q8 = temp_gguf("model_q8");
+  ASSERT_TRUE(testing::run_binserve("quantize --model " + bin + " --type F32 --out " + f32).exit_code == 0);
+  auto back = load_model(f32);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(back->config.dim, original->config.dim);
+  EXPECT_EQ(back->vocab.pieces, original->vocab.pieces);
+  EXPECT_EQ(back->weights->storage, original->weights->storage);
+  ASSERT_TRUE(testing::run_binserve("quantize --model " + bin + " --type Q8_0 --out " + q8).exit_code == 0);
+  auto quantized = load_model(q8);
+  ASSERT_TRUE(quantized.ok()) << quantized.error().to_string();
+  auto q8_file = file::open(q8);
+  ASSERT_TRUE(q8_file.ok());
+  EXPECT_EQ(q8_file->find_tensor("blk.2.attn_q.weight")->type, tensor_type::q8_0);
+  EXPECT_EQ(q8_file->find_tensor("blk.2.ffn_down.weight")->type, tensor_type::f32);  // rows of 172: not whole blocks
+  const float* w = quantized->weights->layers[2].wq;
+  const float* want = original->weights->layers[2].wq;
+  const int n = original->config.dim * original->config.dim;
+  float amax = 0;
+  for (int i = 0; i < n; ++i) amax = std::max(amax, std::fabs(want[i]));
+  for (int i = 0; i < n; ++i) ASSERT_NEAR(w[i], want[i], amax / 127) << i;  // half a step of the widest block
+  const auto dummy = testing::run_binserve("quantize --model dummy:stories260k,seed=3 --type Q4_K --out " + q8);
+  EXPECT_EQ(dummy.exit_code, 0) << dummy.out;
+  auto from_dummy = file::open(q8);
+  ASSERT_TRUE(from_dummy.ok()) << from_dummy.error().to_string();
+  EXPECT_EQ(from_dummy->find_tensor("blk.0.ffn_gate.weight")->type, tensor_type::f32);  // 64-wide rows: not whole Q4_K blocks
+  EXPECT_TRUE(load_model(q8).ok());
+  std::filesystem::remove(f32);
+  std::filesystem::remove(q8);
 }
 
 TEST(QuantizeGgufCli, WritesALoadableFileAndRefusesTypesItCannotWrite) {

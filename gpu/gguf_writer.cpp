@@ -1,12 +1,13 @@
-#include "tests/gpu/gguf_writer.hpp"
-
-#include "gpu/tensor_types.hpp"
+#include "gpu/gguf_writer.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <memory>
 
-namespace binserve::testing {
+#include "gpu/quantize.hpp"
+
+namespace binserve::gguf {
 
 namespace {
 
@@ -54,7 +55,7 @@ void pad_to(std::string& out, std::uint64_t alignment) {
   out.append((alignment - out.size() % alignment) % alignment, '\0');
 }
 
-void set_llama_metadata(gguf_writer& w, const model& m) {
+void set_llama_metadata(writer& w, const model& m) {
   const model_config& c = m.config;
   w.set_string("general.architecture", "llama");
   w.set_u32("llama.context_length", std::uint32_t(c.n_ctx));
@@ -82,44 +83,44 @@ void set_llama_metadata(gguf_writer& w, const model& m) {
 
 }  // namespace
 
-void gguf_writer::set(const std::string& key, std::uint32_t type, std::string payload) {
+void writer::set(const std::string& key, std::uint32_t type, std::string payload) {
   auto it = std::find_if(metadata_.begin(), metadata_.end(),
                          [&](const entry& e) { return e.key == key; });
   if (it == metadata_.end()) metadata_.push_back({key, type, std::move(payload)});
   else *it = {key, type, std::move(payload)};
 }
 
-void gguf_writer::set_u32(const std::string& key, std::uint32_t v) {
+void writer::set_u32(const std::string& key, std::uint32_t v) {
   std::string p;
   append(p, v);
   set(key, kU32, p);
 }
 
-void gguf_writer::set_i32(const std::string& key, std::int32_t v) {
+void writer::set_i32(const std::string& key, std::int32_t v) {
   std::string p;
   append(p, v);
   set(key, kI32, p);
 }
 
-void gguf_writer::set_u64(const std::string& key, std::uint64_t v) {
+void writer::set_u64(const std::string& key, std::uint64_t v) {
   std::string p;
   append(p, v);
   set(key, kU64, p);
 }
 
-void gguf_writer::set_f32(const std::string& key, float v) {
+void writer::set_f32(const std::string& key, float v) {
   std::string p;
   append(p, v);
   set(key, kF32, p);
 }
 
-void gguf_writer::set_string(const std::string& key, const std::string& v) {
+void writer::set_string(const std::string& key, const std::string& v) {
   std::string p;
   append_string(p, v);
   set(key, kString, p);
 }
 
-void gguf_writer::set_strings(const std::string& key, const std::vector<std::string>& v) {
+void writer::set_strings(const std::string& key, const std::vector<std::string>& v) {
   std::string p;
   append(p, kString);
   append<std::uint64_t>(p, v.size());
@@ -127,53 +128,57 @@ void gguf_writer::set_strings(const std::string& key, const std::vector<std::str
   set(key, kArray, p);
 }
 
-void gguf_writer::set_f32s(const std::string& key, const std::vector<float>& v) {
+void writer::set_f32s(const std::string& key, const std::vector<float>& v) {
   set(key, kArray, array_payload(kF32, v));
 }
 
-void gguf_writer::set_i32s(const std::string& key, const std::vector<std::int32_t>& v) {
+void writer::set_i32s(const std::string& key, const std::vector<std::int32_t>& v) {
   set(key, kArray, array_payload(kI32, v));
 }
 
-void gguf_writer::set_raw(const std::string& key, std::uint32_t type, std::string payload) {
+void writer::set_raw(const std::string& key, std::uint32_t type, std::string payload) {
   set(key, type, std::move(payload));
 }
 
-void gguf_writer::remove(const std::string& key) {
+void writer::remove(const std::string& key) {
   std::erase_if(metadata_, [&](const entry& e) { return e.key == key; });
 }
 
-void gguf_writer::set_alignment(std::uint32_t alignment) {
+void writer::set_alignment(std::uint32_t alignment) {
   alignment_ = alignment;
   set_u32("general.alignment", alignment);
 }
 
-void gguf_writer::add_tensor(const std::string& name, std::vector<std::uint64_t> dims,
-                             const float* data, std::size_t n, gguf_tensor_type type) {
-  std::string bytes;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (type == gguf_tensor_type::f16) append(bytes, gguf::float_to_half(data[i]));
-    else append(bytes, data[i]);
-  }
-  add_raw_tensor(name, std::move(dims), static_cast<std::uint32_t>(type), std::move(bytes));
+void writer::add_tensor(const std::string& name, std::vector<std::uint64_t> dims, const float* data,
+                        std::size_t n, tensor_type type) {
+  const type_layout l = *layout_of(std::uint32_t(type));
+  std::string bytes(n / l.block_elements * l.block_bytes, '\0');
+  quantize(type, data, reinterpret_cast<unsigned char*>(bytes.data()), n);
+  add_raw_tensor(name, std::move(dims), std::uint32_t(type), std::move(bytes));
 }
 
-void gguf_writer::add_raw_tensor(const std::string& name, std::vector<std::uint64_t> dims,
-                                 std::uint32_t type, std::string bytes,
-                                 std::optional<std::uint64_t> offset) {
-  tensor t{name, std::move(dims), type, std::move(bytes), offset};
-  auto it = std::find_if(tensors_.begin(), tensors_.end(),
-                         [&](const tensor& x) { return x.name == name; });
+void writer::add_raw_tensor(const std::string& name, std::vector<std::uint64_t> dims, std::uint32_t type,
+                            std::string bytes, std::optional<std::uint64_t> offset) {
+  const std::uint64_t size = bytes.size();
+  auto shared = std::make_shared<const std::string>(std::move(bytes));
+  add_deferred_tensor(name, std::move(dims), type, size, [shared] { return *shared; });
+  std::find_if(tensors_.begin(), tensors_.end(), [&](const tensor& t) { return t.name == name; })->offset = offset;
+}
+
+void writer::add_deferred_tensor(const std::string& name, std::vector<std::uint64_t> dims, std::uint32_t type,
+                                 std::uint64_t size, std::function<std::string()> make) {
+  tensor t{name, std::move(dims), type, size, std::move(make), std::nullopt};
+  auto it = std::find_if(tensors_.begin(), tensors_.end(), [&](const tensor& x) { return x.name == name; });
   if (it == tensors_.end()) tensors_.push_back(std::move(t));
   else *it = std::move(t);
 }
 
-void gguf_writer::remove_tensor(const std::string& name) {
+void writer::remove_tensor(const std::string& name) {
   std::erase_if(tensors_, [&](const tensor& t) { return t.name == name; });
 }
 
-std::string gguf_writer::bytes() const {
-  std::string head = "GGUF", data;
+std::string writer::head() const {
+  std::string head = "GGUF";
   append(head, version_);
   append<std::uint64_t>(head, tensors_.size());
   append<std::uint64_t>(head, metadata_.size());
@@ -182,21 +187,53 @@ std::string gguf_writer::bytes() const {
     append(head, e.type);
     head += e.payload;
   }
+  std::uint64_t at = 0;
   for (const auto& t : tensors_) {
     append_string(head, t.name);
     append<std::uint32_t>(head, static_cast<std::uint32_t>(t.dims.size()));
     for (std::uint64_t d : t.dims) append(head, d);
     append(head, t.type);
-    pad_to(data, alignment_);
-    append<std::uint64_t>(head, t.offset.value_or(data.size()));
-    data += t.bytes;
+    at += (alignment_ - at % alignment_) % alignment_;
+    append<std::uint64_t>(head, t.offset.value_or(at));
+    at += t.size;
   }
   pad_to(head, alignment_);
-  return head + data;
+  return head;
 }
 
-gguf_writer llama_gguf(const model& m, gguf_tensor_type type) {
-  gguf_writer w;
+// The head, then each tensor's bytes padded to the alignment, to `sink`.
+template <class Sink>
+void writer::emit(Sink& sink) const {
+  sink(head());
+  std::uint64_t at = 0;
+  for (const auto& t : tensors_) {
+    sink(std::string((alignment_ - at % alignment_) % alignment_, '\0'));
+    at += (alignment_ - at % alignment_) % alignment_;
+    std::string data = t.make();
+    at += data.size();
+    sink(data);
+  }
+}
+
+std::string writer::bytes() const {
+  std::string out;
+  auto sink = [&out](const std::string& piece) { out += piece; };
+  emit(sink);
+  return out;
+}
+
+status writer::write(const std::string& path) const {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return status(error_code::io_error, path + ": cannot open for writing");
+  auto sink = [&out](const std::string& piece) { out.write(piece.data(), static_cast<std::streamsize>(piece.size())); };
+  emit(sink);
+  out.close();
+  if (!out) return status(error_code::io_error, path + ": write failed");
+  return status::ok_status();
+}
+
+writer llama_gguf(const model& m, tensor_type matrices) {
+  writer w;
   set_llama_metadata(w, m);
   const model_config& c = m.config;
   const host_weights& hw = *m.weights;
@@ -204,7 +241,8 @@ gguf_writer llama_gguf(const model& m, gguf_tensor_type type) {
   auto add = [&](const std::string& name, std::vector<std::uint64_t> dims, const float* p) {
     std::uint64_t n = 1;
     for (std::uint64_t x : dims) n *= x;
-    w.add_tensor(name, std::move(dims), p, n, type);
+    const bool whole_blocks = dims[0] % layout_of(std::uint32_t(matrices))->block_elements == 0;
+    w.add_tensor(name, dims, p, n, dims.size() == 2 && whole_blocks ? matrices : tensor_type::f32);
   };
   add("token_embd.weight", {d, v}, hw.token_embedding);
   add("output_norm.weight", {d}, hw.rms_final);
@@ -225,10 +263,4 @@ gguf_writer llama_gguf(const model& m, gguf_tensor_type type) {
   return w;
 }
 
-bool write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  return static_cast<bool>(out);
-}
-
-}  // namespace binserve::testing
+}  // namespace binserve::gguf
