@@ -24,7 +24,7 @@ struct example {
   // The sampling seed the answer was made with (JSONL "seed", as `predictor
   // collect` writes it); absent: none. A replay with the same sampler and
   // seed makes the same answer.
-  std::optional<std::uint64_t> seed;
+  std::optional<std::uint64_t> seed{};
 };
 
 // Reads either JSONL, one {"prompt": str, "length": int} per line (blank
