@@ -203,6 +203,12 @@ status load_gguf(const std::string& path, model& out) {
   c.vocab_size = v.size();
   c.shared_classifier = f->find_tensor("output.weight") == nullptr;
   if (status s = c.validate(); !s.ok()) return f->invalid(s.message());
+  // The plan names 9 tensors a layer: a block count the file's tensors
+  // cannot back must not size it (a hostile count would exhaust memory).
+  constexpr std::uint64_t kPerLayer = 9;
+  if (std::uint64_t(c.n_layers) > f->tensors().size() / kPerLayer)
+    return f->invalid("llama.block_count " + std::to_string(c.n_layers) + " needs " + std::to_string(kPerLayer) +
+                      " tensors a layer; the file has " + std::to_string(f->tensors().size()) + " tensors");
   const std::vector<tensor_slot> plan = tensor_plan(c);
   if (status s = check_tensors(*f, plan); !s.ok()) return s;
 

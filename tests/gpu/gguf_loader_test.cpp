@@ -549,6 +549,16 @@ TEST_F(GgufLoader, RejectsInconsistentShapeMetadata) {
       << s.to_string();
 }
 
+// Found by gguf_fuzz (tests/fuzz/corpus/gguf/crash_huge_block_count.gguf):
+// the layer count sized the tensor plan before any tensor was looked up.
+TEST_F(GgufLoader, RejectsABlockCountTheTensorsCannotBack) {
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
+  w.set_u32("llama.block_count", 400000000);
+  const status s = load_writer(w);
+  EXPECT_TRUE(has_code(s, error_code::model_invalid, "llama.block_count 400000000 needs 9 tensors a layer"))
+      << s.to_string();
+}
+
 // Random byte corruption (a poor man's fuzzer) may load or fail, but never crash.
 TEST_F(GgufLoader, SurvivesRandomByteCorruption) {
   const std::string clean = gguf::llama_gguf(tiny_model(false)).bytes();
