@@ -1,18 +1,11 @@
 #include "config/backend_fit.hpp"
 
-#include <unistd.h>
-
 #include "binserve/names.hpp"
 #include "gpu/backend.hpp"
 #include "gpu/null_backend.hpp"
 
 namespace binserve {
 namespace {
-
-// As gpu/cpu/cpu_backend.cpp measures it.
-std::int64_t host_memory_bytes() {
-  return std::int64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
-}
 
 std::string mib(std::int64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 

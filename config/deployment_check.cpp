@@ -13,6 +13,7 @@
 
 #include "sched/bin_layout.hpp"
 #include "config/backend_fit.hpp"
+#include "gpu/gguf_reader.hpp"
 #include "gpu/llama2c_loader.hpp"
 #include "gpu/model.hpp"
 #include "predict/embedding_predictor.hpp"
@@ -43,18 +44,12 @@ status check_policy(const located_deployment& d) {
   return d.marks.error(key, what);
 }
 
-bool is_gguf_file(const std::string& path) {
-  char magic[4] = {};
-  std::ifstream in(path, std::ios::binary);
-  return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
-}
-
 // The key a failed load_model blames: the model file, unless it is a
 // llama2.c checkpoint whose weights load by themselves (then its tokenizer
 // is at fault: a GGUF file carries its own).
 std::string key_of_load_failure(const service_config& c) {
   if (c.model.starts_with(kDummyPrefix)) return "model.dummy";
-  if (c.model_format == "gguf" || is_gguf_file(c.model)) return "model.path";
+  if (c.model_format == "gguf" || gguf::is_gguf_file(c.model)) return "model.path";
   model weights_only;
   return load_llama2c_weights(c.model, weights_only).ok() ? "model.tokenizer" : "model.path";
 }

@@ -1,5 +1,7 @@
 #include "gpu/backend.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <new>
 
@@ -9,6 +11,8 @@
 #include "gpu/null_backend.hpp"
 
 namespace binserve {
+
+std::int64_t host_memory_bytes() { return std::int64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE); }
 
 status_or<std::vector<int>> backend::sample(std::span<const sampling_params> params,
                                             std::span<const std::uint64_t> steps) const {

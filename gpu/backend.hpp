@@ -23,6 +23,10 @@
 
 namespace binserve {
 
+// This host's physical memory in bytes: what CPU backends and the
+// deployment check plan weights and KV caches against.
+std::int64_t host_memory_bytes();
+
 struct backend_options {
   backend_kind kind = backend_kind::cpu;
   int threads = 0;              // cpu: worker threads, 0 = OpenMP's default (every core, or OMP_NUM_THREADS)

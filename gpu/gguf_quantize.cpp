@@ -61,8 +61,7 @@ status quantize_gguf(const std::string& in, const std::string& out, tensor_type 
     w.set_alignment(static_cast<std::uint32_t>(alignment));
   set_file_type(w, type);
   for (const tensor_info& t : f->tensors()) {
-    const bool converts = t.dims.size() == 2 && t.dims[0] % layout_of(std::uint32_t(type))->block_elements == 0;
-    if (!converts || t.type == type) {
+    if (!takes_type(t.dims, type) || t.type == type) {
       w.add_deferred_tensor(t.name, t.dims, std::uint32_t(t.type), t.n_bytes, [f, &t] {
         return std::string(reinterpret_cast<const char*>(t.data), t.n_bytes);
       });

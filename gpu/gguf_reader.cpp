@@ -1,5 +1,7 @@
 #include "gpu/gguf_reader.hpp"
 
+#include <fstream>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -292,6 +294,12 @@ class parser {
   cursor c_;
   std::vector<std::uint64_t> offsets_;  // per tensor, relative to the data section
 };
+
+bool is_gguf_file(const std::string& path) {
+  char magic[4] = {};
+  std::ifstream in(path, std::ios::binary);
+  return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
+}
 
 std::string format_dims(const std::vector<std::uint64_t>& dims) {
   std::string s = "[";

@@ -64,6 +64,9 @@ class mapped_file {
   std::uint64_t size_ = 0;
 };
 
+// Whether the file at `path` starts with GGUF's magic (false when unreadable).
+bool is_gguf_file(const std::string& path);
+
 // A parsed GGUF v3 file. Values and tensor data view the mapping, so they live
 // as long as the `file`.
 class file {

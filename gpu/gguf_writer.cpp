@@ -241,8 +241,7 @@ writer llama_gguf(const model& m, tensor_type matrices) {
   auto add = [&](const std::string& name, std::vector<std::uint64_t> dims, const float* p) {
     std::uint64_t n = 1;
     for (std::uint64_t x : dims) n *= x;
-    const bool whole_blocks = dims[0] % layout_of(std::uint32_t(matrices))->block_elements == 0;
-    w.add_tensor(name, dims, p, n, dims.size() == 2 && whole_blocks ? matrices : tensor_type::f32);
+    w.add_tensor(name, dims, p, n, takes_type(dims, matrices) ? matrices : tensor_type::f32);
   };
   add("token_embd.weight", {d, v}, hw.token_embedding);
   add("output_norm.weight", {d}, hw.rms_final);

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "gpu/gguf_loader.hpp"
+#include "gpu/gguf_reader.hpp"
 #include "gpu/llama2c_loader.hpp"
 #include "gpu/tokenizer.hpp"
 
@@ -85,12 +86,6 @@ std::string default_tokenizer(const std::string& model_path, int vocab_size) {
   return (dir / "tokenizer.bin").string();
 }
 
-bool has_gguf_magic(const std::string& path) {
-  char magic[4] = {};
-  std::ifstream in(path, std::ios::binary);
-  return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
-}
-
 status load_llama2c(const std::string& path, const model_options& options, model& out) {
   if (status s = load_llama2c_weights(path, out); !s.ok()) return s;
   const std::string tok = options.tokenizer_path.empty()
@@ -111,9 +106,9 @@ status_or<model> load_model(const std::string& spec, const model_options& option
   if (spec.rfind(kDummyPrefix, 0) == 0) s = load_dummy(spec, m);
   else if (!std::filesystem::exists(spec))
     s = status(error_code::io_error, spec + ": no such model file");
-  else if (options.format != "auto" && (options.format == "gguf") != has_gguf_magic(spec))
+  else if (options.format != "auto" && (options.format == "gguf") != gguf::is_gguf_file(spec))
     s = status(error_code::model_invalid, spec + ": not a " + options.format + " file");
-  else if (has_gguf_magic(spec)) s = load_gguf(spec, m);
+  else if (gguf::is_gguf_file(spec)) s = load_gguf(spec, m);
   else s = load_llama2c(spec, options, m);
   if (!s.ok()) return s;
   if (m.vocab.size() != m.config.vocab_size)

@@ -209,6 +209,10 @@ std::uint16_t float_to_bf16(float f) {
 
 }  // namespace
 
+bool takes_type(const std::vector<std::uint64_t>& dims, tensor_type type) {
+  return dims.size() == 2 && dims[0] % layout_of(std::uint32_t(type))->block_elements == 0;
+}
+
 void quantize(tensor_type type, const float* x, unsigned char* out, std::uint64_t n) {
   switch (type) {
     case tensor_type::f32: std::memcpy(out, x, n * sizeof(float)); return;

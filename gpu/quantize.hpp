@@ -24,10 +24,16 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "gpu/tensor_types.hpp"
 
 namespace binserve::gguf {
+
+// Whether a tensor of `dims` (ggml order) is written in `type` when a
+// model's matrices are: a matrix whose rows are whole blocks of it. Other
+// tensors (norms; rows a block does not divide) keep their own type.
+bool takes_type(const std::vector<std::uint64_t>& dims, tensor_type type);
 
 // Writes the `n` values of `x` as `type` to `out` (n / block_elements
 // blocks). Precondition: n is a multiple of the

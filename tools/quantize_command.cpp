@@ -1,14 +1,12 @@
 // binserve quantize: a model as a GGUF file with its weight matrices in a
 // tensor type (gpu/gguf_quantize.hpp).
-#include <unistd.h>
-
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 
 #include "gpu/gguf_quantize.hpp"
+#include "gpu/backend.hpp"
+#include "gpu/gguf_reader.hpp"
 #include "gpu/host_weights.hpp"
 #include "gpu/model.hpp"
 #include "tools/commands.hpp"
@@ -29,22 +27,16 @@ const std::map<std::string, gguf::tensor_type>& writable_types() {
   return types;
 }
 
-bool is_gguf(const std::string& path) {
-  char magic[4] = {};
-  std::ifstream in(path, std::ios::binary);
-  return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
-}
-
 // A GGUF is rewritten tensor by tensor; other models are loaded (a dummy's
 // weights made on the host, so its fp32 size must fit in memory) and written.
 status run_quantize(const quantize_flags& f) {
   const gguf::tensor_type type = writable_types().at(f.type);
-  if (is_gguf(f.model)) return gguf::quantize_gguf(f.model, f.out, type);
+  if (gguf::is_gguf_file(f.model)) return gguf::quantize_gguf(f.model, f.out, type);
   auto m = load_model(f.model);
   if (!m.ok()) return m.error();
   if (m->is_dummy()) {
     const std::int64_t bytes = m->config.n_params() * std::int64_t(sizeof(float));
-    const std::int64_t memory = std::int64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
+    const std::int64_t memory = host_memory_bytes();
     if (bytes > memory / 2)
       return status(error_code::out_of_memory, f.model + ": its fp32 weights (" + std::to_string(bytes >> 20) +
                                                    " MiB) are more than half of this machine's memory");

@@ -2,7 +2,6 @@
 
 #include <cblas.h>
 #include <omp.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -44,10 +43,6 @@ void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) 
 void matmul(float* y, const float* x, const float* w, int rows, int in, int out) {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w, in, 0.0f,
               y, out);
-}
-
-std::int64_t host_memory_bytes() {
-  return std::int64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
 }
 
 class cpu_backend final : public backend {

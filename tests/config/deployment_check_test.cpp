@@ -22,7 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::int64_t host_memory_bytes() { return std::int64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE); }
 
 class DeploymentCheck : public testing::deployment_folder {
  protected:

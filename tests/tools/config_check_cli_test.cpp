@@ -2,10 +2,10 @@
 // items 5 and 11): a file serve would refuse, check refuses, both with
 // FILE:LINE:COL and the key; bounds on executors and threads; and memory
 // that runs out while serve starts is an out_of_memory error, not an abort.
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include "gpu/backend.hpp"
 #include "tests/config/bad_deployments.hpp"
 #include "tests/run_binserve.hpp"
 #include "tests/test_paths.hpp"
@@ -72,7 +72,7 @@ TEST_F(ConfigCheckCli, AllocationFailureWhileServeStartsIsOutOfMemory) {
                   "memory, which `ulimit -v` forbids: binserve would not start at all";
 #endif
   constexpr std::int64_t kKvBytes = std::int64_t(2) << 30;
-  const std::int64_t host = std::int64_t(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
+  const std::int64_t host = host_memory_bytes();
   if (host / 10 * 9 < kKvBytes * 5 / 4)
     GTEST_SKIP() << "skipped: the host's " << (host >> 20) << " MiB leave no room for a 2 GiB KV cache "
                  << "that the check passes";
