@@ -43,11 +43,27 @@ void hash_vocab(fnv1a& h, const vocab& v) {
   for (int id : {v.bos_id, v.eos_id, v.unk_id}) h.value(id);
 }
 
-void hash_weights(fnv1a& h, const std::vector<float>& w) {
-  constexpr std::size_t kSamples = 1 << 20;
-  h.value(w.size());
-  const std::size_t stride = w.size() <= kSamples ? 1 : w.size() / kSamples;
-  for (std::size_t i = 0; i < w.size(); i += stride) h.value(w[i]);
+// Up to 2^16 evenly spaced bytes of each tensor, with its type and shape.
+void hash_bytes(fnv1a& h, const unsigned char* p, std::size_t n) {
+  constexpr std::size_t kSamples = 1 << 16;
+  h.value(n);
+  const std::size_t stride = n <= kSamples ? 1 : n / kSamples;
+  for (std::size_t i = 0; i < n; i += stride) h.value(p[i]);
+}
+
+void hash_matrix(fnv1a& h, const weight_matrix& m) {
+  h.value(static_cast<std::uint32_t>(m.type));
+  h.value(m.rows);
+  h.value(m.cols);
+  hash_bytes(h, m.data, m.bytes());
+}
+
+void hash_weights(fnv1a& h, const host_weights& w) {
+  hash_bytes(h, reinterpret_cast<const unsigned char*>(w.storage.data()), w.storage.size() * sizeof(float));
+  hash_matrix(h, w.token_embedding);
+  for (const layer_weights& l : w.layers)
+    for (const weight_matrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w1, &l.w2, &l.w3}) hash_matrix(h, *m);
+  hash_matrix(h, w.wcls);
 }
 
 }  // namespace
@@ -58,7 +74,7 @@ std::string model_fingerprint(const model& m) {
   hash_vocab(h, m.vocab);
   for (int t : m.stop_tokens) h.value(t);
   h.value(m.dummy_seed);
-  if (m.weights) hash_weights(h, m.weights->storage);
+  if (m.weights) hash_weights(h, *m.weights);
   char out[17];
   std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h.digest()));
   return out;

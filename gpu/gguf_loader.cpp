@@ -132,44 +132,48 @@ status read_vocab(const gguf::file& f, vocab& v) {
   return read_special_token(f, "tokenizer.ggml.unknown_token_id", 0, v.unk_id, v.size());
 }
 
-// Where one GGUF tensor goes in host_weights, and the shape it must have.
+// Where one GGUF tensor goes in host_weights, and the shape it must have:
+// norms are widened into fp32 storage, matrices viewed where they lie.
 struct tensor_slot {
   std::string name;
   std::vector<std::uint64_t> dims;  // ggml order: a row-major [out, in] matrix is {in, out}
   int layer;                        // -1 for whole-model tensors
-  float* host_weights::*global;     // when layer < 0
-  float* layer_weights::*field;     // when layer >= 0
+  float* host_weights::*global_norm = nullptr;
+  weight_matrix host_weights::*global_matrix = nullptr;
+  float* layer_weights::*norm = nullptr;
+  weight_matrix layer_weights::*matrix = nullptr;
 };
 
 struct layer_slot {
   const char* suffix;
   std::vector<std::uint64_t> dims;
-  float* layer_weights::*field;
+  float* layer_weights::*norm;
+  weight_matrix layer_weights::*matrix;
 };
 
 std::vector<tensor_slot> tensor_plan(const model_config& c) {
   const std::uint64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), v = c.vocab_size;
   std::vector<tensor_slot> plan = {
-      {"token_embd.weight", {d, v}, -1, &host_weights::token_embedding, nullptr},
+      {"token_embd.weight", {d, v}, -1, nullptr, &host_weights::token_embedding},
       {"output_norm.weight", {d}, -1, &host_weights::rms_final, nullptr},
   };
   if (!c.shared_classifier)
-    plan.push_back({"output.weight", {d, v}, -1, &host_weights::wcls, nullptr});
+    plan.push_back({"output.weight", {d, v}, -1, nullptr, &host_weights::wcls});
   const std::array<layer_slot, 9> per_layer = {{
-      {"attn_norm", {d}, &layer_weights::rms_att},
-      {"attn_q", {d, d}, &layer_weights::wq},
-      {"attn_k", {d, kv}, &layer_weights::wk},
-      {"attn_v", {d, kv}, &layer_weights::wv},
-      {"attn_output", {d, d}, &layer_weights::wo},
-      {"ffn_norm", {d}, &layer_weights::rms_ffn},
-      {"ffn_gate", {d, h}, &layer_weights::w1},
-      {"ffn_down", {h, d}, &layer_weights::w2},
-      {"ffn_up", {d, h}, &layer_weights::w3},
+      {"attn_norm", {d}, &layer_weights::rms_att, nullptr},
+      {"attn_q", {d, d}, nullptr, &layer_weights::wq},
+      {"attn_k", {d, kv}, nullptr, &layer_weights::wk},
+      {"attn_v", {d, kv}, nullptr, &layer_weights::wv},
+      {"attn_output", {d, d}, nullptr, &layer_weights::wo},
+      {"ffn_norm", {d}, &layer_weights::rms_ffn, nullptr},
+      {"ffn_gate", {d, h}, nullptr, &layer_weights::w1},
+      {"ffn_down", {h, d}, nullptr, &layer_weights::w2},
+      {"ffn_up", {d, h}, nullptr, &layer_weights::w3},
   }};
   for (int l = 0; l < c.n_layers; ++l)
     for (const auto& s : per_layer)
-      plan.push_back({"blk." + std::to_string(l) + "." + s.suffix + ".weight", s.dims, l,
-                      nullptr, s.field});
+      plan.push_back({"blk." + std::to_string(l) + "." + s.suffix + ".weight", s.dims, l, nullptr, nullptr,
+                      s.norm, s.matrix});
   return plan;
 }
 
@@ -186,9 +190,15 @@ status check_tensors(const gguf::file& f, const std::vector<tensor_slot>& plan) 
   return status::ok_status();
 }
 
-float* destination(const tensor_slot& slot, host_weights& w) {
-  if (slot.layer < 0) return w.*slot.global;
-  return w.layers[static_cast<std::size_t>(slot.layer)].*slot.field;
+// Widens a norm into `w`'s storage, or points a matrix at the tensor's blocks.
+void place(const tensor_slot& slot, const gguf::tensor_info& t, host_weights& w) {
+  layer_weights* l = slot.layer >= 0 ? &w.layers[static_cast<std::size_t>(slot.layer)] : nullptr;
+  if (slot.global_norm != nullptr || slot.norm != nullptr) {
+    gguf::dequantize(t.type, t.data, l != nullptr ? l->*slot.norm : w.*slot.global_norm, t.n_elements);
+    return;
+  }
+  weight_matrix& m = l != nullptr ? l->*slot.matrix : w.*slot.global_matrix;
+  m = {t.type, t.data, std::int64_t(t.dims[1]), std::int64_t(t.dims[0])};
 }
 
 }  // namespace
@@ -212,11 +222,10 @@ status load_gguf(const std::string& path, model& out) {
   const std::vector<tensor_slot> plan = tensor_plan(c);
   if (status s = check_tensors(*f, plan); !s.ok()) return s;
 
-  auto w = std::make_shared<host_weights>(c);
-  for (const auto& slot : plan) {
-    const gguf::tensor_info& t = *f->find_tensor(slot.name);
-    gguf::dequantize(t.type, t.data, destination(slot, *w), t.n_elements);
-  }
+  auto mapping = std::make_shared<const gguf::file>(std::move(*f));
+  auto w = std::make_shared<host_weights>(c, mapping);
+  for (const auto& slot : plan) place(slot, *mapping->find_tensor(slot.name), *w);
+  if (c.shared_classifier) w->wcls = w->token_embedding;
   out.config = c;
   out.vocab = std::move(v);
   out.weights = std::move(w);

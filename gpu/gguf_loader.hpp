@@ -1,6 +1,7 @@
 // Loads a Llama-architecture GGUF v3 file (llama.cpp's format): shape from
-// `llama.*` metadata, tokenizer from `tokenizer.ggml.*`, F32 and F16 tensors
-// converted to fp32 host weights.
+// `llama.*` metadata, tokenizer from `tokenizer.ggml.*`. The weight matrices
+// stay in the file's memory mapping, in its types (host_weights.hpp); norms
+// are widened to fp32.
 #pragma once
 
 #include <string>
@@ -14,8 +15,8 @@ namespace binserve {
 // Errors: io_error; model_invalid with the file name and the cause: wrong
 // magic, version other than 3, truncated header/metadata/tensor data, a
 // general.architecture other than "llama", missing metadata key, missing
-// tensor, tensor with the wrong shape, unsupported tensor type (anything
-// but F32/F16), counts or strings too large for the file.
+// tensor, tensor with the wrong shape, a tensor type binserve does not read
+// (gpu/tensor_types.hpp), counts or strings too large for the file.
 status load_gguf(const std::string& path, model& out);
 
 }  // namespace binserve

@@ -61,19 +61,20 @@ status quantize_gguf(const std::string& in, const std::string& out, tensor_type 
     w.set_alignment(static_cast<std::uint32_t>(alignment));
   set_file_type(w, type);
   for (const tensor_info& t : f->tensors()) {
-    if (!takes_type(t.dims, type) || t.type == type) {
+    const tensor_type to = type_for(t.dims, type).value_or(t.type);
+    if (to == t.type) {
       w.add_deferred_tensor(t.name, t.dims, std::uint32_t(t.type), t.n_bytes, [f, &t] {
         return std::string(reinterpret_cast<const char*>(t.data), t.n_bytes);
       });
       continue;
     }
-    const type_layout l = *layout_of(std::uint32_t(type));
-    w.add_deferred_tensor(t.name, t.dims, std::uint32_t(type), t.n_elements / l.block_elements * l.block_bytes,
-                          [f, &t, type, l] {
+    const type_layout l = *layout_of(std::uint32_t(to));
+    w.add_deferred_tensor(t.name, t.dims, std::uint32_t(to), t.n_elements / l.block_elements * l.block_bytes,
+                          [f, &t, to, l] {
                             std::vector<float> values(t.n_elements);
                             dequantize(t.type, t.data, values.data(), t.n_elements);
                             std::string bytes(t.n_elements / l.block_elements * l.block_bytes, '\0');
-                            quantize(type, values.data(), reinterpret_cast<unsigned char*>(bytes.data()), t.n_elements);
+                            quantize(to, values.data(), reinterpret_cast<unsigned char*>(bytes.data()), t.n_elements);
                             return bytes;
                           });
   }

@@ -238,26 +238,27 @@ writer llama_gguf(const model& m, tensor_type matrices) {
   const model_config& c = m.config;
   const host_weights& hw = *m.weights;
   const std::uint64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), v = c.vocab_size;
+  // Matrices are fp32 here: the models this writes have fp32 host weights.
   auto add = [&](const std::string& name, std::vector<std::uint64_t> dims, const float* p) {
     std::uint64_t n = 1;
     for (std::uint64_t x : dims) n *= x;
-    w.add_tensor(name, dims, p, n, takes_type(dims, matrices) ? matrices : tensor_type::f32);
+    w.add_tensor(name, dims, p, n, type_for(dims, matrices).value_or(tensor_type::f32));
   };
-  add("token_embd.weight", {d, v}, hw.token_embedding);
+  add("token_embd.weight", {d, v}, hw.token_embedding.f32());
   add("output_norm.weight", {d}, hw.rms_final);
-  if (!c.shared_classifier) add("output.weight", {d, v}, hw.wcls);
+  if (!c.shared_classifier) add("output.weight", {d, v}, hw.wcls.f32());
   for (int l = 0; l < c.n_layers; ++l) {
     const layer_weights& lw = hw.layers[static_cast<std::size_t>(l)];
     const std::string p = "blk." + std::to_string(l) + ".";
     add(p + "attn_norm.weight", {d}, lw.rms_att);
-    add(p + "attn_q.weight", {d, d}, lw.wq);
-    add(p + "attn_k.weight", {d, kv}, lw.wk);
-    add(p + "attn_v.weight", {d, kv}, lw.wv);
-    add(p + "attn_output.weight", {d, d}, lw.wo);
+    add(p + "attn_q.weight", {d, d}, lw.wq.f32());
+    add(p + "attn_k.weight", {d, kv}, lw.wk.f32());
+    add(p + "attn_v.weight", {d, kv}, lw.wv.f32());
+    add(p + "attn_output.weight", {d, d}, lw.wo.f32());
     add(p + "ffn_norm.weight", {d}, lw.rms_ffn);
-    add(p + "ffn_gate.weight", {d, h}, lw.w1);
-    add(p + "ffn_down.weight", {h, d}, lw.w2);
-    add(p + "ffn_up.weight", {d, h}, lw.w3);
+    add(p + "ffn_gate.weight", {d, h}, lw.w1.f32());
+    add(p + "ffn_down.weight", {h, d}, lw.w2.f32());
+    add(p + "ffn_up.weight", {d, h}, lw.w3.f32());
   }
   return w;
 }

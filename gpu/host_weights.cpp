@@ -1,36 +1,71 @@
 #include "gpu/host_weights.hpp"
 
+#include <algorithm>
+#include <cassert>
 #include <cmath>
+#include <utility>
 
 #include "gpu/dummy_weight.hpp"
+#include "gpu/quantize.hpp"
 
 namespace binserve {
 
-host_weights::host_weights(const model_config& c) {
-  const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), L = c.n_layers;
-  const std::int64_t embed = std::int64_t(c.vocab_size) * d;
-  storage.assign(static_cast<size_t>(c.n_params()), 0.0f);
+std::size_t weight_matrix::row_bytes() const {
+  const gguf::type_layout l = *gguf::layout_of(static_cast<std::uint32_t>(type));
+  return std::size_t(cols / l.block_elements * l.block_bytes);
+}
 
-  float* next = storage.data();
-  auto take = [&next](std::int64_t n) {
-    float* p = next;
-    next += n;
-    return p;
+const float* weight_matrix::f32() const {
+  return type == gguf::tensor_type::f32 ? reinterpret_cast<const float*>(data) : nullptr;
+}
+
+void weight_matrix::dequantize_row(std::int64_t r, float* out) const {
+  gguf::dequantize(type, data + std::size_t(r) * row_bytes(), out, std::uint64_t(cols));
+}
+
+namespace {
+
+// Lays out `w`'s tensors in checkpoint order: each kind stacked over all
+// layers. Matrices go to `storage` only when `owned`.
+void lay_out(const model_config& c, bool owned, host_weights& w) {
+  const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), v = c.vocab_size;
+  const std::int64_t norms = (2 * std::int64_t(c.n_layers) + 1) * d;
+  w.storage.assign(static_cast<std::size_t>(owned ? c.n_params() : norms), 0.0f);
+  float* next = w.storage.data();
+  auto norm = [&next](std::int64_t n) { return std::exchange(next, next + n); };
+  auto matrix = [&next, owned](std::int64_t rows, std::int64_t cols) {
+    weight_matrix m{gguf::tensor_type::f32, nullptr, rows, cols};
+    if (owned) m.data = reinterpret_cast<const unsigned char*>(std::exchange(next, next + rows * cols));
+    return m;
   };
-  token_embedding = take(embed);
-  layers.resize(static_cast<size_t>(L));
-  // Checkpoint order: each tensor kind stacked over all layers.
-  for (auto& l : layers) l.rms_att = take(d);
-  for (auto& l : layers) l.wq = take(d * d);
-  for (auto& l : layers) l.wk = take(kv * d);
-  for (auto& l : layers) l.wv = take(kv * d);
-  for (auto& l : layers) l.wo = take(d * d);
-  for (auto& l : layers) l.rms_ffn = take(d);
-  for (auto& l : layers) l.w1 = take(h * d);
-  for (auto& l : layers) l.w2 = take(d * h);
-  for (auto& l : layers) l.w3 = take(h * d);
-  rms_final = take(d);
-  wcls = c.shared_classifier ? token_embedding : take(embed);
+  w.token_embedding = matrix(v, d);
+  w.layers.resize(static_cast<std::size_t>(c.n_layers));
+  for (auto& l : w.layers) l.rms_att = norm(d);
+  for (auto& l : w.layers) l.wq = matrix(d, d);
+  for (auto& l : w.layers) l.wk = matrix(kv, d);
+  for (auto& l : w.layers) l.wv = matrix(kv, d);
+  for (auto& l : w.layers) l.wo = matrix(d, d);
+  for (auto& l : w.layers) l.rms_ffn = norm(d);
+  for (auto& l : w.layers) l.w1 = matrix(h, d);
+  for (auto& l : w.layers) l.w2 = matrix(d, h);
+  for (auto& l : w.layers) l.w3 = matrix(h, d);
+  w.rms_final = norm(d);
+  w.wcls = c.shared_classifier ? w.token_embedding : matrix(v, d);
+}
+
+}  // namespace
+
+host_weights::host_weights(const model_config& c) { lay_out(c, true, *this); }
+
+host_weights::host_weights(const model_config& c, std::shared_ptr<const void> mapping)
+    : file(std::move(mapping)) {
+  lay_out(c, false, *this);
+}
+
+float* host_weights::values(const weight_matrix& m) {
+  const auto* p = reinterpret_cast<const float*>(m.data);
+  assert(m.type == gguf::tensor_type::f32 && p >= storage.data() && p < storage.data() + storage.size());
+  return storage.data() + (p - storage.data());
 }
 
 namespace {
@@ -58,21 +93,79 @@ void fill_dummy_weights(const model_config& c, std::uint64_t seed, host_weights&
   const float in_d = 1.0f / std::sqrt(float(d)), in_h = 1.0f / std::sqrt(float(h));
   std::uint64_t t = 0;
   // Embeddings are O(1) like trained ones, so activations have a sane scale.
-  fill(seed, t++, w.token_embedding, std::int64_t(c.vocab_size) * d, 1.0f);
+  fill(seed, t++, w.values(w.token_embedding), std::int64_t(c.vocab_size) * d, 1.0f);
   for (size_t l = 0; l < w.layers.size(); ++l) {
     auto& lw = w.layers[l];
     fill_ones(lw.rms_att, d);
     fill_ones(lw.rms_ffn, d);
-    fill(seed, t++, lw.wq, d * d, in_d);
-    fill(seed, t++, lw.wk, kv * d, in_d);
-    fill(seed, t++, lw.wv, kv * d, in_d);
-    fill(seed, t++, lw.wo, d * d, in_d);
-    fill(seed, t++, lw.w1, h * d, in_d);
-    fill(seed, t++, lw.w2, d * h, in_h);
-    fill(seed, t++, lw.w3, h * d, in_d);
+    fill(seed, t++, w.values(lw.wq), d * d, in_d);
+    fill(seed, t++, w.values(lw.wk), kv * d, in_d);
+    fill(seed, t++, w.values(lw.wv), kv * d, in_d);
+    fill(seed, t++, w.values(lw.wo), d * d, in_d);
+    fill(seed, t++, w.values(lw.w1), h * d, in_d);
+    fill(seed, t++, w.values(lw.w2), d * h, in_h);
+    fill(seed, t++, w.values(lw.w3), h * d, in_d);
   }
   fill_ones(w.rms_final, d);
-  if (!c.shared_classifier) fill(seed, t++, w.wcls, std::int64_t(c.vocab_size) * d, in_d);
+  if (!c.shared_classifier) fill(seed, t++, w.values(w.wcls), std::int64_t(c.vocab_size) * d, in_d);
+}
+
+namespace {
+
+// A dummy matrix to make: where it goes and what fill_dummy_weights puts there.
+struct dummy_matrix {
+  weight_matrix* m;
+  std::uint64_t tensor;
+  float scale;
+};
+
+}  // namespace
+
+std::shared_ptr<const host_weights> typed_dummy_weights(const model_config& c, std::uint64_t seed,
+                                                        gguf::tensor_type type) {
+  auto blocks = std::make_shared<std::vector<unsigned char>>();
+  auto w = std::make_shared<host_weights>(c, blocks);
+  for (auto& l : w->layers) {
+    std::fill_n(l.rms_att, c.dim, 1.0f);
+    std::fill_n(l.rms_ffn, c.dim, 1.0f);
+  }
+  std::fill_n(w->rms_final, c.dim, 1.0f);
+  const float in_d = 1.0f / std::sqrt(float(c.dim)), in_h = 1.0f / std::sqrt(float(c.hidden_dim));
+  // The tensor numbering of fill_dummy_weights.
+  std::vector<dummy_matrix> todo = {{&w->token_embedding, 0, 1.0f}};
+  std::uint64_t t = 1;
+  for (auto& l : w->layers)
+    for (weight_matrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w1, &l.w2, &l.w3})
+      todo.push_back({m, t++, m == &l.w2 ? in_h : in_d});
+  if (!c.shared_classifier) todo.push_back({&w->wcls, t, in_d});
+  std::vector<std::size_t> offsets;
+  std::size_t bytes = 0;
+  for (const dummy_matrix& d : todo) {
+    const std::vector<std::uint64_t> dims = {std::uint64_t(d.m->cols), std::uint64_t(d.m->rows)};
+    d.m->type = gguf::type_for(dims, type).value_or(gguf::tensor_type::f32);
+    offsets.push_back(bytes);
+    bytes += d.m->bytes();
+  }
+  blocks->resize(bytes);
+  for (std::size_t k = 0; k < todo.size(); ++k) {
+    const dummy_matrix& d = todo[k];
+    unsigned char* out = blocks->data() + offsets[k];
+    d.m->data = out;
+    const std::int64_t cols = d.m->cols;
+    const std::size_t row_bytes = d.m->row_bytes();
+#pragma omp parallel
+    {
+      std::vector<float> row(static_cast<std::size_t>(cols));
+#pragma omp for schedule(static)
+      for (std::int64_t r = 0; r < d.m->rows; ++r) {
+        for (std::int64_t i = 0; i < cols; ++i)
+          row[i] = dummy_weight_value(seed, d.tensor, static_cast<std::uint64_t>(r * cols + i), d.scale);
+        gguf::quantize(d.m->type, row.data(), out + r * row_bytes, static_cast<std::uint64_t>(cols));
+      }
+    }
+  }
+  if (c.shared_classifier) w->wcls = w->token_embedding;
+  return w;
 }
 
 }  // namespace binserve

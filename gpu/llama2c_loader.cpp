@@ -65,7 +65,7 @@ status load_llama2c_weights(const std::string& path, model& out) {
   in.read(reinterpret_cast<char*>(w->storage.data()), before_cls * 4);
   if (!c.shared_classifier) {
     in.seekg(std::int64_t(c.n_ctx) * c.head_dim() * 4, std::ios::cur);
-    in.read(reinterpret_cast<char*>(w->wcls), std::int64_t(c.vocab_size) * c.dim * 4);
+    in.read(reinterpret_cast<char*>(w->values(w->wcls)), std::int64_t(c.vocab_size) * c.dim * 4);
   }
   if (!in) return status(error_code::io_error, path + ": read failed");
   out.config = c;

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "gpu/gguf_loader.hpp"
 #include "gpu/gguf_reader.hpp"
@@ -28,9 +29,10 @@ constexpr shape_option kShapeOptions[] = {
     {"vocab", &model_config::vocab_size, 1 << 20},
 };
 
-// "dummy:PRESET[,KEY=N]..." -> config and seed. PRESET `custom` starts from
-// no shape: dim, hidden, layers, heads and vocab are then required
-// (kv_heads defaults to heads, ctx to 1024; the classifier is shared).
+// "dummy:PRESET[,KEY=N]...[,type=T]" -> config, seed, and with a type the
+// weights themselves. PRESET `custom` starts from no shape: dim, hidden,
+// layers, heads and vocab are then required (kv_heads defaults to heads, ctx
+// to 1024; the classifier is shared).
 status load_dummy(const std::string& spec, model& out) {
   std::string rest = spec.substr(std::strlen(kDummyPrefix));
   std::string preset = rest.substr(0, rest.find(','));
@@ -46,17 +48,26 @@ status load_dummy(const std::string& spec, model& out) {
     out.config = *config;
   }
   out.dummy_seed = 1;
+  std::optional<gguf::tensor_type> type;
   for (size_t at = rest.find(','); at != std::string::npos;) {
     size_t end = rest.find(',', at + 1);
     std::string opt = rest.substr(at + 1, end == std::string::npos ? end : end - at - 1);
     size_t eq = opt.find('=');
     std::string key = opt.substr(0, eq), value = eq == std::string::npos ? "" : opt.substr(eq + 1);
+    at = end;
+    if (key == "type") {
+      if (!(type = gguf::type_named(value)))
+        return status(error_code::invalid_argument, "'" + spec + "': option '" + opt +
+                                                        "' needs F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K");
+      continue;
+    }
     const shape_option* shape = nullptr;
     for (const shape_option& o : kShapeOptions)
       if (key == o.key) shape = &o;
     if (shape == nullptr && key != "seed")
       return status(error_code::invalid_argument, "'" + spec + "': unknown option '" + key +
-                                                      "' (known: seed, ctx, layers, dim, hidden, heads, kv_heads, vocab)");
+                                                      "' (known: seed, ctx, layers, dim, hidden, heads, kv_heads, "
+                                                      "vocab, type)");
     char* stop = nullptr;
     const long long v = std::strtoll(value.c_str(), &stop, 10);
     if (value.empty() || *stop != '\0' || v <= 0 || (shape != nullptr && v > shape->max))
@@ -64,7 +75,6 @@ status load_dummy(const std::string& spec, model& out) {
                                                       (shape != nullptr ? " up to " + std::to_string(shape->max) : ""));
     if (shape != nullptr) out.config.*(shape->field) = static_cast<int>(v);
     else out.dummy_seed = static_cast<std::uint64_t>(v);
-    at = end;
   }
   if (custom && out.config.n_kv_heads == 0) out.config.n_kv_heads = out.config.n_heads;
   if (status s = out.config.validate(); !s.ok())
@@ -74,6 +84,8 @@ status load_dummy(const std::string& spec, model& out) {
     return status(error_code::invalid_argument, "'" + spec + "': vocab must be at least " +
                                                     std::to_string(kDummyTokens) + " (3 specials and 256 bytes)");
   out.vocab = make_dummy_vocab(out.config.vocab_size);
+  // A type makes the weights here, in it; without one each backend makes them.
+  if (type) out.weights = typed_dummy_weights(out.config, out.dummy_seed, *type);
   return status::ok_status();
 }
 

@@ -2,11 +2,14 @@
 //
 // `load_model` is the single entry point behind every `--model` argument:
 //   path/to/model.bin        llama2.c checkpoint (+ tokenizer file)
-//   path/to/model.gguf       GGUF v3, F32/F16 tensors, tokenizer in metadata
-//   dummy:PRESET[,ctx=N][,seed=S][,layers=N]
+//   path/to/model.gguf       GGUF v3 (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K), mapped
+//   dummy:PRESET[,ctx=N][,seed=S][,layers=N][,type=T]
 //                            random weights with a real model's shape (or
 //                            its first N layers: a layer's cost, measured
-//                            where the whole model does not fit)
+//                            where the whole model does not fit); with a
+//                            type (Q4_K, ...) made on the host in it at load
+//   dummy:custom,dim=N,hidden=N,layers=N,heads=N,vocab=N[,kv_heads=N]...
+//                            any shape
 // A `model` is immutable after loading and shared by every backend.
 #pragma once
 
@@ -28,8 +31,9 @@ struct model {
   struct vocab vocab;
   std::vector<int> stop_tokens;  // generation ends when one is sampled
 
-  // fp32 weights on the host; null for dummy models, whose weights each
-  // backend generates itself from `dummy_seed` (fill_dummy_weights).
+  // Weights on the host; null for dummy models without a type, whose
+  // weights each backend generates itself from `dummy_seed`
+  // (fill_dummy_weights).
   std::shared_ptr<const host_weights> weights;
   std::uint64_t dummy_seed = 0;
 

@@ -125,7 +125,7 @@ void fit_group(const float* x, int n, int lo, int hi, bool offset, float& s, flo
 }
 
 // The 6-bit scale and min codes of Q4_K / Q5_K group j, packed as
-// tensor_types.cpp's scale_min reads them.
+// gguf::k_scale_min reads them.
 void pack_scale_min(unsigned char* packed, int j, int sc, int m) {
   if (j < 4) {
     packed[j] = static_cast<unsigned char>(sc);
@@ -209,8 +209,13 @@ std::uint16_t float_to_bf16(float f) {
 
 }  // namespace
 
-bool takes_type(const std::vector<std::uint64_t>& dims, tensor_type type) {
-  return dims.size() == 2 && dims[0] % layout_of(std::uint32_t(type))->block_elements == 0;
+std::optional<tensor_type> type_for(const std::vector<std::uint64_t>& dims, tensor_type type) {
+  auto whole_blocks = [&dims](tensor_type t) { return dims[0] % layout_of(std::uint32_t(t))->block_elements == 0; };
+  if (dims.size() != 2) return std::nullopt;
+  if (whole_blocks(type)) return type;
+  const bool k_quant = type == tensor_type::q4_k || type == tensor_type::q5_k || type == tensor_type::q6_k;
+  if (k_quant && whole_blocks(tensor_type::q8_0)) return tensor_type::q8_0;
+  return std::nullopt;
 }
 
 void quantize(tensor_type type, const float* x, unsigned char* out, std::uint64_t n) {

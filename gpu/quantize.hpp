@@ -24,16 +24,20 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "gpu/tensor_types.hpp"
 
 namespace binserve::gguf {
 
-// Whether a tensor of `dims` (ggml order) is written in `type` when a
-// model's matrices are: a matrix whose rows are whole blocks of it. Other
-// tensors (norms; rows a block does not divide) keep their own type.
-bool takes_type(const std::vector<std::uint64_t>& dims, tensor_type type);
+// The type a tensor of `dims` (ggml order) is written in when a model's
+// matrices are `type`: a matrix whose rows are whole blocks of it takes it;
+// one whose rows are not whole super-blocks of a k-quant takes Q8_0 where
+// they are whole blocks of 32 (as llama-quantize falls back to a 32-value
+// block type, Q5_0 / Q5_1 / Q8_0, of which binserve reads Q8_0). nullopt for
+// the rest (norms; other rows), which keep their own type.
+std::optional<tensor_type> type_for(const std::vector<std::uint64_t>& dims, tensor_type type);
 
 // Writes the `n` values of `x` as `type` to `out` (n / block_elements
 // blocks). Precondition: n is a multiple of the

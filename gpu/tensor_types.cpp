@@ -21,19 +21,6 @@ std::uint16_t u16_at(const unsigned char* p) {
 
 float half_at(const unsigned char* p) { return half_to_float(u16_at(p)); }
 
-// Q4_K / Q5_K: the 6-bit scale and min of group j (0..7) from the 12 packed
-// bytes: groups 0-3 in the low 6 bits of bytes j and j + 4; groups 4-7 in the
-// nibbles of byte j + 4 plus the top 2 bits of bytes j - 4 and j.
-void scale_min(const unsigned char* s, int j, float& sc, float& m) {
-  if (j < 4) {
-    sc = static_cast<float>(s[j] & 63);
-    m = static_cast<float>(s[j + 4] & 63);
-  } else {
-    sc = static_cast<float>((s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4));
-    m = static_cast<float>((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
-  }
-}
-
 void q8_0(const unsigned char* b, float* y) {
   const float d = half_at(b);
   for (int i = 0; i < 32; ++i) y[i] = static_cast<float>(static_cast<std::int8_t>(b[2 + i])) * d;
@@ -53,9 +40,9 @@ void q45_k(const unsigned char* b, const unsigned char* qh, const unsigned char*
   const float d = half_at(b), dmin = half_at(b + 2);
   const unsigned char* scales = b + 4;
   for (int g = 0; g < 8; ++g) {
-    float sc = 0, m = 0;
-    scale_min(scales, g, sc, m);
-    const float dl = d * sc, ml = dmin * m;
+    int sc = 0, m = 0;
+    k_scale_min(scales, g, sc, m);
+    const float dl = d * static_cast<float>(sc), ml = dmin * static_cast<float>(m);
     const unsigned char* q = qs + 32 * (g / 2);
     const int shift = 4 * (g % 2);
     for (int i = 0; i < 32; ++i) {
@@ -109,6 +96,23 @@ std::string type_name(std::uint32_t id) {
   const auto it = names.find(id);
   if (layout_of(id)) return it->second;
   return std::to_string(id) + (it == names.end() ? "" : std::string(" (") + it->second + ")");
+}
+
+std::optional<tensor_type> type_named(const std::string& name) {
+  for (tensor_type t : {tensor_type::f32, tensor_type::f16, tensor_type::bf16, tensor_type::q8_0,
+                        tensor_type::q4_0, tensor_type::q4_k, tensor_type::q5_k, tensor_type::q6_k})
+    if (type_name(static_cast<std::uint32_t>(t)) == name) return t;
+  return std::nullopt;
+}
+
+void k_scale_min(const unsigned char* s, int g, int& sc, int& m) {
+  if (g < 4) {
+    sc = s[g] & 63;
+    m = s[g + 4] & 63;
+  } else {
+    sc = (s[g + 4] & 0x0F) | ((s[g - 4] >> 6) << 4);
+    m = (s[g + 4] >> 4) | ((s[g] >> 6) << 4);
+  }
 }
 
 float half_to_float(std::uint16_t h) {

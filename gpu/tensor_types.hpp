@@ -51,6 +51,16 @@ std::optional<type_layout> layout_of(std::uint32_t id);
 // "3 (Q4_1)", "99".
 std::string type_name(std::uint32_t id);
 
+// The type binserve reads named `name` ("Q4_K", as type_name writes it);
+// nullopt for any other name.
+std::optional<tensor_type> type_named(const std::string& name);
+
+// Q4_K / Q5_K: the 6-bit scale `sc` and min `m` of group g (0..7) from a
+// block's 12 packed scale bytes: groups 0-3 in the low 6 bits of bytes g and
+// g + 4; groups 4-7 in the nibbles of byte g + 4 plus the top 2 bits of
+// bytes g - 4 and g.
+void k_scale_min(const unsigned char* scales, int g, int& sc, int& m);
+
 // IEEE binary16 <-> binary32. half_to_float is exact for every input (NaN
 // payloads kept); float_to_half rounds to nearest even, overflow gives inf,
 // as ggml's GGML_FP32_TO_FP16 does.

@@ -20,6 +20,7 @@ class serve_process {
   serve_process(const serve_process&) = delete;
   serve_process& operator=(const serve_process&) = delete;
 
+  pid_t pid() const { return pid_; }
   int tcp_port() const { return tcp_port_; }
   int http_port() const { return http_port_; }
 

@@ -1,35 +1,18 @@
 #include "gpu/cpu/cpu_backend.hpp"
 
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
-#if defined(__SANITIZE_THREAD__)
-#include <sanitizer/tsan_interface.h>
-#endif
-
 #include "binserve/names.hpp"
+#include "gpu/cpu/matmul.hpp"
+#include "gpu/cpu/tsan_omp.hpp"
 
 namespace binserve {
 
 namespace {
-
-// Debian's libgomp is not built with -fsanitize=thread, so TSan cannot see that
-// a parallel region's fork and join order its iterations with the code before
-// and after it. In a TSan build the region states those edges itself
-// (docs/reliability.md); elsewhere both are no-ops.
-inline void tsan_release([[maybe_unused]] void* sync) {
-#if defined(__SANITIZE_THREAD__)
-  __tsan_release(sync);
-#endif
-}
-inline void tsan_acquire([[maybe_unused]] void* sync) {
-#if defined(__SANITIZE_THREAD__)
-  __tsan_acquire(sync);
-#endif
-}
 
 // out (n) = rmsnorm(x (n)) * weight (n), as llama2.c computes it
 void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) {
@@ -37,12 +20,6 @@ void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) 
   for (int j = 0; j < n; ++j) ss += x[j] * x[j];
   ss = 1.0f / std::sqrt(ss / n + eps);
   for (int j = 0; j < n; ++j) out[j] = weight[j] * (ss * x[j]);
-}
-
-// y (rows, out) = x (rows, in) @ W (out, in)^T
-void matmul(float* y, const float* x, const float* w, int rows, int in, int out) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w, in, 0.0f,
-              y, out);
 }
 
 class cpu_backend final : public backend {
@@ -84,6 +61,8 @@ class cpu_backend final : public backend {
   const model_config& c_;
   kv_cache kv_;
   int threads_;
+  cpu::matmul matmul_;
+  cpu::vector_kernels vec_ = cpu::vector_kernels_for(cpu::best_isa());
   std::vector<int> state_layers_;  // backend_options::state_layers
   // [n_layers, n_blocks, block_size, kv_dim]; left uninitialised (a position
   // is written before it is read), so untouched pages cost no memory.
@@ -103,7 +82,7 @@ class cpu_backend final : public backend {
 cpu_backend::cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w,
                          const kv_layout& layout, int threads, std::vector<int> state_layers)
     : model_(std::move(m)), w_(std::move(w)), c_(model_->config), kv_(layout, c_.n_ctx),
-      threads_(threads), state_layers_(std::move(state_layers)) {
+      threads_(threads), matmul_(threads), state_layers_(std::move(state_layers)) {
   const std::size_t cache = std::size_t(c_.n_layers) * layout.n_blocks * layout.block_size * c_.kv_dim();
   k_cache_ = std::make_unique_for_overwrite<float[]>(cache);
   v_cache_ = std::make_unique_for_overwrite<float[]>(cache);
@@ -179,10 +158,7 @@ void cpu_backend::attention(int layer) {
     for (int t0 = 0; t0 < len; t0 += bs) {
       const float* k = k_at(layer, seq_[i], t0) + kv_off;
       for (int t = t0; t < std::min(len, t0 + bs); ++t, k += kv_dim) {
-        float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-        for (int d = 0; d < hd; ++d) dot += q[d] * k[d];
-        score[t] = dot * scale;
+        score[t] = vec_.dot(q, k, hd) * scale;
         max = std::max(max, score[t]);
       }
     }
@@ -193,10 +169,7 @@ void cpu_backend::attention(int layer) {
     const float inv_sum = 1.0f / sum;
     for (int t0 = 0; t0 < len; t0 += bs) {
       const float* v = v_at(layer, seq_[i], t0) + kv_off;
-      for (int t = t0; t < std::min(len, t0 + bs); ++t, v += kv_dim) {
-        const float a = score[t] * inv_sum;
-        for (int d = 0; d < hd; ++d) out[d] += a * v[d];
-      }
+      for (int t = t0; t < std::min(len, t0 + bs); ++t, v += kv_dim) vec_.axpy(score[t] * inv_sum, v, out, hd);
     }
     tsan_release(&join);
   }
@@ -216,11 +189,9 @@ status cpu_backend::forward(std::span<const sequence_chunk> chunks) {
   v_.resize(k_.size());
   hb_.resize(std::size_t(n) * hidden);
   hb2_.resize(hb_.size());
-  openblas_set_num_threads(threads_);
 
   // x (n, dim) = token_embedding[tok]
-  for (int i = 0; i < n; ++i)
-    std::copy_n(w_->token_embedding + std::size_t(tok_[i]) * dim, dim, x_.data() + std::size_t(i) * dim);
+  for (int i = 0; i < n; ++i) w_->token_embedding.dequantize_row(tok_[i], x_.data() + std::size_t(i) * dim);
 
   const int n_out = static_cast<int>(last_.size());
   const std::size_t width = state_layers_.size() * dim;
@@ -231,9 +202,8 @@ status cpu_backend::forward(std::span<const sequence_chunk> chunks) {
     for (int i = 0; i < n; ++i)
       rmsnorm(&xb_[std::size_t(i) * dim], &x_[std::size_t(i) * dim], lw.rms_att, dim, eps);
     // q (n, dim) = xb @ wq^T; k, v (n, kv_dim) = xb @ wk^T, xb @ wv^T
-    matmul(q_.data(), xb_.data(), lw.wq, n, dim, dim);
-    matmul(k_.data(), xb_.data(), lw.wk, n, dim, kv_dim);
-    matmul(v_.data(), xb_.data(), lw.wv, n, dim, kv_dim);
+    matmul_.run(xb_.data(), n, std::array{cpu::product{&lw.wq, q_.data()}, cpu::product{&lw.wk, k_.data()},
+                                          cpu::product{&lw.wv, v_.data()}});
     // RoPE on q and k at each token's position; k, v appended to the cache
     for (int i = 0; i < n; ++i) {
       rope(&q_[std::size_t(i) * dim], pos_[i], dim);
@@ -244,20 +214,19 @@ status cpu_backend::forward(std::span<const sequence_chunk> chunks) {
     // att (n, dim) = grouped-query attention over each sequence's cache
     attention(l);
     // x += att @ wo^T
-    matmul(xb_.data(), att_.data(), lw.wo, n, dim, dim);
+    matmul_.run(att_.data(), n, std::array{cpu::product{&lw.wo, xb_.data()}});
     for (std::size_t j = 0; j < x_.size(); ++j) x_[j] += xb_[j];
     // xb = rmsnorm(x) * rms_ffn
     for (int i = 0; i < n; ++i)
       rmsnorm(&xb_[std::size_t(i) * dim], &x_[std::size_t(i) * dim], lw.rms_ffn, dim, eps);
     // hb (n, hidden) = silu(xb @ w1^T) * (xb @ w3^T)
-    matmul(hb_.data(), xb_.data(), lw.w1, n, dim, hidden);
-    matmul(hb2_.data(), xb_.data(), lw.w3, n, dim, hidden);
+    matmul_.run(xb_.data(), n, std::array{cpu::product{&lw.w1, hb_.data()}, cpu::product{&lw.w3, hb2_.data()}});
     for (std::size_t j = 0; j < hb_.size(); ++j) {
       const float g = hb_[j];
       hb_[j] = g * (1.0f / (1.0f + std::exp(-g))) * hb2_[j];
     }
     // x += hb @ w2^T
-    matmul(xb_.data(), hb_.data(), lw.w2, n, hidden, dim);
+    matmul_.run(hb_.data(), n, std::array{cpu::product{&lw.w2, xb_.data()}});
     for (std::size_t j = 0; j < x_.size(); ++j) x_[j] += xb_[j];
     // states (chunk, k) = x[last] after layer l + 1 when that is state layer k
     for (std::size_t k = 0; k < state_layers_.size(); ++k)
@@ -270,7 +239,7 @@ status cpu_backend::forward(std::span<const sequence_chunk> chunks) {
   for (int c = 0; c < n_out; ++c)
     rmsnorm(&xb_[std::size_t(c) * dim], &x_[std::size_t(last_[c]) * dim], w_->rms_final, dim, eps);
   logits_.resize(std::size_t(n_out) * c_.vocab_size);
-  matmul(logits_.data(), xb_.data(), w_->wcls, n_out, dim, c_.vocab_size);
+  matmul_.run(xb_.data(), n_out, std::array{cpu::product{&w_->wcls, logits_.data()}});
   return status::ok_status();
 }
 

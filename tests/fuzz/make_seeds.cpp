@@ -37,7 +37,7 @@ std::string llama2c_bytes(const model& m) {
   for (const float* p = w.storage.data(); p != end; ++p) put(out, *p);
   for (int i = 0; i < c.n_ctx * c.head_dim(); ++i) put(out, 0.5f);
   if (!c.shared_classifier)
-    for (int i = 0; i < c.vocab_size * c.dim; ++i) put(out, w.wcls[i]);
+    for (int i = 0; i < c.vocab_size * c.dim; ++i) put(out, w.wcls.f32()[i]);
   return out;
 }
 

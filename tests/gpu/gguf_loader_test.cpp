@@ -165,26 +165,15 @@ TEST_F(GgufLoader, MatchesLlama2cCheckpointTensors) {
   const std::int32_t want_header[7] = {c.dim, c.hidden_dim, c.n_layers, c.n_heads,
                                        c.n_kv_heads, c.vocab_size, 512};
   ASSERT_EQ(std::memcmp(bin.header, want_header, sizeof want_header), 0);
-  const host_weights& w = *m.weights;
-  const float* next = bin.floats.data();
-  auto expect_next = [&](const std::string& what, const float* got, std::size_t n) {
-    expect_bits_equal(what, got, next, n);
-    next += n;
-  };
-  const std::size_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), v = c.vocab_size;
-  expect_next("token_embedding", w.token_embedding, v * d);
-  // llama2.c order: each per-layer kind stacked over all layers.
-  const std::pair<float* layer_weights::*, std::size_t> kinds[] = {
-      {&layer_weights::rms_att, d}, {&layer_weights::wq, d * d}, {&layer_weights::wk, kv * d},
-      {&layer_weights::wv, kv * d}, {&layer_weights::wo, d * d}, {&layer_weights::rms_ffn, d},
-      {&layer_weights::w1, h * d},  {&layer_weights::w2, d * h}, {&layer_weights::w3, h * d}};
-  for (std::size_t k = 0; k < std::size(kinds); ++k)
-    for (int l = 0; l < c.n_layers; ++l)
-      expect_next("kind " + std::to_string(k) + " layer " + std::to_string(l),
-                  w.layers[l].*kinds[k].first, kinds[k].second);
-  expect_next("rms_final", w.rms_final, d);
+  const std::size_t d = c.dim, v = c.vocab_size;
+  // llama2.c order: embedding, each per-layer kind stacked over all layers, rms_final.
+  const std::vector<float> got = testing::all_values(*m.weights);
+  ASSERT_EQ(got.size(), std::size_t(c.n_params()));
+  const std::size_t before_cls = got.size() - v * d;
+  expect_bits_equal("weights up to rms_final", got.data(), bin.floats.data(), before_cls);
   // The checkpoint shares its classifier; the GGUF stores a copy as output.weight.
-  expect_bits_equal("wcls", w.wcls, bin.floats.data(), v * d);
+  expect_bits_equal("wcls", got.data() + before_cls, bin.floats.data(), v * d);
+  const float* next = bin.floats.data() + before_cls;
   const std::size_t rope_tables = 512 * (d / c.n_heads);  // freq_cis_real + freq_cis_imag
   EXPECT_EQ(static_cast<std::size_t>(next - bin.floats.data()) + rope_tables, bin.floats.size());
 }
@@ -198,8 +187,8 @@ TEST_F(GgufLoader, F16CopyMatchesF32WithinHalfPrecision) {
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_EQ(f16.vocab.pieces, f32.vocab.pieces);
   EXPECT_EQ(f16.config.dim, f32.config.dim);
-  const auto& want = f32.weights->storage;
-  const auto& got = f16.weights->storage;
+  const std::vector<float> want = testing::all_values(*f32.weights);
+  const std::vector<float> got = testing::all_values(*f16.weights);
   ASSERT_EQ(got.size(), want.size());
   std::size_t outside = 0;
   for (std::size_t i = 0; i < want.size(); ++i) {
@@ -249,7 +238,7 @@ TEST_F(GgufLoader, RoundTripsWriterOutputExactly) {
   EXPECT_EQ(got.vocab.pieces, want.vocab.pieces);
   EXPECT_EQ(got.vocab.scores, want.vocab.scores);
   EXPECT_EQ(got.vocab.kinds, want.vocab.kinds);
-  EXPECT_EQ(got.weights->storage, want.weights->storage);
+  EXPECT_EQ(testing::all_values(*got.weights), want.weights->storage);
 }
 
 TEST_F(GgufLoader, MissingOutputWeightSharesClassifier) {
@@ -258,8 +247,8 @@ TEST_F(GgufLoader, MissingOutputWeightSharesClassifier) {
   const status s = load_bytes(gguf::llama_gguf(want).bytes(), got);
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_TRUE(got.config.shared_classifier);
-  EXPECT_EQ(got.weights->wcls, got.weights->token_embedding);
-  EXPECT_EQ(got.weights->storage, want.weights->storage);
+  EXPECT_EQ(got.weights->wcls.data, got.weights->token_embedding.data);
+  EXPECT_EQ(testing::all_values(*got.weights), want.weights->storage);
 }
 
 TEST_F(GgufLoader, ConvertsF16SpecialValuesExactly) {
@@ -291,7 +280,7 @@ TEST_F(GgufLoader, HonorsGeneralAlignment) {
   model got;
   const status s = load_bytes(w.bytes(), got);
   ASSERT_TRUE(s.ok()) << s.to_string();
-  EXPECT_EQ(got.weights->storage, want.weights->storage);
+  EXPECT_EQ(testing::all_values(*got.weights), want.weights->storage);
 }
 
 TEST_F(GgufLoader, AcceptsAnyIntegerTypeForSizes) {
@@ -321,7 +310,7 @@ TEST_F(GgufLoader, AppliesDefaultsForOptionalKeys) {
                           "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
                           "tokenizer.ggml.unknown_token_id"})
     w.remove(key);
-  const float* wq = tiny.weights->layers[0].wq;
+  const float* wq = tiny.weights->layers[0].wq.f32();
   for (int l = 0; l < 2; ++l) {  // an absent head_count_kv means n_heads: full-width K and V
     const std::string p = "blk." + std::to_string(l) + ".";
     w.add_tensor(p + "attn_k.weight", {16, 16}, wq, 256);
@@ -418,7 +407,7 @@ TEST_F(GgufLoader, RejectsMissingTensor) {
 TEST_F(GgufLoader, RejectsWrongTensorShape) {
   const model tiny = tiny_model(false);
   gguf_writer w = gguf::llama_gguf(tiny);
-  w.add_tensor("blk.0.attn_k.weight", {8, 16}, tiny.weights->layers[0].wk, 128);  // transposed
+  w.add_tensor("blk.0.attn_k.weight", {8, 16}, tiny.weights->layers[0].wk.f32(), 128);  // transposed
   const status s = load_writer(w);
   EXPECT_TRUE(has_code(s, error_code::model_invalid,
                        "tensor 'blk.0.attn_k.weight' has shape [8, 16], expected [16, 8]"))

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "gpu/model.hpp"
+#include "gpu/quantize.hpp"
 #include "tests/test_paths.hpp"
 
 namespace binserve {
@@ -176,6 +177,35 @@ TEST_F(ModelLoader, BadDummySpecsAreInvalidArguments) {
   }
 }
 
+// dummy:...,type=T: the dummy's own fp32 weights, quantized by gguf::quantize
+// wherever a matrix's rows are whole blocks of T (all of stories260K's but
+// the FFN down projection, whose rows of 172 are not).
+TEST_F(ModelLoader, TypedDummyHoldsItsWeightsQuantized) {
+  auto m = load_model("dummy:stories260k,seed=4,type=Q8_0");
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  ASSERT_NE(m->weights, nullptr);
+  host_weights want(m->config);
+  fill_dummy_weights(m->config, 4, want);
+  auto same = [](const weight_matrix& got, const weight_matrix& fp32, gguf::tensor_type type) {
+    ASSERT_EQ(got.type, type);
+    std::vector<unsigned char> bytes(got.bytes());
+    gguf::quantize(type, fp32.f32(), bytes.data(), std::uint64_t(fp32.rows * fp32.cols));
+    EXPECT_EQ(std::memcmp(bytes.data(), got.data, bytes.size()), 0);
+  };
+  same(m->weights->token_embedding, want.token_embedding, gguf::tensor_type::q8_0);
+  for (std::size_t l = 0; l < want.layers.size(); ++l) {
+    same(m->weights->layers[l].wq, want.layers[l].wq, gguf::tensor_type::q8_0);
+    same(m->weights->layers[l].w1, want.layers[l].w1, gguf::tensor_type::q8_0);
+    same(m->weights->layers[l].w2, want.layers[l].w2, gguf::tensor_type::f32);
+    EXPECT_EQ(m->weights->layers[l].rms_ffn[3], 1.0f);
+  }
+  EXPECT_EQ(m->weights->wcls.data, m->weights->token_embedding.data);
+  auto bad = load_model("dummy:stories260k,type=Q4_1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), error_code::invalid_argument);
+  EXPECT_NE(bad.error().message().find("Q4_K"), std::string::npos) << bad.error().message();
+}
+
 TEST_F(ModelLoader, DummyWeightsAreSeededAndDeterministic) {
   const model_config c = *model_preset("stories260k");
   host_weights a(c), b(c), other(c);
@@ -186,7 +216,7 @@ TEST_F(ModelLoader, DummyWeightsAreSeededAndDeterministic) {
   EXPECT_NE(a.storage, other.storage);
   EXPECT_EQ(a.layers[0].rms_att[0], 1.0f);
   const float bound = 1.0f / std::sqrt(64.0f);
-  for (int i = 0; i < 64 * 64; ++i) ASSERT_LE(std::abs(a.layers[2].wq[i]), bound);
+  for (int i = 0; i < 64 * 64; ++i) ASSERT_LE(std::abs(a.layers[2].wq.f32()[i]), bound);
 }
 
 }  // namespace

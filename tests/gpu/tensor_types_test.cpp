@@ -13,6 +13,7 @@
 #include "gpu/gguf_loader.hpp"
 #include "gpu/gguf_reader.hpp"
 #include "gpu/model.hpp"
+#include "tests/gpu/tiny_model.hpp"
 #include "tests/test_paths.hpp"
 
 namespace binserve::gguf {
@@ -73,7 +74,7 @@ TEST(DequantStats, QuantizedFilesLoadAsTheirDequantizedWeights) {
   EXPECT_EQ(type_name(std::uint32_t(wq->type)), "Q4_K");
   std::vector<float> want(wq->n_elements);
   dequantize(wq->type, wq->data, want.data(), wq->n_elements);
-  const float* got = m.weights->layers[1].wq;
+  const std::vector<float> got = testing::values(m.weights->layers[1].wq);
   for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << i;
 }
 

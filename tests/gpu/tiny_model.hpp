@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "gpu/host_weights.hpp"
 #include "gpu/model.hpp"
@@ -31,6 +32,35 @@ inline model tiny_model(bool shared_classifier, int n_layers, int n_ctx) {
     w->storage[i] = static_cast<float>(i % 97) * 0.25f - 12.0f;
   m.weights = std::move(w);
   return m;
+}
+
+// A matrix's values widened to fp32.
+inline std::vector<float> values(const weight_matrix& m) {
+  std::vector<float> out(std::size_t(m.rows * m.cols));
+  for (std::int64_t r = 0; r < m.rows; ++r) m.dequantize_row(r, out.data() + r * m.cols);
+  return out;
+}
+
+// Every tensor widened to fp32 in llama2.c checkpoint order (host_weights'
+// fp32 layout): what `storage` holds when the weights are all fp32.
+inline std::vector<float> all_values(const host_weights& w) {
+  std::vector<float> out;
+  auto put = [&out](const std::vector<float>& v) { out.insert(out.end(), v.begin(), v.end()); };
+  auto norm = [&out](const float* p, std::int64_t n) { out.insert(out.end(), p, p + n); };
+  const std::int64_t d = w.token_embedding.cols;
+  put(values(w.token_embedding));
+  for (const auto& l : w.layers) norm(l.rms_att, d);
+  for (const auto& l : w.layers) put(values(l.wq));
+  for (const auto& l : w.layers) put(values(l.wk));
+  for (const auto& l : w.layers) put(values(l.wv));
+  for (const auto& l : w.layers) put(values(l.wo));
+  for (const auto& l : w.layers) norm(l.rms_ffn, d);
+  for (const auto& l : w.layers) put(values(l.w1));
+  for (const auto& l : w.layers) put(values(l.w2));
+  for (const auto& l : w.layers) put(values(l.w3));
+  norm(w.rms_final, d);
+  if (w.wcls.data != w.token_embedding.data) put(values(w.wcls));
+  return out;
 }
 
 }  // namespace binserve::testing
