@@ -39,6 +39,9 @@ stats run_and_check(std::int64_t kv_blocks) {
   o.policy.batch_size = o.policy.max_batch_size = 2;
   o.policy.max_preemptions = 3;
   o.predictor.kind = "oracle";
+  // Steps of at least 5 ms: the long requests (12 tokens) are still running
+  // when the short ones arrive, however fast the CPU kernels decode.
+  o.step_delay_ms = 5;
   testing::backend_pipeline p(o, {cpu(kv_blocks)});
   static const auto golden = testing::fault_greedy();
   std::vector<int> order;  // fault_request indices: 11 and 10 are the longest
