@@ -29,6 +29,10 @@ long long status_kib(pid_t pid, const std::string& field) {
 }
 
 TEST(QuantizedServe, PeakResidentMemoryIsWithinFileSizePlusKvCachePlus64MiB) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "skipped in a sanitizer build: its shadow memory and quarantine add to every resident set "
+                  "(215 MiB here); the bound is a release build's";
+#endif
   const std::filesystem::path dir = ::testing::TempDir();
   const std::string model = (dir / "binserve_rss_q8.gguf").string();
   const std::string config = (dir / "binserve_rss.yaml").string();
