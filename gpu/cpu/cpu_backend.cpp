@@ -25,7 +25,7 @@ void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) 
 class cpu_backend final : public backend {
  public:
   cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w,
-              const kv_layout& layout, int threads, std::vector<int> state_layers);
+              const kv_layout& layout, int threads, cpu::isa kernels, std::vector<int> state_layers);
 
   const model& served_model() const override { return *model_; }
   const kv_cache& kv() const override { return kv_; }
@@ -62,7 +62,7 @@ class cpu_backend final : public backend {
   kv_cache kv_;
   int threads_;
   cpu::matmul matmul_;
-  cpu::vector_kernels vec_ = cpu::vector_kernels_for(cpu::best_isa());
+  cpu::vector_kernels vec_;
   std::vector<int> state_layers_;  // backend_options::state_layers
   // [n_layers, n_blocks, block_size, kv_dim]; left uninitialised (a position
   // is written before it is read), so untouched pages cost no memory.
@@ -80,9 +80,10 @@ class cpu_backend final : public backend {
 };
 
 cpu_backend::cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w,
-                         const kv_layout& layout, int threads, std::vector<int> state_layers)
+                         const kv_layout& layout, int threads, cpu::isa kernels, std::vector<int> state_layers)
     : model_(std::move(m)), w_(std::move(w)), c_(model_->config), kv_(layout, c_.n_ctx),
-      threads_(threads), matmul_(threads), state_layers_(std::move(state_layers)) {
+      threads_(threads), matmul_(threads, kernels), vec_(cpu::vector_kernels_for(kernels)),
+      state_layers_(std::move(state_layers)) {
   const std::size_t cache = std::size_t(c_.n_layers) * layout.n_blocks * layout.block_size * c_.kv_dim();
   k_cache_ = std::make_unique_for_overwrite<float[]>(cache);
   v_cache_ = std::make_unique_for_overwrite<float[]>(cache);
@@ -271,10 +272,13 @@ status_or<std::unique_ptr<backend>> make_cpu_backend(std::shared_ptr<const model
                       " MiB (weights " + std::to_string(weight_bytes >> 20) + " MiB + KV cache " +
                       std::to_string(layout->bytes() >> 20) + " MiB) but the host has " +
                       std::to_string(host_memory_bytes() >> 20) + " MiB");
+  auto kernels = cpu::chosen_isa();
+  if (!kernels.ok()) return kernels.error();
   auto w = weights_of(*m);
   if (!w.ok()) return w.error();
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
-  return std::unique_ptr<backend>(new cpu_backend(std::move(m), *w, *layout, threads, options.state_layers));
+  return std::unique_ptr<backend>(
+      new cpu_backend(std::move(m), *w, *layout, threads, *kernels, options.state_layers));
 }
 
 }  // namespace binserve

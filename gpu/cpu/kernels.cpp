@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace binserve::cpu {
 
@@ -229,6 +231,19 @@ bool cpu_supports(isa i) {
 isa best_isa() {
   static const isa best = cpu_supports(isa::avx512) ? isa::avx512 : cpu_supports(isa::avx2) ? isa::avx2 : isa::scalar;
   return best;
+}
+
+status_or<isa> chosen_isa() {
+  const char* name = std::getenv("BINSERVE_CPU_KERNELS");
+  if (name == nullptr || *name == '\0') return best_isa();
+  for (isa i : {isa::scalar, isa::avx2, isa::avx512})
+    if (std::strcmp(name, isa_name(i)) == 0) {
+      if (cpu_supports(i)) return i;
+      return status(error_code::invalid_argument,
+                    std::string("BINSERVE_CPU_KERNELS=") + name + ": this CPU lacks it (best: " + isa_name(best_isa()) + ")");
+    }
+  return status(error_code::invalid_argument,
+                std::string("BINSERVE_CPU_KERNELS=") + name + ": not scalar, avx2 or avx512");
 }
 
 vector_kernels detail::scalar_vector_kernels() { return {dot_f32, axpy}; }

@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "binserve/status.hpp"
 #include "gpu/tensor_types.hpp"
 
 namespace binserve::cpu {
@@ -83,8 +84,14 @@ using matmul_kernel = void (*)(const matrix_view& w, int o_begin, int o_end, con
 // avx2 needs AVX2, FMA and F16C; avx512 also AVX-512 F, VL, BW and VNNI.
 enum class isa { scalar, avx2, avx512 };
 const char* isa_name(isa i);
-bool cpu_supports(isa i);  // this CPU runs it (and this build has it)
+bool cpu_supports(isa i);  // this CPU runs it
 isa best_isa();            // the widest supported
+
+// The instruction set the CPU backend uses: best_isa(), or the one the
+// environment variable BINSERVE_CPU_KERNELS names (scalar, avx2, avx512), to
+// compare them or to run as a CPU without the wider ones would. Read at each
+// call. invalid_argument when it names another set or one this CPU lacks.
+status_or<isa> chosen_isa();
 
 // The kernel for weights of `type` in instruction set `i` (cpu_supports(i)).
 matmul_kernel kernel_for(gguf::tensor_type type, isa i);

@@ -14,10 +14,12 @@
 #include <iostream>
 #include <filesystem>
 #include <random>
+#include <stdlib.h>
 
 #include <gtest/gtest.h>
 
 #include "gpu/backend.hpp"
+#include "gpu/cpu/kernels.hpp"
 #include "gpu/gguf_writer.hpp"
 #include "gpu/model.hpp"
 #include "tests/gpu/tiny_model.hpp"
@@ -157,6 +159,54 @@ TEST_P(QuantizedForward, LogitsMatchTheDequantizedFp32ForwardAndABatchEqualsEach
   }
   std::cout << spec.name << ": batch 1, worst max|dlogit| / rms(logit) = " << worst_alone << "\n";
   EXPECT_LE(worst_alone, spec.tolerance);
+}
+
+// BINSERVE_CPU_KERNELS for the life of one test.
+class kernels_env {
+ public:
+  explicit kernels_env(const char* name) { ::setenv("BINSERVE_CPU_KERNELS", name, 1); }
+  ~kernels_env() { ::unsetenv("BINSERVE_CPU_KERNELS"); }
+};
+
+// The whole forward pass, not only its kernels, is the same in every
+// instruction set this CPU runs: a batch of 8 and its decode steps give the
+// scalar kernels' logits bit for bit, for a real fp32 model and every
+// quantized type.
+TEST(CpuKernelSets, EverySetThisCpuRunsGivesTheScalarLogitsBitForBit) {
+  BINSERVE_REQUIRE_SHARED(kF32);
+  std::vector<cpu::isa> sets;
+  for (cpu::isa i : {cpu::isa::avx2, cpu::isa::avx512})
+    if (cpu::cpu_supports(i)) sets.push_back(i);
+  if (sets.empty()) GTEST_SKIP() << "skipped: this CPU runs only the scalar kernels, nothing to compare";
+  for (const std::string& name : {std::string("../stories260K.bin"), std::string("dummyq-Q8_0.gguf"),
+                                  std::string("dummyq-Q4_0.gguf"), std::string("dummyq-Q4_K_M.gguf"),
+                                  std::string("dummyq-Q5_K_M.gguf"), std::string("dummyq-Q6_K.gguf")}) {
+    auto m = load(testing::shared_path("models/quant/" + name));
+    ASSERT_TRUE(m);
+    const auto prompts = mixed_prompts(8, m->config.vocab_size);
+    std::unique_ptr<backend> scalar;
+    {
+      kernels_env env("scalar");
+      scalar = cpu(m);
+    }
+    ASSERT_TRUE(scalar);
+    const trace want = run_together({scalar.get()}, prompts, 4)[0];
+    for (cpu::isa i : sets) {
+      kernels_env env(cpu::isa_name(i));
+      auto b = cpu(m);
+      ASSERT_TRUE(b);
+      EXPECT_EQ(run_together({b.get()}, prompts, 4)[0], want) << name << " in " << cpu::isa_name(i);
+    }
+  }
+}
+
+TEST(CpuKernelSets, AnUnknownOrMissingSetIsInvalidArgument) {
+  kernels_env env("avx9");
+  backend_options o;
+  auto b = make_backend(std::make_shared<const model>(*load_model("dummy:stories260k")), o);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code(), error_code::invalid_argument);
+  EXPECT_NE(b.error().message().find("BINSERVE_CPU_KERNELS=avx9"), std::string::npos) << b.error().message();
 }
 
 // F16 and BF16 widen exactly and keep the fp32 order: equal bit for bit.
