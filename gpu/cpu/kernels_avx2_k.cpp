@@ -84,9 +84,10 @@ void sums_q45_k(const unsigned char* w, const q8k_block& x, std::int32_t& isum, 
   const unsigned char* qs = w + (five_bits ? 48 : 16);
   unsigned char sm[16];
   unpack_scales(w + 4, sm);
-  const __m256i ones = _mm256_set1_epi16(1);
-  const __m256i mins = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
-  msum = hsum(_mm256_mullo_epi32(_mm256_madd_epi16(load(x.bsums), ones), mins));
+  // mins m_0 m_0 m_1 m_1 ... m_7 m_7 as int16 against the 16 bsums: 8 int32 pair sums
+  const __m128i dup = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+  const __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sm)), dup));
+  msum = hsum(_mm256_madd_epi16(load(x.bsums), mins));
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   const __m256i qh = five_bits ? load(w + 16) : _mm256_setzero_si256();
   __m256i acc = _mm256_setzero_si256();
