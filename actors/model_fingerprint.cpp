@@ -43,9 +43,10 @@ void hash_vocab(fnv1a& h, const vocab& v) {
   for (int id : {v.bos_id, v.eos_id, v.unk_id}) h.value(id);
 }
 
-// Up to 2^16 evenly spaced bytes of each tensor, with its type and shape.
+// Up to 2^12 evenly spaced bytes of each tensor, with its type and shape: a
+// few pages of a mapped file, not all of them, at start-up.
 void hash_bytes(fnv1a& h, const unsigned char* p, std::size_t n) {
-  constexpr std::size_t kSamples = 1 << 16;
+  constexpr std::size_t kSamples = 1 << 12;
   h.value(n);
   const std::size_t stride = n <= kSamples ? 1 : n / kSamples;
   for (std::size_t i = 0; i < n; i += stride) h.value(p[i]);

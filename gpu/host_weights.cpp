@@ -77,10 +77,6 @@ void fill(std::uint64_t seed, std::uint64_t tensor, float* p, std::int64_t n,
     p[i] = dummy_weight_value(seed, tensor, static_cast<std::uint64_t>(i), scale);
 }
 
-void fill_ones(float* p, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) p[i] = 1.0f;
-}
-
 }  // namespace
 
 float dummy_weight(std::uint64_t seed, std::uint64_t tensor, std::uint64_t i,
@@ -88,68 +84,56 @@ float dummy_weight(std::uint64_t seed, std::uint64_t tensor, std::uint64_t i,
   return dummy_weight_value(seed, tensor, i, scale);
 }
 
-void fill_dummy_weights(const model_config& c, std::uint64_t seed, host_weights& w) {
-  const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim();
-  const float in_d = 1.0f / std::sqrt(float(d)), in_h = 1.0f / std::sqrt(float(h));
-  std::uint64_t t = 0;
-  // Embeddings are O(1) like trained ones, so activations have a sane scale.
-  fill(seed, t++, w.values(w.token_embedding), std::int64_t(c.vocab_size) * d, 1.0f);
-  for (size_t l = 0; l < w.layers.size(); ++l) {
-    auto& lw = w.layers[l];
-    fill_ones(lw.rms_att, d);
-    fill_ones(lw.rms_ffn, d);
-    fill(seed, t++, w.values(lw.wq), d * d, in_d);
-    fill(seed, t++, w.values(lw.wk), kv * d, in_d);
-    fill(seed, t++, w.values(lw.wv), kv * d, in_d);
-    fill(seed, t++, w.values(lw.wo), d * d, in_d);
-    fill(seed, t++, w.values(lw.w1), h * d, in_d);
-    fill(seed, t++, w.values(lw.w2), d * h, in_h);
-    fill(seed, t++, w.values(lw.w3), h * d, in_d);
-  }
-  fill_ones(w.rms_final, d);
-  if (!c.shared_classifier) fill(seed, t++, w.values(w.wcls), std::int64_t(c.vocab_size) * d, in_d);
-}
-
 namespace {
 
-// A dummy matrix to make: where it goes and what fill_dummy_weights puts there.
+// A dummy matrix: where it goes, its tensor number and its bound.
 struct dummy_matrix {
   weight_matrix* m;
   std::uint64_t tensor;
   float scale;
 };
 
+// `w`'s matrices in dummy tensor order (token_embedding 0, then per layer wq,
+// wk, wv, wo, w1, w2, w3, then wcls when separate), each with its bound:
+// uniform in [-1/sqrt(in), 1/sqrt(in)], embeddings O(1) like trained ones so
+// activations have a sane scale. Its norms are set to ones.
+std::vector<dummy_matrix> dummy_layout(const model_config& c, host_weights& w) {
+  for (auto& l : w.layers) {
+    std::fill_n(l.rms_att, c.dim, 1.0f);
+    std::fill_n(l.rms_ffn, c.dim, 1.0f);
+  }
+  std::fill_n(w.rms_final, c.dim, 1.0f);
+  const float in_d = 1.0f / std::sqrt(float(c.dim)), in_h = 1.0f / std::sqrt(float(c.hidden_dim));
+  std::vector<dummy_matrix> out = {{&w.token_embedding, 0, 1.0f}};
+  for (auto& l : w.layers)
+    for (weight_matrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w1, &l.w2, &l.w3})
+      out.push_back({m, out.size(), m == &l.w2 ? in_h : in_d});
+  if (!c.shared_classifier) out.push_back({&w.wcls, out.size(), in_d});
+  return out;
+}
+
 }  // namespace
+
+void fill_dummy_weights(const model_config& c, std::uint64_t seed, host_weights& w) {
+  for (const dummy_matrix& d : dummy_layout(c, w))
+    fill(seed, d.tensor, w.values(*d.m), d.m->rows * d.m->cols, d.scale);
+}
 
 std::shared_ptr<const host_weights> typed_dummy_weights(const model_config& c, std::uint64_t seed,
                                                         gguf::tensor_type type) {
   auto blocks = std::make_shared<std::vector<unsigned char>>();
   auto w = std::make_shared<host_weights>(c, blocks);
-  for (auto& l : w->layers) {
-    std::fill_n(l.rms_att, c.dim, 1.0f);
-    std::fill_n(l.rms_ffn, c.dim, 1.0f);
-  }
-  std::fill_n(w->rms_final, c.dim, 1.0f);
-  const float in_d = 1.0f / std::sqrt(float(c.dim)), in_h = 1.0f / std::sqrt(float(c.hidden_dim));
-  // The tensor numbering of fill_dummy_weights.
-  std::vector<dummy_matrix> todo = {{&w->token_embedding, 0, 1.0f}};
-  std::uint64_t t = 1;
-  for (auto& l : w->layers)
-    for (weight_matrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w1, &l.w2, &l.w3})
-      todo.push_back({m, t++, m == &l.w2 ? in_h : in_d});
-  if (!c.shared_classifier) todo.push_back({&w->wcls, t, in_d});
-  std::vector<std::size_t> offsets;
+  const std::vector<dummy_matrix> matrices = dummy_layout(c, *w);
   std::size_t bytes = 0;
-  for (const dummy_matrix& d : todo) {
+  for (const dummy_matrix& d : matrices) {
     const std::vector<std::uint64_t> dims = {std::uint64_t(d.m->cols), std::uint64_t(d.m->rows)};
     d.m->type = gguf::type_for(dims, type).value_or(gguf::tensor_type::f32);
-    offsets.push_back(bytes);
     bytes += d.m->bytes();
   }
   blocks->resize(bytes);
-  for (std::size_t k = 0; k < todo.size(); ++k) {
-    const dummy_matrix& d = todo[k];
-    unsigned char* out = blocks->data() + offsets[k];
+  unsigned char* next = blocks->data();
+  for (const dummy_matrix& d : matrices) {
+    unsigned char* out = std::exchange(next, next + d.m->bytes());
     d.m->data = out;
     const std::int64_t cols = d.m->cols;
     const std::size_t row_bytes = d.m->row_bytes();
