@@ -4,15 +4,21 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 
 #include "binserve/names.hpp"
 #include "gpu/cpu/matmul.hpp"
-#include "gpu/cpu/tsan_omp.hpp"
 
 namespace binserve {
 
 namespace {
+
+// Multiply-adds of a step below which one more thread costs more than it saves.
+constexpr std::int64_t kWorkPerThread = std::int64_t(1) << 17;
+
+// Shared loops of a layer: the four matrix product steps and attention.
+constexpr int kLoopsPerLayer = 5;
 
 // out (n) = rmsnorm(x (n)) * weight (n), as llama2.c computes it
 void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) {
@@ -33,7 +39,7 @@ class cpu_backend final : public backend {
   void close_sequence(int seq) override { kv_.close(seq); }
   status forward(std::span<const sequence_chunk> chunks) override;
   std::span<const float> hidden(int i) const override {
-    return {xb_.data() + std::size_t(i) * c_.dim, std::size_t(c_.dim)};  // set by forward's last step
+    return {norms_[0].data() + std::size_t(i) * c_.dim, std::size_t(c_.dim)};  // set by final_logits
   }
   std::span<const float> logits(int i) const override {
     return {logits_.data() + std::size_t(i) * c_.vocab_size, std::size_t(c_.vocab_size)};
@@ -45,8 +51,12 @@ class cpu_backend final : public backend {
 
  private:
   status prepare(std::span<const sequence_chunk> chunks);
-  void rope(float* vec, int pos, int n) const;
-  void attention(int layer);
+  void layer(cpu::team_member& me, int l);
+  const float* rmsnorm_rows(const cpu::team_member& me, const float* weight);
+  void add_rows(int begin, int end);
+  void final_logits(cpu::team_member& me);
+  void rope(float* vec, int pos, int begin, int end) const;
+  void attention(cpu::team_member& me, int layer);
   float* k_at(int layer, int seq, int pos) { return kv_at(k_cache_, layer, seq, pos); }
   float* v_at(int layer, int seq, int pos) { return kv_at(v_cache_, layer, seq, pos); }
   float* kv_at(std::unique_ptr<float[]>& cache, int layer, int seq, int pos) {
@@ -62,7 +72,7 @@ class cpu_backend final : public backend {
   kv_cache kv_;
   int threads_;
   cpu::matmul matmul_;
-  cpu::vector_kernels vec_;
+  cpu::attention_kernels attn_;
   std::vector<int> state_layers_;  // backend_options::state_layers
   // [n_layers, n_blocks, block_size, kv_dim]; left uninitialised (a position
   // is written before it is read), so untouched pages cost no memory.
@@ -73,17 +83,19 @@ class cpu_backend final : public backend {
   std::vector<int> tok_, seq_, pos_;  // [n]
   std::vector<int> last_;             // [chunks]: index of each chunk's last token
   std::vector<float> x_, xb_, q_, k_, v_, att_;  // [n, dim] / [n, kv_dim]
+  std::vector<std::vector<float>> norms_;        // per member: [n, dim]
   std::vector<float> hb_, hb2_;                   // [n, hidden_dim]
   std::vector<float> scores_;                     // [threads, n_ctx]
   std::vector<float> logits_;                     // [chunks, vocab_size]
   std::vector<float> states_;                     // [chunks, state_layers, dim]
+  std::vector<std::atomic<int>> loops_;           // the team's shared loops: kLoopsPerLayer a layer + 1
 };
 
 cpu_backend::cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w,
                          const kv_layout& layout, int threads, cpu::isa kernels, std::vector<int> state_layers)
     : model_(std::move(m)), w_(std::move(w)), c_(model_->config), kv_(layout, c_.n_ctx),
-      threads_(threads), matmul_(threads, kernels), vec_(cpu::vector_kernels_for(kernels)),
-      state_layers_(std::move(state_layers)) {
+      threads_(threads), matmul_(threads, kernels), attn_(cpu::attention_kernels_for(kernels)),
+      state_layers_(std::move(state_layers)), norms_(threads), loops_(c_.n_layers * kLoopsPerLayer + 1) {
   const std::size_t cache = std::size_t(c_.n_layers) * layout.n_blocks * layout.block_size * c_.kv_dim();
   k_cache_ = std::make_unique_for_overwrite<float[]>(cache);
   v_cache_ = std::make_unique_for_overwrite<float[]>(cache);
@@ -101,12 +113,13 @@ cpu_backend::cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const h
   scores_.resize(std::size_t(threads_) * c_.n_ctx);
 }
 
-// Rotates consecutive pairs (2i, 2i+1) of each head of vec (n) by pos * theta_i.
-void cpu_backend::rope(float* vec, int pos, int n) const {
+// Rotates consecutive pairs (2i, 2i+1), begin <= 2i < end, of each head of
+// vec by pos * theta_i (begin even).
+void cpu_backend::rope(float* vec, int pos, int begin, int end) const {
   const int hd = c_.head_dim(), half = hd / 2;
   const float* cs = rope_cos_.data() + std::size_t(pos) * half;
   const float* sn = rope_sin_.data() + std::size_t(pos) * half;
-  for (int j = 0; j < n; j += 2) {
+  for (int j = begin; j < end; j += 2) {
     const int i = (j % hd) / 2;
     const float v0 = vec[j], v1 = vec[j + 1];
     vec[j] = v0 * cs[i] - v1 * sn[i];
@@ -141,107 +154,138 @@ status cpu_backend::prepare(std::span<const sequence_chunk> chunks) {
 
 // For each token i and query head h: att (i, h) = softmax(q.K^T / sqrt(hd)) V
 // over positions 0..pos_i of token i's sequence; K/V head = h / kv_group.
+// Members take (token, head) pairs as they become free: one shared loop.
 // Positions are walked block by block: within a block they are kv_dim apart.
-void cpu_backend::attention(int layer) {
+void cpu_backend::attention(cpu::team_member& me, int layer) {
   const int n = static_cast<int>(tok_.size()), hd = c_.head_dim(), dim = c_.dim;
   const int kv_dim = c_.kv_dim(), bs = kv_.layout().block_size;
   const float scale = 1.0f / std::sqrt(float(hd));
-  char fork = 0, join = 0;  // addresses for tsan_release/tsan_acquire only
-  tsan_release(&fork);
-#pragma omp parallel for num_threads(threads_) schedule(dynamic)
-  for (int ih = 0; ih < n * c_.n_heads; ++ih) {
-    tsan_acquire(&fork);
+  float* score = scores_.data() + std::size_t(me.index()) * c_.n_ctx;
+  auto loop = me.next_loop();
+  for (int ih; (ih = loop.take()) < n * c_.n_heads;) {
     const int i = ih / c_.n_heads, h = ih % c_.n_heads, len = pos_[i] + 1;
     const int kv_off = (h / c_.kv_group()) * hd;
     const float* q = q_.data() + std::size_t(i) * dim + h * hd;
-    float* score = scores_.data() + std::size_t(omp_get_thread_num()) * c_.n_ctx;
-    float max = -INFINITY;
-    for (int t0 = 0; t0 < len; t0 += bs) {
-      const float* k = k_at(layer, seq_[i], t0) + kv_off;
-      for (int t = t0; t < std::min(len, t0 + bs); ++t, k += kv_dim) {
-        score[t] = vec_.dot(q, k, hd) * scale;
-        max = std::max(max, score[t]);
-      }
-    }
+    for (int t0 = 0; t0 < len; t0 += bs)
+      attn_.scores(q, k_at(layer, seq_[i], t0) + kv_off, kv_dim, std::min(bs, len - t0), hd, scale, score + t0);
+    const float max = *std::max_element(score, score + len);
     float sum = 0.0f;
     for (int t = 0; t < len; ++t) sum += (score[t] = std::exp(score[t] - max));
+    const float inv_sum = 1.0f / sum;
+    for (int t = 0; t < len; ++t) score[t] *= inv_sum;
     float* out = att_.data() + std::size_t(i) * dim + h * hd;
     std::fill(out, out + hd, 0.0f);
-    const float inv_sum = 1.0f / sum;
-    for (int t0 = 0; t0 < len; t0 += bs) {
-      const float* v = v_at(layer, seq_[i], t0) + kv_off;
-      for (int t = t0; t < std::min(len, t0 + bs); ++t, v += kv_dim) vec_.axpy(score[t] * inv_sum, v, out, hd);
-    }
-    tsan_release(&join);
+    for (int t0 = 0; t0 < len; t0 += bs)
+      attn_.mix(score + t0, v_at(layer, seq_[i], t0) + kv_off, kv_dim, std::min(bs, len - t0), hd, out);
   }
-  tsan_acquire(&join);
 }
 
 status cpu_backend::forward(std::span<const sequence_chunk> chunks) {
   if (status s = prepare(chunks); !s.ok()) return s;
-  const int n = static_cast<int>(tok_.size()), dim = c_.dim, kv_dim = c_.kv_dim(),
-            hidden = c_.hidden_dim;
-  const float eps = c_.norm_eps;
+  const int n = static_cast<int>(tok_.size()), dim = c_.dim;
   x_.resize(std::size_t(n) * dim);
   xb_.resize(x_.size());
   q_.resize(x_.size());
   att_.resize(x_.size());
-  k_.resize(std::size_t(n) * kv_dim);
+  k_.resize(std::size_t(n) * c_.kv_dim());
   v_.resize(k_.size());
-  hb_.resize(std::size_t(n) * hidden);
+  hb_.resize(std::size_t(n) * c_.hidden_dim);
   hb2_.resize(hb_.size());
+  logits_.resize(last_.size() * c_.vocab_size);
+  states_.resize(last_.size() * state_layers_.size() * dim);
 
   // x (n, dim) = token_embedding[tok]
   for (int i = 0; i < n; ++i) w_->token_embedding.dequantize_row(tok_[i], x_.data() + std::size_t(i) * dim);
-
-  const int n_out = static_cast<int>(last_.size());
-  const std::size_t width = state_layers_.size() * dim;
-  states_.resize(n_out * width);
-  for (int l = 0; l < c_.n_layers; ++l) {
-    const layer_weights& lw = w_->layers[l];
-    // xb = rmsnorm(x) * rms_att
-    for (int i = 0; i < n; ++i)
-      rmsnorm(&xb_[std::size_t(i) * dim], &x_[std::size_t(i) * dim], lw.rms_att, dim, eps);
-    // q (n, dim) = xb @ wq^T; k, v (n, kv_dim) = xb @ wk^T, xb @ wv^T
-    matmul_.run(xb_.data(), n, std::array{cpu::product{&lw.wq, q_.data()}, cpu::product{&lw.wk, k_.data()},
-                                          cpu::product{&lw.wv, v_.data()}});
-    // RoPE on q and k at each token's position; k, v appended to the cache
-    for (int i = 0; i < n; ++i) {
-      rope(&q_[std::size_t(i) * dim], pos_[i], dim);
-      rope(&k_[std::size_t(i) * kv_dim], pos_[i], kv_dim);
-      std::copy_n(&k_[std::size_t(i) * kv_dim], kv_dim, k_at(l, seq_[i], pos_[i]));
-      std::copy_n(&v_[std::size_t(i) * kv_dim], kv_dim, v_at(l, seq_[i], pos_[i]));
-    }
-    // att (n, dim) = grouped-query attention over each sequence's cache
-    attention(l);
-    // x += att @ wo^T
-    matmul_.run(att_.data(), n, std::array{cpu::product{&lw.wo, xb_.data()}});
-    for (std::size_t j = 0; j < x_.size(); ++j) x_[j] += xb_[j];
-    // xb = rmsnorm(x) * rms_ffn
-    for (int i = 0; i < n; ++i)
-      rmsnorm(&xb_[std::size_t(i) * dim], &x_[std::size_t(i) * dim], lw.rms_ffn, dim, eps);
-    // hb (n, hidden) = silu(xb @ w1^T) * (xb @ w3^T)
-    matmul_.run(xb_.data(), n, std::array{cpu::product{&lw.w1, hb_.data()}, cpu::product{&lw.w3, hb2_.data()}});
-    for (std::size_t j = 0; j < hb_.size(); ++j) {
-      const float g = hb_[j];
-      hb_[j] = g * (1.0f / (1.0f + std::exp(-g))) * hb2_[j];
-    }
-    // x += hb @ w2^T
-    matmul_.run(hb_.data(), n, std::array{cpu::product{&lw.w2, xb_.data()}});
-    for (std::size_t j = 0; j < x_.size(); ++j) x_[j] += xb_[j];
-    // states (chunk, k) = x[last] after layer l + 1 when that is state layer k
-    for (std::size_t k = 0; k < state_layers_.size(); ++k)
-      if (state_layers_[k] == l + 1)
-        for (int c = 0; c < n_out; ++c)
-          std::copy_n(&x_[std::size_t(last_[c]) * dim], dim, &states_[c * width + k * dim]);
-  }
-
-  // logits (chunks, vocab) = rmsnorm(x[last]) @ wcls^T
-  for (int c = 0; c < n_out; ++c)
-    rmsnorm(&xb_[std::size_t(c) * dim], &x_[std::size_t(last_[c]) * dim], w_->rms_final, dim, eps);
-  logits_.resize(std::size_t(n_out) * c_.vocab_size);
-  matmul_.run(xb_.data(), n_out, std::array{cpu::product{&w_->wcls, logits_.data()}});
+  // One more thread for each kWorkPerThread multiply-adds of the step.
+  const int threads = static_cast<int>(std::clamp<std::int64_t>(n * c_.n_params() / kWorkPerThread, 1, threads_));
+  cpu::run_team(threads, loops_, [&](cpu::team_member& me) {
+    for (int l = 0; l < c_.n_layers; ++l) layer(me, l);
+    final_logits(me);
+  });
   return status::ok_status();
+}
+
+// Layer l on x (n, dim), its steps shared out over the team; x is complete
+// on entry and on return. Five shared loops (kLoopsPerLayer), five barriers.
+void cpu_backend::layer(cpu::team_member& me, int l) {
+  const layer_weights& lw = w_->layers[l];
+  const int n = static_cast<int>(tok_.size()), dim = c_.dim, kv_dim = c_.kv_dim(), hidden = c_.hidden_dim;
+  // xn = rmsnorm(x) * rms_att
+  const float* xn = rmsnorm_rows(me, lw.rms_att);
+  // q (n, dim) = xn @ wq^T; k, v (n, kv_dim) = xn @ wk^T, xn @ wv^T; RoPE on
+  // q and k at each token's position; k, v appended to the cache
+  matmul_.run(me, xn, n,
+              std::array{cpu::product{&lw.wq, q_.data()}, cpu::product{&lw.wk, k_.data()},
+                         cpu::product{&lw.wv, v_.data()}},
+              [&](int begin, int end) {
+                const int kv_end = std::min(end, kv_dim);
+                for (int i = 0; i < n; ++i) {
+                  rope(&q_[std::size_t(i) * dim], pos_[i], begin, end);
+                  if (begin >= kv_end) continue;
+                  float* k = &k_[std::size_t(i) * kv_dim];
+                  const float* v = &v_[std::size_t(i) * kv_dim];
+                  rope(k, pos_[i], begin, kv_end);
+                  std::copy(k + begin, k + kv_end, k_at(l, seq_[i], pos_[i]) + begin);
+                  std::copy(v + begin, v + kv_end, v_at(l, seq_[i], pos_[i]) + begin);
+                }
+              });
+  me.barrier();
+  // att (n, dim) = grouped-query attention over each sequence's cache
+  attention(me, l);
+  me.barrier();
+  // x += att @ wo^T
+  matmul_.run(me, att_.data(), n, std::array{cpu::product{&lw.wo, xb_.data()}},
+              [&](int begin, int end) { add_rows(begin, end); });
+  me.barrier();
+  // xn = rmsnorm(x) * rms_ffn
+  xn = rmsnorm_rows(me, lw.rms_ffn);
+  // hb (n, hidden) = silu(xn @ w1^T) * (xn @ w3^T)
+  matmul_.run(me, xn, n, std::array{cpu::product{&lw.w1, hb_.data()}, cpu::product{&lw.w3, hb2_.data()}},
+              [&](int begin, int end) {
+                for (int i = 0; i < n; ++i)
+                  for (int j = begin; j < end; ++j) {
+                    float& g = hb_[std::size_t(i) * hidden + j];
+                    g = g * (1.0f / (1.0f + std::exp(-g))) * hb2_[std::size_t(i) * hidden + j];
+                  }
+              });
+  me.barrier();
+  // x += hb @ w2^T
+  matmul_.run(me, hb_.data(), n, std::array{cpu::product{&lw.w2, xb_.data()}},
+              [&](int begin, int end) { add_rows(begin, end); });
+  me.barrier();
+  // states (chunk, k) = x[last] after layer l + 1 when that is state layer k
+  const std::size_t width = state_layers_.size() * dim;
+  for (std::size_t k = 0; k < state_layers_.size(); ++k)
+    if (state_layers_[k] == l + 1 && me.index() == 0)
+      for (std::size_t c = 0; c < last_.size(); ++c)
+        std::copy_n(&x_[std::size_t(last_[c]) * dim], dim, &states_[c * width + k * dim]);
+}
+
+// x (i, j) += xb (i, j) for every token i and begin <= j < end.
+void cpu_backend::add_rows(int begin, int end) {
+  for (std::size_t i = 0; i < tok_.size(); ++i)
+    for (int j = begin; j < end; ++j) x_[i * c_.dim + j] += xb_[i * c_.dim + j];
+}
+
+// Member me's own copy of rmsnorm(x (i)) * weight for every token i, so that
+// no member waits for another's rows (O(n * dim) next to the products' O(n *
+// dim * outputs / members)).
+const float* cpu_backend::rmsnorm_rows(const cpu::team_member& me, const float* weight) {
+  std::vector<float>& xn = norms_[me.index()];
+  xn.resize(x_.size());
+  for (std::size_t i = 0; i < tok_.size(); ++i)
+    rmsnorm(&xn[i * c_.dim], &x_[i * c_.dim], weight, c_.dim, c_.norm_eps);
+  return xn.data();
+}
+
+// logits (chunks, vocab) = rmsnorm(x[last]) @ wcls^T
+void cpu_backend::final_logits(cpu::team_member& me) {
+  const int n_out = static_cast<int>(last_.size()), dim = c_.dim;
+  std::vector<float>& xn = norms_[me.index()];
+  xn.resize(std::size_t(n_out) * dim);
+  for (int c = 0; c < n_out; ++c)
+    rmsnorm(&xn[std::size_t(c) * dim], &x_[std::size_t(last_[c]) * dim], w_->rms_final, dim, c_.norm_eps);
+  matmul_.run(me, xn.data(), n_out, std::array{cpu::product{&w_->wcls, logits_.data()}});
 }
 
 // Weights of `m`, generating them when the model is a dummy.

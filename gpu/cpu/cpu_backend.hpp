@@ -1,6 +1,7 @@
-// The CPU backend: fp32 Llama on the host, projections through OpenBLAS
-// sgemm over the whole batch of tokens, attention and elementwise work on
-// OpenMP threads. It is the reference every other backend is checked against.
+// The CPU backend: Llama on the host, activations in fp32, weights in any type
+// gpu/cpu/kernels.hpp multiplies. One OpenMP team per forward shares each
+// step's outputs out (gpu/cpu/team.hpp). It is the reference every other
+// backend is checked against.
 #pragma once
 
 #include <memory>

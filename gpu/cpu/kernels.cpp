@@ -127,12 +127,14 @@ float dot_q6_k(const unsigned char* w, const q8k_block* x, int n) {
   return y;
 }
 
-float dot_f32(const float* a, const float* b, int n) {
-  return dot_float<gguf::tensor_type::f32>(reinterpret_cast<const unsigned char*>(a), b, n);
+void scores(const float* q, const float* k, std::size_t stride, int count, int n, float scale, float* s) {
+  for (int t = 0; t < count; ++t)
+    s[t] = dot_float<gguf::tensor_type::f32>(reinterpret_cast<const unsigned char*>(k + t * stride), q, n) * scale;
 }
 
-void axpy(float a, const float* x, float* y, int n) {
-  for (int k = 0; k < n; ++k) y[k] = std::fma(a, x[k], y[k]);
+void mix(const float* p, const float* v, std::size_t stride, int count, int n, float* y) {
+  for (int t = 0; t < count; ++t)
+    for (int j = 0; j < n; ++j) y[j] = std::fma(p[t], v[t * stride + j], y[j]);
 }
 
 // Round to nearest, ties to even, for |v| < 2^22: adding 1.5 * 2^23 leaves no
@@ -246,10 +248,10 @@ status_or<isa> chosen_isa() {
                 std::string("BINSERVE_CPU_KERNELS=") + name + ": not scalar, avx2 or avx512");
 }
 
-vector_kernels detail::scalar_vector_kernels() { return {dot_f32, axpy}; }
+attention_kernels detail::scalar_attention_kernels() { return {scores, mix}; }
 
-vector_kernels vector_kernels_for(isa i) {
-  return i == isa::scalar ? detail::scalar_vector_kernels() : detail::avx2_vector_kernels();
+attention_kernels attention_kernels_for(isa i) {
+  return i == isa::scalar ? detail::scalar_attention_kernels() : detail::avx2_attention_kernels();
 }
 
 matmul_kernel kernel_for(gguf::tensor_type type, isa i) {

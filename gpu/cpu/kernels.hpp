@@ -96,17 +96,20 @@ status_or<isa> chosen_isa();
 // The kernel for weights of `type` in instruction set `i` (cpu_supports(i)).
 matmul_kernel kernel_for(gguf::tensor_type type, isa i);
 
-// Attention's vector steps in instruction set `i`: dot(a, b, n) in the F32
-// contract's order above, and axpy: y[k] = fma(a, x[k], y[k]) for k < n.
-struct vector_kernels {
-  float (*dot)(const float* a, const float* b, int n);
-  void (*axpy)(float a, const float* x, float* y, int n);
+// Attention's two loops over the positions of one head, in instruction set
+// `i`: position t's key (value) row starts t * stride floats after k (v).
+struct attention_kernels {
+  // s[t] = dot(q, k_t, n) * scale for t < count, the dot in the F32
+  // contract's order above.
+  void (*scores)(const float* q, const float* k, std::size_t stride, int count, int n, float scale, float* s);
+  // y[j] = fma(p[t], v_t[j], y[j]) for t = 0, 1, .., count - 1 in turn, j < n.
+  void (*mix)(const float* p, const float* v, std::size_t stride, int count, int n, float* y);
 };
-vector_kernels vector_kernels_for(isa i);
+attention_kernels attention_kernels_for(isa i);
 
 namespace detail {
-vector_kernels scalar_vector_kernels();
-vector_kernels avx2_vector_kernels();
+attention_kernels scalar_attention_kernels();
+attention_kernels avx2_attention_kernels();
 matmul_kernel scalar_kernel(gguf::tensor_type type);
 matmul_kernel avx2_kernel(gguf::tensor_type type);
 matmul_kernel avx2_k_kernel(gguf::tensor_type type);  // the k-quants' (kernels_avx2_k.cpp)

@@ -241,35 +241,57 @@ TEST(CpuKernels, EverySupportedIsaEqualsScalarBitForBit) {
   EXPECT_GT(compared, 0);
 }
 
-// Attention's vector steps: every isa gives the scalar dot and axpy bit for
-// bit (lengths with and without an 8-lane tail), and the dot is the F32
-// matmul kernel's value for the same row pair.
-TEST(CpuKernels, VectorKernelsEqualScalarBitForBit) {
+// Attention's loops: every isa gives the scalar scores and mix bit for bit
+// (head sizes with and without an 8-lane tail, position counts with and
+// without a 4-position tail, rows `stride` apart); a scalar score is the F32
+// matmul kernel's dot of the same rows times the scale, and mix is the
+// plain sequence of fmas.
+TEST(CpuKernels, AttentionKernelsEqualScalarBitForBit) {
   const std::vector<isa> isas = simd_isas();
   if (isas.empty()) GTEST_SKIP() << "skipped: this CPU runs no SIMD kernel (needs AVX2, FMA, F16C), nothing to compare";
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  const vector_kernels scalar = vector_kernels_for(isa::scalar);
-  for (int n : {3, 48, 64, 100}) {
-    std::vector<float> a(n), b(n), y0(n);
-    for (int k = 0; k < n; ++k) a[k] = u(rng), b[k] = u(rng), y0[k] = u(rng);
-    const float want = scalar.dot(a.data(), b.data(), n);
-    const matrix_view w{tensor_type::f32, reinterpret_cast<const unsigned char*>(a.data()), n * sizeof(float), n};
-    float y_matmul = 0;
-    kernel_for(tensor_type::f32, isa::scalar)(w, 0, 1, b.data(), n * sizeof(float), 1, &y_matmul, 1);
-    EXPECT_EQ(want, y_matmul) << n;
-    std::vector<float> want_axpy = y0;
-    scalar.axpy(0.37f, a.data(), want_axpy.data(), n);
-    for (int k = 0; k < n; ++k) EXPECT_EQ(want_axpy[k], std::fma(0.37f, a[k], y0[k])) << n << " " << k;
-    for (isa i : isas) {
-      const vector_kernels v = vector_kernels_for(i);
-      const float got = v.dot(a.data(), b.data(), n);
-      EXPECT_EQ(std::memcmp(&got, &want, sizeof got), 0) << isa_name(i) << " dot, n " << n;
-      std::vector<float> got_axpy = y0;
-      v.axpy(0.37f, a.data(), got_axpy.data(), n);
-      EXPECT_EQ(std::memcmp(got_axpy.data(), want_axpy.data(), n * sizeof(float)), 0) << isa_name(i) << " axpy, n " << n;
+  const attention_kernels scalar = attention_kernels_for(isa::scalar);
+  const float scale = 0.125f;
+  int compared = 0;
+  for (int n : {3, 48, 64, 100, 128})
+    for (int count : {1, 3, 4, 9, 16}) {
+      const std::size_t stride = n + 5;
+      std::vector<float> q(n), kv(count * stride), p(count), y0(n);
+      for (float& f : q) f = u(rng);
+      for (float& f : kv) f = u(rng);
+      for (float& f : p) f = u(rng);
+      for (float& f : y0) f = u(rng);
+      std::vector<float> want(count);
+      scalar.scores(q.data(), kv.data(), stride, count, n, scale, want.data());
+      for (int t = 0; t < count; ++t) {
+        const matrix_view w{tensor_type::f32, reinterpret_cast<const unsigned char*>(&kv[t * stride]),
+                            n * sizeof(float), n};
+        float dot = 0;
+        kernel_for(tensor_type::f32, isa::scalar)(w, 0, 1, q.data(), n * sizeof(float), 1, &dot, 1);
+        EXPECT_EQ(want[t], dot * scale) << n << " " << t;
+      }
+      std::vector<float> want_mix = y0;
+      scalar.mix(p.data(), kv.data(), stride, count, n, want_mix.data());
+      for (int j = 0; j < n; ++j) {
+        float a = y0[j];
+        for (int t = 0; t < count; ++t) a = std::fma(p[t], kv[t * stride + j], a);
+        EXPECT_EQ(want_mix[j], a) << n << " " << j;
+      }
+      for (isa i : isas) {
+        const attention_kernels k = attention_kernels_for(i);
+        std::vector<float> got(count);
+        k.scores(q.data(), kv.data(), stride, count, n, scale, got.data());
+        EXPECT_EQ(std::memcmp(got.data(), want.data(), count * sizeof(float)), 0)
+            << isa_name(i) << " scores, n " << n << " count " << count;
+        std::vector<float> got_mix = y0;
+        k.mix(p.data(), kv.data(), stride, count, n, got_mix.data());
+        EXPECT_EQ(std::memcmp(got_mix.data(), want_mix.data(), n * sizeof(float)), 0)
+            << isa_name(i) << " mix, n " << n << " count " << count;
+        ++compared;
+      }
     }
-  }
+  EXPECT_GT(compared, 0);
 }
 
 // (a) Batching is invisible: y of 16 rows at once = y of each row alone, in every isa.
