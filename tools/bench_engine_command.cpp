@@ -2,8 +2,11 @@
 //
 // For each context C (--context, or each of --contexts) and batch size B:
 // open B sequences, prefill each with C random tokens (timed: prefill_ms),
-// run `warmup` decode steps, then time `steps` decode steps.
-// tokens/s = B / (mean step time). `binserve sim --cost` fits its step-cost
+// run `warmup` decode steps, then time `steps` decode steps, each to its
+// synchronize() (a server reads each step's logits before the next).
+// tokens/s = B / (mean step time); step_ms_p50, the median step, is what a
+// step costs when the host does not take a thread away (a shared 2-core VM
+// stalls one step in ten for a scheduler tick: docs/benchmarks.md). `binserve sim --cost` fits its step-cost
 // model to this JSON (sim/cost_model.hpp).
 #include <algorithm>
 #include <chrono>
@@ -46,6 +49,7 @@ double roofline_ms(const backend& b, const bench_flags& f, int batch, int contex
 struct step_times {
   double prefill_ms = 0;  // the one forward prefilling every sequence
   double step_ms = 0;     // mean decode step
+  double step_ms_p50 = 0; // median decode step
 };
 
 // Step times of `batch` sequences holding `context` tokens.
@@ -71,33 +75,36 @@ status_or<step_times> time_decode(backend& b, const bench_flags& f, int batch, i
   std::vector<int> next(batch);
   for (int i = 0; i < batch && s.ok(); ++i) next[i] = static_cast<int>(rng() % vocab);
   for (int i = 0; i < batch; ++i) chunks[i] = {seqs[i], std::span<const int>(&next[i], 1)};
-  std::chrono::steady_clock::time_point start;
+  std::vector<double> step_ms;
   for (int step = 0; step < f.warmup + f.steps && s.ok(); ++step) {
-    if (step == f.warmup) {
-      if (s = b.synchronize(); !s.ok()) break;
-      start = std::chrono::steady_clock::now();
-    }
+    const auto start = std::chrono::steady_clock::now();
     s = b.forward(chunks);
+    if (s.ok()) s = b.synchronize();
+    if (step >= f.warmup)
+      step_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
-  if (s.ok()) s = b.synchronize();
-  const auto elapsed = std::chrono::steady_clock::now() - start;
   close_all();
   if (!s.ok()) return s;
-  return step_times{prefill.count(), std::chrono::duration<double, std::milli>(elapsed).count() / f.steps};
+  double total = 0;
+  for (double ms : step_ms) total += ms;
+  std::nth_element(step_ms.begin(), step_ms.begin() + step_ms.size() / 2, step_ms.end());
+  return step_times{prefill.count(), total / f.steps, step_ms[step_ms.size() / 2]};
 }
 
 // One row per (context, batch); prints the table unless --json.
 status_or<nlohmann::json> bench_rows(backend& b, const bench_flags& f) {
   nlohmann::json results = nlohmann::json::array();
-  if (!f.json) std::printf("%-8s %8s %12s %12s %12s\n", "batch", "context", "step_ms", "tokens/s", "prefill_ms");
+  if (!f.json) std::printf("%-8s %8s %12s %12s %12s %12s\n", "batch", "context", "step_ms", "p50_ms", "tokens/s", "prefill_ms");
   for (int context : f.contexts)
     for (int batch : f.batches) {
       auto t = time_decode(b, f, batch, context);
       if (!t.ok()) return t.error();
       const double tps = batch * 1000.0 / t->step_ms;
       results.push_back(nlohmann::json{{"batch", batch}, {"context", context}, {"step_ms", t->step_ms},
-                                       {"tokens_per_s", tps}, {"prefill_ms", t->prefill_ms}});
-      if (!f.json) std::printf("%-8d %8d %12.3f %12.1f %12.3f", batch, context, t->step_ms, tps, t->prefill_ms);
+                                       {"step_ms_p50", t->step_ms_p50}, {"tokens_per_s", tps},
+                                       {"prefill_ms", t->prefill_ms}});
+      if (!f.json) std::printf("%-8d %8d %12.3f %12.3f %12.1f %12.3f", batch, context, t->step_ms, t->step_ms_p50, tps,
+                                t->prefill_ms);
       if (f.bandwidth > 0) {  // measured / roofline
         const double roof = roofline_ms(b, f, batch, context);
         results.back()["roofline_ms"] = roof;
