@@ -112,7 +112,6 @@ attention_kernels scalar_attention_kernels();
 attention_kernels avx2_attention_kernels();
 matmul_kernel scalar_kernel(gguf::tensor_type type);
 matmul_kernel avx2_kernel(gguf::tensor_type type);
-matmul_kernel avx2_k_kernel(gguf::tensor_type type);  // the k-quants' (kernels_avx2_k.cpp)
 matmul_kernel avx512_kernel(gguf::tensor_type type);
 }  // namespace detail
 

@@ -1,6 +1,7 @@
 // AVX2 kernels (with FMA and F16C): gpu/cpu/kernels_simd.hpp's code with
-// tiles for 16 vector registers, bit-identical to the scalar kernels.
-#include "gpu/cpu/kernels_simd.hpp"
+// tiles for 16 vector registers and kernels_k_simd.hpp's k-quants,
+// bit-identical to the scalar kernels.
+#include "gpu/cpu/kernels_k_simd.hpp"
 
 namespace binserve::cpu {
 
@@ -72,9 +73,9 @@ matmul_kernel detail::avx2_kernel(tensor_type type) {
     case tensor_type::bf16: return tiled<float_tiles<tensor_type::bf16, 3, 4>>;
     case tensor_type::q8_0: return tiled<q8_tiles<false, 2, 4>>;
     case tensor_type::q4_0: return tiled<q8_tiles<true, 2, 4>>;
-    case tensor_type::q4_k:
-    case tensor_type::q5_k:
-    case tensor_type::q6_k: return avx2_k_kernel(type);
+    case tensor_type::q4_k: return k_quant_kernel<tensor_type::q4_k>();
+    case tensor_type::q5_k: return k_quant_kernel<tensor_type::q5_k>();
+    case tensor_type::q6_k: return k_quant_kernel<tensor_type::q6_k>();
   }
   return nullptr;
 }

@@ -193,24 +193,10 @@ bool only_range_written(const std::vector<float>& y, int o_begin, int o_end) {
   return true;
 }
 
-// The kernels under test for `type` in `i`: kernel_for, and for the k-quants
-// also the AVX2 k-quant kernels themselves.
-std::vector<matmul_kernel> kernels(tensor_type type, isa i) {
-  std::vector<matmul_kernel> out = {kernel_for(type, i)};
-  if (i == isa::avx2 && activation_format_of(type) == activation_format::q8k)
-    out.push_back(detail::avx2_k_kernel(type));
-  return out;
-}
-
-TEST(CpuKernels, Avx2KKernelServesExactlyTheKQuants) {
-  for (tensor_type t : kTypes) {
-    const bool k_quant = activation_format_of(t) == activation_format::q8k;
-    EXPECT_EQ(detail::avx2_k_kernel(t) != nullptr, k_quant) << name(t);
-    EXPECT_NE(kernel_for(t, isa::scalar), nullptr) << name(t);
-    if (cpu_supports(isa::avx2)) {
-      EXPECT_NE(kernel_for(t, isa::avx2), nullptr) << name(t);
-    }
-  }
+TEST(CpuKernels, EveryInstructionSetHasAKernelForEveryType) {
+  for (tensor_type t : kTypes)
+    for (isa i : {isa::scalar, isa::avx2, isa::avx512})
+      if (cpu_supports(i)) EXPECT_NE(kernel_for(t, i), nullptr) << name(t) << " " << isa_name(i);
 }
 
 // (a) Output ranges: all, the first, a middle run, the last, none.
@@ -229,13 +215,12 @@ TEST(CpuKernels, EverySupportedIsaEqualsScalarBitForBit) {
           for (const auto& range : ranges) {
             const std::vector<float> want = run(kernel_for(t, isa::scalar), w, a, range[0], range[1], rows);
             EXPECT_TRUE(only_range_written(want, range[0], range[1])) << name(t);
-            for (isa i : isas)
-              for (matmul_kernel k : kernels(t, i)) {
-                ++compared;
-                EXPECT_TRUE(same_bits(run(k, w, a, range[0], range[1], rows), want))
-                    << name(t) << " in " << in << (random_bytes ? " random bytes" : "") << " rows " << rows
-                    << " outputs [" << range[0] << ", " << range[1] << ") " << isa_name(i);
-              }
+            for (isa i : isas) {
+              ++compared;
+              EXPECT_TRUE(same_bits(run(kernel_for(t, i), w, a, range[0], range[1], rows), want))
+                  << name(t) << " in " << in << (random_bytes ? " random bytes" : "") << " rows " << rows
+                  << " outputs [" << range[0] << ", " << range[1] << ") " << isa_name(i);
+            }
           }
       }
   EXPECT_GT(compared, 0);
@@ -303,13 +288,13 @@ TEST(CpuKernels, ABatchEqualsEachRowAlone) {
     for (int in : lengths(t)) {
       const weights w = make_weights(t, in, false, 13 * in + int(t));
       const activations a = make_activations(t, in, rows, 5 * in + int(t));
-      for (isa i : isas)
-        for (matmul_kernel k : kernels(t, i)) {
-          const std::vector<float> batch = run(k, w, a, 0, kOut, rows);
-          std::vector<float> alone(batch.size(), kUnwritten);
-          for (int r = 0; r < rows; ++r) k(w.view(), 0, kOut, a.row(r), a.row_bytes, 1, &alone[r * stride], stride);
-          EXPECT_TRUE(same_bits(batch, alone)) << name(t) << " in " << in << " " << isa_name(i);
-        }
+      for (isa i : isas) {
+        const matmul_kernel k = kernel_for(t, i);
+        const std::vector<float> batch = run(k, w, a, 0, kOut, rows);
+        std::vector<float> alone(batch.size(), kUnwritten);
+        for (int r = 0; r < rows; ++r) k(w.view(), 0, kOut, a.row(r), a.row_bytes, 1, &alone[r * stride], stride);
+        EXPECT_TRUE(same_bits(batch, alone)) << name(t) << " in " << in << " " << isa_name(i);
+      }
     }
 }
 

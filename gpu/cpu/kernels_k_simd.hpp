@@ -1,6 +1,8 @@
-// AVX2 kernels for the k-quants: Q4_K, Q5_K, Q6_K weight rows times q8k_block
-// activation rows (gpu/cpu/kernels.hpp states the contract; the scalar kernels
-// in kernels.cpp define the results, which these reproduce bit for bit).
+// The SIMD kernels for the k-quants: Q4_K, Q5_K, Q6_K weight rows times
+// q8k_block activation rows (gpu/cpu/kernels.hpp states the contract; the
+// scalar kernels in kernels.cpp define the results, which these reproduce bit
+// for bit). Shared like kernels_simd.hpp, which it includes: kernels_avx2.cpp
+// and kernels_avx512.cpp compile it each with their own flags.
 //
 // Per super-block of 256 values, with xq the int8 activations and dx their scale:
 //   Q4_K, Q5_K  isum = sum_g sc_g * sum_{i in g} q_i * xq_i   (8 groups of 32,
@@ -18,32 +20,19 @@
 // Batches: outputs outer, rows inner, so each weight row is read from memory
 // once and stays in L1 for every activation row.
 //
-// Compiled with -mavx2 -mfma -mf16c -ffp-contract=off. No inline library code
-// (std::min, std::vector, ...): an ODR-merged copy compiled here could run
-// AVX2 code on a CPU without it. Weights come from a memory-mapped file with
-// no alignment: every load is unaligned.
-#include "gpu/cpu/kernels.hpp"
+// With AVX-512 BW and VNNI, Q4_K and Q5_K take two groups (64 values: the low
+// and high nibbles of 32 bytes) per 512-bit step, and VNNI's dpwssd scales
+// the pairs and adds them in one instruction.
+//
+// No inline library code (std::min, std::vector, ...): an ODR-merged copy
+// compiled for one instruction set could run on a CPU without it. Weights come
+// from a memory-mapped file with no alignment: every load is unaligned.
+#pragma once
 
-#include <immintrin.h>
-
-#include <cstring>
+#include "gpu/cpu/kernels_simd.hpp"
 
 namespace binserve::cpu {
-
 namespace {
-
-using gguf::tensor_type;
-
-float half_at(const unsigned char* p) {
-  unsigned short h = 0;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);  // exact, as gguf::half_to_float
-}
-
-// One rounding: fma(a, b, c), as std::fma.
-float fma1(float a, float b, float c) {
-  return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
-}
 
 __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
@@ -76,6 +65,14 @@ void unpack_scales(const unsigned char* s, unsigned char out[16]) {
   std::memcpy(out, words, 16);
 }
 
+#if defined(__AVX512BW__) && defined(__AVX512VNNI__)
+// v in both halves of a 512-bit vector.
+__m512i twice(__m256i v) {
+  const __m512i z = _mm512_zextsi256_si512(v);
+  return _mm512_shuffle_i64x2(z, z, 0x44);
+}
+#endif
+
 // isum and msum of one Q4_K (five_bits false: 144 bytes) or Q5_K (176 bytes:
 // qh[32] before qs) super-block. Groups 2c and 2c + 1 are the low and high
 // nibbles of qs[32c ..]; msum pairs bsums (madd) against the mins.
@@ -88,6 +85,30 @@ void sums_q45_k(const unsigned char* w, const q8k_block& x, std::int32_t& isum, 
   const __m128i dup = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
   const __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sm)), dup));
   msum = hsum(_mm256_madd_epi16(load(x.bsums), mins));
+#if defined(__AVX512BW__) && defined(__AVX512VNNI__)
+  // Step c: bytes qs[32c ..] twice, shifted by 0 (low 256 bits) and 4 (high):
+  // groups 2c and 2c + 1, against xq[64c ..]; each half's scale by vpermw.
+  constexpr __mmask32 kHighWords = 0xFFFF0000u;
+  constexpr __mmask64 kHighBytes = 0xFFFFFFFF00000000ull;
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  const __m512i shifts = _mm512_mask_blend_epi16(kHighWords, _mm512_setzero_si512(), _mm512_set1_epi16(4));
+  const __m512i pick = _mm512_mask_blend_epi16(kHighWords, _mm512_setzero_si512(), _mm512_set1_epi16(1));
+  const __m512i sc16 = _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sm))));
+  const __m512i qh = five_bits ? twice(load(w + 16)) : _mm512_setzero_si512();
+  __m512i acc = _mm512_setzero_si512();
+  for (int c = 0; c < 4; ++c) {
+    __m512i q = _mm512_and_si512(_mm512_srlv_epi16(twice(load(qs + 32 * c)), shifts), low4);
+    if constexpr (five_bits) {  // bit g of qh[i] is the fifth bit of value i of group g: add 16 where set
+      const __m512i bits = _mm512_mask_blend_epi8(kHighBytes, _mm512_set1_epi8(static_cast<char>(1 << (2 * c))),
+                                                  _mm512_set1_epi8(static_cast<char>(1 << (2 * c + 1))));
+      q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(qh, bits), q, _mm512_set1_epi8(16));
+    }
+    const __m512i scales = _mm512_permutexvar_epi16(_mm512_add_epi16(pick, _mm512_set1_epi16(static_cast<short>(2 * c))), sc16);
+    const __m512i pairs = _mm512_maddubs_epi16(q, _mm512_loadu_si512(x.q + 64 * c));
+    acc = _mm512_dpwssd_epi32(acc, pairs, scales);
+  }
+  isum = _mm512_reduce_add_epi32(acc);
+#else
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   const __m256i qh = five_bits ? load(w + 16) : _mm256_setzero_si256();
   __m256i acc = _mm256_setzero_si256();
@@ -102,6 +123,7 @@ void sums_q45_k(const unsigned char* w, const q8k_block& x, std::int32_t& isum, 
     acc = _mm256_add_epi32(acc, scaled_dot(q, x.q + 32 * g, _mm256_set1_epi16(sm[g])));
   }
   isum = hsum(acc);
+#endif
 }
 
 template <bool five_bits>
@@ -155,7 +177,7 @@ float dot_q6_k(const unsigned char* w, const q8k_block* x, int n) {
 
 // Every output of the tile: weight row o outer, activation rows inner.
 template <float (*Dot)(const unsigned char*, const q8k_block*, int)>
-void matmul(const matrix_view& w, int o_begin, int o_end, const void* x, std::size_t x_row_bytes, int rows,
+void k_matmul(const matrix_view& w, int o_begin, int o_end, const void* x, std::size_t x_row_bytes, int rows,
             float* y, int y_stride) {
   const auto* x_bytes = static_cast<const unsigned char*>(x);
   for (int o = o_begin; o < o_end; ++o) {
@@ -167,15 +189,12 @@ void matmul(const matrix_view& w, int o_begin, int o_end, const void* x, std::si
   }
 }
 
-}  // namespace
-
-matmul_kernel detail::avx2_k_kernel(tensor_type type) {
-  switch (type) {
-    case tensor_type::q4_k: return matmul<dot_q45_k<false>>;
-    case tensor_type::q5_k: return matmul<dot_q45_k<true>>;
-    case tensor_type::q6_k: return matmul<dot_q6_k>;
-    default: return nullptr;
-  }
+template <tensor_type T>
+matmul_kernel k_quant_kernel() {
+  if constexpr (T == tensor_type::q4_k) return k_matmul<dot_q45_k<false>>;
+  if constexpr (T == tensor_type::q5_k) return k_matmul<dot_q45_k<true>>;
+  return k_matmul<dot_q6_k>;
 }
 
+}  // namespace
 }  // namespace binserve::cpu
