@@ -79,6 +79,8 @@ status check(const service_config& c) {
                   "threads must be in [0, " + std::to_string(kMaxBackendThreads) + "]");
   if (c.executors == 0 && c.workers.empty())
     return status(error_code::config_invalid, "executors: 0 needs workers to run the batches");
+  if (!(c.device_memory_share > 0 && c.device_memory_share <= 1))
+    return status(error_code::config_invalid, "backend.device_memory_share must be in (0, 1]");
   if (c.limits.queue_capacity < 1)
     return status(error_code::config_invalid, "limits.queue_capacity must be at least 1");
   if (c.limits.max_prompt_tokens < 0)
@@ -232,8 +234,11 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   if (ip.limits.max_prompt_tokens == 0) ip.limits.max_prompt_tokens = p->m->config.n_ctx - 1;
   ip.tok = p->tok;
   ip.sink = p->sink;
+  // The device's share, split evenly over the backends on it: the executors and the embedding predictor's.
+  const int on_device = c.executors + (uses_embedding(c.predictor) ? 1 : 0);
   backend_options bo{.kind = c.backend, .threads = c.threads, .device = c.device, .dtype = c.dtype,
-                     .kv_cache_bytes = c.kv_cache_bytes};
+                     .kv_cache_bytes = c.kv_cache_bytes,
+                     .device_memory_share = c.device_memory_share / std::max(1, on_device)};
   auto probe = load_executor_probe(c.predictor, p->m->config);
   if (!probe.ok()) return probe.error();
   if (probe->probe) bo.state_layers = probe->probe->layers();

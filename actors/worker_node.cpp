@@ -37,7 +37,8 @@ status_or<worker_params> make_worker_params(const service_config& c) {
   if (!loaded.ok()) return loaded.error();
   auto m = std::make_shared<const model>(std::move(*loaded));
   backend_options bo{.kind = c.backend, .threads = c.threads, .device = c.device, .dtype = c.dtype,
-                     .kv_cache_bytes = c.kv_cache_bytes};
+                     .kv_cache_bytes = c.kv_cache_bytes,
+                     .device_memory_share = c.device_memory_share / c.executors};  // split over its executors
   worker_params wp;
   auto probe = load_executor_probe(c.predictor, m->config);
   if (!probe.ok()) return probe.error();

@@ -3,15 +3,12 @@
 #include "binserve/names.hpp"
 #include "gpu/backend.hpp"
 #include "gpu/null_backend.hpp"
+#include "predict/make_predictor.hpp"
 
 namespace binserve {
 namespace {
 
 std::string mib(std::int64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
-
-bool uses_embedding(const predictor_config& p) {
-  return p.kind == "embedding" || (p.kind == "history" && p.fallback == "embedding");
-}
 
 // Memory of every CPU backend of the deployment: each executor's own
 // weights (a dummy model's; a real model's are loaded once and shared) and

@@ -61,11 +61,14 @@ void read_model(yaml_section& top, const fs::path& base, service_config& c) {
 
 void read_backend(yaml_section& top, service_config& c) {
   yaml_section b = top.section("backend");
-  b.expect_keys({"kind", "device", "threads", "kv_cache_bytes"});
+  b.expect_keys({"kind", "device", "threads", "kv_cache_bytes", "device_memory_share"});
   b.read_choice("kind", c.backend);
   b.read("device", c.device, 0, 1023);
   b.read("threads", c.threads, 0, kMaxBackendThreads);
   b.read("kv_cache_bytes", c.kv_cache_bytes, 0, kInt64Max);
+  b.read("device_memory_share", c.device_memory_share);
+  b.require(c.device_memory_share > 0 && c.device_memory_share <= 1, "device_memory_share",
+            "must be in (0, 1] (got " + number(c.device_memory_share) + ")");
   top.read("executors", c.executors, 0, kMaxExecutors);
 }
 
@@ -217,7 +220,8 @@ void write_service(YAML::Emitter& e, const service_config& c) {
   e << YAML::Key << "kind" << YAML::Value << name_of(c.backend);
   e << YAML::Key << "device" << YAML::Value << c.device;
   e << YAML::Key << "threads" << YAML::Value << c.threads;
-  e << YAML::Key << "kv_cache_bytes" << YAML::Value << c.kv_cache_bytes << YAML::EndMap;
+  e << YAML::Key << "kv_cache_bytes" << YAML::Value << c.kv_cache_bytes;
+  e << YAML::Key << "device_memory_share" << YAML::Value << number(c.device_memory_share) << YAML::EndMap;
   e << YAML::Key << "executors" << YAML::Value << c.executors;
 }
 

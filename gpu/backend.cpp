@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <new>
 
 #include "binserve/names.hpp"
@@ -31,6 +32,29 @@ status_or<double> backend::measure_memory_bandwidth() {
 std::int64_t default_kv_cache_bytes(const model_config& config, int element_bytes) {
   const std::int64_t per_token = std::int64_t(2) * config.n_layers * config.kv_dim() * element_bytes;
   return std::min<std::int64_t>(std::int64_t(2) << 30, per_token * config.n_ctx * 256);
+}
+
+status_or<std::int64_t> device_kv_cache_bytes(const model_config& config, int element_bytes,
+                                              std::int64_t weight_bytes, std::int64_t free_bytes,
+                                              std::int64_t total_bytes, double share) {
+  const std::int64_t per_token = std::int64_t(2) * config.n_layers * config.kv_dim() * element_bytes;
+  const auto in_share = static_cast<std::int64_t>(share * double(total_bytes)) - weight_bytes - kDeviceHeadroomBytes;
+  const std::int64_t bytes =
+      std::min({per_token * config.n_ctx * 256, in_share, free_bytes - kDeviceHeadroomBytes});
+  if (bytes < per_token * config.n_ctx) {
+    char share_text[32];
+    std::snprintf(share_text, sizeof share_text, "%g", share);
+    return status(error_code::out_of_memory,
+                  "no room for a KV cache of one full-context sequence (" +
+                      std::to_string((per_token * config.n_ctx) >> 20) + " MiB): device_memory_share " +
+                      share_text + " of " + std::to_string(total_bytes >> 20) + " MiB less " +
+                      std::to_string(weight_bytes >> 20) + " MiB of weights and " +
+                      std::to_string(kDeviceHeadroomBytes >> 20) + " MiB of working memory leaves " +
+                      std::to_string(std::max<std::int64_t>(in_share, 0) >> 20) + " MiB, and " +
+                      std::to_string(free_bytes >> 20) + " MiB are free; raise backend.device_memory_share "
+                      "or set backend.kv_cache_bytes");
+  }
+  return bytes;
 }
 
 namespace {

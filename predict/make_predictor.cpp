@@ -95,4 +95,8 @@ status_or<predictor_ptr> make_predictor(const predictor_config& c,
   return predictor_ptr(new hinted_predictor(std::move(*made), c.hint_weight));
 }
 
+bool uses_embedding(const predictor_config& config) {
+  return config.kind == "embedding" || (config.kind == "history" && config.fallback == "embedding");
+}
+
 }  // namespace binserve

@@ -26,4 +26,9 @@ status_or<std::unique_ptr<length_predictor>> make_predictor(const predictor_conf
                                                            std::shared_ptr<const model> served,
                                                            const backend_options& backend);
 
+// Whether make_predictor gives `config` a backend of its own (embedding, or
+// history falling back to embedding): model weights and a KV cache beside
+// the executors'.
+bool uses_embedding(const predictor_config& config);
+
 }  // namespace binserve

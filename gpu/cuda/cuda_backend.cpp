@@ -10,6 +10,7 @@
 
 #include "gpu/backend_plugin.hpp"
 #include "gpu/cuda/activations.hpp"
+#include "gpu/cuda/attention_plan.hpp"
 #include "gpu/cuda/check.hpp"
 #include "gpu/cuda/device_weights.hpp"
 #include "gpu/cuda/gemm.hpp"
@@ -18,20 +19,6 @@
 namespace binserve::cuda {
 
 namespace {
-
-constexpr std::int64_t kHeadroomBytes = std::int64_t(1) << 30;  // activations, cuBLAS workspace
-
-// Splits of the sequence for attention: about 128 positions each (enough
-// blocks to fill the GPU at batch 1), at most 2^18 (token, head, split)
-// triples (bounds the workspace for long prefills), at most 8192 positions
-// a split (the scores live in 48 KiB of shared memory).
-void plan_splits(attention_params& p, int max_len) {
-  int splits = (max_len + 127) / 128;
-  splits = std::min(splits, std::max(1, (1 << 18) / std::max(1, p.n * p.n_heads)));
-  splits = std::max(splits, (max_len + 8191) / 8192);
-  p.n_splits = splits;
-  p.split_len = (max_len + splits - 1) / splits;
-}
 
 class cuda_backend final : public backend {
  public:
@@ -62,12 +49,13 @@ class cuda_backend final : public backend {
   status fail(status s) const;
   status sample_temperature_rows(std::span<const sampling_params> params,
                                  std::span<const std::uint64_t> steps, int rows) const;
-  status init_kv_cache(std::int64_t requested_bytes, int block_size);
+  status init_kv_cache(const backend_options& options);
   status init_rope();
   status prepare(std::span<const sequence_chunk> chunks);
   status reserve(int n, int n_out);
   status run(int n, int n_out);
   status upload_meta(int* device);
+  status reserve_meta_staging(std::size_t ints);
   status layer(int l, int n, const kv_view& kv);
   // Copies `device` (count floats) into `host` once per forward; NaNs after a failure.
   void fetch(std::vector<float>& host, bool& ready, const device_buffer& device, std::size_t count) const;
@@ -118,25 +106,28 @@ status cuda_backend::init(const backend_options& options) {
   auto w = device_weights::create(*model_, t_, stream_);
   if (!w.ok()) return status(w.error().code(), model_->source + ": " + w.error().message());
   w_ = std::move(*w);
-  BINSERVE_TRY(init_kv_cache(options.kv_cache_bytes, options.kv_block_size));
+  BINSERVE_TRY(init_kv_cache(options));
   return init_rope();
 }
 
-status cuda_backend::init_kv_cache(std::int64_t requested_bytes, int block_size) {
+status cuda_backend::init_kv_cache(const backend_options& options) {
   size_t free_b = 0, total_b = 0;
   BINSERVE_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
   const std::int64_t free_bytes = static_cast<std::int64_t>(free_b);
-  const std::int64_t per_token = std::int64_t(2) * c_.n_layers * c_.kv_dim() * element_bytes(t_);
-  std::int64_t bytes = requested_bytes;
-  if (bytes <= 0)
-    bytes = std::min(per_token * c_.n_ctx * 256, (free_bytes - kHeadroomBytes) / 10 * 9);
+  std::int64_t bytes = options.kv_cache_bytes;
+  if (bytes <= 0) {
+    auto fit = device_kv_cache_bytes(c_, element_bytes(t_), w_->matrix_bytes(), free_bytes,
+                                     static_cast<std::int64_t>(total_b), options.device_memory_share);
+    if (!fit.ok()) return status(fit.error().code(), "device " + std::to_string(device_) + ": " + fit.error().message());
+    bytes = *fit;
+  }
   if (bytes > free_bytes)
     return status(error_code::out_of_memory,
                   "KV cache of " + std::to_string(bytes >> 20) + " MiB does not fit: " +
                       std::to_string(free_bytes >> 20) + " MiB of " + std::to_string(total_b >> 20) +
                       " MiB free on device " + std::to_string(device_) + " after " +
                       std::to_string(w_->matrix_bytes() >> 20) + " MiB of weights");
-  auto layout = kv_layout::plan(c_, std::max<std::int64_t>(bytes, 0), element_bytes(t_), block_size);
+  auto layout = kv_layout::plan(c_, std::max<std::int64_t>(bytes, 0), element_bytes(t_), options.kv_block_size);
   if (!layout.ok()) return layout.error();
   BINSERVE_TRY(k_cache_.allocate(layout->bytes() / 2, "KV cache (keys)"));
   BINSERVE_TRY(v_cache_.allocate(layout->bytes() / 2, "KV cache (values)"));
@@ -159,9 +150,12 @@ status cuda_backend::init_rope() {
   const std::int64_t bytes = static_cast<std::int64_t>(cos_t.size()) * 4;
   BINSERVE_TRY(rope_cos_.allocate(bytes, "RoPE table"));
   BINSERVE_TRY(rope_sin_.allocate(bytes, "RoPE table"));
-  BINSERVE_CUDA_TRY(cudaMemcpy(rope_cos_.get(), cos_t.data(), bytes, cudaMemcpyHostToDevice));
-  BINSERVE_CUDA_TRY(cudaMemcpy(rope_sin_.get(), sin_t.data(), bytes, cudaMemcpyHostToDevice));
-  return status::ok_status();
+  // On the backend's own (non-blocking) stream, which the legacy stream of a
+  // plain cudaMemcpy would not order before the first forward; the host
+  // tables must outlive the copies.
+  BINSERVE_CUDA_TRY(cudaMemcpyAsync(rope_cos_.get(), cos_t.data(), bytes, cudaMemcpyHostToDevice, stream_));
+  BINSERVE_CUDA_TRY(cudaMemcpyAsync(rope_sin_.get(), sin_t.data(), bytes, cudaMemcpyHostToDevice, stream_));
+  return check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (RoPE tables)");
 }
 
 // Device buffers for a forward of n tokens, n_out chunks and sequences of up
@@ -172,8 +166,11 @@ status cuda_backend::reserve(int n, int n_out) {
   max_blocks_ = (max_len_ + bs - 1) / bs;
   const std::int64_t meta_ints = std::int64_t(3) * n + n_out + std::int64_t(n_out) * max_blocks_;
   BINSERVE_TRY(activations::reserve_bytes(a_.meta, meta_ints * 4, "forward metadata"));
+  BINSERVE_TRY(reserve_meta_staging(static_cast<std::size_t>(meta_ints)));
   attention_ = {a_.q.get<float>(), a_.att.get(), nullptr, n, c_.n_heads, c_.kv_group(), c_.head_dim()};
-  plan_splits(attention_, max_len_);
+  const attention_plan plan = plan_attention(n, c_.n_heads, max_len_);  // batch-invariant splits
+  attention_.n_splits = plan.n_splits;
+  attention_.split_len = plan.split_len;
   BINSERVE_TRY(activations::reserve_bytes(a_.partial, attention_workspace_bytes(attention_), "attention workspace"));
   attention_.partial = a_.partial.get<float>();
   const std::int64_t width = std::int64_t(state_layers_.size()) * c_.dim;
@@ -299,22 +296,29 @@ status cuda_backend::run(int n, int n_out) {
 
 // meta_ -> pinned staging -> `device`, asynchronously. Waits only for the
 // previous upload to have read the staging buffer (the step before last).
+// reserve_meta_staging() made the staging big enough.
 status cuda_backend::upload_meta(int* device) {
   BINSERVE_CUDA_TRY(cudaEventSynchronize(meta_copied_));
-  if (meta_.size() > meta_pinned_ints_) {
-    if (meta_pinned_ != nullptr) BINSERVE_CUDA_TRY(cudaFreeHost(meta_pinned_));
-    meta_pinned_ = nullptr;
-    meta_pinned_ints_ = std::max(meta_.size(), meta_pinned_ints_ * 2);
-    if (status s = check(cudaMallocHost(&meta_pinned_, meta_pinned_ints_ * 4), "cudaMallocHost (metadata)");
-        !s.ok()) {
-      meta_pinned_ = nullptr;
-      meta_pinned_ints_ = 0;
-      return s;
-    }
-  }
   std::copy(meta_.begin(), meta_.end(), meta_pinned_);
   BINSERVE_CUDA_TRY(cudaMemcpyAsync(device, meta_pinned_, meta_.size() * 4, cudaMemcpyHostToDevice, stream_));
   return check(cudaEventRecord(meta_copied_, stream_), "cudaEventRecord");
+}
+
+// Pinned host memory for `ints` metadata words, allocated before the KV cache
+// grows so that a failure here leaves every sequence as it was.
+status cuda_backend::reserve_meta_staging(std::size_t ints) {
+  if (ints <= meta_pinned_ints_) return status::ok_status();
+  const std::size_t want = std::max(ints, meta_pinned_ints_ * 2);
+  BINSERVE_CUDA_TRY(cudaEventSynchronize(meta_copied_));  // the last upload has read the old buffer
+  if (meta_pinned_ != nullptr) BINSERVE_CUDA_TRY(cudaFreeHost(meta_pinned_));
+  meta_pinned_ = nullptr;
+  meta_pinned_ints_ = 0;
+  if (status s = check(cudaMallocHost(&meta_pinned_, want * 4), "cudaMallocHost (metadata)"); !s.ok()) {
+    meta_pinned_ = nullptr;
+    return s;
+  }
+  meta_pinned_ints_ = want;
+  return status::ok_status();
 }
 
 status cuda_backend::synchronize() {

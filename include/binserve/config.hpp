@@ -137,6 +137,10 @@ struct service_config {
   int threads = 0;              // per executor, 0 = every core; at most kMaxBackendThreads
   int executors = 1;            // at most kMaxExecutors
   std::int64_t kv_cache_bytes = 0;  // per executor, 0 = default
+  // cuda, kv_cache_bytes 0: the share of the device's memory the backends on
+  // it (each executor, and the embedding predictor's) split evenly, each for
+  // its weights, KV cache and working memory. In (0, 1].
+  double device_memory_share = 0.9;
   policy_config policy;
   predictor_config predictor;
   limits_config limits;

@@ -167,6 +167,10 @@ TEST_F(DeploymentLoader, OutOfRangeValuesAreRejected) {
 TEST_F(DeploymentLoader, ExecutorsThreadsAndBinsAreBounded) {
   const std::string m = "model: {dummy: x}\n";
   EXPECT_EQ(error_of(m + "executors: 1024\n"), at("2:12") + "executors: must be in [0, 256] (got 1024)");
+  EXPECT_EQ(error_of(m + "backend: {device_memory_share: 0}\n"),
+            at("2:32") + "backend.device_memory_share: must be in (0, 1] (got 0)");
+  EXPECT_EQ(error_of(m + "backend: {device_memory_share: 1.5}\n"),
+            at("2:32") + "backend.device_memory_share: must be in (0, 1] (got 1.5)");
   EXPECT_EQ(error_of(m + "backend: {threads: 100000}\n"),
             at("2:20") + "backend.threads: must be in [0, 1024] (got 100000)");
   EXPECT_EQ(error_of(m + "policy: {kind: multibin, bins: 1025}\n"),
@@ -252,6 +256,7 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   c.service.limits.max_executor_failures = 5;
   c.service.faults.kill_executor_every_n_steps = 9;
   c.service.limits.batch_timeout_slack = 2.5;
+  c.service.device_memory_share = 0.45;
   c.service.limits.batch_timeout_floor_ms = 1500;
   c.service.faults.stall_executor_after_n_steps = 4;
   c.service.faults.stall_ms = 250;
@@ -262,6 +267,7 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   EXPECT_EQ(to_yaml(*back), text);
   EXPECT_EQ(back->service.predictor.ratio, 1.0 / 3);
   EXPECT_EQ(back->service.predictor.hint_weight, 0.25);
+  EXPECT_EQ(back->service.device_memory_share, 0.45);
   EXPECT_EQ(back->service.policy.length_sample, (std::vector<int>{10, 20}));
   EXPECT_TRUE(back->service.policy.rebin);
   EXPECT_EQ(back->server.auth_token, "123");

@@ -3,15 +3,14 @@
 // and GTEST_SKIPs, printing the factory's message, when the build has no
 // CUDA plugin or the machine no GPU; any other creation error fails.
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <random>
-#include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "gpu/generate.hpp"
-#include "gpu/tokenizer.hpp"
 #include "tests/test_paths.hpp"
 #include "binserve/names.hpp"
 
@@ -61,6 +60,13 @@ double relative_error(std::span<const float> a, std::span<const float> b) {
     ref += double(b[i]) * b[i];
   }
   return std::sqrt(diff / ref);
+}
+
+// EXPECT_LT(worst, bound), printing `worst` either way: a near miss shows in
+// the log before it becomes a failure (scripts/gpu-first.sh keeps the log).
+void expect_below(double worst, double bound, const std::string& what) {
+  std::printf("[ worst    ] %s: %.3g (bound %.3g)\n", what.c_str(), worst, bound);
+  EXPECT_LT(worst, bound) << what;
 }
 
 std::vector<int> random_prompt(std::mt19937& rng, int length, int vocab) {
@@ -134,7 +140,7 @@ TEST(CudaBackend, Fp16LogitsMatchCpuWithin1e2) {
   auto m = load(testing::shared_path("models/stories260K.bin"));
   CUDA_BACKEND_OR_SKIP(gpu, m, cuda_options("fp16"));
   auto cpu = cpu_backend_for(m);
-  EXPECT_LT(worst_logits_error(*gpu, *cpu, random_prompts(m->config.vocab_size), 8), 1e-2);
+  expect_below(worst_logits_error(*gpu, *cpu, random_prompts(m->config.vocab_size), 8), 1e-2, "fp16 logits vs cpu");
 }
 
 // bf16 keeps 8 mantissa bits to fp16's 11: 8x the rounding, so 5e-2.
@@ -143,7 +149,7 @@ TEST(CudaBackend, Bf16LogitsMatchCpuWithin5e2) {
   auto m = load(testing::shared_path("models/stories260K.bin"));
   CUDA_BACKEND_OR_SKIP(gpu, m, cuda_options("bf16"));
   auto cpu = cpu_backend_for(m);
-  EXPECT_LT(worst_logits_error(*gpu, *cpu, random_prompts(m->config.vocab_size), 8), 5e-2);
+  expect_below(worst_logits_error(*gpu, *cpu, random_prompts(m->config.vocab_size), 8), 5e-2, "bf16 logits vs cpu");
 }
 
 // Weights generated on the device equal the host's (same counter-based
@@ -155,13 +161,14 @@ TEST(CudaBackend, DeviceDummyWeightsMatchCpuInFp32) {
     auto m = load(spec);
     CUDA_BACKEND_OR_SKIP(gpu, m, cuda_options("fp32", 256 << 20));
     auto cpu = cpu_backend_for(m);
-    EXPECT_LT(worst_logits_error(*gpu, *cpu, random_prompts(m->config.vocab_size), 4), 1e-4) << spec;
+    expect_below(worst_logits_error(*gpu, *cpu, random_prompts(m->config.vocab_size), 4), 1e-4,
+                 std::string(spec) + " fp32 logits vs cpu");
     const std::vector<int> p = {1, 2, 3, 4};
     const int sg = *gpu->open_sequence(4), sc = *cpu->open_sequence(4);
     const sequence_chunk cg{sg, p}, cc{sc, p};
     ASSERT_TRUE(gpu->forward({&cg, 1}).ok());
     ASSERT_TRUE(cpu->forward({&cc, 1}).ok());
-    EXPECT_LT(relative_error(gpu->hidden(0), cpu->hidden(0)), 1e-5) << spec;
+    expect_below(relative_error(gpu->hidden(0), cpu->hidden(0)), 1e-5, std::string(spec) + " hidden vs cpu");
   }
 }
 
@@ -186,29 +193,46 @@ TEST(CudaBackend, LayerStatesMatchCpuInFp32) {
   }
 }
 
-TEST(CudaBackend, MixedLengthBatchEqualsEachAlone) {
-  BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
-  auto m = load(testing::shared_path("models/stories260K.bin"));
-  CUDA_BACKEND_OR_SKIP(b, m, cuda_options("fp32"));
-  const tokenizer tok(m->vocab);
-  std::vector<generation_request> batch;
-  for (const char* p : {"Once upon a time", "Lily wanted a puppy", "The sun was hot", "Tom and Sam",
-                        "One day, a little bird", "There was a tiny frog who"}) {
-    generation_request r;
-    r.prompt_ids = tok.encode(p);
-    r.max_new_tokens = 200;
-    batch.push_back(r);
-  }
-  auto together = generate_batch(*b, batch);
-  ASSERT_TRUE(together.ok()) << together.error().to_string();
-  std::set<size_t> lengths;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    auto alone = generate_batch(*b, {batch[i]});
-    ASSERT_TRUE(alone.ok()) << alone.error().to_string();
-    EXPECT_EQ((*together)[i].generated_ids, alone->front().generated_ids) << i;
-    lengths.insert(alone->front().generated_ids.size());
-  }
-  EXPECT_GT(lengths.size(), 1u) << "the batch should mix sequences of different lengths";
+// What the CUDA backend promises of batching (gpu/cuda/attention_plan.hpp):
+// attention splits a sequence the same way alone and in the batch, while
+// cuBLAS may pick other GEMM kernels for 5 rows than for 1, so a sequence's
+// logits in a mixed batch equal its logits alone up to fp32 rounding (the CPU
+// backend equals them bit for bit). Prompts of 1 to 300 tokens: the longest
+// spans three 128-position splits, the shortest one.
+TEST(CudaBackend, MixedLengthBatchMatchesEachAloneWithinRounding) {
+  auto m = load("dummy:stories15m");
+  CUDA_BACKEND_OR_SKIP(b, m, cuda_options("fp32", 256 << 20));
+  const auto prompts = random_prompts(m->config.vocab_size);
+  const int steps = 6;
+  std::vector<std::vector<std::vector<float>>> together(prompts.size()), alone(prompts.size());
+  auto run = [&](const std::vector<std::size_t>& which, auto& into) {
+    std::vector<int> seqs;
+    std::vector<sequence_chunk> chunks;
+    for (std::size_t i : which) {
+      seqs.push_back(*b->open_sequence(static_cast<int>(prompts[i].size()) + steps));
+      chunks.push_back({seqs.back(), prompts[i]});
+    }
+    std::vector<int> next(which.size());
+    for (int step = 0; step <= steps; ++step) {
+      ASSERT_TRUE(b->forward(chunks).ok());
+      for (std::size_t k = 0; k < which.size(); ++k) {
+        const auto l = b->logits(static_cast<int>(k));
+        into[which[k]].emplace_back(l.begin(), l.end());
+        next[k] = (17 * step + 5 * static_cast<int>(which[k])) % m->config.vocab_size;  // the same feed both ways
+        chunks[k] = {seqs[k], std::span<const int>(&next[k], 1)};
+      }
+    }
+    for (int s : seqs) b->close_sequence(s);
+  };
+  std::vector<std::size_t> all(prompts.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  run(all, together);
+  for (std::size_t i = 0; i < prompts.size(); ++i) run({i}, alone);
+  double worst = 0.0;
+  for (std::size_t i = 0; i < prompts.size(); ++i)
+    for (int step = 0; step <= steps; ++step)
+      worst = std::max(worst, relative_error(together[i][step], alone[i][step]));
+  expect_below(worst, 1e-5, "mixed batch vs alone, fp32 logits");
   EXPECT_EQ(b->kv().open_sequences(), 0);
 }
 
