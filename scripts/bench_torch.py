@@ -55,6 +55,8 @@ def make_model(dtype):
     finally:
         torch.set_default_dtype(default)
     model.eval()
+    # transformers 5 may rename or ignore the argument: report what it runs
+    model.binserve_attention = getattr(model.config, "_attn_implementation", "unknown")
     return model
 
 
@@ -110,7 +112,7 @@ def run(args, dtype):
             torch.cuda.empty_cache()
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     print(json.dumps({"model": "LlamaForCausalLM llama2-7b random", "dtype": args.dtype,
-                      "attention": "eager", "torch": torch.__version__,
+                      "attention": model.binserve_attention, "torch": torch.__version__,
                       "transformers": transformers.__version__,
                       "device": torch.cuda.get_device_name(), "steps": args.steps, "results": results}))
 

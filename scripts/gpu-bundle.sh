@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Packs what scripts/gpu-measure.sh needs on a lent GPU machine, which has
+# Packs what scripts/gpu-first.sh needs on a lent GPU machine, which has
 # nvcc, cuBLAS and PyTorch but none of binserve's libraries (CAF, OpenBLAS,
 # yaml-cpp, Boost, GoogleTest) and no network to fetch them: the CUDA build's
 # programs, the shared libraries they load (less glibc, libstdc++ and CUDA's
 # own, which the GPU machine has), and the ../shared files the tests and
 # benchmarks read. The bundle is build-gpu-bundle/bundle.tar.xz (ignored by
-# git as build*/; about 10 MB, under the device tool's 64 MiB `carry`);
-# gpu-measure.sh unpacks it.
+# git as build*/; under the device tool's 64 MiB `carry`); gpu-first.sh
+# unpacks it.
 #
 #   scripts/gpu-bundle.sh [BUILD_DIR] [SHARED_DIR]      # here, on the build machine
-#   then on the GPU machine: scripts/gpu-measure.sh build-gpu-bundle STAGE
+#   then on the GPU machine, one call: bash scripts/gpu-first.sh build-gpu-bundle
 set -euo pipefail
 build=${1:-build}
 shared=${2:-../shared}
