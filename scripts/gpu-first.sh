@@ -75,7 +75,7 @@ ldd --version | head -1
 # CUDA's libraries: the toolkit's, else the ones PyTorch's nvidia-* wheels bring.
 libdirs=""
 for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13; do
-  found=$(find /usr/local/cuda*/lib64 /usr/local/cuda*/targets/*/lib /usr/lib/x86_64-linux-gnu \
+  found=$(find /usr/local/cuda*/lib64 /usr/local/cuda*/lib /usr/local/cuda*/targets/*/lib /usr/lib/x86_64-linux-gnu \
     /opt /usr/local/lib/python3*/dist-packages /usr/lib/python3/dist-packages -name "$lib*" 2>/dev/null | head -1)
   echo "$lib: ${found:-NOT FOUND}"
   [[ -n "$found" ]] && libdirs="$libdirs:$(dirname "$found")"
