@@ -31,6 +31,10 @@ void hash_config(fnv1a& h, const model_config& c) {
     h.value(x);
   h.value(c.norm_eps);
   h.value(c.rope_theta);
+  h.value(c.rope);
+  h.value(c.rope_freq_factors.size());
+  for (float f : c.rope_freq_factors) h.value(f);
+  h.value(c.qkv_bias);
   h.value(c.shared_classifier);
 }
 

@@ -8,7 +8,9 @@
 // order into this interleaved order. A "llama" GGUF therefore already holds
 // wq/wk in binserve's order, and they are copied unpermuted. Checked on
 // stories260K.gguf: every tensor, wq and wk included, is bit-identical to
-// stories260K.bin (GgufLoader_MatchesLlama2cCheckpointTensors).
+// stories260K.bin (GgufLoader_MatchesLlama2cCheckpointTensors). For "qwen2"
+// the converter does not permute, and llama.cpp rotates (i, i + head_dim/2)
+// ("NEOX" RoPE): binserve's rope_style::halves.
 #include "gpu/gguf_loader.hpp"
 
 #include <array>
@@ -38,30 +40,77 @@ status read_int(const gguf::file& f, std::string_view key, int& out,
 }
 
 struct int_key {
-  const char* key;
+  const char* key;  // after "ARCH."
   int model_config::*field;
 };
 
 constexpr std::array<int_key, 5> kRequiredInts = {{
-    {"llama.embedding_length", &model_config::dim},
-    {"llama.feed_forward_length", &model_config::hidden_dim},
-    {"llama.block_count", &model_config::n_layers},
-    {"llama.attention.head_count", &model_config::n_heads},
-    {"llama.context_length", &model_config::n_ctx},
+    {"embedding_length", &model_config::dim},
+    {"feed_forward_length", &model_config::hidden_dim},
+    {"block_count", &model_config::n_layers},
+    {"attention.head_count", &model_config::n_heads},
+    {"context_length", &model_config::n_ctx},
 }};
 
-status read_config(const gguf::file& f, model_config& c) {
-  std::string arch;
+// An optional size key that, when present, must equal head_dim: binserve
+// rotates and attends over whole heads of dim / n_heads.
+status check_head_size(const gguf::file& f, const std::string& key, const model_config& c) {
+  if (f.find(key) == nullptr || c.n_heads <= 0) return status::ok_status();
+  int v = 0;
+  if (status s = read_int(f, key, v); !s.ok()) return s;
+  if (v == c.dim / c.n_heads) return status::ok_status();
+  return f.invalid(key + " = " + std::to_string(v) + " is not supported: binserve needs it to equal the head " +
+                   "size embedding_length / head_count = " + std::to_string(c.dim / c.n_heads));
+}
+
+// ARCH.rope.scaling.type: none, or linear (every frequency divided by
+// ARCH.rope.scaling.factor). Llama 3's scaling comes as the rope_freqs.weight
+// tensor instead (read_rope_factors).
+status read_rope_scaling(const gguf::file& f, const std::string& p, model_config& c) {
+  const std::string key = p + "rope.scaling.type";
+  if (f.find(key) == nullptr) return status::ok_status();
+  std::string type;
+  if (status s = f.get_string(key, type); !s.ok()) return s;
+  if (type == "none") return status::ok_status();
+  if (type != "linear")
+    return f.invalid(key + " '" + type + "' is not supported (none, linear; Llama 3's comes as rope_freqs.weight)");
+  float factor = 0;
+  if (status s = f.get_float(p + "rope.scaling.factor", factor); !s.ok()) return s;
+  c.rope_freq_factors.assign(std::size_t(std::max(0, c.dim / std::max(1, c.n_heads) / 2)), factor);
+  return status::ok_status();
+}
+
+// Architectures whose layers are Llama's: "llama" (SentencePiece-era Llama,
+// Llama 3, Mistral, SmolLM) and "qwen2" (the same plus q/k/v biases, its RoPE
+// over half-split heads as llama.cpp's converter leaves it).
+status read_config(const gguf::file& f, model_config& c, std::string& arch) {
   if (status s = f.get_string("general.architecture", arch); !s.ok()) return s;
-  if (arch != "llama")
-    return f.invalid("architecture '" + arch + "' is not supported (only 'llama')");
+  if (arch != "llama" && arch != "qwen2")
+    return f.invalid("general.architecture '" + arch + "' is not supported (llama, qwen2)");
+  const std::string p = arch + ".";
   for (const auto& k : kRequiredInts)
-    if (status s = read_int(f, k.key, c.*k.field); !s.ok()) return s;
-  if (status s = read_int(f, "llama.attention.head_count_kv", c.n_kv_heads, c.n_heads); !s.ok())
-    return s;
-  if (status s = f.get_float("llama.attention.layer_norm_rms_epsilon", c.norm_eps); !s.ok())
-    return s;
-  return f.get_float("llama.rope.freq_base", c.rope_theta, 10000.0f);
+    if (status s = read_int(f, p + k.key, c.*k.field); !s.ok()) return s;
+  if (status s = read_int(f, p + "attention.head_count_kv", c.n_kv_heads, c.n_heads); !s.ok()) return s;
+  if (status s = f.get_float(p + "attention.layer_norm_rms_epsilon", c.norm_eps); !s.ok()) return s;
+  if (status s = f.get_float(p + "rope.freq_base", c.rope_theta, 10000.0f); !s.ok()) return s;
+  for (const char* key : {"rope.dimension_count", "attention.key_length", "attention.value_length"})
+    if (status s = check_head_size(f, p + key, c); !s.ok()) return s;
+  c.qkv_bias = arch == "qwen2";
+  c.rope = arch == "qwen2" ? rope_style::halves : rope_style::interleaved;
+  return read_rope_scaling(f, p, c);
+}
+
+// rope_freqs.weight, when present: head_dim / 2 frequency divisors.
+status read_rope_factors(const gguf::file& f, model_config& c) {
+  const gguf::tensor_info* t = f.find_tensor("rope_freqs.weight");
+  if (t == nullptr || c.n_heads <= 0) return status::ok_status();  // validate() names a bad shape
+  const std::vector<std::uint64_t> want = {std::uint64_t(c.head_dim() / 2)};
+  if (t->dims != want)
+    return f.invalid("tensor 'rope_freqs.weight' has shape " + gguf::format_dims(t->dims) + ", expected " +
+                     gguf::format_dims(want));
+  c.rope_freq_factors.resize(want[0]);
+  gguf::dequantize(t->type, t->data, c.rope_freq_factors.data(), t->n_elements);
+  return status::ok_status();
 }
 
 // SentencePiece writes a space as U+2581; binserve's pieces hold ' '.
@@ -120,6 +169,13 @@ status read_special_token(const gguf::file& f, const char* key, int fallback, in
 }
 
 status read_vocab(const gguf::file& f, vocab& v) {
+  if (f.find("tokenizer.ggml.model") != nullptr) {
+    std::string kind;
+    if (status s = f.get_string("tokenizer.ggml.model", kind); !s.ok()) return s;
+    if (kind != "llama")
+      return f.invalid("tokenizer.ggml.model '" + kind + "' is not supported yet: only SentencePiece ('llama') "
+                       "vocabularies load (byte-level BPE, 'gpt2', is issue 19's next step)");
+  }
   if (status s = f.get_strings("tokenizer.ggml.tokens", v.pieces); !s.ok()) return s;
   for (auto& piece : v.pieces) piece = from_sentencepiece(std::move(piece));
   if (status s = read_token_properties(f, v); !s.ok()) return s;
@@ -170,10 +226,19 @@ std::vector<tensor_slot> tensor_plan(const model_config& c) {
       {"ffn_down", {h, d}, nullptr, &layer_weights::w2},
       {"ffn_up", {d, h}, nullptr, &layer_weights::w3},
   }};
-  for (int l = 0; l < c.n_layers; ++l)
+  const std::array<layer_slot, 3> biases = {{
+      {"attn_q", {d}, &layer_weights::bq, nullptr},
+      {"attn_k", {kv}, &layer_weights::bk, nullptr},
+      {"attn_v", {kv}, &layer_weights::bv, nullptr},
+  }};
+  for (int l = 0; l < c.n_layers; ++l) {
+    const std::string prefix = "blk." + std::to_string(l) + ".";
     for (const auto& s : per_layer)
-      plan.push_back({"blk." + std::to_string(l) + "." + s.suffix + ".weight", s.dims, l, nullptr, nullptr,
-                      s.norm, s.matrix});
+      plan.push_back({prefix + s.suffix + ".weight", s.dims, l, nullptr, nullptr, s.norm, s.matrix});
+    if (c.qkv_bias)
+      for (const auto& s : biases)
+        plan.push_back({prefix + s.suffix + ".bias", s.dims, l, nullptr, nullptr, s.norm, nullptr});
+  }
   return plan;
 }
 
@@ -208,16 +273,19 @@ status load_gguf(const std::string& path, model& out) {
   if (!f.ok()) return f.error();
   model_config c;
   vocab v;
-  if (status s = read_config(*f, c); !s.ok()) return s;
+  std::string arch;
+  if (status s = read_config(*f, c, arch); !s.ok()) return s;
   if (status s = read_vocab(*f, v); !s.ok()) return s;
+  if (status s = read_rope_factors(*f, c); !s.ok()) return s;
   c.vocab_size = v.size();
   c.shared_classifier = f->find_tensor("output.weight") == nullptr;
   if (status s = c.validate(); !s.ok()) return f->invalid(s.message());
-  // The plan names 9 tensors a layer: a block count the file's tensors
-  // cannot back must not size it (a hostile count would exhaust memory).
-  constexpr std::uint64_t kPerLayer = 9;
+  // The plan names 9 tensors a layer (12 with biases): a block count the
+  // file's tensors cannot back must not size it (a hostile count would
+  // exhaust memory).
+  const std::uint64_t kPerLayer = c.qkv_bias ? 12 : 9;
   if (std::uint64_t(c.n_layers) > f->tensors().size() / kPerLayer)
-    return f->invalid("llama.block_count " + std::to_string(c.n_layers) + " needs " + std::to_string(kPerLayer) +
+    return f->invalid(arch + ".block_count " + std::to_string(c.n_layers) + " needs " + std::to_string(kPerLayer) +
                       " tensors a layer; the file has " + std::to_string(f->tensors().size()) + " tensors");
   const std::vector<tensor_slot> plan = tensor_plan(c);
   if (status s = check_tensors(*f, plan); !s.ok()) return s;

@@ -55,17 +55,21 @@ void pad_to(std::string& out, std::uint64_t alignment) {
   out.append((alignment - out.size() % alignment) % alignment, '\0');
 }
 
+// "qwen2" for a layer with q/k/v biases (and its half-split RoPE), else "llama".
+std::string architecture_of(const model_config& c) { return c.qkv_bias ? "qwen2" : "llama"; }
+
 void set_llama_metadata(writer& w, const model& m) {
   const model_config& c = m.config;
-  w.set_string("general.architecture", "llama");
-  w.set_u32("llama.context_length", std::uint32_t(c.n_ctx));
-  w.set_u32("llama.embedding_length", std::uint32_t(c.dim));
-  w.set_u32("llama.feed_forward_length", std::uint32_t(c.hidden_dim));
-  w.set_u32("llama.block_count", std::uint32_t(c.n_layers));
-  w.set_u32("llama.attention.head_count", std::uint32_t(c.n_heads));
-  w.set_u32("llama.attention.head_count_kv", std::uint32_t(c.n_kv_heads));
-  w.set_f32("llama.attention.layer_norm_rms_epsilon", c.norm_eps);
-  w.set_f32("llama.rope.freq_base", c.rope_theta);
+  const std::string p = architecture_of(c) + ".";
+  w.set_string("general.architecture", architecture_of(c));
+  w.set_u32(p + "context_length", std::uint32_t(c.n_ctx));
+  w.set_u32(p + "embedding_length", std::uint32_t(c.dim));
+  w.set_u32(p + "feed_forward_length", std::uint32_t(c.hidden_dim));
+  w.set_u32(p + "block_count", std::uint32_t(c.n_layers));
+  w.set_u32(p + "attention.head_count", std::uint32_t(c.n_heads));
+  w.set_u32(p + "attention.head_count_kv", std::uint32_t(c.n_kv_heads));
+  w.set_f32(p + "attention.layer_norm_rms_epsilon", c.norm_eps);
+  w.set_f32(p + "rope.freq_base", c.rope_theta);
   std::vector<std::string> pieces;
   std::vector<std::int32_t> types;
   for (int i = 0; i < m.vocab.size(); ++i) {
@@ -246,6 +250,8 @@ writer llama_gguf(const model& m, tensor_type matrices) {
   };
   add("token_embd.weight", {d, v}, hw.token_embedding.f32());
   add("output_norm.weight", {d}, hw.rms_final);
+  if (!c.rope_freq_factors.empty())
+    add("rope_freqs.weight", {c.rope_freq_factors.size()}, c.rope_freq_factors.data());
   if (!c.shared_classifier) add("output.weight", {d, v}, hw.wcls.f32());
   for (int l = 0; l < c.n_layers; ++l) {
     const layer_weights& lw = hw.layers[static_cast<std::size_t>(l)];
@@ -254,6 +260,11 @@ writer llama_gguf(const model& m, tensor_type matrices) {
     add(p + "attn_q.weight", {d, d}, lw.wq.f32());
     add(p + "attn_k.weight", {d, kv}, lw.wk.f32());
     add(p + "attn_v.weight", {d, kv}, lw.wv.f32());
+    if (c.qkv_bias) {
+      add(p + "attn_q.bias", {d}, lw.bq);
+      add(p + "attn_k.bias", {kv}, lw.bk);
+      add(p + "attn_v.bias", {kv}, lw.bv);
+    }
     add(p + "attn_output.weight", {d, d}, lw.wo.f32());
     add(p + "ffn_norm.weight", {d}, lw.rms_ffn);
     add(p + "ffn_gate.weight", {d, h}, lw.w1.f32());

@@ -84,11 +84,13 @@ class writer {
   std::uint32_t alignment_ = 32;
 };
 
-// A complete Llama GGUF holding `m` (fp32 host weights: not a dummy, not a
-// mapped GGUF of another type): llama.* shape keys, the tokenizer (with
-// SentencePiece's U+2581 for spaces), the norms in F32 and every matrix in
-// `matrices` (or what gguf::type_for gives it, F32 where nothing); output.weight
-// only when the classifier is not shared.
+// A complete GGUF holding `m` (fp32 host weights: not a dummy, not a mapped
+// GGUF of another type): architecture "qwen2" when the layer has q/k/v biases
+// (which it writes as attn_{q,k,v}.bias), else "llama"; its ARCH.* shape keys,
+// the tokenizer (with SentencePiece's U+2581 for spaces), the norms in F32 and
+// every matrix in `matrices` (or what gguf::type_for gives it, F32 where
+// nothing); rope_freqs.weight when the model has rope_freq_factors;
+// output.weight only when the classifier is not shared.
 writer llama_gguf(const model& m, tensor_type matrices = tensor_type::f32);
 
 }  // namespace binserve::gguf

@@ -29,7 +29,8 @@ namespace {
 // layers. Matrices go to `storage` only when `owned`.
 void lay_out(const model_config& c, bool owned, host_weights& w) {
   const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), v = c.vocab_size;
-  const std::int64_t norms = (2 * std::int64_t(c.n_layers) + 1) * d;
+  const std::int64_t biases = c.qkv_bias ? std::int64_t(c.n_layers) * (d + 2 * kv) : 0;
+  const std::int64_t norms = (2 * std::int64_t(c.n_layers) + 1) * d + biases;
   w.storage.assign(static_cast<std::size_t>(owned ? c.n_params() : norms), 0.0f);
   float* next = w.storage.data();
   auto norm = [&next](std::int64_t n) { return std::exchange(next, next + n); };
@@ -50,6 +51,11 @@ void lay_out(const model_config& c, bool owned, host_weights& w) {
   for (auto& l : w.layers) l.w2 = matrix(d, h);
   for (auto& l : w.layers) l.w3 = matrix(h, d);
   w.rms_final = norm(d);
+  if (c.qkv_bias) {
+    for (auto& l : w.layers) l.bq = norm(d);
+    for (auto& l : w.layers) l.bk = norm(kv);
+    for (auto& l : w.layers) l.bv = norm(kv);
+  }
   w.wcls = c.shared_classifier ? w.token_embedding : matrix(v, d);
 }
 
@@ -96,8 +102,9 @@ struct dummy_matrix {
 // `w`'s matrices in dummy tensor order (token_embedding 0, then per layer wq,
 // wk, wv, wo, w1, w2, w3, then wcls when separate), each with its bound:
 // uniform in [-1/sqrt(in), 1/sqrt(in)], embeddings O(1) like trained ones so
-// activations have a sane scale. Its norms are set to ones.
-std::vector<dummy_matrix> dummy_layout(const model_config& c, host_weights& w) {
+// activations have a sane scale. Its norms are set to ones, its biases (the
+// tensors after those, per layer bq, bk, bv) to values in [-0.5, 0.5].
+std::vector<dummy_matrix> dummy_layout(const model_config& c, std::uint64_t seed, host_weights& w) {
   for (auto& l : w.layers) {
     std::fill_n(l.rms_att, c.dim, 1.0f);
     std::fill_n(l.rms_ffn, c.dim, 1.0f);
@@ -109,13 +116,18 @@ std::vector<dummy_matrix> dummy_layout(const model_config& c, host_weights& w) {
     for (weight_matrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w1, &l.w2, &l.w3})
       out.push_back({m, out.size(), m == &l.w2 ? in_h : in_d});
   if (!c.shared_classifier) out.push_back({&w.wcls, out.size(), in_d});
+  std::uint64_t tensor = out.size();
+  if (c.qkv_bias)
+    for (auto& l : w.layers)
+      for (auto [p, n] : {std::pair{l.bq, c.dim}, std::pair{l.bk, c.kv_dim()}, std::pair{l.bv, c.kv_dim()}})
+        fill(seed, tensor++, p, n, 0.5f);
   return out;
 }
 
 }  // namespace
 
 void fill_dummy_weights(const model_config& c, std::uint64_t seed, host_weights& w) {
-  for (const dummy_matrix& d : dummy_layout(c, w))
+  for (const dummy_matrix& d : dummy_layout(c, seed, w))
     fill(seed, d.tensor, w.values(*d.m), d.m->rows * d.m->cols, d.scale);
 }
 
@@ -123,7 +135,7 @@ std::shared_ptr<const host_weights> typed_dummy_weights(const model_config& c, s
                                                         gguf::tensor_type type) {
   auto blocks = std::make_shared<std::vector<unsigned char>>();
   auto w = std::make_shared<host_weights>(c, blocks);
-  const std::vector<dummy_matrix> matrices = dummy_layout(c, *w);
+  const std::vector<dummy_matrix> matrices = dummy_layout(c, seed, *w);
   std::size_t bytes = 0;
   for (const dummy_matrix& d : matrices) {
     const std::vector<std::uint64_t> dims = {std::uint64_t(d.m->cols), std::uint64_t(d.m->rows)};

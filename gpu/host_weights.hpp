@@ -46,6 +46,9 @@ struct layer_weights {
   weight_matrix w1;   // [hidden_dim, dim]  gate
   weight_matrix w2;   // [dim, hidden_dim]  down
   weight_matrix w3;   // [hidden_dim, dim]  up
+  float* bq = nullptr;  // [dim], with qkv_bias (Qwen2); else null
+  float* bk = nullptr;  // [kv_dim]
+  float* bv = nullptr;  // [kv_dim]
 };
 
 class host_weights {
@@ -53,9 +56,10 @@ class host_weights {
   // Allocates zeroed fp32 storage for every tensor of `config` (which must
   // validate()), in llama2.c checkpoint order: token_embedding, then each
   // per-layer tensor kind stacked over layers (rms_att[L], wq[L], ...),
-  // rms_final, and wcls when the classifier is separate.
+  // rms_final, the biases when qkv_bias (bq[L], bk[L], bv[L]: no llama2.c
+  // checkpoint has them), and wcls when the classifier is separate.
   explicit host_weights(const model_config& config);
-  // Zeroed fp32 storage for the norms only (same order); the matrices are
+  // Zeroed fp32 storage for the norms and biases only (same order); the matrices are
   // left empty for a loader to point into `file`, which they keep alive.
   host_weights(const model_config& config, std::shared_ptr<const void> file);
   host_weights(const host_weights&) = delete;

@@ -29,8 +29,8 @@ constexpr shape_option kShapeOptions[] = {
     {"vocab", &model_config::vocab_size, 1 << 20},
 };
 
-// "dummy:PRESET[,KEY=N]...[,type=T]" -> config, seed, and with a type the
-// weights themselves. PRESET `custom` starts from no shape: dim, hidden,
+// "dummy:PRESET[,KEY=N]...[,arch=llama|qwen2][,type=T]" -> config, seed, and
+// with a type the weights themselves. PRESET `custom` starts from no shape: dim, hidden,
 // layers, heads and vocab are then required (kv_heads defaults to heads, ctx
 // to 1024; the classifier is shared).
 status load_dummy(const std::string& spec, model& out) {
@@ -55,6 +55,13 @@ status load_dummy(const std::string& spec, model& out) {
     size_t eq = opt.find('=');
     std::string key = opt.substr(0, eq), value = eq == std::string::npos ? "" : opt.substr(eq + 1);
     at = end;
+    if (key == "arch") {  // the layer's kind: Llama's, or Qwen2's (q/k/v biases, half-split RoPE)
+      if (value != "llama" && value != "qwen2")
+        return status(error_code::invalid_argument, "'" + spec + "': option '" + opt + "' needs llama or qwen2");
+      out.config.qkv_bias = value == "qwen2";
+      out.config.rope = value == "qwen2" ? rope_style::halves : rope_style::interleaved;
+      continue;
+    }
     if (key == "type") {
       if (!(type = gguf::type_named(value)))
         return status(error_code::invalid_argument, "'" + spec + "': option '" + opt +
@@ -67,7 +74,7 @@ status load_dummy(const std::string& spec, model& out) {
     if (shape == nullptr && key != "seed")
       return status(error_code::invalid_argument, "'" + spec + "': unknown option '" + key +
                                                       "' (known: seed, ctx, layers, dim, hidden, heads, kv_heads, "
-                                                      "vocab, type)");
+                                                      "vocab, arch, type)");
     char* stop = nullptr;
     const long long v = std::strtoll(value.c_str(), &stop, 10);
     if (value.empty() || *stop != '\0' || v <= 0 || (shape != nullptr && v > shape->max))

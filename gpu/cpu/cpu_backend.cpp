@@ -9,6 +9,7 @@
 
 #include "binserve/names.hpp"
 #include "gpu/cpu/matmul.hpp"
+#include "gpu/rope_table.hpp"
 
 namespace binserve {
 
@@ -77,7 +78,7 @@ class cpu_backend final : public backend {
   // [n_layers, n_blocks, block_size, kv_dim]; left uninitialised (a position
   // is written before it is read), so untouched pages cost no memory.
   std::unique_ptr<float[]> k_cache_, v_cache_;
-  std::vector<float> rope_cos_, rope_sin_;  // [n_ctx, head_dim / 2]
+  const rope_table rope_;  // [n_ctx, head_dim / 2]
 
   // Per-forward activations for the n tokens of the batch.
   std::vector<int> tok_, seq_, pos_;  // [n]
@@ -95,35 +96,30 @@ cpu_backend::cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const h
                          const kv_layout& layout, int threads, cpu::isa kernels, std::vector<int> state_layers)
     : model_(std::move(m)), w_(std::move(w)), c_(model_->config), kv_(layout, c_.n_ctx),
       threads_(threads), matmul_(threads, kernels), attn_(cpu::attention_kernels_for(kernels)),
-      state_layers_(std::move(state_layers)), norms_(threads), loops_(c_.n_layers * kLoopsPerLayer + 1) {
+      state_layers_(std::move(state_layers)), rope_(make_rope_table(c_)), norms_(threads), loops_(c_.n_layers * kLoopsPerLayer + 1) {
   const std::size_t cache = std::size_t(c_.n_layers) * layout.n_blocks * layout.block_size * c_.kv_dim();
   k_cache_ = std::make_unique_for_overwrite<float[]>(cache);
   v_cache_ = std::make_unique_for_overwrite<float[]>(cache);
-  const int half = c_.head_dim() / 2;
-  rope_cos_.resize(std::size_t(c_.n_ctx) * half);
-  rope_sin_.resize(rope_cos_.size());
-  for (int pos = 0; pos < c_.n_ctx; ++pos)
-    for (int i = 0; i < half; ++i) {
-      // theta_i = base^(-2i / head_dim), in float as llama2.c does it
-      const float freq = 1.0f / std::pow(c_.rope_theta, (2 * i) / float(c_.head_dim()));
-      const float angle = pos * freq;
-      rope_cos_[std::size_t(pos) * half + i] = std::cos(angle);
-      rope_sin_[std::size_t(pos) * half + i] = std::sin(angle);
-    }
   scores_.resize(std::size_t(threads_) * c_.n_ctx);
 }
 
-// Rotates consecutive pairs (2i, 2i+1), begin <= 2i < end, of each head of
-// vec by pos * theta_i (begin even).
+// Turns the pairs of vec's heads that lie in [begin, end) by pos * theta_i:
+// (2i, 2i+1) when the model's RoPE is interleaved (begin even), (i, i +
+// head_dim/2) when it is halves (begin and end on head boundaries).
 void cpu_backend::rope(float* vec, int pos, int begin, int end) const {
   const int hd = c_.head_dim(), half = hd / 2;
-  const float* cs = rope_cos_.data() + std::size_t(pos) * half;
-  const float* sn = rope_sin_.data() + std::size_t(pos) * half;
-  for (int j = begin; j < end; j += 2) {
-    const int i = (j % hd) / 2;
-    const float v0 = vec[j], v1 = vec[j + 1];
-    vec[j] = v0 * cs[i] - v1 * sn[i];
-    vec[j + 1] = v0 * sn[i] + v1 * cs[i];
+  const float* cs = rope_.cos.data() + std::size_t(pos) * half;
+  const float* sn = rope_.sin.data() + std::size_t(pos) * half;
+  auto turn = [cs, sn](float& a, float& b, int i) {
+    const float v0 = a, v1 = b;
+    a = v0 * cs[i] - v1 * sn[i];
+    b = v0 * sn[i] + v1 * cs[i];
+  };
+  if (c_.rope == rope_style::interleaved) {
+    for (int j = begin; j < end; j += 2) turn(vec[j], vec[j + 1], (j % hd) / 2);
+  } else {
+    for (int head = begin; head < end; head += hd)
+      for (int i = 0; i < half; ++i) turn(vec[head + i], vec[head + i + half], i);
   }
 }
 
@@ -212,23 +208,30 @@ void cpu_backend::layer(cpu::team_member& me, int l) {
   const int n = static_cast<int>(tok_.size()), dim = c_.dim, kv_dim = c_.kv_dim(), hidden = c_.hidden_dim;
   // xn = rmsnorm(x) * rms_att
   const float* xn = rmsnorm_rows(me, lw.rms_att);
-  // q (n, dim) = xn @ wq^T; k, v (n, kv_dim) = xn @ wk^T, xn @ wv^T; RoPE on
-  // q and k at each token's position; k, v appended to the cache
+  // q (n, dim) = xn @ wq^T (+ bq); k, v (n, kv_dim) = xn @ wk^T (+ bk), xn @
+  // wv^T (+ bv); RoPE on q and k at each token's position (over whole heads
+  // for halves); k, v appended to the cache
   matmul_.run(me, xn, n,
               std::array{cpu::product{&lw.wq, q_.data()}, cpu::product{&lw.wk, k_.data()},
                          cpu::product{&lw.wv, v_.data()}},
               [&](int begin, int end) {
                 const int kv_end = std::min(end, kv_dim);
                 for (int i = 0; i < n; ++i) {
-                  rope(&q_[std::size_t(i) * dim], pos_[i], begin, end);
-                  if (begin >= kv_end) continue;
+                  float* q = &q_[std::size_t(i) * dim];
                   float* k = &k_[std::size_t(i) * kv_dim];
-                  const float* v = &v_[std::size_t(i) * kv_dim];
+                  float* v = &v_[std::size_t(i) * kv_dim];
+                  if (c_.qkv_bias) {  // before RoPE, as the bias is part of the projection
+                    for (int j = begin; j < end; ++j) q[j] += lw.bq[j];
+                    for (int j = begin; j < kv_end; ++j) k[j] += lw.bk[j], v[j] += lw.bv[j];
+                  }
+                  rope(q, pos_[i], begin, end);
+                  if (begin >= kv_end) continue;
                   rope(k, pos_[i], begin, kv_end);
                   std::copy(k + begin, k + kv_end, k_at(l, seq_[i], pos_[i]) + begin);
                   std::copy(v + begin, v + kv_end, v_at(l, seq_[i], pos_[i]) + begin);
                 }
-              });
+              },
+              c_.rope == rope_style::halves ? c_.head_dim() : 1);
   me.barrier();
   // att (n, dim) = grouped-query attention over each sequence's cache
   attention(me, l);

@@ -1,6 +1,7 @@
 #include "gpu/cpu/matmul.hpp"
 
 #include <algorithm>
+#include <numeric>
 
 namespace binserve::cpu {
 
@@ -15,7 +16,7 @@ constexpr int kAlign = 12;
 }  // namespace
 
 void matmul::run(team_member& me, const float* x, int rows, std::span<const product> products,
-                 const std::function<void(int begin, int end)>& then) {
+                 const std::function<void(int begin, int end)>& then, int unit) {
   if (products.empty() || rows == 0) return;
   const int in = static_cast<int>(products[0].w->cols);
   bool need_q8 = false, need_q8k = false;
@@ -37,7 +38,8 @@ void matmul::run(team_member& me, const float* x, int rows, std::span<const prod
     if (need_q8k) quantize_row_q8k(x + std::size_t(r) * in, reinterpret_cast<q8k_block*>(&q8k[r * q8k_row]), in);
   }
   const int per = (widest + me.size() * kRangesPerMember - 1) / (me.size() * kRangesPerMember);
-  const int width = me.size() == 1 ? widest : (per + kAlign - 1) / kAlign * kAlign;
+  const int align = std::lcm(kAlign, unit);
+  const int width = me.size() == 1 ? widest : (per + align - 1) / align * align;
   const int ranges = (widest + width - 1) / width;
   auto loop = me.next_loop();
   for (int u; (u = loop.take()) < ranges;) {

@@ -32,13 +32,14 @@ class matmul {
   // weights have `in` columns, as one shared loop of the team. Member `me`
   // quantizes x itself, once for each activation format the weights need
   // (O(rows * in), no wait for the others), then takes column ranges
-  // [begin, end) (multiples of 12 wide, so no kernel tile or RoPE pair is
-  // split) and computes those outputs of every product, for all rows, then
+  // [begin, end) (multiples of 12 and of `unit` wide, so no kernel tile or
+  // RoPE pair or head is split) and computes those outputs of every
+  // product, for all rows, then
   // calls then(begin, end) to work on them further (end may pass a narrower
   // product's last output: clamp to it). The outputs are complete
   // once every member has returned: a barrier's work.
   void run(team_member& me, const float* x, int rows, std::span<const product> products,
-           const std::function<void(int begin, int end)>& then = {});
+           const std::function<void(int begin, int end)>& then = {}, int unit = 1);
 
  private:
   isa isa_;

@@ -15,6 +15,7 @@
 #include "gpu/cuda/device_weights.hpp"
 #include "gpu/cuda/gemm.hpp"
 #include "gpu/cuda/kernels/kernels.hpp"
+#include "gpu/rope_table.hpp"
 
 namespace binserve::cuda {
 
@@ -135,26 +136,17 @@ status cuda_backend::init_kv_cache(const backend_options& options) {
   return status::ok_status();
 }
 
-// The CPU backend's RoPE tables, computed the same way on the host and
-// uploaded, so both rotate by bit-identical cos/sin.
+// The RoPE tables every backend rotates by (gpu/rope_table.hpp), uploaded.
 status cuda_backend::init_rope() {
-  const int half = c_.head_dim() / 2;
-  std::vector<float> cos_t(std::size_t(c_.n_ctx) * half), sin_t(cos_t.size());
-  for (int pos = 0; pos < c_.n_ctx; ++pos)
-    for (int i = 0; i < half; ++i) {
-      const float freq = 1.0f / std::pow(c_.rope_theta, (2 * i) / float(c_.head_dim()));
-      const float angle = pos * freq;
-      cos_t[std::size_t(pos) * half + i] = std::cos(angle);
-      sin_t[std::size_t(pos) * half + i] = std::sin(angle);
-    }
-  const std::int64_t bytes = static_cast<std::int64_t>(cos_t.size()) * 4;
+  const rope_table t = make_rope_table(c_);
+  const std::int64_t bytes = static_cast<std::int64_t>(t.cos.size()) * 4;
   BINSERVE_TRY(rope_cos_.allocate(bytes, "RoPE table"));
   BINSERVE_TRY(rope_sin_.allocate(bytes, "RoPE table"));
   // On the backend's own (non-blocking) stream, which the legacy stream of a
   // plain cudaMemcpy would not order before the first forward; the host
   // tables must outlive the copies.
-  BINSERVE_CUDA_TRY(cudaMemcpyAsync(rope_cos_.get(), cos_t.data(), bytes, cudaMemcpyHostToDevice, stream_));
-  BINSERVE_CUDA_TRY(cudaMemcpyAsync(rope_sin_.get(), sin_t.data(), bytes, cudaMemcpyHostToDevice, stream_));
+  BINSERVE_CUDA_TRY(cudaMemcpyAsync(rope_cos_.get(), t.cos.data(), bytes, cudaMemcpyHostToDevice, stream_));
+  BINSERVE_CUDA_TRY(cudaMemcpyAsync(rope_sin_.get(), t.sin.data(), bytes, cudaMemcpyHostToDevice, stream_));
   return check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (RoPE tables)");
 }
 
@@ -450,6 +442,10 @@ status_or<double> cuda_backend::measure_memory_bandwidth() {
 
 status_or<std::unique_ptr<backend>> make_cuda_backend(std::shared_ptr<const model> m,
                                                       const backend_options& options) {
+  if (m->config.qkv_bias || m->config.rope != rope_style::interleaved)
+    return status(error_code::invalid_argument,
+                  m->source + ": the cuda backend does not yet run q/k/v biases or half-split RoPE (Qwen2's); "
+                              "serve it with backend cpu");
   int count = 0;
   if (const cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess)
     return status(error_code::backend_failure,

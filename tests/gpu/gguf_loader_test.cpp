@@ -12,6 +12,7 @@
 #include <iterator>
 #include <limits>
 
+#include "gpu/backend.hpp"
 #include "gpu/gguf_writer.hpp"
 #include "tests/gpu/tiny_model.hpp"
 #include "tests/test_paths.hpp"
@@ -576,6 +577,100 @@ TEST_F(GgufLoader, MissingFileIsIoError) {
   model m;
   const status s = load_gguf(path("absent.gguf"), m);
   EXPECT_TRUE(has_code(s, error_code::io_error, "absent.gguf")) << s.to_string();
+}
+
+// ---- Qwen2 and Llama 3 layers (issue 19) -------------------------------------
+
+// A dummy of `spec` with its fp32 weights in host memory, as a loader gives them.
+model dummy_in_memory(const std::string& spec, std::vector<float> rope_factors = {}) {
+  auto m = load_model(spec);
+  EXPECT_TRUE(m.ok()) << m.error().to_string();
+  m->config.rope_freq_factors = std::move(rope_factors);
+  auto w = std::make_shared<host_weights>(m->config);
+  fill_dummy_weights(m->config, m->dummy_seed, *w);
+  m->weights = std::move(w);
+  m->dummy_seed = 0;
+  return std::move(*m);
+}
+
+// The logits after `tokens` on a CPU backend.
+std::vector<float> logits_after(const model& m, const std::vector<int>& tokens) {
+  backend_options o;
+  o.kv_cache_bytes = 1 << 20;
+  auto b = make_backend(std::make_shared<const model>(m), o);
+  EXPECT_TRUE(b.ok()) << b.error().to_string();
+  const int seq = *(*b)->open_sequence(static_cast<int>(tokens.size()));
+  const sequence_chunk ch{seq, tokens};
+  EXPECT_TRUE((*b)->forward({&ch, 1}).ok());
+  const auto l = (*b)->logits(0);
+  return {l.begin(), l.end()};
+}
+
+TEST_F(GgufLoader, Qwen2RoundTripsWithItsBiasesAndHalfSplitRope) {
+  const model m = dummy_in_memory("dummy:custom,arch=qwen2,dim=32,hidden=48,layers=2,heads=4,kv_heads=2,vocab=300");
+  model got;
+  const status s = load_bytes(gguf::llama_gguf(m).bytes(), got);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_TRUE(got.config.qkv_bias);
+  EXPECT_EQ(got.config.rope, rope_style::halves);
+  for (int l = 0; l < 2; ++l) {
+    expect_bits_equal("bq", got.weights->layers[l].bq, m.weights->layers[l].bq, 32);
+    expect_bits_equal("bk", got.weights->layers[l].bk, m.weights->layers[l].bk, 16);
+    expect_bits_equal("bv", got.weights->layers[l].bv, m.weights->layers[l].bv, 16);
+  }
+  const std::vector<int> tokens = {1, 5, 200, 7, 9};
+  const std::vector<float> want = logits_after(m, tokens), have = logits_after(got, tokens);
+  expect_bits_equal("logits", have.data(), want.data(), want.size());
+}
+
+// Llama 3's long-context RoPE, as llama.cpp's converter writes it: the
+// rope_freqs.weight tensor of frequency divisors.
+TEST_F(GgufLoader, RopeFrequencyFactorsRoundTripAndTurnTheSameAngles) {
+  const std::vector<float> factors = llama3_rope_factors(500000.0f, 16, 32.0f, 1.0f, 4.0f, 8192);
+  const model m = dummy_in_memory("dummy:custom,dim=64,hidden=96,layers=1,heads=4,kv_heads=2,vocab=300", factors);
+  model got;
+  const status s = load_bytes(gguf::llama_gguf(m).bytes(), got);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(got.config.rope_freq_factors, factors);
+  const std::vector<int> tokens = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  const std::vector<float> want = logits_after(m, tokens), have = logits_after(got, tokens);
+  expect_bits_equal("logits", have.data(), want.data(), want.size());
+  model plain = m;
+  plain.config.rope_freq_factors.clear();
+  EXPECT_NE(logits_after(plain, tokens), want) << "the factors must change the logits";
+}
+
+TEST_F(GgufLoader, LinearRopeScalingDividesEveryFrequency) {
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
+  w.set_string("llama.rope.scaling.type", "linear");
+  w.set_f32("llama.rope.scaling.factor", 4.0f);
+  model got;
+  const status s = load_bytes(w.bytes(), got);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(got.config.rope_freq_factors, std::vector<float>(2, 4.0f));  // head_dim 4
+}
+
+TEST_F(GgufLoader, UnsupportedArchitecturesAndFeaturesNameTheirKey) {
+  struct unsupported {
+    const char* key;
+    std::string value;
+    const char* message;
+  };
+  for (const unsupported& u : std::vector<unsupported>{
+           {"general.architecture", "gemma", "general.architecture 'gemma' is not supported (llama, qwen2)"},
+           {"tokenizer.ggml.model", "gpt2", "tokenizer.ggml.model 'gpt2' is not supported yet"},
+           {"llama.rope.scaling.type", "yarn", "llama.rope.scaling.type 'yarn' is not supported"},
+       }) {
+    gguf_writer w = gguf::llama_gguf(tiny_model(false));
+    w.set_string(u.key, u.value);
+    const status s = load_writer(w);
+    EXPECT_TRUE(has_code(s, error_code::model_invalid, u.message)) << u.key << ": " << s.to_string();
+  }
+  gguf_writer w = gguf::llama_gguf(tiny_model(false));
+  w.set_u32("llama.attention.key_length", 8);  // head size 4 here
+  const status s = load_writer(w);
+  EXPECT_TRUE(has_code(s, error_code::model_invalid, "llama.attention.key_length = 8 is not supported"))
+      << s.to_string();
 }
 
 }  // namespace
