@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config curl
   libcaf-dev libyaml-cpp-dev libboost-dev libboost-system-dev nlohmann-json3-dev
-  libopenblas-openmp-dev libcli11-dev libspdlog-dev libfmt-dev
+  libopenblas-openmp-dev libcli11-dev libspdlog-dev libfmt-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   gnuplot-nox

@@ -1,0 +1,66 @@
+// Writes what tests/gpu/bpe_reference_test.cpp checks binserve's byte-level BPE
+// against: llama3-tokenizer-js's Llama 3 vocabulary (tokens, merges in rank
+// order, the special tokens) and, for 10,000+ strings made here from a fixed
+// seed, the ids it gives (no BOS/EOS). Usage: node export.mjs OUT.json
+import { writeFileSync } from 'node:fs';
+import llama3 from 'llama3-tokenizer-js';
+
+let state = 20261207;
+const rand = (n) => {  // xorshift32, the same strings every run
+  state ^= state << 13; state >>>= 0;
+  state ^= state >>> 17;
+  state ^= state << 5; state >>>= 0;
+  return state % n;
+};
+const pick = (list) => list[rand(list.length)];
+
+const fragments = [
+  // English, contractions in every case
+  "Hello world", "The quick brown fox jumps over the lazy dog.", "I'm sure they'll say it's fine, aren't they?",
+  "DON'T SHOUT", "We've been there; you'd know.", "O'Reilly's book", "rock 'n' roll", "it's", "IT'S", "'s 't 're",
+  // other languages and scripts
+  "Bonjour, ça va ? Très bien, merci !", "Grüße aus München — schöne Straße", "¿Dónde está la biblioteca?",
+  "Привет, как дела? Всё хорошо.", "Καλημέρα κόσμε", "你好，世界！今天天气很好。", "日本語のテキストです。カタカナもあります",
+  "안녕하세요 세계", "مرحبا بالعالم", "नमस्ते दुनिया", "Xin chào thế giới", "สวัสดีชาวโลก", "שלום עולם",
+  "Tiếng Việt có dấu", "ﬁnance ﬂow", "Ⅻ ⅻ", "ǅungla", "ſtreet", "İstanbul ıı",
+  // code
+  "def f(x):\n    return x ** 2\n", "for (int i = 0; i < n; ++i) {\n\ty[i] += a * x[i];\n}", "{\"key\": [1, 2.5, null]}",
+  "#include <vector>\r\nint main() { return 0; }\r\n", "SELECT * FROM t WHERE id = 42;", "x = a->b ?? c || d && !e",
+  "    indented\n        more\n", "<div class=\"a\">&amp;</div>", "https://example.com/path?q=1&r=2#frag",
+  // emoji
+  "😀", "👍🏽", "👨‍👩‍👧‍👦", "🇫🇷🇯🇵", "❤️‍🔥", "🤖 robots 🤖🤖", "∑∫√∞≈≠", "©®™",
+  // digits
+  "12345", "1234567890123", "3.14159", "1,234,567", "2026-12-07", "0x1F600", "١٢٣٤", "٣.١٤", "１２３",
+  // whitespace
+  "   ", "\t\t", "\n\n\n", "\r\n", " \n ", "a  b   c    d", "\u00a0non-breaking\u00a0space", "\u3000ideographic",
+  "trailing   ", "   leading", "\u2028line\u2029para",
+  // special-token text
+  "<|begin_of_text|>", "<|eot_id|>", "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>",
+  "<|eot", "<|reserved_special_token_5|>", "<|eot_id|><|eot_id|>", "< |eot_id| >",
+];
+const separators = ["", " ", "  ", "\n", "\t", ", ", ". ", "\n\n", "-", "'"];
+const ranges = [[0x20, 0x7e], [0xa0, 0x24f], [0x370, 0x3ff], [0x400, 0x4ff], [0x590, 0x6ff], [0x900, 0x97f],
+                [0x3040, 0x30ff], [0x4e00, 0x4fff], [0xac00, 0xacff], [0x2000, 0x206f], [0x1f300, 0x1f64f]];
+const randomText = () => {
+  let s = "";
+  for (let n = 1 + rand(12); n > 0; --n) {
+    const [a, b] = pick(ranges);
+    s += String.fromCodePoint(a + rand(b - a + 1));
+  }
+  return s;
+};
+
+const texts = new Set(fragments);
+while (texts.size < 10000) {
+  let s = "";
+  for (let n = 1 + rand(6); n > 0; --n) s += (s ? pick(separators) : "") + (rand(5) === 0 ? randomText() : pick(fragments));
+  texts.add(s);
+}
+const cases = [...texts].map((text) => ({ text, ids: llama3.encode(text, { bos: false, eos: false }) }));
+const merges = [...llama3.merges.entries()].sort((a, b) => a[1] - b[1]).map(([m]) => m);
+const specials = [];
+llama3.vocabById.forEach((t, id) => { if (id >= 128000) specials.push(id); });
+writeFileSync(process.argv[2], JSON.stringify({
+  reference: "llama3-tokenizer-js 1.2.0", pre: "llama-bpe", tokens: llama3.vocabById, merges, specials, cases,
+}));
+console.log(`tokenizer-ref: ${cases.length} strings, ${llama3.vocabById.length} tokens, ${merges.length} merges`);
