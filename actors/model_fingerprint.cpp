@@ -44,7 +44,14 @@ void hash_vocab(fnv1a& h, const vocab& v) {
     h.bytes(piece.data(), piece.size());
   }
   for (float score : v.scores) h.value(score);
-  for (int id : {v.bos_id, v.eos_id, v.unk_id}) h.value(id);
+  for (int id : {v.bos_id, v.eos_id, v.unk_id, v.eot_id}) h.value(id);
+  h.value(v.scheme);
+  h.value(v.add_bos);
+  h.bytes(v.pre.data(), v.pre.size());
+  for (const std::string& merge : v.merges) {
+    h.value(merge.size());
+    h.bytes(merge.data(), merge.size());
+  }
 }
 
 // Up to 2^12 evenly spaced bytes of each tensor, with its type and shape: a

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 
+#include "gpu/bpe_tokenizer.hpp"
 #include "gpu/gguf_reader.hpp"
 
 namespace binserve {
@@ -168,17 +169,38 @@ status read_special_token(const gguf::file& f, const char* key, int fallback, in
                    " is outside the vocabulary (" + std::to_string(vocab_size) + " tokens)");
 }
 
+// tokenizer.ggml.model "gpt2": byte-level BPE with tokenizer.ggml.merges and
+// the pre-tokenizer tokenizer.ggml.pre (default gpt-2), checked here so that
+// a tokenizer can always be made of the vocabulary.
+status read_byte_bpe(const gguf::file& f, vocab& v) {
+  v.scheme = vocab_scheme::byte_bpe;
+  if (status s = f.get_strings("tokenizer.ggml.merges", v.merges); !s.ok()) return s;
+  v.pre = "gpt-2";
+  if (f.find("tokenizer.ggml.pre") != nullptr)
+    if (status s = f.get_string("tokenizer.ggml.pre", v.pre); !s.ok()) return s;
+  bpe_vocab check{v.pieces, v.merges, {}, v.pre};
+  if (auto t = bpe_tokenizer::make(check); !t.ok())
+    return f.invalid((t.error().message().rfind("pre-tokenizer", 0) == 0 ? "tokenizer.ggml.pre: " : "tokenizer.ggml.merges: ") +
+                     t.error().message());
+  return status::ok_status();
+}
+
 status read_vocab(const gguf::file& f, vocab& v) {
-  if (f.find("tokenizer.ggml.model") != nullptr) {
-    std::string kind;
+  std::string kind = "llama";
+  if (f.find("tokenizer.ggml.model") != nullptr)
     if (status s = f.get_string("tokenizer.ggml.model", kind); !s.ok()) return s;
-    if (kind != "llama")
-      return f.invalid("tokenizer.ggml.model '" + kind + "' is not supported yet: only SentencePiece ('llama') "
-                       "vocabularies load (byte-level BPE, 'gpt2', is issue 19's next step)");
-  }
+  if (kind != "llama" && kind != "gpt2")
+    return f.invalid("tokenizer.ggml.model '" + kind + "' is not supported (llama: SentencePiece; gpt2: byte-level BPE)");
   if (status s = f.get_strings("tokenizer.ggml.tokens", v.pieces); !s.ok()) return s;
-  for (auto& piece : v.pieces) piece = from_sentencepiece(std::move(piece));
+  if (kind == "llama")
+    for (auto& piece : v.pieces) piece = from_sentencepiece(std::move(piece));
   if (status s = read_token_properties(f, v); !s.ok()) return s;
+  if (kind == "gpt2")
+    if (status s = read_byte_bpe(f, v); !s.ok()) return s;
+  if (f.find("tokenizer.ggml.add_bos_token") != nullptr)
+    if (status s = f.get_bool("tokenizer.ggml.add_bos_token", v.add_bos); !s.ok()) return s;
+  if (f.find("tokenizer.ggml.eot_token_id") != nullptr)
+    if (status s = read_special_token(f, "tokenizer.ggml.eot_token_id", -1, v.eot_id, v.size()); !s.ok()) return s;
   if (status s = read_special_token(f, "tokenizer.ggml.bos_token_id", 1, v.bos_id, v.size());
       !s.ok())
     return s;

@@ -406,6 +406,13 @@ status file::get_int(std::string_view key, std::int64_t& out,
   return status::ok_status();
 }
 
+status file::get_bool(std::string_view key, bool& out) const {
+  const value* v = nullptr;
+  if (status s = lookup(key, value_type::boolean, v); !s.ok()) return s;
+  out = v->bytes[0] != 0;
+  return status::ok_status();
+}
+
 status file::get_float(std::string_view key, float& out, std::optional<float> fallback) const {
   const value* v = find(key);
   if (v == nullptr && fallback) {

@@ -90,6 +90,7 @@ class file {
   status get_float(std::string_view key, float& out,
                    std::optional<float> fallback = std::nullopt) const;  // f32 or f64
   status get_string(std::string_view key, std::string& out) const;
+  status get_bool(std::string_view key, bool& out) const;
   status get_strings(std::string_view key, std::vector<std::string>& out) const;
   status get_floats(std::string_view key, std::vector<float>& out) const;        // f32 array
   status get_ints(std::string_view key, std::vector<std::int64_t>& out) const;  // integer array

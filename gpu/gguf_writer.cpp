@@ -12,7 +12,7 @@ namespace binserve::gguf {
 namespace {
 
 // GGUF metadata value types.
-constexpr std::uint32_t kU32 = 4, kI32 = 5, kF32 = 6, kString = 8, kArray = 9, kU64 = 10;
+constexpr std::uint32_t kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kString = 8, kArray = 9, kU64 = 10;
 
 template <class T>
 void append(std::string& out, T v) {
@@ -70,16 +70,24 @@ void set_llama_metadata(writer& w, const model& m) {
   w.set_u32(p + "attention.head_count_kv", std::uint32_t(c.n_kv_heads));
   w.set_f32(p + "attention.layer_norm_rms_epsilon", c.norm_eps);
   w.set_f32(p + "rope.freq_base", c.rope_theta);
+  const bool byte_bpe = m.vocab.scheme == vocab_scheme::byte_bpe;
   std::vector<std::string> pieces;
   std::vector<std::int32_t> types;
   for (int i = 0; i < m.vocab.size(); ++i) {
-    pieces.push_back(to_sentencepiece(m.vocab.pieces[i]));
+    pieces.push_back(byte_bpe ? m.vocab.pieces[i] : to_sentencepiece(m.vocab.pieces[i]));
     types.push_back(gguf_token_type(m.vocab.kinds[i]));
   }
-  w.set_string("tokenizer.ggml.model", "llama");
+  w.set_string("tokenizer.ggml.model", byte_bpe ? "gpt2" : "llama");
   w.set_strings("tokenizer.ggml.tokens", pieces);
-  w.set_f32s("tokenizer.ggml.scores", m.vocab.scores);
   w.set_i32s("tokenizer.ggml.token_type", types);
+  if (byte_bpe) {
+    w.set_strings("tokenizer.ggml.merges", m.vocab.merges);
+    w.set_string("tokenizer.ggml.pre", m.vocab.pre);
+  } else {
+    w.set_f32s("tokenizer.ggml.scores", m.vocab.scores);
+  }
+  w.set_bool("tokenizer.ggml.add_bos_token", m.vocab.add_bos);
+  if (m.vocab.eot_id >= 0) w.set_u32("tokenizer.ggml.eot_token_id", std::uint32_t(m.vocab.eot_id));
   w.set_u32("tokenizer.ggml.bos_token_id", std::uint32_t(m.vocab.bos_id));
   w.set_u32("tokenizer.ggml.eos_token_id", std::uint32_t(m.vocab.eos_id));
   w.set_u32("tokenizer.ggml.unknown_token_id", std::uint32_t(m.vocab.unk_id));
@@ -117,6 +125,8 @@ void writer::set_f32(const std::string& key, float v) {
   append(p, v);
   set(key, kF32, p);
 }
+
+void writer::set_bool(const std::string& key, bool v) { set(key, kBool, std::string(1, v ? '\1' : '\0')); }
 
 void writer::set_string(const std::string& key, const std::string& v) {
   std::string p;

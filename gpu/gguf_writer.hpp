@@ -26,6 +26,7 @@ class writer {
   void set_i32(const std::string& key, std::int32_t v);
   void set_u64(const std::string& key, std::uint64_t v);
   void set_f32(const std::string& key, float v);
+  void set_bool(const std::string& key, bool v);
   void set_string(const std::string& key, const std::string& v);
   void set_strings(const std::string& key, const std::vector<std::string>& v);
   void set_f32s(const std::string& key, const std::vector<float>& v);

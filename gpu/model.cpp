@@ -136,6 +136,7 @@ status_or<model> load_model(const std::string& spec, const model_options& option
                       " tokens but the model's vocabulary is " + std::to_string(m.config.vocab_size));
   m.stop_tokens = options.stop_tokens.empty() ? std::vector<int>{m.vocab.eos_id, m.vocab.bos_id}
                                               : options.stop_tokens;
+  if (options.stop_tokens.empty() && m.vocab.eot_id >= 0) m.stop_tokens.push_back(m.vocab.eot_id);
   for (int t : m.stop_tokens)
     if (t < 0 || t >= m.config.vocab_size)
       return status(error_code::invalid_argument,

@@ -143,7 +143,23 @@ status read_token(std::FILE* f, const std::string& path, std::int32_t max_len, i
 
 }  // namespace
 
-tokenizer::tokenizer(struct vocab v) : vocab_(std::move(v)) {
+namespace {
+
+// The byte-level BPE of a byte_bpe vocabulary: its control tokens are the
+// ones matched literally in text.
+std::shared_ptr<const bpe_tokenizer> byte_bpe_of(const vocab& v) {
+  if (v.scheme != vocab_scheme::byte_bpe) return nullptr;
+  bpe_vocab b{v.pieces, v.merges, {}, v.pre};
+  for (int id = 0; id < v.size(); ++id)
+    if (v.kinds[std::size_t(id)] == token_kind::control) b.specials.push_back(id);
+  auto t = bpe_tokenizer::make(b);
+  if (!t.ok()) throw std::invalid_argument("tokenizer: " + t.error().message());
+  return std::make_shared<const bpe_tokenizer>(std::move(*t));
+}
+
+}  // namespace
+
+tokenizer::tokenizer(struct vocab v) : vocab_(std::move(v)), bpe_(byte_bpe_of(vocab_)) {
   std::fill(std::begin(byte_ids_), std::end(byte_ids_), -1);
   for (int id = 0; id < vocab_.size(); ++id) {
     const std::string& piece = vocab_.pieces[id];
@@ -162,7 +178,12 @@ int tokenizer::lookup(std::string_view piece) const {
 
 std::vector<int> tokenizer::encode(std::string_view text, bool add_bos) const {
   std::vector<int> ids;
-  if (add_bos) ids.push_back(vocab_.bos_id);
+  if (add_bos && vocab_.add_bos) ids.push_back(vocab_.bos_id);
+  if (bpe_ != nullptr) {
+    const std::vector<int> words = bpe_->encode(text);
+    ids.insert(ids.end(), words.begin(), words.end());
+    return ids;
+  }
   if (text.empty()) return ids;
   std::string s(1, ' ');  // SentencePiece's dummy prefix
   s.append(text);
@@ -198,6 +219,7 @@ std::vector<int> tokenizer::encode(std::string_view text, bool add_bos) const {
 
 std::string tokenizer::decode_piece(int prev, int id) const {
   if (id < 0 || id >= vocab_.size()) return "";
+  if (bpe_ != nullptr) return vocab_.kinds[id] == token_kind::control ? "" : bpe_->decode(std::span<const int>(&id, 1));
   std::string out;
   if (vocab_.kinds[id] == token_kind::normal) out = vocab_.pieces[id];
   if (vocab_.kinds[id] == token_kind::byte) {

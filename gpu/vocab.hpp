@@ -1,5 +1,7 @@
-// A SentencePiece-style BPE vocabulary, as read from a llama2.c tokenizer
-// file or from GGUF metadata. Plain data; the tokenizer interprets it.
+// A tokenizer's vocabulary, as read from a llama2.c tokenizer file or from
+// GGUF metadata: SentencePiece-style BPE (Llama 1/2, TinyStories), or
+// byte-level BPE (GGUF "gpt2": Llama 3, Qwen2, SmolLM2). Plain data; the
+// tokenizer interprets it.
 #pragma once
 
 #include <cstdint>
@@ -15,15 +17,26 @@ enum class token_kind : std::uint8_t {
   unknown,  // <unk>
 };
 
+enum class vocab_scheme : std::uint8_t {
+  sentencepiece,  // pieces in UTF-8, merged by score, byte fallback tokens
+  byte_bpe,       // pieces in GPT-2's byte characters, merged by `merges` rank
+};
+
 struct vocab {
+  vocab_scheme scheme = vocab_scheme::sentencepiece;
   // Indexed by token id; all three have the same size.
-  // Pieces hold raw UTF-8 with a plain ' ' where SentencePiece writes U+2581.
+  // sentencepiece: raw UTF-8 with a plain ' ' where SentencePiece writes U+2581.
+  // byte_bpe: GPT-2's byte characters (a control token: its text).
   std::vector<std::string> pieces;
-  std::vector<float> scores;  // BPE merge priority: higher merges first
+  std::vector<float> scores;  // sentencepiece: merge priority, higher first
   std::vector<token_kind> kinds;
+  std::vector<std::string> merges;  // byte_bpe: rank -> "left right"
+  std::string pre;                  // byte_bpe: the pre-tokenizer (gpu/bpe_tokenizer.hpp)
+  bool add_bos = true;              // encoding starts with bos_id
   int bos_id = 1;
   int eos_id = 2;
   int unk_id = 0;
+  int eot_id = -1;  // end of a chat turn (<|eot_id|>, <|im_end|>); -1: none
 
   int size() const { return static_cast<int>(pieces.size()); }
 };

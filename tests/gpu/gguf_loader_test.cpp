@@ -658,13 +658,22 @@ TEST_F(GgufLoader, UnsupportedArchitecturesAndFeaturesNameTheirKey) {
   };
   for (const unsupported& u : std::vector<unsupported>{
            {"general.architecture", "gemma", "general.architecture 'gemma' is not supported (llama, qwen2)"},
-           {"tokenizer.ggml.model", "gpt2", "tokenizer.ggml.model 'gpt2' is not supported yet"},
+           {"tokenizer.ggml.model", "rwkv", "tokenizer.ggml.model 'rwkv' is not supported (llama: SentencePiece; gpt2"},
            {"llama.rope.scaling.type", "yarn", "llama.rope.scaling.type 'yarn' is not supported"},
        }) {
     gguf_writer w = gguf::llama_gguf(tiny_model(false));
     w.set_string(u.key, u.value);
     const status s = load_writer(w);
     EXPECT_TRUE(has_code(s, error_code::model_invalid, u.message)) << u.key << ": " << s.to_string();
+  }
+  {
+    gguf_writer w = gguf::llama_gguf(tiny_model(false));
+    w.set_string("tokenizer.ggml.model", "gpt2");
+    w.set_strings("tokenizer.ggml.merges", {"a b"});
+    w.set_string("tokenizer.ggml.pre", "falcon");
+    const status s = load_writer(w);
+    EXPECT_TRUE(has_code(s, error_code::model_invalid, "tokenizer.ggml.pre: pre-tokenizer 'falcon' is not supported"))
+        << s.to_string();
   }
   gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_u32("llama.attention.key_length", 8);  // head size 4 here
