@@ -322,4 +322,12 @@ status load_gguf(const std::string& path, model& out) {
   return status::ok_status();
 }
 
+status_or<vocab> load_gguf_vocab(const std::string& path) {
+  auto f = gguf::file::open(path);
+  if (!f.ok()) return f.error();
+  vocab v;
+  if (status s = read_vocab(*f, v); !s.ok()) return s;
+  return v;
+}
+
 }  // namespace binserve

@@ -29,8 +29,9 @@ constexpr shape_option kShapeOptions[] = {
     {"vocab", &model_config::vocab_size, 1 << 20},
 };
 
-// "dummy:PRESET[,KEY=N]...[,arch=llama|qwen2][,type=T]" -> config, seed, and
-// with a type the weights themselves. PRESET `custom` starts from no shape: dim, hidden,
+// "dummy:PRESET[,KEY=N]...[,arch=llama|qwen2][,tokenizer=FILE][,type=T]" ->
+// config, seed, vocabulary (made up, or FILE's: a GGUF's or a llama2.c
+// tokenizer's, whose size then is the model's), and with a type the weights. PRESET `custom` starts from no shape: dim, hidden,
 // layers, heads and vocab are then required (kv_heads defaults to heads, ctx
 // to 1024; the classifier is shared).
 status load_dummy(const std::string& spec, model& out) {
@@ -49,6 +50,7 @@ status load_dummy(const std::string& spec, model& out) {
   }
   out.dummy_seed = 1;
   std::optional<gguf::tensor_type> type;
+  std::string tokenizer_file;
   for (size_t at = rest.find(','); at != std::string::npos;) {
     size_t end = rest.find(',', at + 1);
     std::string opt = rest.substr(at + 1, end == std::string::npos ? end : end - at - 1);
@@ -60,6 +62,10 @@ status load_dummy(const std::string& spec, model& out) {
         return status(error_code::invalid_argument, "'" + spec + "': option '" + opt + "' needs llama or qwen2");
       out.config.qkv_bias = value == "qwen2";
       out.config.rope = value == "qwen2" ? rope_style::halves : rope_style::interleaved;
+      continue;
+    }
+    if (key == "tokenizer") {  // a real vocabulary: a GGUF's, or a llama2.c tokenizer file
+      tokenizer_file = value;
       continue;
     }
     if (key == "type") {
@@ -74,7 +80,7 @@ status load_dummy(const std::string& spec, model& out) {
     if (shape == nullptr && key != "seed")
       return status(error_code::invalid_argument, "'" + spec + "': unknown option '" + key +
                                                       "' (known: seed, ctx, layers, dim, hidden, heads, kv_heads, "
-                                                      "vocab, arch, type)");
+                                                      "vocab, arch, tokenizer, type)");
     char* stop = nullptr;
     const long long v = std::strtoll(value.c_str(), &stop, 10);
     if (value.empty() || *stop != '\0' || v <= 0 || (shape != nullptr && v > shape->max))
@@ -86,6 +92,15 @@ status load_dummy(const std::string& spec, model& out) {
   if (custom && out.config.n_kv_heads == 0) out.config.n_kv_heads = out.config.n_heads;
   if (status s = out.config.validate(); !s.ok())
     return status(error_code::invalid_argument, "'" + spec + "': " + s.message());
+  if (!tokenizer_file.empty()) {
+    auto v = gguf::is_gguf_file(tokenizer_file) ? load_gguf_vocab(tokenizer_file)
+                                                : load_llama2c_vocab(tokenizer_file, out.config.vocab_size);
+    if (!v.ok()) return status(v.error().code(), "'" + spec + "': tokenizer: " + v.error().message());
+    out.vocab = std::move(*v);
+    out.config.vocab_size = out.vocab.size();  // the preset's size gives way to the file's
+    if (type) out.weights = typed_dummy_weights(out.config, out.dummy_seed, *type);
+    return status::ok_status();
+  }
   constexpr int kDummyTokens = 3 + 256;  // <unk>, <s>, </s> and the bytes (make_dummy_vocab)
   if (out.config.vocab_size < kDummyTokens)
     return status(error_code::invalid_argument, "'" + spec + "': vocab must be at least " +

@@ -1,4 +1,5 @@
 // load_model on llama2.c checkpoints and dummy specs, including bad files.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <cmath>
@@ -7,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "gpu/gguf_writer.hpp"
+#include "gpu/host_weights.hpp"
 #include "gpu/model.hpp"
 #include "gpu/quantize.hpp"
 #include "tests/test_paths.hpp"
@@ -217,6 +220,44 @@ TEST_F(ModelLoader, DummyWeightsAreSeededAndDeterministic) {
   EXPECT_EQ(a.layers[0].rms_att[0], 1.0f);
   const float bound = 1.0f / std::sqrt(64.0f);
   for (int i = 0; i < 64 * 64; ++i) ASSERT_LE(std::abs(a.layers[2].wq.f32()[i]), bound);
+}
+
+// A dummy of a preset's shape with a real vocabulary: a GGUF's (here a
+// byte-level BPE one written by binserve) or a llama2.c tokenizer file's;
+// the file's size sets the model's vocabulary.
+TEST_F(ModelLoader, DummyTakesItsVocabularyFromATokenizerFile) {
+  model source = *load_model("dummy:custom,dim=32,hidden=48,layers=1,heads=4,vocab=300");
+  source.vocab.scheme = vocab_scheme::byte_bpe;
+  source.vocab.pre = "llama-bpe";
+  source.vocab.merges = {"h e", "l l", "he ll"};
+  source.vocab.pieces.resize(280);
+  source.vocab.pieces[259] = "he", source.vocab.pieces[260] = "ll", source.vocab.pieces[261] = "hell";
+  source.vocab.scores.resize(280), source.vocab.kinds.resize(280);
+  source.vocab.eot_id = 5;
+  source.config.vocab_size = 280;
+  auto w = std::make_shared<host_weights>(source.config);
+  fill_dummy_weights(source.config, 1, *w);
+  source.weights = std::move(w);
+  const std::string gguf = (dir_ / "vocab.gguf").string();
+  ASSERT_TRUE(gguf::llama_gguf(source).write(gguf).ok());
+
+  auto m = load_model("dummy:smollm2-135m,layers=1,tokenizer=" + gguf);
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->config.vocab_size, 280);
+  EXPECT_EQ(m->config.dim, 576);
+  EXPECT_EQ(m->vocab.scheme, vocab_scheme::byte_bpe);
+  EXPECT_EQ(m->vocab.merges, source.vocab.merges);
+  EXPECT_NE(std::find(m->stop_tokens.begin(), m->stop_tokens.end(), 5), m->stop_tokens.end()) << "EOT stops";
+
+  BINSERVE_REQUIRE_SHARED("models/tok512.bin");
+  auto sp = load_model("dummy:stories260k,tokenizer=" + testing::shared_path("models/tok512.bin"));
+  ASSERT_TRUE(sp.ok()) << sp.error().to_string();
+  EXPECT_EQ(sp->vocab.scheme, vocab_scheme::sentencepiece);
+  EXPECT_EQ(sp->vocab.pieces[300], load_model(testing::shared_path("models/stories260K.bin"))->vocab.pieces[300]);
+
+  auto missing = load_model("dummy:stories260k,tokenizer=" + (dir_ / "absent.gguf").string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("tokenizer:"), std::string::npos) << missing.error().to_string();
 }
 
 }  // namespace
