@@ -1,6 +1,7 @@
-// binserve's byte-level BPE against a tokenizer others wrote:
-// llama3-tokenizer-js (Llama 3's vocabulary and merges), on the 10,000+
-// strings tests/tokenizer_ref/export.mjs makes (many scripts, code, emoji,
+// binserve's byte-level BPE against tokenizers others wrote:
+// llama3-tokenizer-js (Llama 3's vocabulary and merges) and gpt-tokenizer's
+// cl100k_base (the same byte-level BPE family), on the 10,000+ strings
+// tests/tokenizer_ref/export.mjs makes (many scripts, code, emoji,
 // whitespace runs, digits, special-token text). The vocabulary goes into a
 // GGUF written by binserve's own writer (tokenizer.ggml.model gpt2, pre
 // llama-bpe), which load_model reads back; the model's tokenizer must give the
@@ -22,15 +23,9 @@
 namespace binserve {
 namespace {
 
-TEST(BpeReference, Llama3IdsAndBytesEqualLlama3TokenizerJs) {
-  const char* path = std::getenv("BINSERVE_BPE_REFERENCE");
-  if (path == nullptr || *path == '\0')
-    GTEST_SKIP() << "skipped: needs the reference that tests/tokenizer_ref/run.sh exports with node "
-                    "(ctest runs it as BpeReference.Llama3TokenizerJs)";
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << path;
-  const nlohmann::json ref = nlohmann::json::parse(in);
-  // A one-layer model around the reference's vocabulary, written as a GGUF.
+// One reference: a one-layer model around its vocabulary, written as a GGUF
+// at `gguf_path`, loaded back; its tokenizer against the reference's ids.
+void check_reference(const nlohmann::json& ref, const std::string& gguf_path) {
   model m;
   m.vocab.scheme = vocab_scheme::byte_bpe;
   m.vocab.pieces = ref.at("tokens").get<std::vector<std::string>>();
@@ -39,20 +34,21 @@ TEST(BpeReference, Llama3IdsAndBytesEqualLlama3TokenizerJs) {
   m.vocab.scores.assign(m.vocab.pieces.size(), 0.0f);
   m.vocab.kinds.assign(m.vocab.pieces.size(), token_kind::normal);
   for (int id : ref.at("specials").get<std::vector<int>>()) m.vocab.kinds[std::size_t(id)] = token_kind::control;
-  m.vocab.bos_id = 128000, m.vocab.eos_id = 128001, m.vocab.eot_id = 128009, m.vocab.unk_id = 0;
+  m.vocab.bos_id = ref.at("bos"), m.vocab.eos_id = ref.at("eos"), m.vocab.eot_id = ref.at("eot"), m.vocab.unk_id = 0;
   m.config = *model_preset("stories260k");
   m.config.dim = 16, m.config.hidden_dim = 16, m.config.n_layers = 1, m.config.n_heads = 2, m.config.n_kv_heads = 2;
   m.config.vocab_size = m.vocab.size();
   auto w = std::make_shared<host_weights>(m.config);
   fill_dummy_weights(m.config, 1, *w);
   m.weights = std::move(w);
-  const std::string gguf_path = std::string(path) + ".gguf";
   ASSERT_TRUE(gguf::llama_gguf(m).write(gguf_path).ok());
   auto loaded = load_model(gguf_path);
   ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
   EXPECT_EQ(loaded->vocab.merges.size(), m.vocab.merges.size());
-  EXPECT_NE(std::find(loaded->stop_tokens.begin(), loaded->stop_tokens.end(), 128009), loaded->stop_tokens.end())
-      << "<|eot_id|> stops generation";
+  if (m.vocab.eot_id >= 0)
+    EXPECT_NE(std::find(loaded->stop_tokens.begin(), loaded->stop_tokens.end(), m.vocab.eot_id),
+              loaded->stop_tokens.end())
+        << "the end-of-turn token stops generation";
   const tokenizer tok(loaded->vocab);
   const tokenizer* t = &tok;
   // Served text leaves control tokens out (decode_piece gives them ""): the
@@ -87,6 +83,18 @@ TEST(BpeReference, Llama3IdsAndBytesEqualLlama3TokenizerJs) {
   EXPECT_GE(cases, 10000);
   EXPECT_EQ(same_ids, cases);
   EXPECT_EQ(round_trips, cases);
+}
+
+TEST(BpeReference, IdsAndBytesEqualLlama3TokenizerJsAndGptTokenizer) {
+  const char* path = std::getenv("BINSERVE_BPE_REFERENCE");
+  if (path == nullptr || *path == '\0')
+    GTEST_SKIP() << "skipped: needs the references that tests/tokenizer_ref/run.sh exports with node "
+                    "(ctest runs it as BpeReference.Llama3TokenizerJsAndGptTokenizer)";
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path;
+  const nlohmann::json refs = nlohmann::json::parse(in).at("references");
+  ASSERT_EQ(refs.size(), 2u);
+  for (std::size_t i = 0; i < refs.size(); ++i) check_reference(refs[i], std::string(path) + "." + std::to_string(i) + ".gguf");
 }
 
 }  // namespace

@@ -1,9 +1,14 @@
 // Writes what tests/gpu/bpe_reference_test.cpp checks binserve's byte-level BPE
-// against: llama3-tokenizer-js's Llama 3 vocabulary (tokens, merges in rank
-// order, the special tokens) and, for 10,000+ strings made here from a fixed
-// seed, the ids it gives (no BOS/EOS). Usage: node export.mjs OUT.json
+// against, for two tokenizers others wrote: llama3-tokenizer-js (Llama 3's
+// vocabulary: tokens, merges in rank order, the special tokens) and
+// gpt-tokenizer's cl100k_base (tiktoken ranks, from which the merges are
+// derived as Hugging Face converts tiktoken files), with, for 10,000+ strings
+// made here from a fixed seed, the ids each gives (no BOS/EOS).
+// Usage: node export.mjs OUT.json
 import { writeFileSync } from 'node:fs';
 import llama3 from 'llama3-tokenizer-js';
+import cl100kRanks from 'gpt-tokenizer/esm/bpeRanks/cl100k_base';
+import { encode as cl100kEncode } from 'gpt-tokenizer/encoding/cl100k_base';
 
 let state = 20261207;
 const rand = (n) => {  // xorshift32, the same strings every run
@@ -56,11 +61,53 @@ while (texts.size < 10000) {
   for (let n = 1 + rand(6); n > 0; --n) s += (s ? pick(separators) : "") + (rand(5) === 0 ? randomText() : pick(fragments));
   texts.add(s);
 }
-const cases = [...texts].map((text) => ({ text, ids: llama3.encode(text, { bos: false, eos: false }) }));
-const merges = [...llama3.merges.entries()].sort((a, b) => a[1] - b[1]).map(([m]) => m);
-const specials = [];
-llama3.vocabById.forEach((t, id) => { if (id >= 128000) specials.push(id); });
-writeFileSync(process.argv[2], JSON.stringify({
-  reference: "llama3-tokenizer-js 1.2.0", pre: "llama-bpe", tokens: llama3.vocabById, merges, specials, cases,
-}));
-console.log(`tokenizer-ref: ${cases.length} strings, ${llama3.vocabById.length} tokens, ${merges.length} merges`);
+// GPT-2's byte characters: printable bytes stand for themselves, the other
+// 68 take code points 256, 257, ... in byte order.
+const byteChar = [];
+for (let b = 0, next = 256; b < 256; ++b) {
+  const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  byteChar.push(String.fromCodePoint(printable ? b : next++));
+}
+const utf8 = new TextEncoder();
+
+// cl100k_base as tokens and merges: token r's bytes (a string's UTF-8, or a
+// byte array), and for each multi-byte token the two parts BPE with only
+// lower ranks leaves it in (tiktoken's merge order is its ranks').
+function cl100k() {
+  const bytesOf = cl100kRanks.map((t) => (typeof t === 'string' ? [...utf8.encode(t)] : t));
+  const key = (bs) => String.fromCharCode(...bs);
+  const rank = new Map(bytesOf.map((bs, r) => [key(bs), r]));
+  const merges = [];
+  bytesOf.forEach((bs, r) => {
+    if (bs.length < 2) return;
+    let parts = bs.map((b) => [b]);
+    for (;;) {
+      let best = -1, bestRank = Infinity;
+      for (let i = 0; i + 1 < parts.length; ++i) {
+        const pr = rank.get(key([...parts[i], ...parts[i + 1]]));
+        if (pr !== undefined && pr < bestRank) { best = i; bestRank = pr; }
+      }
+      if (best < 0 || bestRank >= r) break;
+      parts.splice(best, 2, [...parts[best], ...parts[best + 1]]);
+    }
+    if (parts.length !== 2) throw new Error(`cl100k token ${r} does not split in two`);
+    merges.push(parts.map((p) => p.map((b) => byteChar[b]).join('')).join(' '));
+  });
+  return { tokens: bytesOf.map((bs) => bs.map((b) => byteChar[b]).join('')), merges };
+}
+
+const list = [...texts];
+const c = cl100k();
+const references = [
+  { reference: "llama3-tokenizer-js 1.2.0", pre: "llama-bpe", tokens: llama3.vocabById,
+    merges: [...llama3.merges.entries()].sort((a, b) => a[1] - b[1]).map(([m]) => m),
+    specials: llama3.vocabById.map((_, id) => id).filter((id) => id >= 128000),
+    bos: 128000, eos: 128001, eot: 128009,
+    cases: list.map((text) => ({ text, ids: llama3.encode(text, { bos: false, eos: false }) })) },
+  { reference: "gpt-tokenizer 4.0.0 cl100k_base", pre: "llama-bpe", tokens: c.tokens, merges: c.merges,
+    specials: [], bos: 0, eos: 0, eot: -1,
+    cases: list.map((text) => ({ text, ids: cl100kEncode(text) })) },
+];
+writeFileSync(process.argv[2], JSON.stringify({ references }));
+for (const r of references)
+  console.log(`tokenizer-ref: ${r.reference}: ${r.cases.length} strings, ${r.tokens.length} tokens, ${r.merges.length} merges`);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# binserve's byte-level BPE against llama3-tokenizer-js (issue 19): installs
-# the pinned package (npm ci, once per lock file), exports its vocabulary,
-# merges and the ids of 10,000+ strings (export.mjs), and runs
-# BpeReference.* of binserve_tests on them.
+# binserve's byte-level BPE against llama3-tokenizer-js and gpt-tokenizer's
+# cl100k_base (issue 19): installs the pinned packages (npm ci, once per lock
+# file), exports their vocabularies, merges and the ids of 10,000+ strings
+# (export.mjs), and runs BpeReference.* of binserve_tests on them.
 # usage: run.sh BINSERVE_TESTS INSTALL_DIR
 # Exit: 0 passed, 1 failed, 2 usage, 77 skipped (printed "SKIP: reason"): no
 # node or npm, or npm could not install the package.
@@ -19,7 +19,7 @@ command -v npm >/dev/null || skip "npm is not on PATH (scripts/install-deps.sh i
 
 stamp=$install_dir/.package-lock.sha256
 want=$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -d "$install_dir/node_modules/llama3-tokenizer-js" ]; then
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -d "$install_dir/node_modules/llama3-tokenizer-js" ] || [ ! -d "$install_dir/node_modules/gpt-tokenizer" ]; then
   echo "tokenizer-ref: npm ci into $install_dir"
   mkdir -p "$install_dir"
   rm -rf "$install_dir/node_modules" "$stamp"
@@ -28,5 +28,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -d "$install_dir
   echo "$want" >"$stamp"
 fi
 cp "$here/export.mjs" "$install_dir/"  # beside node_modules, where its import resolves
-(cd "$install_dir" && node export.mjs "$install_dir/llama3.json")
-BINSERVE_BPE_REFERENCE=$install_dir/llama3.json "$tests" --gtest_filter='BpeReference.*'
+(cd "$install_dir" && node export.mjs "$install_dir/references.json")
+BINSERVE_BPE_REFERENCE=$install_dir/references.json "$tests" --gtest_filter='BpeReference.*'
