@@ -95,13 +95,32 @@ std::string bpe_tokenizer::pre_tokenizer_names() {
   return names;
 }
 
-status_or<bpe_tokenizer> bpe_tokenizer::make(const bpe_vocab& v) {
-  const pre_tokenizer* pre = nullptr;
+namespace {
+
+const pre_tokenizer* find_pre(std::string_view name) {
   for (const auto& p : kPreTokenizers)
-    if (v.pre == p.name) pre = &p;
-  if (pre == nullptr)
+    if (name == p.name) return &p;
+  return nullptr;
+}
+
+}  // namespace
+
+status bpe_tokenizer::check(std::string_view pre, std::span<const std::string> merges) {
+  if (find_pre(pre) == nullptr)
     return status(error_code::invalid_argument,
-                  "pre-tokenizer '" + v.pre + "' is not supported (" + pre_tokenizer_names() + ")");
+                  "pre-tokenizer '" + std::string(pre) + "' is not supported (" + pre_tokenizer_names() + ")");
+  for (std::size_t r = 0; r < merges.size(); ++r) {
+    const std::size_t space = merges[r].find(' ', 1);
+    if (space == std::string::npos || space + 1 >= merges[r].size())
+      return status(error_code::invalid_argument, "merge " + std::to_string(r) + " '" + merges[r] +
+                                                      "' is not two parts separated by a space");
+  }
+  return status::ok_status();
+}
+
+status_or<bpe_tokenizer> bpe_tokenizer::make(bpe_vocab v) {
+  if (status s = check(v.pre, v.merges); !s.ok()) return s;
+  const pre_tokenizer* pre = find_pre(v.pre);
   auto c = std::make_shared<compiled>();
   int error = 0;
   PCRE2_SIZE offset = 0;
@@ -111,16 +130,9 @@ status_or<bpe_tokenizer> bpe_tokenizer::make(const bpe_vocab& v) {
   c->ignore_merges = pre->ignore_merges;
   bpe_tokenizer t;
   t.pattern_ = std::move(c);
-  t.tokens_ = v.tokens;
   t.is_special_.assign(v.tokens.size(), false);
   for (std::size_t i = 0; i < v.tokens.size(); ++i) t.ids_.emplace(v.tokens[i], static_cast<int>(i));
-  for (std::size_t r = 0; r < v.merges.size(); ++r) {
-    const std::size_t space = v.merges[r].find(' ', 1);
-    if (space == std::string::npos || space + 1 >= v.merges[r].size())
-      return status(error_code::invalid_argument, "merge " + std::to_string(r) + " '" + v.merges[r] +
-                                                      "' is not two parts separated by a space");
-    t.ranks_.emplace(v.merges[r], static_cast<int>(r));
-  }
+  for (std::size_t r = 0; r < v.merges.size(); ++r) t.ranks_.emplace(v.merges[r], static_cast<int>(r));
   for (int id : v.specials) {
     if (id < 0 || id >= static_cast<int>(v.tokens.size()) || v.tokens[std::size_t(id)].empty())
       return status(error_code::invalid_argument, "special token " + std::to_string(id) + " is outside the vocabulary");
@@ -130,6 +142,7 @@ status_or<bpe_tokenizer> bpe_tokenizer::make(const bpe_vocab& v) {
   std::stable_sort(t.specials_.begin(), t.specials_.end(), [&](int a, int b) {
     return v.tokens[std::size_t(a)].size() > v.tokens[std::size_t(b)].size();
   });
+  t.tokens_ = std::move(v.tokens);
   return t;
 }
 

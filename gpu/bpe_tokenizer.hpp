@@ -37,7 +37,10 @@ class bpe_tokenizer {
  public:
   // Errors (invalid_argument): an unknown pre-tokenizer, a merge that is not
   // two space-separated parts, a special id outside the vocabulary.
-  static status_or<bpe_tokenizer> make(const bpe_vocab& v);
+  static status_or<bpe_tokenizer> make(bpe_vocab v);
+  // make()'s checks of the pre-tokenizer and the merges, without building
+  // anything (a loader's check of a vocabulary it does not tokenize with).
+  static status check(std::string_view pre, std::span<const std::string> merges);
 
   std::vector<int> encode(std::string_view text) const;
   std::string decode(std::span<const int> ids) const;  // bytes; unknown ids are skipped

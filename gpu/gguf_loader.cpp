@@ -178,10 +178,9 @@ status read_byte_bpe(const gguf::file& f, vocab& v) {
   v.pre = "gpt-2";
   if (f.find("tokenizer.ggml.pre") != nullptr)
     if (status s = f.get_string("tokenizer.ggml.pre", v.pre); !s.ok()) return s;
-  bpe_vocab check{v.pieces, v.merges, {}, v.pre};
-  if (auto t = bpe_tokenizer::make(check); !t.ok())
-    return f.invalid((t.error().message().rfind("pre-tokenizer", 0) == 0 ? "tokenizer.ggml.pre: " : "tokenizer.ggml.merges: ") +
-                     t.error().message());
+  if (status s = bpe_tokenizer::check(v.pre, {}); !s.ok()) return f.invalid("tokenizer.ggml.pre: " + s.message());
+  if (status s = bpe_tokenizer::check(v.pre, v.merges); !s.ok())
+    return f.invalid("tokenizer.ggml.merges: " + s.message());
   return status::ok_status();
 }
 

@@ -98,14 +98,13 @@ status load_dummy(const std::string& spec, model& out) {
     if (!v.ok()) return status(v.error().code(), "'" + spec + "': tokenizer: " + v.error().message());
     out.vocab = std::move(*v);
     out.config.vocab_size = out.vocab.size();  // the preset's size gives way to the file's
-    if (type) out.weights = typed_dummy_weights(out.config, out.dummy_seed, *type);
-    return status::ok_status();
+  } else {
+    constexpr int kDummyTokens = 3 + 256;  // <unk>, <s>, </s> and the bytes (make_dummy_vocab)
+    if (out.config.vocab_size < kDummyTokens)
+      return status(error_code::invalid_argument, "'" + spec + "': vocab must be at least " +
+                                                      std::to_string(kDummyTokens) + " (3 specials and 256 bytes)");
+    out.vocab = make_dummy_vocab(out.config.vocab_size);
   }
-  constexpr int kDummyTokens = 3 + 256;  // <unk>, <s>, </s> and the bytes (make_dummy_vocab)
-  if (out.config.vocab_size < kDummyTokens)
-    return status(error_code::invalid_argument, "'" + spec + "': vocab must be at least " +
-                                                    std::to_string(kDummyTokens) + " (3 specials and 256 bytes)");
-  out.vocab = make_dummy_vocab(out.config.vocab_size);
   // A type makes the weights here, in it; without one each backend makes them.
   if (type) out.weights = typed_dummy_weights(out.config, out.dummy_seed, *type);
   return status::ok_status();

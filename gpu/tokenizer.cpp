@@ -152,7 +152,7 @@ std::shared_ptr<const bpe_tokenizer> byte_bpe_of(const vocab& v) {
   bpe_vocab b{v.pieces, v.merges, {}, v.pre};
   for (int id = 0; id < v.size(); ++id)
     if (v.kinds[std::size_t(id)] == token_kind::control) b.specials.push_back(id);
-  auto t = bpe_tokenizer::make(b);
+  auto t = bpe_tokenizer::make(std::move(b));
   if (!t.ok()) throw std::invalid_argument("tokenizer: " + t.error().message());
   return std::make_shared<const bpe_tokenizer>(std::move(*t));
 }
