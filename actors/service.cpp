@@ -335,4 +335,17 @@ std::string service::token_text(int token) const {
   return impl_->tok->decode_piece(-1, token);  // -1: not after BOS, so a leading space stays
 }
 
+std::vector<int> service::encode(std::string_view text, bool add_bos) const { return impl_->tok->encode(text, add_bos); }
+
+service::chat_format service::model_chat_format() const {
+  const vocab& v = impl_->m->vocab;
+  // llama2.c tokenizer files write BOS and EOS as "\n<s>\n" and "\n</s>\n".
+  const auto text = [&](int id) {
+    const std::string& p = v.pieces[static_cast<std::size_t>(id)];
+    const auto first = p.find_first_not_of('\n'), last = p.find_last_not_of('\n');
+    return first == std::string::npos ? p : p.substr(first, last - first + 1);
+  };
+  return {v.chat_template, text(v.bos_id), text(v.eos_id)};
+}
+
 }  // namespace binserve

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "chat/chat_template.hpp"
 #include "config/yaml_reader.hpp"
 #include "sched/policy.hpp"
 
@@ -159,11 +160,31 @@ void read_workers_and_faults(yaml_section& top, service_config& c) {
   f.read("step_delay_ms", c.faults.step_delay_ms, 0);
 }
 
-void read_server(yaml_section& top, server_config& c) {
+// server.chat_template: the template's text when it holds "{{" or "{%" (as
+// vLLM's --chat-template), else a file (relative to the deployment file)
+// holding it. Either way it must parse.
+void read_chat_template(yaml_section& s, const fs::path& base, std::string& out) {
+  s.read("chat_template", out);
+  if (out.empty()) return;
+  if (out.find("{{") == std::string::npos && out.find("{%") == std::string::npos) {
+    const fs::path p = out;
+    const std::string file = (p.is_relative() ? base / p : p).lexically_normal().string();
+    std::ifstream in(file, std::ios::binary);
+    s.require(static_cast<bool>(in), "chat_template",
+              file + " cannot be read (a template's text must contain '{{' or '{%'; else it names a file)");
+    if (!in) return;
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const auto t = chat_template::compile(out, error_code::config_invalid, "the chat template");
+  s.require(t.ok(), "chat_template", t.ok() ? "" : t.error().message());
+}
+
+void read_server(yaml_section& top, const fs::path& base, server_config& c) {
   yaml_section s = top.section("server");
   s.expect_keys({"host", "tcp_port", "http_port", "max_line_bytes", "max_connections",
                  "max_connections_per_address", "first_request_timeout_ms", "idle_timeout_s",
-                 "per_connection_in_flight", "auth_token", "drain_timeout_s"});
+                 "per_connection_in_flight", "auth_token", "drain_timeout_s", "chat_template"});
+  read_chat_template(s, base, c.chat_template);
   s.read("host", c.host);
   s.require(!c.host.empty(), "host", "must not be empty");
   s.read("tcp_port", c.tcp_port, -1, 65535);
@@ -191,7 +212,7 @@ void read_deployment(yaml_document& doc, const YAML::Node& root, const fs::path&
   read_predictor(top, base, out.service.predictor);
   read_limits(top, out.service.limits);
   read_workers_and_faults(top, out.service);
-  read_server(top, out.server);
+  read_server(top, base, out.server);
   yaml_section logging = top.section("logging");
   logging.expect_keys({"level", "step_trace"});
   logging.read_choice("level", out.logging.level, {"trace", "debug", "info", "warn", "error", "off"});
@@ -298,7 +319,8 @@ void write_server_and_logging(YAML::Emitter& e, const deployment_config& c) {
   e << YAML::Key << "idle_timeout_s" << YAML::Value << s.idle_timeout_s;
   e << YAML::Key << "per_connection_in_flight" << YAML::Value << s.per_connection_in_flight;
   e << YAML::Key << "auth_token" << YAML::Value << s.auth_token;
-  e << YAML::Key << "drain_timeout_s" << YAML::Value << number(s.drain_timeout_s) << YAML::EndMap;
+  e << YAML::Key << "drain_timeout_s" << YAML::Value << number(s.drain_timeout_s);
+  e << YAML::Key << "chat_template" << YAML::Value << s.chat_template << YAML::EndMap;
   e << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "level" << YAML::Value << c.logging.level;
   e << YAML::Key << "step_trace" << YAML::Value << c.service.step_trace << YAML::EndMap;

@@ -198,6 +198,8 @@ status read_vocab(const gguf::file& f, vocab& v) {
     if (status s = read_byte_bpe(f, v); !s.ok()) return s;
   if (f.find("tokenizer.ggml.add_bos_token") != nullptr)
     if (status s = f.get_bool("tokenizer.ggml.add_bos_token", v.add_bos); !s.ok()) return s;
+  if (f.find("tokenizer.chat_template") != nullptr)
+    if (status s = f.get_string("tokenizer.chat_template", v.chat_template); !s.ok()) return s;
   if (f.find("tokenizer.ggml.eot_token_id") != nullptr)
     if (status s = read_special_token(f, "tokenizer.ggml.eot_token_id", -1, v.eot_id, v.size()); !s.ok()) return s;
   if (status s = read_special_token(f, "tokenizer.ggml.bos_token_id", 1, v.bos_id, v.size());

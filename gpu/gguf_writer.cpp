@@ -88,6 +88,7 @@ void set_llama_metadata(writer& w, const model& m) {
   }
   w.set_bool("tokenizer.ggml.add_bos_token", m.vocab.add_bos);
   if (m.vocab.eot_id >= 0) w.set_u32("tokenizer.ggml.eot_token_id", std::uint32_t(m.vocab.eot_id));
+  if (!m.vocab.chat_template.empty()) w.set_string("tokenizer.chat_template", m.vocab.chat_template);
   w.set_u32("tokenizer.ggml.bos_token_id", std::uint32_t(m.vocab.bos_id));
   w.set_u32("tokenizer.ggml.eos_token_id", std::uint32_t(m.vocab.eos_id));
   w.set_u32("tokenizer.ggml.unknown_token_id", std::uint32_t(m.vocab.unk_id));

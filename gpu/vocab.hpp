@@ -37,6 +37,9 @@ struct vocab {
   int eos_id = 2;
   int unk_id = 0;
   int eot_id = -1;  // end of a chat turn (<|eot_id|>, <|im_end|>); -1: none
+  // GGUF tokenizer.chat_template: the Jinja template that formats a chat
+  // for this model (chat/chat_template.hpp); empty: none.
+  std::string chat_template;
 
   int size() const { return static_cast<int>(pieces.size()); }
 };

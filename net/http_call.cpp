@@ -120,7 +120,7 @@ void http_session::answer() {
     return end_call();
   }
   c.ended = true;
-  reply(200, openai::response_json(c.meta, outputs, usage, c.call.logprobs,
+  reply(200, openai::response_json(c.meta, outputs, usage, {c.call.logprobs, c.call.return_token_ids},
                                    [this](int token) { return st_.svc.token_text(token); }));
 }
 

@@ -12,7 +12,9 @@ status_or<std::unique_ptr<http_server>> http_server::start(service& svc, const s
                                                            std::string model_name) {
   if (config.http_port < 0 || config.http_port > 65535)
     return status(error_code::config_invalid, "server.http_port must be in [0, 65535]");
-  auto p = std::make_unique<impl>(svc, config, std::move(model_name));
+  auto chat = net::chat_prompt::make(svc, config.chat_template);
+  if (!chat.ok()) return chat.error();
+  auto p = std::make_unique<impl>(svc, config, std::move(model_name), std::move(*chat));
   if (status s = p->listen(config.http_port); !s.ok()) return s;
   p->run();
   return std::unique_ptr<http_server>(new http_server(std::move(p)));

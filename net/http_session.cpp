@@ -186,6 +186,12 @@ void http_session::route() {
   if (!st_.ledger.open())
     return reply_error(http_error(503, "the server is shutting down; retry on another replica", "shutting_down",
                                   "server_error"));
+  if (chat)
+    if (status s = st_.chat.apply(*parsed.call); !s.ok()) {
+      openai::api_error e = openai::to_api_error(s, openai::api_kind::chat);
+      e.param = "messages";
+      return reply_error(e);
+    }
   start_call(std::move(*parsed.call));
 }
 

@@ -22,6 +22,7 @@
 
 #include "binserve/config.hpp"
 #include "binserve/service.hpp"
+#include "net/chat_prompt.hpp"
 #include "net/openai.hpp"
 #include "net/server_core.hpp"
 #include "net/stream_text.hpp"
@@ -33,10 +34,11 @@ class http_session;
 // What every connection of one server shares (net/server_core.hpp); the
 // ledger counts generation calls.
 struct http_shared : shared_state<http_session> {
-  http_shared(service& s, const server_config& c, std::string m, boost::asio::io_context& io)
-      : shared_state(s, c, io), model(std::move(m)) {}
+  http_shared(service& s, const server_config& c, std::string m, chat_prompt p, boost::asio::io_context& io)
+      : shared_state(s, c, io), model(std::move(m)), chat(std::move(p)) {}
 
   const std::string model;     // the served model's id
+  const chat_prompt chat;      // how chats become prompts
   std::uint64_t requests = 0;  // io thread: HTTP requests read, for x-request-id
 };
 

@@ -18,8 +18,11 @@
 // response_format other than text, echo with logprobs, ...) and unknown
 // parameters are rejected with 400 naming the parameter, never ignored.
 //
-// Chat: the model is a plain text model, so the prompt is the messages'
-// text contents joined by "\n" (roles are not rendered).
+// Chat: the server renders the messages with the model's chat template (or
+// server.chat_template) into the prompt (net/chat_prompt.hpp); for a model
+// without one, the prompt is the messages' texts joined by "\n".
+// return_token_ids (vLLM's, without stream): the answer also carries the
+// prompt's token ids and each choice's generated ones.
 // `user` (a string), when given, is the request's fairness key: request::client
 // = "user:<user>"; without it the server keys the request by its connection.
 #pragma once
@@ -48,6 +51,13 @@ struct api_error {
   std::string code;   // binserve's error_code name, or an HTTP-level code
 };
 
+// One chat message; `role` is system, user or assistant (developer is read as
+// system), `content` its text.
+struct chat_message {
+  std::string role;
+  std::string content;
+};
+
 // One POST, parsed: the requests to submit (one per choice) and how to
 // render the answer.
 struct api_call {
@@ -61,6 +71,8 @@ struct api_call {
   bool include_usage = false;    // stream_options.include_usage
   bool echo = false;             // completions: each text starts with its prompt
   bool logprobs = false;         // answers carry logprobs (choices[i].logprobs >= 0)
+  bool return_token_ids = false; // answers carry prompt_token_ids and token_ids
+  std::vector<chat_message> messages;  // chat: the conversation, in order
 };
 
 // Either the call, or the error (HTTP 400) to answer with.
@@ -115,11 +127,16 @@ struct usage_counts {
 // string, "length" otherwise.
 std::string finish_reason(const result& r);
 
+// What an answer carries beyond its text.
+struct answer_fields {
+  bool logprobs = false;   // each choice's logprobs, in the endpoint's shape
+  bool token_ids = false;  // vLLM's: prompt_token_ids (chat: top level; completions: per choice) and token_ids
+};
+
 // A text_completion or chat.completion object with every choice and usage.
-// Each choice carries its seed ("seed", an extension) and, when
-// `with_logprobs`, its logprobs in the endpoint's shape.
+// Each choice carries its seed ("seed", an extension) and `fields`.
 std::string response_json(const response_meta& m, std::span<const choice_output> choices,
-                          const usage_counts& usage, bool with_logprobs, const token_text_fn& text_of);
+                          const usage_counts& usage, answer_fields fields, const token_text_fn& text_of);
 
 // SSE events "data: {chunk}\n\n". The first chunk of a chat choice carries
 // its role (an empty content delta); then one chunk per streamed piece, its

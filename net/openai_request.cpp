@@ -20,7 +20,7 @@ constexpr int kMaxLogprobs = 20;
 const std::vector<std::string_view> kCommonKeys = {
     "model", "max_tokens", "temperature", "top_p", "n", "seed", "stream", "stream_options", "stop",
     "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "user", "ignore_eos",
-    "min_tokens", "priority", "length_hint"};
+    "min_tokens", "priority", "length_hint", "return_token_ids"};
 const std::vector<std::string_view> kCompletionKeys = {"prompt", "suffix", "echo", "best_of"};
 const std::vector<std::string_view> kChatKeys = {"messages", "max_completion_tokens", "top_logprobs",
                                                   "response_format", "tools", "tool_choice",
@@ -169,8 +169,11 @@ check read_common(const json& body, const char* max_tokens_key, api_call& call, 
                   read_bool(body, "ignore_eos", base.ignore_eos),
                   read_int(body, "min_tokens", 0, INT_MAX, base.min_tokens),
                   read_int(body, "priority", kMinPriority, kMaxPriority, base.priority),
-                  read_int(body, "length_hint", 1, INT_MAX, base.length_hint)})
+                  read_int(body, "length_hint", 1, INT_MAX, base.length_hint),
+                  read_bool(body, "return_token_ids", call.return_token_ids)})
     if (c) return c;
+  if (call.return_token_ids && call.stream)
+    return fail("return_token_ids", "return_token_ids is supported without stream only");
   return std::nullopt;
 }
 
@@ -288,13 +291,17 @@ check message_text(const json& m, std::size_t i, std::string& out) {
   return std::nullopt;
 }
 
-check read_messages(const json& body, std::string& prompt) {
+// The messages (developer is OpenAI's newer name for system), and the prompt
+// a model without a chat template gets: their texts joined by "\n".
+check read_messages(const json& body, std::vector<chat_message>& out, std::string& prompt) {
   const json* messages = field(body, "messages");
   if (!messages || !messages->is_array() || messages->empty())
     return fail("messages", "messages is required and must be a non-empty array");
   for (std::size_t i = 0; i < messages->size(); ++i) {
     std::string text;
     if (auto c = message_text((*messages)[i], i, text)) return c;
+    const std::string role = (*messages)[i]["role"].get<std::string>();
+    out.push_back({role == "developer" ? "system" : role, text});
     if (text.empty() && (*messages)[i]["content"].is_null()) continue;
     if (!prompt.empty()) prompt += "\n";
     prompt += text;
@@ -347,7 +354,7 @@ parsed_call parse_chat_completion(std::string_view text) {
   call.kind = api_kind::chat;
   request base, prompt;
   check c = known_keys(*body, kChatKeys);
-  if (!c) c = read_messages(*body, prompt.prompt);
+  if (!c) c = read_messages(*body, call.messages, prompt.prompt);
   if (!c) c = read_common(*body, "max_completion_tokens", call, base);
   if (!c) c = expand(call, base, {prompt});
   if (!c) c = chat_extras(*body, call);

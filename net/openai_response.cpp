@@ -75,13 +75,14 @@ json logprobs_json(api_kind kind, std::span<const token_logprobs> lps, std::size
   return {{"content", content}};
 }
 
-json choice_json(const response_meta& m, const choice_output& c, bool with_logprobs,
-                 const token_text_fn& text_of) {
+json choice_json(const response_meta& m, const choice_output& c, answer_fields fields, const token_text_fn& text_of) {
   const result& r = *c.r;
-  const json logprobs = with_logprobs ? logprobs_json(m.kind, r.logprobs, c.prefix.size(), text_of) : json(nullptr);
+  const json logprobs = fields.logprobs ? logprobs_json(m.kind, r.logprobs, c.prefix.size(), text_of) : json(nullptr);
   json j = {{"index", c.index}, {"finish_reason", finish_reason(r)}, {"logprobs", logprobs}, {"seed", r.seed}};
   if (m.kind == api_kind::completion) j["text"] = c.prefix + r.text;
   else j["message"] = {{"role", "assistant"}, {"content", r.text}};
+  if (fields.token_ids && m.kind == api_kind::completion) j["prompt_token_ids"] = r.prompt_ids;
+  if (fields.token_ids) j["token_ids"] = r.generated_ids;
   return j;
 }
 
@@ -141,10 +142,11 @@ std::string finish_reason(const result& r) {
 }
 
 std::string response_json(const response_meta& m, std::span<const choice_output> choices,
-                          const usage_counts& usage, bool with_logprobs, const token_text_fn& text_of) {
+                          const usage_counts& usage, answer_fields fields, const token_text_fn& text_of) {
   json j = envelope(m, false);
+  if (fields.token_ids && m.kind == api_kind::chat && !choices.empty()) j["prompt_token_ids"] = choices[0].r->prompt_ids;
   j["choices"] = json::array();
-  for (const choice_output& c : choices) j["choices"].push_back(choice_json(m, c, with_logprobs, text_of));
+  for (const choice_output& c : choices) j["choices"].push_back(choice_json(m, c, fields, text_of));
   j["usage"] = usage_json(usage);
   return dump(j);
 }

@@ -176,6 +176,10 @@ struct server_config {
   // what is still unfinished after this long ends with an explicit error,
   // and `serve` exits non-zero.
   double drain_timeout_s = 30;
+  // The chat template /v1/chat/completions renders conversations with,
+  // instead of the model's own (GGUF tokenizer.chat_template); empty: the
+  // model's. docs/http.md says how chats become prompts.
+  std::string chat_template;
 };
 
 struct logging_config {

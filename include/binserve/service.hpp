@@ -16,6 +16,8 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "binserve/config.hpp"
 #include "binserve/request.hpp"
@@ -81,6 +83,21 @@ class service {
   // The bytes `token` adds to running text (possibly part of a UTF-8
   // character; "" for control tokens and ids outside the vocabulary).
   std::string token_text(int token) const;
+
+  // `text`'s token ids, BOS first when `add_bos` and the model's vocabulary
+  // adds one to prompts. In byte-level BPE vocabularies (Llama 3, Qwen2) the
+  // text of a control token (<|eot_id|>) becomes its id.
+  std::vector<int> encode(std::string_view text, bool add_bos) const;
+
+  // What a chat template reads of the model: the template itself (GGUF
+  // tokenizer.chat_template; "" when the model has none) and the text of its
+  // BOS and EOS tokens.
+  struct chat_format {
+    std::string chat_template;
+    std::string bos_token;
+    std::string eos_token;
+  };
+  chat_format model_chat_format() const;
 
  private:
   struct impl;

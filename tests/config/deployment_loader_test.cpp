@@ -204,6 +204,29 @@ TEST_F(DeploymentLoader, ServerConnectionLimitsAndTimeouts) {
             at("2:27") + "server.drain_timeout_s: expected a number, got a scalar ('soon')");
 }
 
+TEST_F(DeploymentLoader, ChatTemplateIsTextOrAFileAndMustParse) {
+  const std::string m = "model: {dummy: x}\n";
+  auto inline_text = parse_deployment(m + "server: {chat_template: \"{{ messages[0].content }}\"}\n",
+                                      (dir_ / "d.yaml").string());
+  ASSERT_TRUE(inline_text.ok()) << inline_text.error().to_string();
+  EXPECT_EQ(inline_text->server.chat_template, "{{ messages[0].content }}");
+  write("templates/chatml.jinja", "{% for m in messages %}<|im_start|>{{ m.role }}\n{% endfor %}");
+  auto file = parse_deployment(m + "server: {chat_template: templates/chatml.jinja}\n", (dir_ / "d.yaml").string());
+  ASSERT_TRUE(file.ok()) << file.error().to_string();
+  EXPECT_EQ(file->server.chat_template, "{% for m in messages %}<|im_start|>{{ m.role }}\n{% endfor %}")
+      << "a relative file is read from the deployment file's folder";
+  const std::string missing = error_of(m + "server: {chat_template: nowhere.jinja}\n");
+  EXPECT_NE(missing.find("server.chat_template: " + (dir_ / "nowhere.jinja").string() + " cannot be read"),
+            std::string::npos)
+      << missing;
+  EXPECT_EQ(error_of(m + "server: {chat_template: \"{% include 'x' %}\"}\n"),
+            at("2:25") + "server.chat_template: the chat template cannot be parsed: line 1: "
+                         "unsupported statement {% include %}");
+  EXPECT_EQ(error_of(m + "server: {chat_template: \"{% if x %}open\"}\n"),
+            at("2:25") + "server.chat_template: the chat template cannot be parsed: line 1: "
+                         "{% if %} is never closed");
+}
+
 TEST_F(DeploymentLoader, KindsMustBeKnownAndAreListed) {
   const std::string m = "model: {dummy: x}\n";
   EXPECT_EQ(error_of(m + "policy: {kind: foo}\n"),

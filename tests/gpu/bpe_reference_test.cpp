@@ -16,9 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "gpu/gguf_writer.hpp"
-#include "gpu/host_weights.hpp"
 #include "gpu/model.hpp"
 #include "gpu/tokenizer.hpp"
+#include "tests/gpu/bpe_reference_model.hpp"
 
 namespace binserve {
 namespace {
@@ -26,21 +26,7 @@ namespace {
 // One reference: a one-layer model around its vocabulary, written as a GGUF
 // at `gguf_path`, loaded back; its tokenizer against the reference's ids.
 void check_reference(const nlohmann::json& ref, const std::string& gguf_path) {
-  model m;
-  m.vocab.scheme = vocab_scheme::byte_bpe;
-  m.vocab.pieces = ref.at("tokens").get<std::vector<std::string>>();
-  m.vocab.merges = ref.at("merges").get<std::vector<std::string>>();
-  m.vocab.pre = ref.at("pre").get<std::string>();
-  m.vocab.scores.assign(m.vocab.pieces.size(), 0.0f);
-  m.vocab.kinds.assign(m.vocab.pieces.size(), token_kind::normal);
-  for (int id : ref.at("specials").get<std::vector<int>>()) m.vocab.kinds[std::size_t(id)] = token_kind::control;
-  m.vocab.bos_id = ref.at("bos"), m.vocab.eos_id = ref.at("eos"), m.vocab.eot_id = ref.at("eot"), m.vocab.unk_id = 0;
-  m.config = *model_preset("stories260k");
-  m.config.dim = 16, m.config.hidden_dim = 16, m.config.n_layers = 1, m.config.n_heads = 2, m.config.n_kv_heads = 2;
-  m.config.vocab_size = m.vocab.size();
-  auto w = std::make_shared<host_weights>(m.config);
-  fill_dummy_weights(m.config, 1, *w);
-  m.weights = std::move(w);
+  const model m = testing::bpe_reference_model(ref);
   ASSERT_TRUE(gguf::llama_gguf(m).write(gguf_path).ok());
   auto loaded = load_model(gguf_path);
   ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();

@@ -234,6 +234,7 @@ TEST_F(ModelLoader, DummyTakesItsVocabularyFromATokenizerFile) {
   source.vocab.pieces[259] = "he", source.vocab.pieces[260] = "ll", source.vocab.pieces[261] = "hell";
   source.vocab.scores.resize(280), source.vocab.kinds.resize(280);
   source.vocab.eot_id = 5;
+  source.vocab.chat_template = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}";
   source.config.vocab_size = 280;
   auto w = std::make_shared<host_weights>(source.config);
   fill_dummy_weights(source.config, 1, *w);
@@ -248,6 +249,7 @@ TEST_F(ModelLoader, DummyTakesItsVocabularyFromATokenizerFile) {
   EXPECT_EQ(m->vocab.scheme, vocab_scheme::byte_bpe);
   EXPECT_EQ(m->vocab.merges, source.vocab.merges);
   EXPECT_NE(std::find(m->stop_tokens.begin(), m->stop_tokens.end(), 5), m->stop_tokens.end()) << "EOT stops";
+  EXPECT_EQ(m->vocab.chat_template, source.vocab.chat_template) << "tokenizer.chat_template comes with the vocabulary";
 
   BINSERVE_REQUIRE_SHARED("models/tok512.bin");
   auto sp = load_model("dummy:stories260k,tokenizer=" + testing::shared_path("models/tok512.bin"));

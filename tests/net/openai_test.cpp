@@ -297,7 +297,7 @@ std::string text_of(int token) { return "<" + std::to_string(token) + ">"; }
 
 json render(const response_meta& m, const result& r, bool logprobs = false, std::string prefix = "") {
   const choice_output c{0, &r, std::move(prefix)};
-  return json::parse(response_json(m, std::span(&c, 1), {4, 3}, logprobs, text_of));
+  return json::parse(response_json(m, std::span(&c, 1), {4, 3}, {.logprobs = logprobs}, text_of));
 }
 
 TEST(OpenAiResponse, CompletionShape) {
