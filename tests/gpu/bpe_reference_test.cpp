@@ -1,6 +1,6 @@
 // binserve's byte-level BPE against tokenizers others wrote:
 // llama3-tokenizer-js (Llama 3's vocabulary and merges) and gpt-tokenizer's
-// cl100k_base (the same byte-level BPE family), on the 10,000+ strings
+// cl100k_base and r50k_base (GPT-2: its pre-tokenizer `gpt-2`), on the 10,000+ strings
 // tests/tokenizer_ref/export.mjs makes (many scripts, code, emoji,
 // whitespace runs, digits, special-token text). The vocabulary goes into a
 // GGUF written by binserve's own writer (tokenizer.ggml.model gpt2, pre
@@ -79,7 +79,7 @@ TEST(BpeReference, IdsAndBytesEqualLlama3TokenizerJsAndGptTokenizer) {
   std::ifstream in(path);
   ASSERT_TRUE(in) << path;
   const nlohmann::json refs = nlohmann::json::parse(in).at("references");
-  ASSERT_EQ(refs.size(), 2u);
+  ASSERT_EQ(refs.size(), 3u);
   for (std::size_t i = 0; i < refs.size(); ++i) check_reference(refs[i], std::string(path) + "." + std::to_string(i) + ".gguf");
 }
 

@@ -1,14 +1,17 @@
 // Writes what tests/gpu/bpe_reference_test.cpp checks binserve's byte-level BPE
-// against, for two tokenizers others wrote: llama3-tokenizer-js (Llama 3's
+// against, for tokenizers others wrote: llama3-tokenizer-js (Llama 3's
 // vocabulary: tokens, merges in rank order, the special tokens) and
-// gpt-tokenizer's cl100k_base (tiktoken ranks, from which the merges are
-// derived as Hugging Face converts tiktoken files), with, for 10,000+ strings
+// gpt-tokenizer's cl100k_base and r50k_base (GPT-2's, with GPT-2's
+// pre-tokenizer; tiktoken ranks, from which the merges are derived as
+// Hugging Face converts tiktoken files), with, for 10,000+ strings
 // made here from a fixed seed, the ids each gives (no BOS/EOS).
 // Usage: node export.mjs OUT.json
 import { writeFileSync } from 'node:fs';
 import llama3 from 'llama3-tokenizer-js';
 import cl100kRanks from 'gpt-tokenizer/esm/bpeRanks/cl100k_base';
 import { encode as cl100kEncode } from 'gpt-tokenizer/encoding/cl100k_base';
+import r50kRanks from 'gpt-tokenizer/esm/bpeRanks/r50k_base';
+import { encode as r50kEncode } from 'gpt-tokenizer/encoding/r50k_base';
 
 let state = 20261207;
 const rand = (n) => {  // xorshift32, the same strings every run
@@ -73,8 +76,8 @@ const utf8 = new TextEncoder();
 // cl100k_base as tokens and merges: token r's bytes (a string's UTF-8, or a
 // byte array), and for each multi-byte token the two parts BPE with only
 // lower ranks leaves it in (tiktoken's merge order is its ranks').
-function cl100k() {
-  const bytesOf = cl100kRanks.map((t) => (typeof t === 'string' ? [...utf8.encode(t)] : t));
+function fromRanks(ranks, name) {
+  const bytesOf = ranks.map((t) => (typeof t === 'string' ? [...utf8.encode(t)] : t));
   const key = (bs) => String.fromCharCode(...bs);
   const rank = new Map(bytesOf.map((bs, r) => [key(bs), r]));
   const merges = [];
@@ -90,14 +93,15 @@ function cl100k() {
       if (best < 0 || bestRank >= r) break;
       parts.splice(best, 2, [...parts[best], ...parts[best + 1]]);
     }
-    if (parts.length !== 2) throw new Error(`cl100k token ${r} does not split in two`);
+    if (parts.length !== 2) throw new Error(`${name} token ${r} does not split in two`);
     merges.push(parts.map((p) => p.map((b) => byteChar[b]).join('')).join(' '));
   });
   return { tokens: bytesOf.map((bs) => bs.map((b) => byteChar[b]).join('')), merges };
 }
 
 const list = [...texts];
-const c = cl100k();
+const c = fromRanks(cl100kRanks, 'cl100k_base');
+const g = fromRanks(r50kRanks, 'r50k_base');
 const references = [
   { reference: "llama3-tokenizer-js 1.2.0", pre: "llama-bpe", tokens: llama3.vocabById,
     merges: [...llama3.merges.entries()].sort((a, b) => a[1] - b[1]).map(([m]) => m),
@@ -107,6 +111,9 @@ const references = [
   { reference: "gpt-tokenizer 4.0.0 cl100k_base", pre: "llama-bpe", tokens: c.tokens, merges: c.merges,
     specials: [], bos: 0, eos: 0, eot: -1,
     cases: list.map((text) => ({ text, ids: cl100kEncode(text) })) },
+  { reference: "gpt-tokenizer 4.0.0 r50k_base (GPT-2)", pre: "gpt-2", tokens: g.tokens, merges: g.merges,
+    specials: [], bos: 0, eos: 0, eot: -1,
+    cases: list.map((text) => ({ text, ids: r50kEncode(text) })) },
 ];
 writeFileSync(process.argv[2], JSON.stringify({ references }));
 for (const r of references)
