@@ -18,8 +18,9 @@ struct pre_tokenizer {
   const char* name;
   const char* pattern;
   bool ignore_merges;  // a word that is a token is that token (Llama 3's tokenizer.json)
+  bool lone_digits = false;  // each ASCII digit a word before the pattern runs (Hugging Face's Digits)
 };
-const std::array<pre_tokenizer, 3> kPreTokenizers = {{
+const std::array<pre_tokenizer, 4> kPreTokenizers = {{
     {"llama-bpe",
      "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
      "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
@@ -29,6 +30,8 @@ const std::array<pre_tokenizer, 3> kPreTokenizers = {{
      "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
      false},
     {"gpt-2", "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", false},
+    // SmolLM's tokenizer.json: Digits(individual_digits) then GPT-2's ByteLevel regex.
+    {"smollm", "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", false, true},
 }};
 
 // GPT-2's bytes_to_unicode: the printable bytes ! .. ~, ¡ .. ¬, ® .. ÿ stand
@@ -86,6 +89,7 @@ char32_t decode_char(std::string_view s) {
 struct bpe_tokenizer::compiled {
   pcre2_code* code = nullptr;
   bool ignore_merges = false;
+  bool lone_digits = false;
   ~compiled() { pcre2_code_free(code); }
 };
 
@@ -128,6 +132,7 @@ status_or<bpe_tokenizer> bpe_tokenizer::make(bpe_vocab v) {
                           PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &error, &offset, nullptr);
   if (c->code == nullptr) return status(error_code::internal, "pre-tokenizer '" + v.pre + "' does not compile");
   c->ignore_merges = pre->ignore_merges;
+  c->lone_digits = pre->lone_digits;
   bpe_tokenizer t;
   t.pattern_ = std::move(c);
   t.is_special_.assign(v.tokens.size(), false);
@@ -193,7 +198,7 @@ std::vector<int> bpe_tokenizer::encode(std::string_view text) const {
   // Words of text[begin, end): the pre-tokenizer's matches, each then BPE'd.
   // A segment's first match checks that it is UTF-8; one that is not is one
   // word (byte-level BPE takes any bytes). Matches end at the segment's end.
-  auto words = [&](std::size_t begin, std::size_t end) {
+  auto regex_words = [&](std::size_t begin, std::size_t end) {
     const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
     bool checked = false;
     for (std::size_t at = begin; at < end;) {
@@ -212,6 +217,18 @@ std::vector<int> bpe_tokenizer::encode(std::string_view text) const {
       encode_word(text.substr(ov[0], ov[1] - ov[0]), out);
       at = ov[1];
     }
+  };
+  // lone_digits: each ASCII digit is a word; the pattern runs between them.
+  auto words = [&](std::size_t begin, std::size_t end) {
+    if (!pattern_->lone_digits) return regex_words(begin, end);
+    std::size_t run = begin;
+    for (std::size_t at = begin; at < end; ++at) {
+      if (text[at] < '0' || text[at] > '9') continue;
+      regex_words(run, at);
+      encode_word(text.substr(at, 1), out);
+      run = at + 1;
+    }
+    regex_words(run, end);
   };
   std::size_t plain = 0;
   for (std::size_t at = 0; at < text.size();) {

@@ -1,6 +1,8 @@
 // binserve's byte-level BPE against tokenizers others wrote:
 // llama3-tokenizer-js (Llama 3's vocabulary and merges) and gpt-tokenizer's
-// cl100k_base and r50k_base (GPT-2: its pre-tokenizer `gpt-2`), on the 10,000+ strings
+// cl100k_base and r50k_base (GPT-2: its pre-tokenizer `gpt-2`), and
+// @huggingface/tokenizers with SmolLM2's and Qwen2's pre-tokenizers (`smollm`,
+// `qwen2`) over GPT-2's vocabulary, on the 10,000+ strings
 // tests/tokenizer_ref/export.mjs makes (many scripts, code, emoji,
 // whitespace runs, digits, special-token text). The vocabulary goes into a
 // GGUF written by binserve's own writer (tokenizer.ggml.model gpt2, pre
@@ -79,7 +81,7 @@ TEST(BpeReference, IdsAndBytesEqualLlama3TokenizerJsAndGptTokenizer) {
   std::ifstream in(path);
   ASSERT_TRUE(in) << path;
   const nlohmann::json refs = nlohmann::json::parse(in).at("references");
-  ASSERT_EQ(refs.size(), 3u);
+  ASSERT_EQ(refs.size(), 5u);
   for (std::size_t i = 0; i < refs.size(); ++i) check_reference(refs[i], std::string(path) + "." + std::to_string(i) + ".gguf");
 }
 

@@ -71,7 +71,7 @@ TEST(BpeTokenizer, BadVocabulariesAreErrors) {
   v.pre = "falcon";
   auto t = bpe_tokenizer::make(v);
   ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.error().message().find("'falcon' is not supported (llama-bpe, qwen2, gpt-2)"), std::string::npos)
+  EXPECT_NE(t.error().message().find("'falcon' is not supported (llama-bpe, qwen2, gpt-2, smollm)"), std::string::npos)
       << t.error().to_string();
   v = byte_vocab({}, {"nospace"});
   EXPECT_FALSE(bpe_tokenizer::make(v).ok());

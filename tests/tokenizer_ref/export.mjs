@@ -3,7 +3,8 @@
 // vocabulary: tokens, merges in rank order, the special tokens) and
 // gpt-tokenizer's cl100k_base and r50k_base (GPT-2's, with GPT-2's
 // pre-tokenizer; tiktoken ranks, from which the merges are derived as
-// Hugging Face converts tiktoken files), with, for 10,000+ strings
+// Hugging Face converts tiktoken files), and @huggingface/tokenizers running
+// SmolLM2's and Qwen2's pre-tokenizers over GPT-2's vocabulary, with, for 10,000+ strings
 // made here from a fixed seed, the ids each gives (no BOS/EOS).
 // Usage: node export.mjs OUT.json
 import { writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import llama3 from 'llama3-tokenizer-js';
 import cl100kRanks from 'gpt-tokenizer/esm/bpeRanks/cl100k_base';
 import { encode as cl100kEncode } from 'gpt-tokenizer/encoding/cl100k_base';
 import r50kRanks from 'gpt-tokenizer/esm/bpeRanks/r50k_base';
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { encode as r50kEncode } from 'gpt-tokenizer/encoding/r50k_base';
 
 let state = 20261207;
@@ -99,6 +101,24 @@ function fromRanks(ranks, name) {
   return { tokens: bytesOf.map((bs) => bs.map((b) => byteChar[b]).join('')), merges };
 }
 
+// A pre-tokenizer as a model's tokenizer.json states it (SmolLM2's, Qwen2's),
+// run by Hugging Face's own JavaScript tokenizers over GPT-2's vocabulary
+// and merges: what binserve's pre-tokenizer of that GGUF name must match.
+function hfReference(pre, vocab, preTokenizer) {
+  const tokenizerJson = {
+    version: '1.0', added_tokens: [], normalizer: null, post_processor: null,
+    pre_tokenizer: preTokenizer,
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '',
+             fuse_unk: false, byte_fallback: false, ignore_merges: false,
+             vocab: Object.fromEntries(vocab.tokens.map((t, id) => [t, id])), merges: vocab.merges },
+  };
+  const hf = new HfTokenizer(tokenizerJson, {});
+  return { reference: `@huggingface/tokenizers 0.2.0, ${pre} pre-tokenizer over GPT-2's vocabulary`, pre,
+           tokens: vocab.tokens, merges: vocab.merges, specials: [], bos: 0, eos: 0, eot: -1,
+           cases: list.map((text) => ({ text, ids: hf.encode(text, { add_special_tokens: false }).ids })) };
+}
+
 const list = [...texts];
 const c = fromRanks(cl100kRanks, 'cl100k_base');
 const g = fromRanks(r50kRanks, 'r50k_base');
@@ -114,6 +134,13 @@ const references = [
   { reference: "gpt-tokenizer 4.0.0 r50k_base (GPT-2)", pre: "gpt-2", tokens: g.tokens, merges: g.merges,
     specials: [], bos: 0, eos: 0, eot: -1,
     cases: list.map((text) => ({ text, ids: r50kEncode(text) })) },
+  hfReference('smollm', g, { type: 'Sequence', pretokenizers: [
+    { type: 'Digits', individual_digits: true },
+    { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] }),
+  hfReference('qwen2', g, { type: 'Sequence', pretokenizers: [
+    { type: 'Split', behavior: 'Isolated', invert: false, pattern: { Regex:
+      "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" } },
+    { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false }] }),
 ];
 writeFileSync(process.argv[2], JSON.stringify({ references }));
 for (const r of references)
