@@ -345,7 +345,7 @@ service::chat_format service::model_chat_format() const {
     const auto first = p.find_first_not_of('\n'), last = p.find_last_not_of('\n');
     return first == std::string::npos ? p : p.substr(first, last - first + 1);
   };
-  return {v.chat_template, text(v.bos_id), text(v.eos_id)};
+  return {v.chat_template, text(v.bos_id), text(v.eos_id), v.bos_id, v.eos_id};
 }
 
 }  // namespace binserve

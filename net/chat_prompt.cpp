@@ -25,14 +25,33 @@ status chat_prompt::apply(openai::api_call& call) const {
                                             {"eos_token", format_.eos_token}};
   auto text = template_->render(variables);
   if (!text.ok()) return text.error();
-  const bool leading_bos = !format_.bos_token.empty() && text->starts_with(format_.bos_token);
-  const std::vector<int> ids = leading_bos ? svc_->encode(std::string_view(*text).substr(format_.bos_token.size()), true)
-                                           : svc_->encode(*text, false);
+  const std::vector<int> ids = tokenize(*text);
   for (request& r : call.choices) {
     r.prompt.clear();
     r.prompt_ids = ids;
   }
   return status::ok_status();
+}
+
+std::vector<int> chat_prompt::tokenize(std::string_view text) const {
+  std::vector<int> ids;
+  const std::pair<const std::string*, int> specials[] = {{&format_.bos_token, format_.bos_id},
+                                                         {&format_.eos_token, format_.eos_id}};
+  while (!text.empty()) {
+    std::size_t hit = std::string_view::npos;
+    const std::pair<const std::string*, int>* which = nullptr;
+    for (const auto& sp : specials)
+      if (std::size_t at = sp.first->empty() ? std::string_view::npos : text.find(*sp.first); at < hit) {
+        hit = at;
+        which = &sp;
+      }
+    const std::vector<int> plain = svc_->encode(text.substr(0, hit), /*add_bos=*/false);
+    ids.insert(ids.end(), plain.begin(), plain.end());
+    if (which == nullptr) break;
+    ids.push_back(which->second);
+    text.remove_prefix(hit + which->first->size());
+  }
+  return ids;
 }
 
 }  // namespace binserve::net

@@ -4,16 +4,19 @@
 // With a chat template (server.chat_template, else the model's GGUF
 // tokenizer.chat_template) the prompt is the template's rendering of
 // {messages, add_generation_prompt: true, bos_token, eos_token}, tokenized
-// with special-token text read as those tokens (byte-level BPE) and no BOS
-// added, except that a rendering that begins with the BOS token's text gets
-// the BOS token instead of that text (SentencePiece vocabularies cannot read
-// it), as Hugging Face and vLLM tokenize chats. Without a template the prompt
-// stays the messages' texts joined by "\n" (net/openai.hpp).
+// as Hugging Face and vLLM tokenize chats: no BOS added, the BOS and EOS
+// texts the template printed read as those tokens (the text between each a
+// prompt of its own, so SentencePiece gives it its leading-space prefix), and
+// in byte-level BPE vocabularies every control token's text read as the
+// token. Without a template the prompt stays the messages' texts joined by
+// "\n" (net/openai.hpp).
 // Immutable once made; used from the io thread.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "binserve/service.hpp"
 #include "binserve/status.hpp"
@@ -35,6 +38,7 @@ class chat_prompt {
   status apply(openai::api_call& call) const;
 
  private:
+  std::vector<int> tokenize(std::string_view text) const;
   chat_prompt(const service& svc, std::optional<chat_template> t, service::chat_format f)
       : svc_(&svc), template_(std::move(t)), format_(std::move(f)) {}
 

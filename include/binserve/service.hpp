@@ -90,12 +90,14 @@ class service {
   std::vector<int> encode(std::string_view text, bool add_bos) const;
 
   // What a chat template reads of the model: the template itself (GGUF
-  // tokenizer.chat_template; "" when the model has none) and the text of its
-  // BOS and EOS tokens.
+  // tokenizer.chat_template; "" when the model has none) and the text and
+  // id of its BOS and EOS tokens.
   struct chat_format {
     std::string chat_template;
     std::string bos_token;
     std::string eos_token;
+    int bos_id = -1;
+    int eos_id = -1;
   };
   chat_format model_chat_format() const;
 

@@ -1,7 +1,7 @@
 // /v1/chat/completions with a chat template (server.chat_template here; a
 // model's own is the same path, tests/chat/llama32_chat_serving_test.cpp):
-// the prompt is the template's rendering, tokenized with a leading BOS text
-// read as the BOS token; what the template raises is a 400 naming messages;
+// the prompt is the template's rendering, tokenized with the BOS and EOS
+// texts read as those tokens; what the template raises is a 400 naming messages;
 // a template that cannot be parsed stops the server from starting. Also
 // vLLM's return_token_ids on both endpoints.
 #include <gtest/gtest.h>
@@ -57,6 +57,22 @@ TEST_F(HttpChatTemplate, ALeadingBosTextBecomesTheBosToken) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.j()["prompt_token_ids"].get<std::vector<int>>(), svc_->encode("Once upon a time", /*add_bos=*/true));
   EXPECT_EQ(svc_->model_chat_format().bos_token, "<s>");
+}
+
+TEST_F(HttpChatTemplate, BosAndEosTextsInsideTheRenderingBecomeTheirTokens) {
+  // Llama 2's template closes each assistant turn with "</s>" and opens the
+  // next with "<s>"; SentencePiece would read them as text.
+  auto server = server_with("{% for m in messages %}{{ bos_token }}{{ m.content }}{{ eos_token }}{% endfor %}");
+  ASSERT_TRUE(server);
+  const json messages = {{{"role", "user"}, {"content", "Once upon"}}, {{"role", "assistant"}, {"content", "a time"}}};
+  const testing::http_reply r = testing::post(server->port(), kChat, chat(messages));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const service::chat_format f = svc_->model_chat_format();
+  std::vector<int> want = {f.bos_id};
+  for (const auto& part : {svc_->encode("Once upon", false), std::vector<int>{f.eos_id, f.bos_id},
+                           svc_->encode("a time", false), std::vector<int>{f.eos_id}})
+    want.insert(want.end(), part.begin(), part.end());
+  EXPECT_EQ(r.j()["prompt_token_ids"].get<std::vector<int>>(), want);
 }
 
 TEST_F(HttpChatTemplate, WhatTheTemplateRaisesIsA400NamingMessages) {
