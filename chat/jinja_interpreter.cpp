@@ -386,7 +386,8 @@ std::string concat_text(const value& v) {
   std::string out;
   for (std::size_t i = 0; i < v.items().size(); ++i) {
     const value& x = v.items()[i];
-    out += (i ? "," : "") + (x.is_nullish() ? x.raw_text() : x.render());
+    if (i) out += ',';
+    out += x.is_nullish() ? x.raw_text() : x.render();
   }
   return out;
 }

@@ -143,7 +143,7 @@ void lexer::step() {
     std::string num = digits();
     if (!last_is({token_type::dot}) && at(pos_) == '.' && is_digit(at(pos_ + 1))) {
       ++pos_;
-      num += "." + digits();
+      num.append(".").append(digits());
     }
     return push(token_type::number, num);
   }
@@ -220,7 +220,7 @@ bool lexer::sign() {
   std::string num = digits();
   if (!num.empty() && at(pos_) == '.' && is_digit(at(pos_ + 1))) {
     ++pos_;
-    num += "." + digits();
+    num.append(".").append(digits());
   }
   push(num.empty() ? token_type::unary : token_type::number, std::string(1, c) + num);
   return true;

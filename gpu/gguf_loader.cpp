@@ -133,8 +133,9 @@ token_kind kind_of(std::int64_t gguf_type) {
   switch (gguf_type) {
     case 2: return token_kind::unknown;
     case 3: return token_kind::control;
+    case 4: return token_kind::user_defined;
     case 6: return token_kind::byte;
-    default: return token_kind::normal;  // 1 normal, 4 user-defined, 5 unused
+    default: return token_kind::normal;  // 1 normal, 5 unused
   }
 }
 

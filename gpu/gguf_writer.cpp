@@ -45,6 +45,7 @@ std::int32_t gguf_token_type(token_kind kind) {
   switch (kind) {
     case token_kind::unknown: return 2;
     case token_kind::control: return 3;
+    case token_kind::user_defined: return 4;
     case token_kind::byte: return 6;
     case token_kind::normal: return 1;
   }

@@ -94,6 +94,9 @@ void merge_symbols(std::vector<symbol>& syms, const std::vector<float>& scores,
   }
 }
 
+// SentencePiece pieces of text: normal ones and added (user-defined) ones.
+bool is_text_piece(token_kind k) { return k == token_kind::normal || k == token_kind::user_defined; }
+
 token_kind classify(std::string_view piece) {
   if (parse_byte_piece(piece) >= 0) return token_kind::byte;
   // llama2.c's exporter writes BOS and EOS as "\n<s>\n" and "\n</s>\n".
@@ -151,7 +154,8 @@ std::shared_ptr<const bpe_tokenizer> byte_bpe_of(const vocab& v) {
   if (v.scheme != vocab_scheme::byte_bpe) return nullptr;
   bpe_vocab b{v.pieces, v.merges, {}, v.pre};
   for (int id = 0; id < v.size(); ++id)
-    if (v.kinds[std::size_t(id)] == token_kind::control) b.specials.push_back(id);
+    if (v.kinds[std::size_t(id)] == token_kind::control || v.kinds[std::size_t(id)] == token_kind::user_defined)
+      b.specials.push_back(id);
   auto t = bpe_tokenizer::make(std::move(b));
   if (!t.ok()) throw std::invalid_argument("tokenizer: " + t.error().message());
   return std::make_shared<const bpe_tokenizer>(std::move(*t));
@@ -163,7 +167,7 @@ tokenizer::tokenizer(struct vocab v) : vocab_(std::move(v)), bpe_(byte_bpe_of(vo
   std::fill(std::begin(byte_ids_), std::end(byte_ids_), -1);
   for (int id = 0; id < vocab_.size(); ++id) {
     const std::string& piece = vocab_.pieces[id];
-    if (vocab_.kinds[id] == token_kind::normal) piece_ids_.emplace(piece, id);
+    if (is_text_piece(vocab_.kinds[id])) piece_ids_.emplace(piece, id);
     const int byte = parse_byte_piece(piece);
     if (vocab_.kinds[id] == token_kind::byte && byte >= 0 && byte_ids_[byte] < 0) {
       byte_ids_[byte] = id;
@@ -210,7 +214,7 @@ std::vector<int> tokenizer::encode(std::string_view text, bool add_bos) const {
     i += len;
   }
   merge_symbols(syms, vocab_.scores, [this](int a, int b) {
-    if (vocab_.kinds[a] != token_kind::normal || vocab_.kinds[b] != token_kind::normal) return -1;
+    if (!is_text_piece(vocab_.kinds[a]) || !is_text_piece(vocab_.kinds[b])) return -1;
     return lookup(vocab_.pieces[a] + vocab_.pieces[b]);
   });
   for (int i = syms.empty() ? -1 : 0; i >= 0; i = syms[i].next) ids.push_back(syms[i].id);
@@ -221,7 +225,7 @@ std::string tokenizer::decode_piece(int prev, int id) const {
   if (id < 0 || id >= vocab_.size()) return "";
   if (bpe_ != nullptr) return vocab_.kinds[id] == token_kind::control ? "" : bpe_->decode(std::span<const int>(&id, 1));
   std::string out;
-  if (vocab_.kinds[id] == token_kind::normal) out = vocab_.pieces[id];
+  if (is_text_piece(vocab_.kinds[id])) out = vocab_.pieces[id];
   if (vocab_.kinds[id] == token_kind::byte) {
     const int byte = parse_byte_piece(vocab_.pieces[id]);
     if (byte >= 0) out.assign(1, static_cast<char>(byte));

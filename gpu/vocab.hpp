@@ -15,6 +15,10 @@ enum class token_kind : std::uint8_t {
   byte,     // "<0xXX>": byte fallback for text no piece covers
   control,  // <s>, </s>, ...: never produced by encoding text
   unknown,  // <unk>
+  // Text added to the vocabulary (Hugging Face's non-special added tokens,
+  // GGUF type 4: <think>, <tool_call>, ...): byte_bpe matches it literally in
+  // text and decodes it as that text; sentencepiece takes it as a piece.
+  user_defined,
 };
 
 enum class vocab_scheme : std::uint8_t {

@@ -33,10 +33,11 @@ void check_reference(const nlohmann::json& ref, const std::string& gguf_path) {
   auto loaded = load_model(gguf_path);
   ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
   EXPECT_EQ(loaded->vocab.merges.size(), m.vocab.merges.size());
-  if (m.vocab.eot_id >= 0)
+  if (m.vocab.eot_id >= 0) {
     EXPECT_NE(std::find(loaded->stop_tokens.begin(), loaded->stop_tokens.end(), m.vocab.eot_id),
               loaded->stop_tokens.end())
         << "the end-of-turn token stops generation";
+  }
   const tokenizer tok(loaded->vocab);
   const tokenizer* t = &tok;
   // Served text leaves control tokens out (decode_piece gives them ""): the

@@ -104,9 +104,13 @@ function fromRanks(ranks, name) {
 // A pre-tokenizer as a model's tokenizer.json states it (SmolLM2's, Qwen2's),
 // run by Hugging Face's own JavaScript tokenizers over GPT-2's vocabulary
 // and merges: what binserve's pre-tokenizer of that GGUF name must match.
-function hfReference(pre, vocab, preTokenizer) {
+// `added`: tokens added to the vocabulary after it, {content, special}; the
+// texts then carry them at places a fixed seed picks (one in four).
+function hfReference(pre, vocab, preTokenizer, added = []) {
+  const addedTokens = added.map((a, i) => ({ id: vocab.tokens.length + i, content: a.content, single_word: false,
+                                             lstrip: false, rstrip: false, normalized: false, special: a.special }));
   const tokenizerJson = {
-    version: '1.0', added_tokens: [], normalizer: null, post_processor: null,
+    version: '1.0', added_tokens: addedTokens, normalizer: null, post_processor: null,
     pre_tokenizer: preTokenizer,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '',
@@ -114,9 +118,17 @@ function hfReference(pre, vocab, preTokenizer) {
              vocab: Object.fromEntries(vocab.tokens.map((t, id) => [t, id])), merges: vocab.merges },
   };
   const hf = new HfTokenizer(tokenizerJson, {});
-  return { reference: `@huggingface/tokenizers 0.2.0, ${pre} pre-tokenizer over GPT-2's vocabulary`, pre,
-           tokens: vocab.tokens, merges: vocab.merges, specials: [], bos: 0, eos: 0, eot: -1,
-           cases: list.map((text) => ({ text, ids: hf.encode(text, { add_special_tokens: false }).ids })) };
+  const texts = added.length === 0 ? list : list.map((text) => {
+    if (rand(4) !== 0) return text;
+    const cut = [...text].slice(0, rand(text.length + 1)).join('');
+    return cut + pick(added).content + text.slice(cut.length);
+  });
+  return { reference: `@huggingface/tokenizers 0.2.0, ${pre} pre-tokenizer over GPT-2's vocabulary` +
+                      (added.length ? `, ${added.length} added tokens` : ''), pre,
+           tokens: vocab.tokens.concat(added.map((a) => a.content)), merges: vocab.merges,
+           specials: addedTokens.filter((a) => a.special).map((a) => a.id),
+           user_defined: addedTokens.filter((a) => !a.special).map((a) => a.id), bos: 0, eos: 0, eot: -1,
+           cases: texts.map((text) => ({ text, ids: hf.encode(text, { add_special_tokens: false }).ids })) };
 }
 
 const list = [...texts];
@@ -136,7 +148,10 @@ const references = [
     cases: list.map((text) => ({ text, ids: r50kEncode(text) })) },
   hfReference('smollm', g, { type: 'Sequence', pretokenizers: [
     { type: 'Digits', individual_digits: true },
-    { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] }),
+    { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] },
+    [{ content: '<|im_start|>', special: true }, { content: '<|im_end|>', special: true },
+     { content: '<think>', special: false }, { content: '</think>', special: false },
+     { content: '<tool_call>', special: false }, { content: ' ⟨é⟩ ', special: false }]),
   hfReference('qwen2', g, { type: 'Sequence', pretokenizers: [
     { type: 'Split', behavior: 'Isolated', invert: false, pattern: { Regex:
       "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" } },
