@@ -15,6 +15,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tok_dir=$(realpath -m "$2") tpl_dir=$(realpath -m "$3")
 
 bash "$here/../tokenizer_ref/run.sh" "$1" "$tok_dir" --export-only  # exits 77 to skip
+# The rendering carries today's date: within two minutes of midnight UTC, wait for the new day.
+since_midnight=$(( $(date -u +%s) % 86400 ))
+[ "$since_midnight" -lt 86280 ] || sleep $(( 86400 - since_midnight + 1 ))
 bash "$here/run.sh" "$1" "$tpl_dir" --export-only
-BINSERVE_BPE_REFERENCE=$tok_dir/references.json BINSERVE_TEMPLATE_REFERENCE=$tpl_dir/template_references.json \
+# TZ=UTC as the export: strftime_now reads local time, and both must see the same day.
+TZ=UTC BINSERVE_BPE_REFERENCE=$tok_dir/references.json BINSERVE_TEMPLATE_REFERENCE=$tpl_dir/template_references.json \
   "$(realpath "$1")" --gtest_filter='ChatServing.*'
