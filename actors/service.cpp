@@ -339,12 +339,7 @@ std::vector<int> service::encode(std::string_view text, bool add_bos) const { re
 
 service::chat_format service::model_chat_format() const {
   const vocab& v = impl_->m->vocab;
-  // llama2.c tokenizer files write BOS and EOS as "\n<s>\n" and "\n</s>\n".
-  const auto text = [&](int id) {
-    const std::string& p = v.pieces[static_cast<std::size_t>(id)];
-    const auto first = p.find_first_not_of('\n'), last = p.find_last_not_of('\n');
-    return first == std::string::npos ? p : p.substr(first, last - first + 1);
-  };
+  const auto text = [&](int id) { return std::string(special_text(v.pieces[static_cast<std::size_t>(id)])); };
   return {v.chat_template, text(v.bos_id), text(v.eos_id), v.bos_id, v.eos_id};
 }
 

@@ -97,13 +97,19 @@ void merge_symbols(std::vector<symbol>& syms, const std::vector<float>& scores,
 // SentencePiece pieces of text: normal ones and added (user-defined) ones.
 bool is_text_piece(token_kind k) { return k == token_kind::normal || k == token_kind::user_defined; }
 
+}  // namespace
+
+std::string_view special_text(std::string_view piece) {
+  const auto first = piece.find_first_not_of('\n');
+  if (first == std::string_view::npos) return {};
+  return piece.substr(first, piece.find_last_not_of('\n') - first + 1);
+}
+
+namespace {
+
 token_kind classify(std::string_view piece) {
   if (parse_byte_piece(piece) >= 0) return token_kind::byte;
-  // llama2.c's exporter writes BOS and EOS as "\n<s>\n" and "\n</s>\n".
-  const auto first = piece.find_first_not_of('\n');
-  const auto core = first == std::string_view::npos
-                        ? std::string_view{}
-                        : piece.substr(first, piece.find_last_not_of('\n') - first + 1);
+  const std::string_view core = special_text(piece);
   if (core == "<s>" || core == "</s>") return token_kind::control;
   if (core == "<unk>") return token_kind::unknown;
   return token_kind::normal;

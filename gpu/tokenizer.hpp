@@ -19,6 +19,10 @@
 
 namespace binserve {
 
+// A special token's text as written in prompts: its piece less the newlines
+// llama2.c's exporter puts around BOS and EOS ("\n<s>\n" -> "<s>").
+std::string_view special_text(std::string_view piece);
+
 class tokenizer {
  public:
   // Precondition for byte_bpe: bpe_tokenizer::make accepts the vocabulary
