@@ -63,6 +63,11 @@ TEST(ChatServing, Llama32PromptIsTheRenderedTemplateAndEotStops) {
   c.model = "dummy:llama3.2-1b,ctx=1024,type=" + type + ",tokenizer=" + gguf;
   c.executors = 1;
   c.predictor.kind = "fixed";
+  // Not a timed test: under ASan on a slow 2-core CI machine one step of a
+  // 1.24B model (the prompt's prefill) can take longer than the hang
+  // detector's 30 s floor and the client's 30 s wait. Both wait 10 minutes.
+  constexpr int kPatienceS = 600;
+  c.limits.batch_timeout_floor_ms = kPatienceS * 1000;
   auto svc = service::start(c);
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   server_config sc;
@@ -77,7 +82,8 @@ TEST(ChatServing, Llama32PromptIsTheRenderedTemplateAndEotStops) {
   const auto chat = [&](const json& messages, int max_tokens, const json& bias) {
     const testing::http_reply r = testing::post(port, "/v1/chat/completions",
                                                 {{"messages", messages}, {"max_tokens", max_tokens}, {"temperature", 0},
-                                                 {"return_token_ids", true}, {"logit_bias", bias}});
+                                                 {"return_token_ids", true}, {"logit_bias", bias}},
+                                                kPatienceS);
     EXPECT_EQ(r.status, 200) << r.body;
     return r.status == 200 ? r.j() : json();
   };
@@ -93,7 +99,8 @@ TEST(ChatServing, Llama32PromptIsTheRenderedTemplateAndEotStops) {
   const auto complete = [&](const std::string& prompt) {
     const testing::http_reply r =
         testing::post(port, "/v1/completions",
-                      {{"prompt", prompt}, {"max_tokens", 3}, {"temperature", 0}, {"return_token_ids", true}});
+                      {{"prompt", prompt}, {"max_tokens", 3}, {"temperature", 0}, {"return_token_ids", true}},
+                      kPatienceS);
     EXPECT_EQ(r.status, 200) << r.body;
     return r.status == 200 ? r.j()["choices"][0] : json();
   };

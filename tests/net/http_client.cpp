@@ -48,16 +48,16 @@ http_reply receive_reply(tcp::socket& s, beast::flat_buffer& buf, int timeout_s)
 }
 
 http_reply fetch(int port, http::verb method, const std::string& target, const std::string& body,
-                 const std::string& token) {
+                 const std::string& token, int timeout_s) {
   asio::io_context io;
   auto s = connect_to(io, port);
   send_request(s, method, target, body, token);
   beast::flat_buffer buf;
-  return receive_reply(s, buf);
+  return receive_reply(s, buf, timeout_s);
 }
 
-http_reply post(int port, const std::string& target, const json& body) {
-  return fetch(port, http::verb::post, target, body.dump());
+http_reply post(int port, const std::string& target, const json& body, int timeout_s) {
+  return fetch(port, http::verb::post, target, body.dump(), "", timeout_s);
 }
 
 std::vector<json> sse_events(const std::string& body) {

@@ -37,10 +37,10 @@ void send_request(boost::asio::ip::tcp::socket& s, http::verb method, const std:
 // Reads one response (at most `timeout_s` seconds).
 http_reply receive_reply(boost::asio::ip::tcp::socket& s, boost::beast::flat_buffer& buf, int timeout_s = 30);
 
-// One request on a fresh connection.
+// One request on a fresh connection, its response awaited at most `timeout_s`.
 http_reply fetch(int port, http::verb method, const std::string& target, const std::string& body = "",
-                 const std::string& token = "");
-http_reply post(int port, const std::string& target, const nlohmann::json& body);
+                 const std::string& token = "", int timeout_s = 30);
+http_reply post(int port, const std::string& target, const nlohmann::json& body, int timeout_s = 30);
 
 // The JSON payloads of an SSE body; "[DONE]" becomes the string "[DONE]".
 std::vector<nlohmann::json> sse_events(const std::string& body);
