@@ -3,16 +3,15 @@
 
 #include <atomic>
 #include <mutex>
-#include <new>
 #include <random>
 #include <thread>
 #include <unordered_map>
 
 #include <caf/io/all.hpp>
 
+#include "actors/backend_set.hpp"
 #include "actors/intake_actor.hpp"
 #include "actors/job_request.hpp"
-#include "actors/model_fingerprint.hpp"
 #include "actors/stats_actor.hpp"
 #include "gpu/generate.hpp"
 #include "predict/make_predictor.hpp"
@@ -216,16 +215,12 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   if (status s = check(c); !s.ok()) return s;
   auto layout = sched::bin_layout::make(c.policy, c.limits.max_new_tokens);
   if (!layout.ok()) return layout.error();
-  status_or<model> loaded = status(error_code::internal, "no model loaded");
-  try {
-    loaded = load_model(c.model, model_options{c.tokenizer, c.stop_tokens, c.model_format});
-  } catch (const std::bad_alloc&) {  // an error value, never an abort (make_backend does the same)
-    return status(error_code::out_of_memory, c.model + ": the model's weights do not fit in host memory");
-  }
-  if (!loaded.ok()) return loaded.error();
+  // The device's share is split evenly over the backends on it: the executors' and the embedding predictor's.
+  auto set = start_backends(c, uses_embedding(c.predictor) ? 1 : 0);
+  if (!set.ok()) return set.error();
 
   auto p = std::make_unique<impl>();
-  p->m = std::make_shared<const model>(std::move(*loaded));
+  p->m = set->m;
   p->tok = std::make_shared<const tokenizer>(p->m->vocab);
   p->sink = std::make_shared<promise_sink>(p->tok);
   intake_params ip;
@@ -234,23 +229,12 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   if (ip.limits.max_prompt_tokens == 0) ip.limits.max_prompt_tokens = p->m->config.n_ctx - 1;
   ip.tok = p->tok;
   ip.sink = p->sink;
-  // The device's share, split evenly over the backends on it: the executors and the embedding predictor's.
-  const int on_device = c.executors + (uses_embedding(c.predictor) ? 1 : 0);
-  backend_options bo{.kind = c.backend, .threads = c.threads, .device = c.device, .dtype = c.dtype,
-                     .kv_cache_bytes = c.kv_cache_bytes,
-                     .device_memory_share = c.device_memory_share / std::max(1, on_device)};
-  auto probe = load_executor_probe(c.predictor, p->m->config);
-  if (!probe.ok()) return probe.error();
-  if (probe->probe) bo.state_layers = probe->probe->layers();
-  ip.scheduler.probe = std::move(*probe);
-  auto predictor = make_predictor(c.predictor, p->m, predictor_backend_options(bo, p->m->config));
+  auto predictor = make_predictor(c.predictor, p->m, predictor_backend_options(set->options, p->m->config));
   if (!predictor.ok()) return predictor.error();
   ip.predictor = std::move(*predictor);
-  for (int e = 0; e < c.executors; ++e) {
-    auto b = make_backend(p->m, bo);
-    if (!b.ok()) return b.error();
-    ip.scheduler.backends.push_back(std::move(*b));
-  }
+  ip.scheduler.backends = std::move(set->backends);
+  ip.scheduler.probe = std::move(set->probe);
+  ip.scheduler.fingerprint = std::move(set->fingerprint);
   ip.scheduler.policy = c.policy;
   ip.scheduler.layout = *layout;
   ip.scheduler.kill_every_n_steps = c.faults.kill_executor_every_n_steps;
@@ -259,7 +243,6 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   ip.scheduler.step_delay_ms = c.faults.step_delay_ms;
   ip.scheduler.deadline = {c.limits.batch_timeout_slack, c.limits.batch_timeout_floor_ms / 1000.0};
   ip.scheduler.workers = c.workers;
-  ip.scheduler.fingerprint = model_fingerprint(*p->m);
   if (!c.step_trace.empty()) {
     auto trace = step_trace::open(c.step_trace);
     if (!trace.ok()) return trace.error();

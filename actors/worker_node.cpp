@@ -6,11 +6,9 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/backend_set.hpp"
 #include "actors/messages.hpp"
-#include "actors/model_fingerprint.hpp"
 #include "actors/worker_actor.hpp"
-#include "gpu/backend.hpp"
-#include "gpu/model.hpp"
 
 namespace binserve {
 
@@ -31,27 +29,11 @@ struct worker_node::impl {
 namespace {
 
 status_or<worker_params> make_worker_params(const service_config& c) {
-  if (c.executors < 1 || c.executors > 1024)
-    return status(error_code::config_invalid, "executors must be in [1, 1024]");
-  auto loaded = load_model(c.model, model_options{c.tokenizer, c.stop_tokens, c.model_format});
-  if (!loaded.ok()) return loaded.error();
-  auto m = std::make_shared<const model>(std::move(*loaded));
-  backend_options bo{.kind = c.backend, .threads = c.threads, .device = c.device, .dtype = c.dtype,
-                     .kv_cache_bytes = c.kv_cache_bytes,
-                     .device_memory_share = c.device_memory_share / c.executors};  // split over its executors
-  worker_params wp;
-  auto probe = load_executor_probe(c.predictor, m->config);
-  if (!probe.ok()) return probe.error();
-  if (probe->probe) bo.state_layers = probe->probe->layers();
-  wp.probe = std::move(*probe);
-  for (int e = 0; e < c.executors; ++e) {
-    auto b = make_backend(m, bo);
-    if (!b.ok()) return b.error();
-    wp.backends.push_back(std::move(*b));
-  }
-  wp.fingerprint = model_fingerprint(*m);
-  wp.model = m->source;
-  return wp;
+  if (c.executors < 1 || c.executors > kMaxExecutors)
+    return status(error_code::config_invalid, "executors must be in [1, " + std::to_string(kMaxExecutors) + "]");
+  auto set = start_backends(c, 0);
+  if (!set.ok()) return set.error();
+  return worker_params{std::move(set->backends), std::move(set->fingerprint), set->m->source, std::move(set->probe)};
 }
 
 }  // namespace
