@@ -7,6 +7,7 @@
 
 #include "gpu/dummy_weight.hpp"
 #include "gpu/quantize.hpp"
+#include "gpu/weight_layout.hpp"
 
 namespace binserve {
 
@@ -25,10 +26,10 @@ void weight_matrix::dequantize_row(std::int64_t r, float* out) const {
 
 namespace {
 
-// Lays out `w`'s tensors in checkpoint order: each kind stacked over all
-// layers. Matrices go to `storage` only when `owned`.
+// Lays out `w`'s tensors in checkpoint order (gpu/weight_layout.hpp).
+// Matrices go to `storage` only when `owned`.
 void lay_out(const model_config& c, bool owned, host_weights& w) {
-  const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), v = c.vocab_size;
+  const std::int64_t d = c.dim, kv = c.kv_dim(), v = c.vocab_size;
   const std::int64_t biases = c.qkv_bias ? std::int64_t(c.n_layers) * (d + 2 * kv) : 0;
   const std::int64_t norms = (2 * std::int64_t(c.n_layers) + 1) * d + biases;
   w.storage.assign(static_cast<std::size_t>(owned ? c.n_params() : norms), 0.0f);
@@ -41,15 +42,12 @@ void lay_out(const model_config& c, bool owned, host_weights& w) {
   };
   w.token_embedding = matrix(v, d);
   w.layers.resize(static_cast<std::size_t>(c.n_layers));
-  for (auto& l : w.layers) l.rms_att = norm(d);
-  for (auto& l : w.layers) l.wq = matrix(d, d);
-  for (auto& l : w.layers) l.wk = matrix(kv, d);
-  for (auto& l : w.layers) l.wv = matrix(kv, d);
-  for (auto& l : w.layers) l.wo = matrix(d, d);
-  for (auto& l : w.layers) l.rms_ffn = norm(d);
-  for (auto& l : w.layers) l.w1 = matrix(h, d);
-  for (auto& l : w.layers) l.w2 = matrix(d, h);
-  for (auto& l : w.layers) l.w3 = matrix(h, d);
+  for (layer_tensor t : kLayerTensors) {
+    const tensor_shape s = shape_of(t, c);
+    for (auto& l : w.layers)
+      if (is_norm(t)) norm_member(l, t) = norm(s.rows);
+      else matrix_member(l, t) = matrix(s.rows, s.cols);
+  }
   w.rms_final = norm(d);
   if (c.qkv_bias) {
     for (auto& l : w.layers) l.bq = norm(d);
@@ -99,23 +97,20 @@ struct dummy_matrix {
   float scale;
 };
 
-// `w`'s matrices in dummy tensor order (token_embedding 0, then per layer wq,
-// wk, wv, wo, w1, w2, w3, then wcls when separate), each with its bound:
-// uniform in [-1/sqrt(in), 1/sqrt(in)], embeddings O(1) like trained ones so
-// activations have a sane scale. Its norms are set to ones, its biases (the
-// tensors after those, per layer bq, bk, bv) to values in [-0.5, 0.5].
+// `w`'s matrices in dummy tensor order (gpu/weight_layout.hpp), each with
+// its bound. Its norms are set to ones, its biases (the tensors after those,
+// per layer bq, bk, bv) to values in [-0.5, 0.5].
 std::vector<dummy_matrix> dummy_layout(const model_config& c, std::uint64_t seed, host_weights& w) {
   for (auto& l : w.layers) {
     std::fill_n(l.rms_att, c.dim, 1.0f);
     std::fill_n(l.rms_ffn, c.dim, 1.0f);
   }
   std::fill_n(w.rms_final, c.dim, 1.0f);
-  const float in_d = 1.0f / std::sqrt(float(c.dim)), in_h = 1.0f / std::sqrt(float(c.hidden_dim));
   std::vector<dummy_matrix> out = {{&w.token_embedding, 0, 1.0f}};
   for (auto& l : w.layers)
-    for (weight_matrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w1, &l.w2, &l.w3})
-      out.push_back({m, out.size(), m == &l.w2 ? in_h : in_d});
-  if (!c.shared_classifier) out.push_back({&w.wcls, out.size(), in_d});
+    for (layer_tensor t : kLayerTensors)
+      if (!is_norm(t)) out.push_back({&matrix_member(l, t), out.size(), dummy_scale(shape_of(t, c).cols)});
+  if (!c.shared_classifier) out.push_back({&w.wcls, out.size(), dummy_scale(c.dim)});
   std::uint64_t tensor = out.size();
   if (c.qkv_bias)
     for (auto& l : w.layers)

@@ -6,6 +6,7 @@
 
 #include "gpu/cuda/check.hpp"
 #include "gpu/cuda/kernels/kernels.hpp"
+#include "gpu/weight_layout.hpp"
 
 namespace binserve::cuda {
 
@@ -70,14 +71,17 @@ class tensor_writer {
 };
 
 std::int64_t matrix_elements(const model_config& c) {
-  const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), embed = std::int64_t(c.vocab_size) * d;
-  return embed * (c.shared_classifier ? 1 : 2) + c.n_layers * (2 * d * d + 2 * kv * d + 3 * h * d);
+  std::int64_t per_layer = 0;
+  for (layer_tensor t : kLayerTensors)
+    if (!is_norm(t)) per_layer += shape_of(t, c).elements();
+  const std::int64_t embed = std::int64_t(c.vocab_size) * c.dim;
+  return embed * (c.shared_classifier ? 1 : 2) + c.n_layers * per_layer;
 }
 
 }  // namespace
 
 status device_weights::layout(const model_config& c, data_type t) {
-  const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), eb = element_bytes(t);
+  const std::int64_t d = c.dim, eb = element_bytes(t);
   BINSERVE_TRY(matrices_.allocate(matrix_elements(c) * eb, "weights (" + std::to_string(c.n_params()) +
                                                                " parameters)"));
   BINSERVE_TRY(norms_.allocate((2 * c.n_layers + 1) * d * 4, "norm weights"));
@@ -87,15 +91,12 @@ status device_weights::layout(const model_config& c, data_type t) {
   auto take_norm = [&n](std::int64_t count) { return std::exchange(n, n + count); };
   token_embedding = take(std::int64_t(c.vocab_size) * d);
   layers.resize(c.n_layers);
-  for (auto& l : layers) l.rms_att = take_norm(d);
-  for (auto& l : layers) l.wq = take(d * d);
-  for (auto& l : layers) l.wk = take(kv * d);
-  for (auto& l : layers) l.wv = take(kv * d);
-  for (auto& l : layers) l.wo = take(d * d);
-  for (auto& l : layers) l.rms_ffn = take_norm(d);
-  for (auto& l : layers) l.w1 = take(h * d);
-  for (auto& l : layers) l.w2 = take(d * h);
-  for (auto& l : layers) l.w3 = take(h * d);
+  for (layer_tensor lt : kLayerTensors) {  // checkpoint order (gpu/weight_layout.hpp)
+    const std::int64_t count = shape_of(lt, c).elements();
+    for (auto& l : layers)
+      if (is_norm(lt)) norm_member(l, lt) = take_norm(count);
+      else matrix_member(l, lt) = take(count);
+  }
   rms_final = take_norm(d);
   wcls = c.shared_classifier ? token_embedding : take(std::int64_t(c.vocab_size) * d);
   return status::ok_status();
@@ -106,35 +107,30 @@ status_or<std::unique_ptr<device_weights>> device_weights::create(const model& m
   std::unique_ptr<device_weights> w(new device_weights());
   const model_config& c = m.config;
   BINSERVE_TRY(w->layout(c, t));
-  const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim(), embed = std::int64_t(c.vocab_size) * d;
-  const float in_d = 1.0f / std::sqrt(float(d)), in_h = 1.0f / std::sqrt(float(h));
+  const std::int64_t d = c.dim, embed = std::int64_t(c.vocab_size) * d;
   const host_weights* hw = m.weights.get();  // null for dummy models
   auto host = [hw](auto member) -> const weight_matrix* { return hw != nullptr ? &member(*hw) : nullptr; };
   tensor_writer out(m, t, stream);
-  // The dummy tensor numbering of fill_dummy_weights: embedding, then per layer wq..w3, then wcls.
+  // The dummy tensor numbering of fill_dummy_weights (gpu/weight_layout.hpp).
   BINSERVE_TRY(out.matrix(w->token_embedding,
                           host([](const host_weights& x) -> const weight_matrix& { return x.token_embedding; }), embed, 1.0f));
   for (int l = 0; l < c.n_layers; ++l) {
-    const device_layer& dl = w->layers[l];
+    device_layer& dl = w->layers[l];
     const layer_weights* hl = hw != nullptr ? &hw->layers[l] : nullptr;
-    auto norm = [hl](float* layer_weights::*p) -> const float* { return hl != nullptr ? hl->*p : nullptr; };
-    auto src = [hl](weight_matrix layer_weights::*p) -> const weight_matrix* {
-      return hl != nullptr ? &(hl->*p) : nullptr;
-    };
-    BINSERVE_TRY(out.norm(dl.rms_att, norm(&layer_weights::rms_att), d));
-    BINSERVE_TRY(out.norm(dl.rms_ffn, norm(&layer_weights::rms_ffn), d));
-    BINSERVE_TRY(out.matrix(dl.wq, src(&layer_weights::wq), d * d, in_d));
-    BINSERVE_TRY(out.matrix(dl.wk, src(&layer_weights::wk), kv * d, in_d));
-    BINSERVE_TRY(out.matrix(dl.wv, src(&layer_weights::wv), kv * d, in_d));
-    BINSERVE_TRY(out.matrix(dl.wo, src(&layer_weights::wo), d * d, in_d));
-    BINSERVE_TRY(out.matrix(dl.w1, src(&layer_weights::w1), h * d, in_d));
-    BINSERVE_TRY(out.matrix(dl.w2, src(&layer_weights::w2), d * h, in_h));
-    BINSERVE_TRY(out.matrix(dl.w3, src(&layer_weights::w3), h * d, in_d));
+    for (layer_tensor lt : kLayerTensors) {
+      const tensor_shape s = shape_of(lt, c);
+      if (is_norm(lt))
+        BINSERVE_TRY(out.norm(norm_member(dl, lt), hl != nullptr ? norm_member(*hl, lt) : nullptr, s.rows));
+      else
+        BINSERVE_TRY(out.matrix(matrix_member(dl, lt), hl != nullptr ? &matrix_member(*hl, lt) : nullptr,
+                                s.elements(), dummy_scale(s.cols)));
+    }
   }
   BINSERVE_TRY(out.norm(w->rms_final, hw != nullptr ? hw->rms_final : nullptr, d));
   if (!c.shared_classifier)
     BINSERVE_TRY(out.matrix(w->wcls,
-                            host([](const host_weights& x) -> const weight_matrix& { return x.wcls; }), embed, in_d));
+                            host([](const host_weights& x) -> const weight_matrix& { return x.wcls; }), embed,
+                            dummy_scale(d)));
   BINSERVE_CUDA_TRY(cudaStreamSynchronize(stream));  // staging and host buffers may go now
   return w;
 }
