@@ -6,6 +6,7 @@
 // Nothing throws across these boundaries.
 #pragma once
 
+#include <cassert>
 #include <optional>
 #include <string>
 #include <utility>
@@ -79,7 +80,14 @@ template <class T>
 class [[nodiscard]] status_or {
  public:
   status_or(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  status_or(status s) : status_(std::move(s)) {}    // NOLINT: implicit by design
+  // From an error. An ok status holds no value to return: that is the
+  // caller's bug, so it becomes `internal` (and asserts in debug builds)
+  // instead of a status_or that is neither a value nor an error.
+  status_or(status s)  // NOLINT: implicit by design
+      : status_(s.ok() ? status(error_code::internal, "status_or made from an ok status, without a value")
+                       : std::move(s)) {
+    assert(!s.ok() && "status_or needs a value or an error");
+  }
 
   bool ok() const { return value_.has_value(); }
   const status& error() const { return status_; }
