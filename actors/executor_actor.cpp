@@ -151,7 +151,7 @@ bool advance(self_ptr self, running& r, const sampled_token& t, std::vector<fini
   auto& s = self->state;
   const int index = static_cast<int>(r.out.generated().size());
   const auto stop = r.out.add(t);
-  if (!stop || *stop != stop_reason::stop_token)
+  if (sequence_output::kept(stop))
     self->send(s.intake, emitted_token{r.j.id, index, t.token, t.logprobs.has_value(),
                                        t.logprobs.value_or(token_logprobs{})});
   if (stop) {

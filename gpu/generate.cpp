@@ -139,7 +139,7 @@ status step_tokens(backend& b, std::vector<live_sequence>& live, std::vector<seq
     const live_sequence& s = live[i];
     if (on_token) on_token(s.index, tokens[i].token, static_cast<int>(i));
     const auto stop = outputs[s.index].add(tokens[i]);
-    if (tokens[i].logprobs && stop != stop_reason::stop_token)  // a stop token is not kept
+    if (tokens[i].logprobs && sequence_output::kept(stop))
       results[s.index].logprobs.push_back(*tokens[i].logprobs);
     if (stop) {
       results[s.index].reason = *stop;

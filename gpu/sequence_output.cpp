@@ -22,7 +22,7 @@ std::optional<stop_reason> sequence_output::add(const sampled_token& t) {
   }
   const int n = static_cast<int>(generated_.size()) + 1;
   const auto stop = stop_after(request_, *model_, n, t.token, stop_string_done);
-  if (!stop || *stop != stop_reason::stop_token) generated_.push_back(t.token);
+  if (kept(stop)) generated_.push_back(t.token);
   return stop;
 }
 

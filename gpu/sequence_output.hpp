@@ -25,6 +25,10 @@ class sequence_output {
   // (generated() excludes it); every other token is. Returns why the
   // sequence ends after it, if it does.
   std::optional<stop_reason> add(const sampled_token& t);
+  // Whether the token that add() answered `stop` for was kept: every token
+  // but a stop token that ends the sequence. Its stream event and its
+  // log-probabilities go with it.
+  static bool kept(std::optional<stop_reason> stop) { return stop != stop_reason::stop_token; }
 
   const generation_request& request() const { return request_; }
   // The tokens kept so far (resumed ones first).
