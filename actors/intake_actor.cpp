@@ -61,18 +61,18 @@ void fail(self_ptr self, request_id id, status err) {
     self->send(self->state.scheduler, cancel_atom::value, id);
 }
 
-// The limit `j` breaks, if any.
+// The deployment limit `j` breaks, if any (its content was checked when it
+// was made: validate_request, validate_scheduling).
 status admission(const intake_state& s, const job& j) {
   if (s.draining) return status(error_code::shutting_down, "the service is shutting down");
   if (static_cast<int>(s.in_flight.size()) >= s.p.limits.queue_capacity)
     return status(error_code::overloaded, "queue full (" + std::to_string(s.p.limits.queue_capacity) +
                                               " requests in flight); retry later");
-  if (j.prompt_ids.empty()) return status(error_code::invalid_argument, "the prompt is empty");
   if (static_cast<int>(j.prompt_ids.size()) > s.p.limits.max_prompt_tokens)
     return status(error_code::input_too_large,
                   "the prompt has " + std::to_string(j.prompt_ids.size()) + " tokens; the limit is " +
                       std::to_string(s.p.limits.max_prompt_tokens));
-  if (j.max_new_tokens < 1 || j.max_new_tokens > s.p.limits.max_new_tokens)
+  if (j.max_new_tokens > s.p.limits.max_new_tokens)
     return status(error_code::input_too_large,
                   "max_new_tokens must be in [1, " + std::to_string(s.p.limits.max_new_tokens) + "]");
   return status::ok_status();

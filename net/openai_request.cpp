@@ -56,23 +56,22 @@ check known_keys(const json& body, const std::vector<std::string_view>& own) {
 check read_int(const json& body, const char* key, std::int64_t lo, std::int64_t hi, int& out) {
   const json* v = field(body, key);
   if (!v) return std::nullopt;
-  if (!v->is_number_integer() || v->get<std::int64_t>() < lo || v->get<std::int64_t>() > hi)
-    return fail(key, std::string(key) + " must be an integer in [" + std::to_string(lo) + ", " +
-                         std::to_string(hi) + "]");
+  if (!v->is_number_integer() || v->get<std::int64_t>() < lo || v->get<std::int64_t>() > hi) {
+    const bool any_int = lo == INT_MIN && hi == INT_MAX;  // the range is the service's to check
+    return fail(key, std::string(key) + " must be an integer" +
+                         (any_int ? "" : " in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]"));
+  }
   out = static_cast<int>(v->get<std::int64_t>());
   return std::nullopt;
 }
 
-// A number in [lo, hi] (lo excluded when `open_lo`).
-check read_number(const json& body, const char* key, double lo, double hi, bool open_lo, float& out) {
+// A number. Its range is the service's to check (validate_request), as for
+// every entry point; its rejection names the same parameter.
+check read_number(const json& body, const char* key, float& out) {
   const json* v = field(body, key);
   if (!v) return std::nullopt;
-  const auto bound = [](double x) { return std::to_string(static_cast<int>(x)); };
-  const std::string range = (open_lo ? "(" : "[") + bound(lo) + ", " + bound(hi) + "]";
-  if (!v->is_number()) return fail(key, std::string(key) + " must be a number in " + range);
-  const double x = v->get<double>();
-  if (!(open_lo ? x > lo : x >= lo) || x > hi) return fail(key, std::string(key) + " must be in " + range);
-  out = static_cast<float>(x);
+  if (!v->is_number()) return fail(key, std::string(key) + " must be a number");
+  out = static_cast<float>(v->get<double>());
   return std::nullopt;
 }
 
@@ -159,16 +158,16 @@ check read_common(const json& body, const char* max_tokens_key, api_call& call, 
   }
   const char* mt = field(body, max_tokens_key) ? max_tokens_key : "max_tokens";
   for (check c : {read_int(body, mt, 1, INT_MAX, base.max_new_tokens),
-                  read_number(body, "temperature", 0, 2, false, base.temperature),
-                  read_number(body, "top_p", 0, 1, true, base.top_p), read_seed(body, base.seed),
+                  read_number(body, "temperature", base.temperature), read_number(body, "top_p", base.top_p),
+                  read_seed(body, base.seed),
                   read_int(body, "n", 1, kMaxN, call.n), read_stream(body, call),
                   read_stop(body, base.stop),
-                  read_number(body, "presence_penalty", -2, 2, false, base.presence_penalty),
-                  read_number(body, "frequency_penalty", -2, 2, false, base.frequency_penalty),
+                  read_number(body, "presence_penalty", base.presence_penalty),
+                  read_number(body, "frequency_penalty", base.frequency_penalty),
                   read_logit_bias(body, base.logit_bias), read_user(body, base.client),
                   read_bool(body, "ignore_eos", base.ignore_eos),
                   read_int(body, "min_tokens", 0, INT_MAX, base.min_tokens),
-                  read_int(body, "priority", kMinPriority, kMaxPriority, base.priority),
+                  read_int(body, "priority", INT_MIN, INT_MAX, base.priority),
                   read_int(body, "length_hint", 1, INT_MAX, base.length_hint),
                   read_bool(body, "return_token_ids", call.return_token_ids)})
     if (c) return c;
