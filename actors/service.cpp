@@ -12,6 +12,7 @@
 #include "actors/backend_set.hpp"
 #include "actors/intake_actor.hpp"
 #include "actors/job_request.hpp"
+#include "actors/log.hpp"
 #include "actors/stats_actor.hpp"
 #include "gpu/generate.hpp"
 #include "predict/make_predictor.hpp"
@@ -19,6 +20,11 @@
 namespace binserve {
 
 namespace {
+
+// The line a request's end writes to the log at info.
+void log_request_end(request_id id, const std::string& client, const status_or<result>& r) {
+  if (logger().should_log(spdlog::level::info)) logger().info(request_log_line(id, client, r));
+}
 
 // Futures and callbacks of the requests in flight.
 class promise_sink final : public client_sink {
@@ -28,9 +34,10 @@ class promise_sink final : public client_sink {
   // Registers request `id`; its final value will go to `on_done`, or to the
   // returned future when `on_done` is empty.
   std::future<status_or<result>> add(request_id id, token_callback cb, int last_prompt_token,
-                                     completion_callback on_done) {
+                                     completion_callback on_done, std::string client) {
     std::lock_guard lock(mu_);
     pending& p = pending_[id];
+    p.client = std::move(client);
     p.on_token = std::move(cb);
     p.on_done = std::move(on_done);
     p.prev = last_prompt_token;
@@ -54,6 +61,7 @@ class promise_sink final : public client_sink {
       p = std::move(it->second);
       pending_.erase(it);
     }
+    log_request_end(id, p.client, r);
     if (p.on_done) p.on_done(id, std::move(r));
     else p.promise.set_value(std::move(r));
   }
@@ -64,6 +72,7 @@ class promise_sink final : public client_sink {
     completion_callback on_done;
     token_callback on_token;
     int prev = 0;  // the token before the next one, for decoding
+    std::string client;  // request::client, for the log
   };
   std::shared_ptr<const tokenizer> tok_;
   std::mutex mu_;
@@ -197,14 +206,16 @@ request_id service::impl::submit(request r, token_callback on_token, completion_
                                  std::promise<status_or<result>>& rejected,
                                  std::future<status_or<result>>& future) {
   const request_id id = next_id++;
+  const std::string client = r.client;
   auto j = make_job(id, std::move(r));
   if (!j.ok()) {
+    log_request_end(id, client, j.error());
     if (on_done) on_done(id, j.error());
     else rejected.set_value(j.error());
     return id;
   }
   const int prev = j->prompt_ids.empty() ? 0 : j->prompt_ids.back();
-  auto f = sink->add(id, std::move(on_token), prev, std::move(on_done));
+  auto f = sink->add(id, std::move(on_token), prev, std::move(on_done), client);
   if (f.valid()) future = std::move(f);
   caf::anon_send(intake, submit_atom::value, std::move(*j));
   return id;

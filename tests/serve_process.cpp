@@ -51,8 +51,8 @@ serve_process::serve_process(const std::string& config_path)
   std::string text;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   char buf[256];
-  // Both lines come before the "serving" log line; a port turned off prints none.
-  while (std::chrono::steady_clock::now() < deadline && stderr_text().find("serving") == std::string::npos) {
+  // The port lines come before `ready`; a port turned off prints none.
+  while (std::chrono::steady_clock::now() < deadline && text.find("ready\n") == std::string::npos) {
     pollfd p{out_fd_, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;
     const ssize_t n = ::read(out_fd_, buf, sizeof buf);

@@ -1,7 +1,8 @@
 // binserve serve --config FILE: runs a YAML deployment: the service, its TCP
 // server and its OpenAI-compatible HTTP server, until SIGINT or SIGTERM.
 // The bound ports are printed first, one per line, as tcp_port=N and
-// http_port=N (port 0 in the file or a flag picks a free one).
+// http_port=N (port 0 in the file or a flag picks a free one), then `ready`
+// once both servers accept: the start's signal, whatever logging.level.
 //
 // On a signal it drains (docs/reliability.md): new requests are refused,
 // those accepted finish and are delivered, then it exits 0; when
@@ -15,7 +16,12 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <string>
 
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/log.hpp"
 #include "binserve/names.hpp"
 #include "binserve/service.hpp"
 #include "config/deployment_check.hpp"
@@ -36,6 +42,14 @@ struct serve_flags {
   int tcp_port = kUnset;
   int http_port = kUnset;
 };
+
+// Registers binserve's logger (actors/log.hpp) on stderr at logging.level
+// (one the loader checked), before the service makes its own.
+void use_log_level(const std::string& level) {
+  auto l = spdlog::get("binserve");
+  if (!l) l = spdlog::stderr_logger_mt("binserve");
+  l->set_level(spdlog::level::from_str(level));
+}
 
 // Blocks SIGINT and SIGTERM in this thread and every thread started after,
 // so that wait_for_signal receives them instead of the default handler.
@@ -66,8 +80,8 @@ void raise_open_file_limit() {
 // clients for up to `timeout_s`, then ends the rest with shutting_down
 // errors and stops the servers. Returns how many had to be cut.
 int drain(net::tcp_server* tcp, http_server* http, double timeout_s, int sig) {
-  std::cerr << "binserve: " << strsignal(sig) << ": draining: new requests are refused; the accepted ones "
-            << "have " << timeout_s << " s (server.drain_timeout_s) to finish\n";
+  logger().warn("{}: draining: new requests are refused; the accepted ones have {} s (server.drain_timeout_s) to finish",
+                strsignal(sig), timeout_s);
   if (tcp) tcp->begin_drain();
   if (http) http->begin_drain();
   using clock = std::chrono::steady_clock;
@@ -81,9 +95,9 @@ int drain(net::tcp_server* tcp, http_server* http, double timeout_s, int sig) {
   if (tcp) cut += tcp->wait_drained(left());
   if (http) cut += http->wait_drained(left());
   if (cut > 0)
-    std::cerr << "binserve: drain timeout: " << cut << " unfinished requests end with a shutting_down error\n";
+    logger().error("drain timeout: {} unfinished requests end with a shutting_down error", cut);
   else
-    std::cerr << "binserve: drained: every accepted request was delivered\n";
+    logger().info("drained: every accepted request was delivered");
   if (tcp) tcp->stop();
   if (http) http->stop();
   return cut;
@@ -94,6 +108,7 @@ int run_serve(const serve_flags& f) {
   if (!d.ok()) return report(d.error());
   if (f.tcp_port != kUnset) d->server.tcp_port = f.tcp_port;
   if (f.http_port != kUnset) d->server.http_port = f.http_port;
+  use_log_level(d->logging.level);
   const sigset_t stop_signals = block_stop_signals();
   raise_open_file_limit();
   auto svc = service::start(d->service);
@@ -112,9 +127,9 @@ int run_serve(const serve_flags& f) {
     http = std::move(*s);
     std::cout << "http_port=" << http->port() << "\n";
   }
-  std::cout << std::flush;
-  std::cerr << "binserve: serving " << d->service.model << " (policy " << name_of(d->service.policy.kind)
-            << ", predictor " << d->service.predictor.kind << "); SIGINT or SIGTERM stops\n";
+  std::cout << "ready" << std::endl;
+  logger().info("serving {} (policy {}, predictor {}); SIGINT or SIGTERM stops", d->service.model,
+                name_of(d->service.policy.kind), d->service.predictor.kind);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   const int cut = drain(tcp.get(), http.get(), d->server.drain_timeout_s, sig);

@@ -5,6 +5,10 @@
 // Thread-safe: any thread may call any member. Callbacks run on binserve's
 // threads: keep them short and do not call back into the service from them.
 //
+// Logging goes through spdlog's logger named "binserve": register one before
+// the first start() to receive it (at info, one line per request that ends);
+// without one, warnings and errors go to stderr.
+//
 //   auto svc = binserve::service::start(cfg);
 //   if (!svc.ok()) { ... svc.error() ... }
 //   auto sub = (*svc)->submit({.prompt = "Once upon a time"});
