@@ -16,10 +16,8 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
-#include <string>
 
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
+#include <spdlog/common.h>
 
 #include "actors/log.hpp"
 #include "binserve/names.hpp"
@@ -42,14 +40,6 @@ struct serve_flags {
   int tcp_port = kUnset;
   int http_port = kUnset;
 };
-
-// Registers binserve's logger (actors/log.hpp) on stderr at logging.level
-// (one the loader checked), before the service makes its own.
-void use_log_level(const std::string& level) {
-  auto l = spdlog::get("binserve");
-  if (!l) l = spdlog::stderr_logger_mt("binserve");
-  l->set_level(spdlog::level::from_str(level));
-}
 
 // Blocks SIGINT and SIGTERM in this thread and every thread started after,
 // so that wait_for_signal receives them instead of the default handler.
@@ -108,7 +98,7 @@ int run_serve(const serve_flags& f) {
   if (!d.ok()) return report(d.error());
   if (f.tcp_port != kUnset) d->server.tcp_port = f.tcp_port;
   if (f.http_port != kUnset) d->server.http_port = f.http_port;
-  use_log_level(d->logging.level);
+  logger().set_level(spdlog::level::from_str(d->logging.level));  // a level the loader checked
   const sigset_t stop_signals = block_stop_signals();
   raise_open_file_limit();
   auto svc = service::start(d->service);
