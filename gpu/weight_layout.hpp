@@ -57,6 +57,7 @@ inline float dummy_scale(std::int64_t in_features) { return 1.0f / std::sqrt(flo
 // that holds norm `t` / matrix `t`.
 template <class Layer>
 auto& norm_member(Layer& l, layer_tensor t) {
+  assert(is_norm(t) && "a matrix is not a norm");
   return t == layer_tensor::rms_att ? l.rms_att : l.rms_ffn;
 }
 template <class Layer>
