@@ -14,6 +14,7 @@
 #include "actors/job_request.hpp"
 #include "actors/log.hpp"
 #include "actors/stats_actor.hpp"
+#include "config/config_rules.hpp"
 #include "gpu/generate.hpp"
 #include "predict/make_predictor.hpp"
 
@@ -78,35 +79,6 @@ class promise_sink final : public client_sink {
   std::mutex mu_;
   std::unordered_map<request_id, pending> pending_;
 };
-
-status check(const service_config& c) {
-  if (c.executors < 0 || c.executors > kMaxExecutors)
-    return status(error_code::config_invalid, "executors must be in [0, " + std::to_string(kMaxExecutors) + "]");
-  if (c.threads < 0 || c.threads > kMaxBackendThreads)
-    return status(error_code::config_invalid,
-                  "threads must be in [0, " + std::to_string(kMaxBackendThreads) + "]");
-  if (c.executors == 0 && c.workers.empty())
-    return status(error_code::config_invalid, "executors: 0 needs workers to run the batches");
-  if (!(c.device_memory_share > 0 && c.device_memory_share <= 1))
-    return status(error_code::config_invalid, "backend.device_memory_share must be in (0, 1]");
-  if (c.limits.queue_capacity < 1)
-    return status(error_code::config_invalid, "limits.queue_capacity must be at least 1");
-  if (c.limits.max_prompt_tokens < 0)
-    return status(error_code::config_invalid, "limits.max_prompt_tokens must not be negative");
-  if (c.limits.max_executor_failures < 0)
-    return status(error_code::config_invalid, "limits.max_executor_failures must not be negative");
-  if (c.faults.kill_executor_every_n_steps < 0)
-    return status(error_code::config_invalid, "faults.kill_executor_every_n_steps must not be negative");
-  if (!(c.limits.batch_timeout_slack >= 1) || c.limits.batch_timeout_floor_ms < 1)
-    return status(error_code::config_invalid,
-                  "limits.batch_timeout_slack must be >= 1 and limits.batch_timeout_floor_ms >= 1");
-  if (c.faults.stall_executor_after_n_steps < 0 || c.faults.stall_ms < 0 || c.faults.step_delay_ms < 0)
-    return status(error_code::config_invalid, "faults: stall and delay settings must not be negative");
-  for (const worker_endpoint& w : c.workers)
-    if (w.host.empty() || w.port < 1 || w.port > 65535)
-      return status(error_code::config_invalid, "workers: each needs a host and a port in [1, 65535]");
-  return status::ok_status();
-}
 
 // The embedding predictor's backend prefills one prompt at a time: a KV
 // cache for one full-context sequence (fp32, the widest element) suffices,
@@ -223,7 +195,7 @@ request_id service::impl::submit(request r, token_callback on_token, completion_
 
 
 status_or<std::unique_ptr<service>> service::start(const service_config& c) {
-  if (status s = check(c); !s.ok()) return s;
+  if (status s = check_rules(c); !s.ok()) return s;
   auto layout = sched::bin_layout::make(c.policy, c.limits.max_new_tokens);
   if (!layout.ok()) return layout.error();
   // The device's share is split evenly over the backends on it: the executors' and the embedding predictor's.

@@ -9,6 +9,7 @@
 #include "actors/backend_set.hpp"
 #include "actors/messages.hpp"
 #include "actors/worker_actor.hpp"
+#include "config/config_rules.hpp"
 
 namespace binserve {
 
@@ -29,8 +30,9 @@ struct worker_node::impl {
 namespace {
 
 status_or<worker_params> make_worker_params(const service_config& c) {
-  if (c.executors < 1 || c.executors > kMaxExecutors)
-    return status(error_code::config_invalid, "executors must be in [1, " + std::to_string(kMaxExecutors) + "]");
+  if (status s = check_rules(c); !s.ok()) return s;
+  if (c.executors < 1)
+    return status(error_code::config_invalid, "executors: a worker runs at least 1 (got " + std::to_string(c.executors) + ")");
   auto set = start_backends(c, 0);
   if (!set.ok()) return set.error();
   return worker_params{std::move(set->backends), std::move(set->fingerprint), set->m->source, std::move(set->probe)};

@@ -1,11 +1,11 @@
 #include "config/deployment_loader.hpp"
 
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "chat/chat_template.hpp"
+#include "config/config_rules.hpp"
 #include "config/yaml_reader.hpp"
 #include "sched/policy.hpp"
 
@@ -14,18 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr std::string_view kDummyPrefix = "dummy:";
-constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
-constexpr int kIntMax = std::numeric_limits<int>::max();
-// A day: longer is a mistake (a unit slip), and it keeps the seconds finite
-// for the servers' timers (a NaN or inf would fail every comparison).
-constexpr double kMaxDrainSeconds = 86400;
-
-// The shortest text that reads back as `v`.
-std::string number(double v) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
 
 // Reads the file name at `key` into `out`, absolute against `base`, and
 // fails when it names no existing file. An empty name stays empty.
@@ -56,7 +44,7 @@ void read_model(yaml_section& top, const fs::path& base, service_config& c) {
   }
   m.read_choice("format", c.model_format, {"auto", "llama2c", "gguf"});
   read_file_key(m, "tokenizer", c.tokenizer, base);
-  m.read("stop_tokens", c.stop_tokens, 0, kIntMax);
+  m.read("stop_tokens", c.stop_tokens);
   m.read_choice("dtype", c.dtype);
 }
 
@@ -64,13 +52,11 @@ void read_backend(yaml_section& top, service_config& c) {
   yaml_section b = top.section("backend");
   b.expect_keys({"kind", "device", "threads", "kv_cache_bytes", "device_memory_share"});
   b.read_choice("kind", c.backend);
-  b.read("device", c.device, 0, 1023);
-  b.read("threads", c.threads, 0, kMaxBackendThreads);
-  b.read("kv_cache_bytes", c.kv_cache_bytes, 0, kInt64Max);
+  b.read("device", c.device);
+  b.read("threads", c.threads);
+  b.read("kv_cache_bytes", c.kv_cache_bytes);
   b.read("device_memory_share", c.device_memory_share);
-  b.require(c.device_memory_share > 0 && c.device_memory_share <= 1, "device_memory_share",
-            "must be in (0, 1] (got " + number(c.device_memory_share) + ")");
-  top.read("executors", c.executors, 0, kMaxExecutors);
+  top.read("executors", c.executors);
 }
 
 void read_policy(yaml_section& top, policy_config& p) {
@@ -79,27 +65,22 @@ void read_policy(yaml_section& top, policy_config& p) {
                  "cap_batches", "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "rebin", "sjf_aging_per_s", "max_wait_steps",
                  "max_preemptions", "kv_admission"});
   s.read_choice("kind", p.kind);
-  s.read("batch_size", p.batch_size, 1);
-  s.read("bins", p.bins, 1, 1024);  // sched/bin_layout.cpp's bound
-  s.read("length_sample", p.length_sample, 0, kIntMax);
-  s.read("bin_width", p.bin_width, 1);
+  s.read("batch_size", p.batch_size);
+  s.read("bins", p.bins);
+  s.read("length_sample", p.length_sample);
+  s.read("bin_width", p.bin_width);
   s.read("variable_batch", p.variable_batch);
   s.read("cap_batches", p.cap_batches);
-  s.read("max_batch_size", p.max_batch_size, 1);
-  s.require(p.max_batch_size >= p.batch_size, "max_batch_size",
-            "must be >= policy.batch_size (" + std::to_string(p.max_batch_size) + " < " +
-                std::to_string(p.batch_size) + ")");
-  s.read("kv_token_budget", p.kv_token_budget, 0, kInt64Max);
+  s.read("max_batch_size", p.max_batch_size);
+  s.read("kv_token_budget", p.kv_token_budget);
   std::int64_t wait_ms = p.max_wait.count();
-  s.read("max_wait_ms", wait_ms, 0, kInt64Max);
+  s.read("max_wait_ms", wait_ms);
   p.max_wait = std::chrono::milliseconds(wait_ms);
   s.read_choice("retry", p.retry);
   s.read("rebin", p.rebin);
   s.read("sjf_aging_per_s", p.sjf_aging_per_s);
-  s.require(p.sjf_aging_per_s >= 0, "sjf_aging_per_s",
-            "must be >= 0 (got " + number(p.sjf_aging_per_s) + ")");
-  s.read("max_wait_steps", p.max_wait_steps, 0, kIntMax);
-  s.read("max_preemptions", p.max_preemptions, 0, kIntMax);
+  s.read("max_wait_steps", p.max_wait_steps);
+  s.read("max_preemptions", p.max_preemptions);
   s.read_choice("kv_admission", p.kv_reserve);
 }
 
@@ -107,35 +88,29 @@ void read_predictor(yaml_section& top, const fs::path& base, predictor_config& p
   yaml_section s = top.section("predictor");
   s.expect_keys({"kind", "fixed_length", "ratio", "model_file", "quantile", "online", "fallback",
                  "history_capacity", "hint_weight", "probe_file", "refresh_tokens"});
-  s.read_choice("kind", p.kind, {"oracle", "fixed", "prompt-ratio", "learned", "embedding", "history"});
-  s.read("fixed_length", p.fixed_length, 1);
+  s.read("kind", p.kind);
+  s.read("fixed_length", p.fixed_length);
   s.read("ratio", p.ratio);
-  s.require(p.ratio > 0, "ratio", "must be > 0 (got " + number(p.ratio) + ")");
   read_file_key(s, "model_file", p.model_file, base);
   s.read("quantile", p.quantile);
-  s.require(p.quantile > 0 && p.quantile < 1, "quantile", "must be in (0, 1) (got " + number(p.quantile) + ")");
   s.read("online", p.online);
-  s.read_choice("fallback", p.fallback, {"oracle", "fixed", "prompt-ratio", "learned", "embedding"});
-  s.read("history_capacity", p.history_capacity, 1);
+  s.read("fallback", p.fallback);
+  s.read("history_capacity", p.history_capacity);
   s.read("hint_weight", p.hint_weight);
-  s.require(p.hint_weight >= 0 && p.hint_weight <= 1, "hint_weight",
-            "must be in [0, 1] (got " + number(p.hint_weight) + ")");
   read_file_key(s, "probe_file", p.probe_file, base);
-  s.read("refresh_tokens", p.refresh_tokens, 1);
+  s.read("refresh_tokens", p.refresh_tokens);
 }
 
 void read_limits(yaml_section& top, limits_config& l) {
   yaml_section s = top.section("limits");
   s.expect_keys({"queue_capacity", "max_prompt_tokens", "max_new_tokens", "max_executor_failures",
                  "batch_timeout_slack", "batch_timeout_floor_ms"});
-  s.read("queue_capacity", l.queue_capacity, 1);
-  s.read("max_prompt_tokens", l.max_prompt_tokens, 0);
-  s.read("max_new_tokens", l.max_new_tokens, 1);
-  s.read("max_executor_failures", l.max_executor_failures, 0);
+  s.read("queue_capacity", l.queue_capacity);
+  s.read("max_prompt_tokens", l.max_prompt_tokens);
+  s.read("max_new_tokens", l.max_new_tokens);
+  s.read("max_executor_failures", l.max_executor_failures);
   s.read("batch_timeout_slack", l.batch_timeout_slack);
-  s.require(l.batch_timeout_slack >= 1, "batch_timeout_slack",
-            "must be >= 1 (got " + number(l.batch_timeout_slack) + ")");
-  s.read("batch_timeout_floor_ms", l.batch_timeout_floor_ms, 1);
+  s.read("batch_timeout_floor_ms", l.batch_timeout_floor_ms);
 }
 
 // workers: [{host, port}], the worker nodes a coordinator uses; faults: test switches.
@@ -144,20 +119,17 @@ void read_workers_and_faults(yaml_section& top, service_config& c) {
     w.expect_keys({"host", "port"});
     worker_endpoint e;
     w.read("host", e.host);
-    w.require(!e.host.empty(), "host", "must not be empty");
     w.require(w.has("port"), "port", "required: the port the worker publishes on");
-    w.read("port", e.port, 1, 65535);
+    w.read("port", e.port);
     c.workers.push_back(std::move(e));
   }
-  top.require(c.executors > 0 || !c.workers.empty(), "executors",
-              "0 needs workers to run the batches");
   yaml_section f = top.section("faults");
   f.expect_keys({"kill_executor_every_n_steps", "stall_executor_after_n_steps", "stall_ms",
                  "step_delay_ms"});
-  f.read("kill_executor_every_n_steps", c.faults.kill_executor_every_n_steps, 0);
-  f.read("stall_executor_after_n_steps", c.faults.stall_executor_after_n_steps, 0);
-  f.read("stall_ms", c.faults.stall_ms, 0);
-  f.read("step_delay_ms", c.faults.step_delay_ms, 0);
+  f.read("kill_executor_every_n_steps", c.faults.kill_executor_every_n_steps);
+  f.read("stall_executor_after_n_steps", c.faults.stall_executor_after_n_steps);
+  f.read("stall_ms", c.faults.stall_ms);
+  f.read("step_delay_ms", c.faults.step_delay_ms);
 }
 
 // server.chat_template: the template's text when it holds "{{" or "{%" (as
@@ -186,19 +158,16 @@ void read_server(yaml_section& top, const fs::path& base, server_config& c) {
                  "per_connection_in_flight", "auth_token", "drain_timeout_s", "chat_template"});
   read_chat_template(s, base, c.chat_template);
   s.read("host", c.host);
-  s.require(!c.host.empty(), "host", "must not be empty");
-  s.read("tcp_port", c.tcp_port, -1, 65535);
-  s.read("http_port", c.http_port, -1, 65535);
-  s.read("max_line_bytes", c.max_line_bytes, 1);
-  s.read("max_connections", c.max_connections, 1);
-  s.read("max_connections_per_address", c.max_connections_per_address, 1);
-  s.read("first_request_timeout_ms", c.first_request_timeout_ms, 1);
-  s.read("idle_timeout_s", c.idle_timeout_s, 1);
-  s.read("per_connection_in_flight", c.per_connection_in_flight, 1);
+  s.read("tcp_port", c.tcp_port);
+  s.read("http_port", c.http_port);
+  s.read("max_line_bytes", c.max_line_bytes);
+  s.read("max_connections", c.max_connections);
+  s.read("max_connections_per_address", c.max_connections_per_address);
+  s.read("first_request_timeout_ms", c.first_request_timeout_ms);
+  s.read("idle_timeout_s", c.idle_timeout_s);
+  s.read("per_connection_in_flight", c.per_connection_in_flight);
   s.read("auth_token", c.auth_token);
   s.read("drain_timeout_s", c.drain_timeout_s);
-  s.require(c.drain_timeout_s >= 0 && c.drain_timeout_s <= kMaxDrainSeconds, "drain_timeout_s",
-            "must be in [0, " + number(kMaxDrainSeconds) + "] (got " + number(c.drain_timeout_s) + ")");
 }
 
 void read_deployment(yaml_document& doc, const YAML::Node& root, const fs::path& base,
@@ -242,7 +211,7 @@ void write_service(YAML::Emitter& e, const service_config& c) {
   e << YAML::Key << "device" << YAML::Value << c.device;
   e << YAML::Key << "threads" << YAML::Value << c.threads;
   e << YAML::Key << "kv_cache_bytes" << YAML::Value << c.kv_cache_bytes;
-  e << YAML::Key << "device_memory_share" << YAML::Value << number(c.device_memory_share) << YAML::EndMap;
+  e << YAML::Key << "device_memory_share" << YAML::Value << number_text(c.device_memory_share) << YAML::EndMap;
   e << YAML::Key << "executors" << YAML::Value << c.executors;
 }
 
@@ -260,7 +229,7 @@ void write_policy(YAML::Emitter& e, const policy_config& p) {
   e << YAML::Key << "max_wait_ms" << YAML::Value << p.max_wait.count();
   e << YAML::Key << "retry" << YAML::Value << name_of(p.retry);
   e << YAML::Key << "rebin" << YAML::Value << p.rebin;
-  e << YAML::Key << "sjf_aging_per_s" << YAML::Value << number(p.sjf_aging_per_s);
+  e << YAML::Key << "sjf_aging_per_s" << YAML::Value << number_text(p.sjf_aging_per_s);
   e << YAML::Key << "max_wait_steps" << YAML::Value << p.max_wait_steps;
   e << YAML::Key << "max_preemptions" << YAML::Value << p.max_preemptions;
   e << YAML::Key << "kv_admission" << YAML::Value << name_of(p.kv_reserve);
@@ -272,13 +241,13 @@ void write_predictor_and_limits(YAML::Emitter& e, const service_config& c) {
   e << YAML::Key << "predictor" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "kind" << YAML::Value << p.kind;
   e << YAML::Key << "fixed_length" << YAML::Value << p.fixed_length;
-  e << YAML::Key << "ratio" << YAML::Value << number(p.ratio);
+  e << YAML::Key << "ratio" << YAML::Value << number_text(p.ratio);
   e << YAML::Key << "model_file" << YAML::Value << p.model_file;
-  e << YAML::Key << "quantile" << YAML::Value << number(p.quantile);
+  e << YAML::Key << "quantile" << YAML::Value << number_text(p.quantile);
   e << YAML::Key << "online" << YAML::Value << p.online;
   e << YAML::Key << "fallback" << YAML::Value << p.fallback;
   e << YAML::Key << "history_capacity" << YAML::Value << p.history_capacity;
-  e << YAML::Key << "hint_weight" << YAML::Value << number(p.hint_weight);
+  e << YAML::Key << "hint_weight" << YAML::Value << number_text(p.hint_weight);
   e << YAML::Key << "probe_file" << YAML::Value << p.probe_file;
   e << YAML::Key << "refresh_tokens" << YAML::Value << p.refresh_tokens << YAML::EndMap;
   e << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
@@ -286,7 +255,7 @@ void write_predictor_and_limits(YAML::Emitter& e, const service_config& c) {
   e << YAML::Key << "max_prompt_tokens" << YAML::Value << c.limits.max_prompt_tokens;
   e << YAML::Key << "max_new_tokens" << YAML::Value << c.limits.max_new_tokens;
   e << YAML::Key << "max_executor_failures" << YAML::Value << c.limits.max_executor_failures;
-  e << YAML::Key << "batch_timeout_slack" << YAML::Value << number(c.limits.batch_timeout_slack);
+  e << YAML::Key << "batch_timeout_slack" << YAML::Value << number_text(c.limits.batch_timeout_slack);
   e << YAML::Key << "batch_timeout_floor_ms" << YAML::Value << c.limits.batch_timeout_floor_ms
     << YAML::EndMap;
 }
@@ -319,7 +288,7 @@ void write_server_and_logging(YAML::Emitter& e, const deployment_config& c) {
   e << YAML::Key << "idle_timeout_s" << YAML::Value << s.idle_timeout_s;
   e << YAML::Key << "per_connection_in_flight" << YAML::Value << s.per_connection_in_flight;
   e << YAML::Key << "auth_token" << YAML::Value << s.auth_token;
-  e << YAML::Key << "drain_timeout_s" << YAML::Value << number(s.drain_timeout_s);
+  e << YAML::Key << "drain_timeout_s" << YAML::Value << number_text(s.drain_timeout_s);
   e << YAML::Key << "chat_template" << YAML::Value << s.chat_template << YAML::EndMap;
   e << YAML::Key << "logging" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "level" << YAML::Value << c.logging.level;
@@ -359,6 +328,10 @@ status_or<located_deployment> parse_located_deployment(const std::string& yaml_t
   } catch (const YAML::Exception& e) {
     doc.fail(e.mark, "", "YAML syntax error: " + e.msg);
   }
+  // The values' rules, where the file wrote the key that breaks one.
+  std::optional<config_violation> v = first_violation(out.config.service);
+  if (!v) v = first_violation(out.config.server);
+  if (v) doc.fail_at(v->key, v->what);
   if (doc.failed()) return doc.error();
   out.marks = doc.marks();
   return out;

@@ -6,10 +6,11 @@
 namespace binserve {
 namespace {
 
-std::string range_text(std::int64_t lo, std::int64_t hi) {
-  if (hi == std::numeric_limits<int>::max() || hi == std::numeric_limits<std::int64_t>::max())
-    return "must be >= " + std::to_string(lo);
-  return "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+constexpr std::int64_t kIntMin = std::numeric_limits<int>::min(), kIntMax = std::numeric_limits<int>::max();
+
+// Why an integer read does not fit its type; the value's rules are config/config_rules.hpp's.
+std::string fit_text(long long v) {
+  return "does not fit a 32-bit integer (got " + std::to_string(v) + ")";
 }
 
 template <class Words>
@@ -50,6 +51,10 @@ std::string describe(const YAML::Node& node) {
 void yaml_document::fail(const YAML::Mark& mark, const std::string& key_path,
                          const std::string& what) {
   if (!failed()) error_ = config_error_at(where(mark), key_path, what);
+}
+
+void yaml_document::fail_at(const std::string& key_path, const std::string& what) {
+  if (!failed()) error_ = marks_.error(key_path, what);
 }
 
 std::string yaml_document::where(const YAML::Mark& mark) const {
@@ -113,13 +118,13 @@ std::vector<yaml_section> yaml_section::list(const char* key) {
   return items;
 }
 
-void yaml_section::read(const char* key, int& out, std::int64_t lo, std::int64_t hi) {
+void yaml_section::read(const char* key, int& out) {
   std::int64_t v = out;
-  if (read_integer(key, v, lo, hi)) out = static_cast<int>(v);
+  if (read_integer(key, v, kIntMin, kIntMax)) out = static_cast<int>(v);
 }
 
-void yaml_section::read(const char* key, std::int64_t& out, std::int64_t lo, std::int64_t hi) {
-  read_integer(key, out, lo, hi);
+void yaml_section::read(const char* key, std::int64_t& out) {
+  read_integer(key, out, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
 }
 
 void yaml_section::read(const char* key, double& out) {
@@ -152,8 +157,7 @@ void yaml_section::read_choice(const char* key, std::string& out, const std::vec
   if (!doc_->failed()) out = v;
 }
 
-void yaml_section::read(const char* key, std::vector<int>& out, std::int64_t lo,
-                        std::int64_t hi) {
+void yaml_section::read(const char* key, std::vector<int>& out) {
   if (!usable(key)) return;
   const YAML::Node list = value(key);
   if (!list.IsSequence()) {
@@ -167,8 +171,7 @@ void yaml_section::read(const char* key, std::vector<int>& out, std::int64_t lo,
     doc_->note(item_path, list[i].Mark());
     if (!YAML::convert<long long>::decode(list[i], v))
       return doc_->fail(list[i].Mark(), item_path, "expected an integer, got " + describe(list[i]));
-    if (v < lo || v > hi)
-      return doc_->fail(list[i].Mark(), item_path, range_text(lo, hi) + " (got " + std::to_string(v) + ")");
+    if (v < kIntMin || v > kIntMax) return doc_->fail(list[i].Mark(), item_path, fit_text(v));
     items.push_back(static_cast<int>(v));
   }
   out = std::move(items);
@@ -202,7 +205,7 @@ bool yaml_section::read_integer(const char* key, std::int64_t& out, std::int64_t
     return false;
   }
   if (v < lo || v > hi) {
-    doc_->fail(mark_of(key), path_of(key), range_text(lo, hi) + " (got " + std::to_string(v) + ")");
+    doc_->fail(mark_of(key), path_of(key), fit_text(v));
     return false;
   }
   out = v;

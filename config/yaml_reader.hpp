@@ -34,6 +34,9 @@ class yaml_document {
   bool failed() const { return !error_.ok(); }
   // The recorded error; ok when there is none.
   const status& error() const { return error_; }
+  // Records "WHERE: KEY_PATH: WHAT", WHERE being where the file wrote
+  // `key_path` (key_marks::where), unless an error is recorded already.
+  void fail_at(const std::string& key_path, const std::string& what);
   // "FILE:LINE:COL" of `mark` (1-based; 1:1 for a null mark).
   std::string where(const YAML::Mark& mark) const;
 
@@ -67,10 +70,10 @@ class yaml_section {
   std::vector<yaml_section> list(const char* key);
 
   // Each read leaves `out` alone when `key` is absent and fails on a value
-  // of the wrong type or outside its range.
-  void read(const char* key, int& out, std::int64_t lo = std::numeric_limits<int>::min(),
-            std::int64_t hi = std::numeric_limits<int>::max());
-  void read(const char* key, std::int64_t& out, std::int64_t lo, std::int64_t hi);
+  // of the wrong type or one the type cannot hold (the values' rules are
+  // config/config_rules.hpp's).
+  void read(const char* key, int& out);
+  void read(const char* key, std::int64_t& out);
   void read(const char* key, double& out);
   void read(const char* key, bool& out);
   void read(const char* key, std::string& out);
@@ -83,8 +86,8 @@ class yaml_section {
     read_choice(key, name, names_of<E>());
     if (const std::optional<E> v = from_name<E>(name)) out = *v;
   }
-  // A list of integers, each in [lo, hi].
-  void read(const char* key, std::vector<int>& out, std::int64_t lo, std::int64_t hi);
+  // A list of integers.
+  void read(const char* key, std::vector<int>& out);
 
   // Fails with `what` at `key` (or at the section when it is absent)
   // unless `ok`.
@@ -96,7 +99,7 @@ class yaml_section {
   // The value at `key`, or an undefined node when absent or not a map.
   YAML::Node value(const char* key) const;
   YAML::Mark mark_of(const char* key) const;
-  bool read_integer(const char* key, std::int64_t& out, std::int64_t lo, std::int64_t hi);
+  bool read_integer(const char* key, std::int64_t& out, std::int64_t lo, std::int64_t hi);  // lo, hi: the type's
   bool usable(const char* key) const;
 
   yaml_document* doc_;

@@ -1,5 +1,6 @@
 #include "net/http_server.hpp"
 
+#include "config/config_rules.hpp"
 #include "net/http_session.hpp"
 
 namespace binserve {
@@ -10,8 +11,8 @@ struct http_server::impl : net::server_core<net::http_shared, net::http_session>
 
 status_or<std::unique_ptr<http_server>> http_server::start(service& svc, const server_config& config,
                                                            std::string model_name) {
-  if (config.http_port < 0 || config.http_port > 65535)
-    return status(error_code::config_invalid, "server.http_port must be in [0, 65535]");
+  if (status s = check_rules(config); !s.ok()) return s;
+  if (config.http_port < 0) return status(error_code::config_invalid, "server.http_port: -1 starts no HTTP server");
   auto chat = net::chat_prompt::make(svc, config.chat_template);
   if (!chat.ok()) return chat.error();
   auto p = std::make_unique<impl>(svc, config, std::move(model_name), std::move(*chat));

@@ -1,5 +1,6 @@
 #include "predict/make_predictor.hpp"
 
+#include "config/config_rules.hpp"
 #include "predict/baseline_predictors.hpp"
 #include "predict/embedding_predictor.hpp"
 #include "predict/history_predictor.hpp"
@@ -17,18 +18,14 @@ status invalid(const std::string& message) {
 }
 
 // Options of the quantile head of `learned` and `embedding`.
-status_or<quantile_regressor_options> head_options(const predictor_config& c) {
-  if (!(c.quantile > 0 && c.quantile < 1))
-    return invalid("predictor.quantile must be in (0, 1), not " + std::to_string(c.quantile));
+quantile_regressor_options head_options(const predictor_config& c) {
   quantile_regressor_options o;
   o.quantile = c.quantile;
   return o;
 }
 
 status_or<predictor_ptr> make_learned(const predictor_config& c) {
-  auto options = head_options(c);
-  if (!options.ok()) return options.error();
-  if (c.model_file.empty()) return predictor_ptr(new learned_predictor(*options, c.online));
+  if (c.model_file.empty()) return predictor_ptr(new learned_predictor(head_options(c), c.online));
   auto loaded = learned_predictor::load(c.model_file, c.online);
   if (!loaded.ok()) return loaded.error();
   return predictor_ptr(std::move(*loaded));
@@ -37,13 +34,11 @@ status_or<predictor_ptr> make_learned(const predictor_config& c) {
 status_or<predictor_ptr> make_embedding(const predictor_config& c,
                                         std::shared_ptr<const model> served,
                                         const backend_options& backend) {
-  auto options = head_options(c);
-  if (!options.ok()) return options.error();
   if (!served) return invalid("predictor.kind 'embedding' needs the served model");
   auto b = make_backend(std::move(served), backend);
   if (!b.ok()) return b.error();
   if (c.model_file.empty())
-    return predictor_ptr(new embedding_predictor(std::move(*b), *options, c.online));
+    return predictor_ptr(new embedding_predictor(std::move(*b), head_options(c), c.online));
   auto loaded = embedding_predictor::load(c.model_file, std::move(*b), c.online);
   if (!loaded.ok()) return loaded.error();
   return predictor_ptr(std::move(*loaded));
@@ -58,9 +53,6 @@ status_or<predictor_ptr> make_kind(const std::string& kind, const std::string& f
 status_or<predictor_ptr> make_history(const predictor_config& c,
                                       std::shared_ptr<const model> served,
                                       const backend_options& backend) {
-  if (c.fallback == "history") return invalid("predictor.fallback must not be 'history'");
-  if (c.history_capacity < 0)
-    return invalid("predictor.history_capacity must not be negative");
   auto fallback = make_kind(c.fallback, "predictor.fallback", c, std::move(served), backend);
   if (!fallback.ok()) return fallback.error();
   return predictor_ptr(new history_predictor(std::move(*fallback), size_t(c.history_capacity)));
@@ -71,15 +63,11 @@ status_or<predictor_ptr> make_kind(const std::string& kind, const std::string& f
                                    const backend_options& backend) {
   if (kind == "oracle") return predictor_ptr(new oracle_predictor(c.fixed_length));
   if (kind == "fixed") return predictor_ptr(new fixed_predictor(c.fixed_length));
-  if (kind == "prompt-ratio") {
-    if (!(c.ratio > 0)) return invalid("predictor.ratio must be positive");
-    return predictor_ptr(new prompt_ratio_predictor(c.ratio));
-  }
+  if (kind == "prompt-ratio") return predictor_ptr(new prompt_ratio_predictor(c.ratio));
   if (kind == "learned") return make_learned(c);
   if (kind == "history") return make_history(c, std::move(served), backend);
   if (kind == "embedding") return make_embedding(c, std::move(served), backend);
-  return invalid(field + " '" + kind +
-                 "' is unknown (known: oracle, fixed, prompt-ratio, learned, history, embedding)");
+  return status(error_code::internal, field + " '" + kind + "' passed config_rules but has no maker");
 }
 
 }  // namespace
@@ -87,9 +75,7 @@ status_or<predictor_ptr> make_kind(const std::string& kind, const std::string& f
 status_or<predictor_ptr> make_predictor(const predictor_config& c,
                                         std::shared_ptr<const model> served,
                                         const backend_options& backend) {
-  if (c.fixed_length < 1) return invalid("predictor.fixed_length must be at least 1");
-  if (!(c.hint_weight >= 0 && c.hint_weight <= 1))
-    return invalid("predictor.hint_weight must be in [0, 1], not " + std::to_string(c.hint_weight));
+  if (status s = check_rules(c); !s.ok()) return s;
   auto made = make_kind(c.kind, "predictor.kind", c, std::move(served), backend);
   if (!made.ok()) return made.error();
   return predictor_ptr(new hinted_predictor(std::move(*made), c.hint_weight));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "config/config_rules.hpp"
 #include "sched/core.hpp"
 #include "sched/policy.hpp"
 
@@ -10,17 +11,11 @@ namespace binserve::sched {
 
 namespace {
 
-status invalid(const std::string& what) {
-  return status(error_code::config_invalid, "policy." + what);
-}
-
 status check(const policy_config& p, int max_new_tokens) {
-  if (p.batch_size < 1) return invalid("batch_size must be at least 1");
-  if (p.max_batch_size < p.batch_size) return invalid("max_batch_size must be >= batch_size");
-  if (p.bins < 1 || p.bins > 1024) return invalid("bins must be in [1, 1024]");
-  if (p.bin_width < 1) return invalid("bin_width must be at least 1");
-  if (p.max_wait.count() < 0) return invalid("max_wait must not be negative");
-  if (max_new_tokens < 1) return status(error_code::config_invalid, "limits.max_new_tokens must be >= 1");
+  if (status s = check_rules(p); !s.ok()) return s;
+  if (max_new_tokens < 1)
+    return status(error_code::invalid_argument, "bin_layout: max_new_tokens must be >= 1 (got " +
+                                                    std::to_string(max_new_tokens) + ")");
   return status::ok_status();
 }
 

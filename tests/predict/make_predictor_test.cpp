@@ -66,7 +66,7 @@ TEST_F(MakePredictor, RejectsBadHistorySettings) {
   c.fallback = "history";
   expect_invalid(c, "predictor.fallback");
   c.fallback = "crystal-ball";
-  expect_invalid(c, "predictor.fallback 'crystal-ball'");
+  expect_invalid(c, "predictor.fallback: must be one of: oracle, fixed, prompt-ratio, learned, embedding (got 'crystal-ball')");
   c.fallback = "fixed";
   c.history_capacity = -1;
   expect_invalid(c, "predictor.history_capacity");
