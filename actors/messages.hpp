@@ -30,6 +30,7 @@
 #include <caf/all.hpp>
 
 #include "actors/metrics.hpp"
+#include "actors/stats_schema.hpp"
 #include "binserve/request.hpp"
 #include "sched/core.hpp"
 
@@ -249,27 +250,13 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_record& x) {
   return f(caf::meta::type_name("binserve::batch_record"), x.bin, x.size, x.computed_slots, x.node);
 }
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, node_summary& x) {
-  return f(caf::meta::type_name("binserve::node_summary"), x.node, x.name, x.connected,
-           x.executors, x.batches, x.computed_slots, x.executor_failures, x.problem);
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, latency_summary& x) {
-  return f(caf::meta::type_name("binserve::latency_summary"), x.mean, x.p50, x.p90, x.p99, x.count, x.sum);
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, bin_summary& x) {
-  return f(caf::meta::type_name("binserve::bin_summary"), x.bin, x.lo, x.hi, x.retry, x.batch_size, x.cap,
-           x.queue_depth, x.batches, x.mean_batch_size);
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, stats& x) {
-  return f(caf::meta::type_name("binserve::stats"), x.submitted, x.completed, x.failed, x.rejected,
-           x.cancelled, x.timed_out, x.retries, x.generated_tokens, x.computed_slots, x.elapsed_s,
-           x.requests_per_s, x.tokens_per_s, x.effective_token_ratio, x.failure_ratio, x.latency,
-           x.first_token, x.queue, x.tpot, x.bins, x.requeued, x.executor_failures, x.preemptions,
-           x.recomputed_tokens, x.nodes);
+// The metrics (stats, latency_summary, bin_summary, node_summary), field by
+// field as actors/stats_schema.hpp describes them.
+template <class Inspector, described T>
+typename Inspector::result_type inspect(Inspector& f, T& x) {
+  return std::apply(
+      [&](const auto&... field) { return f(caf::meta::type_name(stats_schema<T>::type_name), (x.*field.member)...); },
+      stats_schema<T>::fields);
 }
 
 // Registers the types above with an actor system's config (every process

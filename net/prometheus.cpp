@@ -3,8 +3,9 @@
 #include <charconv>
 #include <climits>
 #include <cmath>
-#include <functional>
-#include <utility>
+#include <type_traits>
+
+#include "actors/stats_schema.hpp"
 
 namespace binserve::net {
 namespace {
@@ -44,67 +45,47 @@ class exposition {
   std::string out_;
 };
 
-void counters(exposition& e, const stats& s) {
-  const std::pair<const char*, std::int64_t> rows[] = {
-      {"requests_submitted", s.submitted}, {"requests_completed", s.completed},
-      {"requests_failed", s.failed},       {"requests_rejected", s.rejected},
-      {"requests_cancelled", s.cancelled}, {"requests_timed_out", s.timed_out},
-      {"retries", s.retries},              {"generated_tokens", s.generated_tokens},
-      {"computed_slots", s.computed_slots}, {"requeued", s.requeued},
-      {"executor_failures", s.executor_failures}, {"preemptions", s.preemptions},
-      {"recomputed_tokens", s.recomputed_tokens}};
-  for (const auto& [name, v] : rows)
-    e.single(std::string("binserve_") + name + "_total", "counter",
-             std::string(name) + " since the service started", static_cast<double>(v));
-}
+const char* type_of(metric_kind k) { return k == metric_kind::counter ? "counter" : "gauge"; }
 
-std::string bin_labels(const bin_summary& b) {
+std::string labels_of(const bin_summary& b) {
   if (b.retry) return R"(bin="retry")";
   const std::string hi = b.hi == INT_MAX ? "+Inf" : std::to_string(b.hi);
   return "bin=\"" + std::to_string(b.bin) + "\",lo=\"" + std::to_string(b.lo) + "\",hi=\"" + hi + "\"";
 }
 
-void bins(exposition& e, const std::vector<bin_summary>& bs) {
-  e.family("binserve_bin_queue_depth", "gauge", "Requests waiting in the bin");
-  for (const auto& b : bs) e.sample("binserve_bin_queue_depth", bin_labels(b), b.queue_depth);
-  e.family("binserve_bin_batches_total", "counter", "Batches the bin emitted");
-  for (const auto& b : bs) e.sample("binserve_bin_batches_total", bin_labels(b), static_cast<double>(b.batches));
-  e.family("binserve_bin_mean_batch_size", "gauge", "Mean size of the bin's batches");
-  for (const auto& b : bs) e.sample("binserve_bin_mean_batch_size", bin_labels(b), b.mean_batch_size);
+std::string labels_of(const node_summary& n) {
+  return "node=\"" + std::to_string(n.node) + "\",name=\"" + n.name + "\"";
 }
 
-// Per node of the cluster: node 0 is this process, k the k-th worker.
-void nodes(exposition& e, const std::vector<node_summary>& ns) {
-  auto labels = [](const node_summary& n) {
-    return "node=\"" + std::to_string(n.node) + "\",name=\"" + n.name + "\"";
-  };
-  const std::pair<const char*, std::function<double(const node_summary&)>> rows[] = {
-      {"connected", [](const node_summary& n) { return n.connected ? 1.0 : 0.0; }},
-      {"executors", [](const node_summary& n) { return double(n.executors); }},
-      {"batches_total", [](const node_summary& n) { return double(n.batches); }},
-      {"computed_slots_total", [](const node_summary& n) { return double(n.computed_slots); }},
-      {"executor_failures_total", [](const node_summary& n) { return double(n.executor_failures); }}};
-  for (const auto& [suffix, get] : rows) {
-    const std::string name = std::string("binserve_node_") + suffix;
-    e.family(name, name.ends_with("_total") ? "counter" : "gauge", "Per node of the cluster");
-    for (const auto& n : ns) e.sample(name, labels(n), get(n));
-  }
+// One family per numeric field of Item that is a metric, a sample per item.
+template <class Item>
+void list(exposition& e, const std::string& prefix, const std::vector<Item>& items) {
+  for_each_field<Item>([&](const auto& f) {
+    using T = typename std::decay_t<decltype(f)>::value_type;
+    if constexpr (std::is_arithmetic_v<T>) {
+      if (f.kind == metric_kind::none) return;
+      const std::string name = prefix + f.metric;
+      e.family(name, type_of(f.kind), f.help);
+      for (const Item& item : items) e.sample(name, labels_of(item), static_cast<double>(item.*f.member));
+    }
+  });
 }
 
 }  // namespace
 
 std::string metrics_text(const stats& s) {
   exposition e;
-  counters(e, s);
-  e.single("binserve_effective_token_ratio", "gauge", "Generated tokens per computed slot",
-           s.effective_token_ratio);
-  e.single("binserve_requests_per_second", "gauge", "Completed requests per second", s.requests_per_s);
-  e.single("binserve_tokens_per_second", "gauge", "Generated tokens per second", s.tokens_per_s);
-  e.summary("binserve_request_latency_ms", "Submission to final result, ms", s.latency);
-  e.summary("binserve_first_token_latency_ms", "Submission to first token, ms", s.first_token);
-  e.summary("binserve_queue_latency_ms", "Submission to batch start, ms", s.queue);
-  bins(e, s.bins);
-  nodes(e, s.nodes);
+  for_each_field<stats>([&](const auto& f) {
+    using T = typename std::decay_t<decltype(f)>::value_type;
+    const std::string name = std::string("binserve_") + f.metric;
+    if constexpr (std::is_same_v<T, latency_summary>) {
+      e.summary(name, f.help, s.*f.member);
+    } else if constexpr (std::is_arithmetic_v<T>) {
+      if (f.kind != metric_kind::none) e.single(name, type_of(f.kind), f.help, static_cast<double>(s.*f.member));
+    } else {
+      list(e, name, s.*f.member);
+    }
+  });
   return e.take();
 }
 

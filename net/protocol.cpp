@@ -1,13 +1,14 @@
 #include "net/protocol.hpp"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <limits>
 #include <optional>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+
+#include "actors/stats_schema.hpp"
 
 namespace binserve::net {
 
@@ -190,11 +191,6 @@ client_id id_from_json(const json& j) {
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-json latency_json(const latency_summary& l) {
-  return {{"mean", l.mean}, {"p50", l.p50}, {"p90", l.p90}, {"p99", l.p99}, {"count", l.count},
-          {"sum", l.sum}};
-}
-
 // Checked readers of server events: a number of the wrong kind or out of
 // range throws (parse_server_line turns it into protocol_malformed) instead
 // of being converted with undefined behaviour (a float beyond int's range).
@@ -234,7 +230,6 @@ std::vector<int> ints_at(const json& j, const char* key) {
   return out;
 }
 
-// count and sum are absent from servers older than the fields (read as 0).
 json logprob_json(const token_logprob& t) { return {{"token", t.token}, {"logprob", t.logprob}}; }
 
 json logprobs_json(const token_logprobs& lp) {
@@ -255,83 +250,64 @@ token_logprobs logprobs_from(const json& j) {
   return lp;
 }
 
-latency_summary latency_from(const json& j) {
-  latency_summary l{number_at(j, "mean"), number_at(j, "p50"), number_at(j, "p90"), number_at(j, "p99")};
-  if (j.contains("count")) l.count = int64_at(j, "count");
-  if (j.contains("sum")) l.sum = number_at(j, "sum");
-  return l;
+// ---- stats, field by field as actors/stats_schema.hpp describes them ----
+
+template <class T>
+json value_json(const T& v);
+
+template <described T>
+json stats_json(const T& x) {
+  json j = json::object();
+  for_each_field<T>([&](const auto& f) { j[f.key] = value_json(x.*f.member); });
+  return j;
 }
 
-json bins_json(const std::vector<bin_summary>& bins) {
-  json a = json::array();
-  for (const auto& b : bins)
-    a.push_back({{"bin", b.bin}, {"lo", b.lo}, {"hi", b.hi}, {"retry", b.retry}, {"batch_size", b.batch_size},
-                 {"cap", b.cap}, {"queue_depth", b.queue_depth}, {"batches", b.batches},
-                 {"mean_batch_size", b.mean_batch_size}});
-  return a;
+template <class T>
+json value_json(const T& v) {
+  if constexpr (described<T>) {
+    return stats_json(v);
+  } else if constexpr (requires { typename T::value_type; } && !std::is_same_v<T, std::string>) {
+    json a = json::array();
+    for (const auto& item : v) a.push_back(value_json(item));
+    return a;
+  } else {
+    return json(v);
+  }
 }
 
-std::vector<bin_summary> bins_from(const json& a) {
-  std::vector<bin_summary> out;
-  for (const auto& j : a)
-    out.push_back({int_at(j, "bin"), int_at(j, "lo"), int_at(j, "hi"),
-                   j.contains("retry") && j.at("retry").get<bool>(), int_at(j, "batch_size"), int_at(j, "cap"),
-                   int_at(j, "queue_depth"), int64_at(j, "batches"),
-                   number_at(j, "mean_batch_size")});
-  return out;
+template <described T>
+T stats_from_json(const json& j);
+
+// j[key] into `out`, checked as the readers above check numbers.
+template <class T>
+void read_value(const json& j, const char* key, T& out) {
+  if constexpr (std::is_same_v<T, int>) {
+    out = int_at(j, key);
+  } else if constexpr (std::is_same_v<T, std::int64_t>) {
+    out = int64_at(j, key);
+  } else if constexpr (std::is_same_v<T, double>) {
+    out = number_at(j, key);
+  } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
+    out = j.at(key).get<T>();
+  } else if constexpr (described<T>) {
+    out = stats_from_json<T>(j.at(key));
+  } else {
+    const json& a = j.at(key);
+    if (!a.is_array()) bad_number(key, "an array");
+    out.clear();
+    for (const json& item : a) out.push_back(stats_from_json<typename T::value_type>(item));
+  }
 }
 
-json nodes_json(const std::vector<node_summary>& nodes) {
-  json a = json::array();
-  for (const auto& n : nodes)
-    a.push_back({{"node", n.node}, {"name", n.name}, {"connected", n.connected},
-                 {"executors", n.executors}, {"batches", n.batches},
-                 {"computed_slots", n.computed_slots}, {"executor_failures", n.executor_failures},
-                 {"problem", n.problem}});
-  return a;
-}
-
-// The cluster's nodes; absent from servers older than the field.
-std::vector<node_summary> nodes_from(const json& j) {
-  std::vector<node_summary> out;
-  if (!j.contains("nodes")) return out;
-  for (const auto& n : j.at("nodes"))
-    out.push_back({int_at(n, "node"), n.at("name").get<std::string>(), n.at("connected").get<bool>(),
-                   int_at(n, "executors"), int64_at(n, "batches"), int64_at(n, "computed_slots"),
-                   int64_at(n, "executor_failures"), n.at("problem").get<std::string>()});
-  return out;
-}
-
-// The integer counters of `stats`, by wire name.
-constexpr std::array<std::pair<const char*, std::int64_t stats::*>, 8> kCounters = {{
-    {"submitted", &stats::submitted}, {"completed", &stats::completed}, {"failed", &stats::failed},
-    {"rejected", &stats::rejected}, {"cancelled", &stats::cancelled},
-    {"timed_out", &stats::timed_out}, {"retries", &stats::retries},
-    {"generated_tokens", &stats::generated_tokens}}};
-// Counters added later: absent from older servers' lines (read as 0).
-constexpr std::array<std::pair<const char*, std::int64_t stats::*>, 4> kLaterCounters = {{
-    {"requeued", &stats::requeued}, {"executor_failures", &stats::executor_failures},
-    {"preemptions", &stats::preemptions}, {"recomputed_tokens", &stats::recomputed_tokens}}};
-
-constexpr std::array<std::pair<const char*, double stats::*>, 5> kRatios = {{
-    {"elapsed_s", &stats::elapsed_s}, {"requests_per_s", &stats::requests_per_s},
-    {"tokens_per_s", &stats::tokens_per_s}, {"effective_token_ratio", &stats::effective_token_ratio},
-    {"failure_ratio", &stats::failure_ratio}}};
-
-stats stats_from(const json& j) {
-  stats s;
-  for (const auto& [name, field] : kCounters) s.*field = int64_at(j, name);
-  for (const auto& [name, field] : kRatios) s.*field = number_at(j, name);
-  s.computed_slots = int64_at(j, "computed_slots");
-  s.latency = latency_from(j.at("latency"));
-  s.first_token = latency_from(j.at("first_token"));
-  s.queue = latency_from(j.at("queue"));
-  s.bins = bins_from(j.at("bins"));
-  for (const auto& [name, field] : kLaterCounters)
-    if (j.contains(name)) s.*field = int64_at(j, name);
-  s.nodes = nodes_from(j);
-  if (j.contains("tpot")) s.tpot = latency_from(j.at("tpot"));  // absent from older servers
-  return s;
+// A field newer than the protocol's first version may be absent (an older
+// server): it keeps its default.
+template <described T>
+T stats_from_json(const json& j) {
+  T x;
+  for_each_field<T>([&](const auto& f) {
+    if (f.since_first || j.contains(f.key)) read_value(j, f.key, x.*f.member);
+  });
+  return x;
 }
 
 done_event done_from(const json& j) {
@@ -369,7 +345,7 @@ server_event event_from(const json& j) {
   if (type == "error")
     return error_event{id_from_json(j.at("id")), status(code_from_name(j.at("code").get<std::string>()),
                                                         j.at("message").get<std::string>())};
-  if (type == "stats") return stats_event{stats_from(j)};
+  if (type == "stats") return stats_event{stats_from_json<stats>(j)};
   if (type == "pong") return pong_event{};
   throw std::invalid_argument("unknown event type \"" + type + "\"");
 }
@@ -415,16 +391,8 @@ std::string encode_error(const client_id& id, const status& s) {
 }
 
 std::string encode_stats(const stats& s) {
-  json j = {{"type", "stats"}, {"computed_slots", s.computed_slots}};
-  for (const auto& [name, field] : kCounters) j[name] = s.*field;
-  for (const auto& [name, field] : kRatios) j[name] = s.*field;
-  j["latency"] = latency_json(s.latency);
-  j["first_token"] = latency_json(s.first_token);
-  j["queue"] = latency_json(s.queue);
-  j["tpot"] = latency_json(s.tpot);
-  j["bins"] = bins_json(s.bins);
-  for (const auto& [name, field] : kLaterCounters) j[name] = s.*field;
-  j["nodes"] = nodes_json(s.nodes);
+  json j = stats_json(s);
+  j["type"] = "stats";
   return dump(j);
 }
 

@@ -1,6 +1,8 @@
-// How the command-line tools print a server's stats: one summary line and
-// one line per node of the cluster (this process and its workers), or the
-// protocol's stats line (docs/protocol.md) with --json.
+// How the command-line tools print a server's stats: every field of
+// actors/stats_schema.hpp by its protocol key, one a line (a latency
+// summary's parts on its line), the bins and the nodes of the cluster (this
+// process and its workers) as tables; or the protocol's stats line
+// (docs/protocol.md) with --json.
 #pragma once
 
 #include <ostream>

@@ -114,6 +114,23 @@ TEST(Metrics, BinLabelsAreDisjointAndTheRetryBinIsNamed) {
   EXPECT_EQ(inf, 1u) << text;
 }
 
+// Every field of the stats is exposed, including those once missing from
+// /metrics: the time per output token, the uptime and the failure ratio.
+TEST(Metrics, TimePerOutputTokenUptimeAndFailureRatioAreExposed) {
+  stats s;
+  s.tpot = {4, 3.5, 6, 9, 5, 20};
+  s.elapsed_s = 12.5;
+  s.failure_ratio = 0.25;
+  const std::string text = metrics_text(s);
+  const auto samples = parse_prometheus(text);
+  EXPECT_EQ(samples.at(R"(binserve_time_per_output_token_ms{quantile="0.5"})"), 3.5);
+  EXPECT_EQ(samples.at("binserve_time_per_output_token_ms_count"), 5);
+  EXPECT_EQ(samples.at("binserve_uptime_seconds"), 12.5);
+  EXPECT_EQ(samples.at("binserve_failure_ratio"), 0.25);
+  EXPECT_NE(text.find("# TYPE binserve_time_per_output_token_ms summary"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE binserve_uptime_seconds gauge"), std::string::npos);
+}
+
 TEST(Metrics, EachNodeOfTheClusterIsLabelled) {
   stats s;
   s.requeued = 6;

@@ -223,6 +223,35 @@ TEST(Protocol, StatsCarryTheClusterNodes) {
   EXPECT_EQ(back.nodes[1].problem, "lost");
 }
 
+// Fields newer than the protocol's first version (actors/stats_schema.hpp)
+// may be missing from an older server's line; the first version's may not.
+TEST(Protocol, StatsFromAnOlderServerKeepTheNewerFieldsDefaults) {
+  stats s;
+  s.completed = 3;
+  s.requeued = 2;
+  s.latency.count = 3;
+  s.bins = {{0, 0, 50, true, 4, 50, 1, 2, 1}};
+  json j = json::parse(encode_stats(s));
+  for (const char* newer : {"requeued", "executor_failures", "preemptions", "recomputed_tokens", "nodes", "tpot"})
+    j.erase(newer);
+  j["latency"].erase("count");
+  j["latency"].erase("sum");
+  j["bins"][0].erase("retry");
+  auto e = parse_server_line(j.dump());
+  ASSERT_TRUE(e.ok()) << e.error().to_string();
+  const auto& back = std::get<stats_event>(*e).value;
+  EXPECT_EQ(back.completed, 3);
+  EXPECT_EQ(back.requeued, 0);
+  EXPECT_EQ(back.latency.count, 0);
+  ASSERT_EQ(back.bins.size(), 1u);
+  EXPECT_FALSE(back.bins[0].retry);
+  j.erase("completed");
+  EXPECT_EQ(parse_server_line(j.dump()).error().code(), error_code::protocol_malformed);
+  j = json::parse(encode_stats(s));
+  j["bins"][0].erase("cap");
+  EXPECT_EQ(parse_server_line(j.dump()).error().code(), error_code::protocol_malformed);
+}
+
 TEST(Protocol, ClientEncodersParseBack) {
   request r;
   r.prompt = "Hi";

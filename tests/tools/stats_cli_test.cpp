@@ -1,5 +1,9 @@
 // binserve stats end to end: against an in-process service behind a TCP
 // server with a bearer token; readable lines and --json, and a refusal.
+#include <iterator>
+#include <map>
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -36,13 +40,46 @@ served serve_with_token(const std::string& token) {
   return {std::move(*svc), std::move(*tcp), port};
 }
 
-TEST(StatsCli, PrintsTheServerAndEachNode) {
+// The whitespace-separated words of each line of `text`.
+std::vector<std::vector<std::string>> words_of(const std::string& text) {
+  std::vector<std::vector<std::string>> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream l(line);
+    lines.emplace_back(std::istream_iterator<std::string>(l), std::istream_iterator<std::string>());
+  }
+  return lines;
+}
+
+TEST(StatsCli, PrintsEveryFieldAndEachNode) {
   served s = serve_with_token("sesame");
   const auto r = testing::run_binserve("stats --port " + s.port + " --token sesame");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("server: 5 completed, 0 failed"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("node 0 local: connected, 2 executors, 5 batches"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("0 executor failures"), std::string::npos) << r.out;
+  std::map<std::string, std::vector<std::string>> line;  // by first word
+  std::vector<std::string> node0;                          // the nodes table's row of node 0
+  for (const auto& w : words_of(r.out)) {
+    if (!w.empty()) line[w[0]] = w;
+    if (w.size() > 1 && w[0] == "0" && w[1] == "local") node0 = w;
+  }
+  std::map<std::string, std::string> value;  // KEY VALUE lines
+  for (const auto& [key, w] : line)
+    if (w.size() == 2) value[key] = w[1];
+  EXPECT_EQ(value["completed"], "5") << r.out;
+  EXPECT_EQ(value["failed"], "0") << r.out;
+  EXPECT_EQ(value["submitted"], "5") << r.out;
+  EXPECT_EQ(value["generated_tokens"], "15") << r.out;
+  ASSERT_GE(line["latency"].size(), 3u) << r.out;  // latency mean X p50 X ...
+  EXPECT_EQ(line["latency"][1], "mean") << r.out;
+  EXPECT_EQ(line["node"], (std::vector<std::string>{"node", "name", "connected", "executors", "batches",
+                                                    "computed_slots", "executor_failures", "problem"}))
+      << r.out;
+  // node name connected executors batches computed_slots executor_failures problem
+  ASSERT_EQ(node0.size(), 8u) << r.out;
+  EXPECT_EQ(node0[2], "true");
+  EXPECT_EQ(node0[3], "2");
+  EXPECT_EQ(node0[4], "5");
+  EXPECT_EQ(node0[6], "0");
+  EXPECT_EQ(node0[7], "-");
 }
 
 TEST(StatsCli, JsonIsTheProtocolsStatsLine) {
