@@ -3,6 +3,7 @@
 BUILD     ?= build
 SHARED    ?= ../shared
 BINSERVE  := $(BUILD)/bin/binserve
+BENCH     := $(BUILD)/bin/binserve-bench
 
 .PHONY: all deps build run test bench clean test-asan test-tsan fuzz
 
@@ -58,7 +59,7 @@ fuzz: deps
 	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 bench: build
-	scripts/bench.sh $(BINSERVE) $(SHARED) $(BUILD)/bench
+	scripts/bench.sh $(BENCH) $(SHARED) $(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -6,11 +6,11 @@
 # simulated beside the engine's. Run it on a quiet machine; every output
 # lands in OUT as JSON or CSV.
 #
-#   scripts/reproduce.sh [BINSERVE] [SHARED] [OUT]
+#   scripts/reproduce.sh [BINSERVE_BENCH] [SHARED] [OUT]
 #   MODEL=dummy:stories15m REQUESTS=1024 LOAD_MODEL=... RATES=... scripts/reproduce.sh
 #   SECTIONS="2 4" scripts/reproduce.sh     (4 needs 2's engine rows)
 set -euo pipefail
-binserve=${1:-build/bin/binserve}
+bench=${1:-build/bin/binserve-bench}
 shared=${2:-../shared}
 out=${3:-build/repro}
 model=${MODEL:-dummy:stories15m}
@@ -29,22 +29,22 @@ runs=vanilla,sequence+novbs+nofcr:hint,sequence:hint,sequence,continuous
 if [[ $sections == *" 2 "* ]]; then
 echo "== 2. engine: $model, $requests Alpaca-trace requests at once"
 rm -f "$out/steps_table.jsonl"
-"$binserve" bench --model "$model" --workload "$alpaca" "${shape[@]}" \
+"$bench" bench --model "$model" --workload "$alpaca" "${shape[@]}" \
     --policies "$runs" --csv "$out/table_engine.csv" --step-trace "$out/steps_table.jsonl" \
     --json > "$out/table_engine.json"
 
 echo "== 2. cost model: bench-engine sweep on $model"
-"$binserve" bench-engine --model "$model" --batch 1,4,16,64,128,256 --contexts 32,128,256,448 \
+"$bench" bench-engine --model "$model" --batch 1,4,16,64,128,256 --contexts 32,128,256,448 \
     --steps 8 --json > "$out/engine_sweep.json"
 
 echo "== 2. simulator with the fitted cost model"
-"$binserve" sim --lengths "$alpaca" "${shape[@]}" --policies "$runs" --cost "$out/engine_sweep.json" \
+"$bench" sim --lengths "$alpaca" "${shape[@]}" --policies "$runs" --cost "$out/engine_sweep.json" \
     --save-cost "$out/cost_model.json" --json > "$out/table_sim.json"
 fi
 
 if [[ $sections == *" 3 "* ]]; then
 echo "== 3. Poisson load on $load_model: $load_requests requests at rates $rates"
-"$binserve" bench --model "$load_model" --workload "$alpaca" \
+"$bench" bench --model "$load_model" --workload "$alpaca" \
     --requests "$load_requests" --batch 16 --cap 512 --rates "$rates" \
     --policies vanilla,multibin,sequence,continuous,continuous-sjf \
     --csv "$out/load_engine.csv" --plot "$out/load" --json > "$out/load_engine.json"
@@ -57,16 +57,16 @@ if [[ $sections == *" 4 "* ]]; then
 # sequence (VBS batches of up to 163 short sequences).
 echo "== 4. calibration: the service's own steps on $model, other workloads"
 rm -f "$out/steps.jsonl"
-"$binserve" bench --model "$model" --workload uniform:1:512 --requests 256 --seed 7 --batch 16 --cap 512 \
+"$bench" bench --model "$model" --workload uniform:1:512 --requests 256 --seed 7 --batch 16 --cap 512 \
     --max-batch 256 --policies vanilla,continuous --step-trace "$out/steps.jsonl" \
     --json > "$out/calibration_uniform.json"
-"$binserve" bench --model "$model" --workload exponential:50 --requests 512 --seed 7 --batch 16 --cap 512 \
+"$bench" bench --model "$model" --workload exponential:50 --requests 512 --seed 7 --batch 16 --cap 512 \
     --policies sequence --step-trace "$out/steps.jsonl" --json > "$out/calibration_exponential.json"
 echo "== 4. simulator with the table fitted from those steps, section 2's rows"
-"$binserve" sim --lengths "$alpaca" "${shape[@]}" --policies "$runs" --cost "$out/steps.jsonl" \
+"$bench" sim --lengths "$alpaca" "${shape[@]}" --policies "$runs" --cost "$out/steps.jsonl" \
     --save-cost "$out/cost_table.json" --json > "$out/table_sim_steps.json"
 echo "== 4. simulator with the table fitted from section 2's own steps (the same runs' costs)"
-"$binserve" sim --lengths "$alpaca" "${shape[@]}" --policies "$runs" --cost "$out/steps_table.jsonl" \
+"$bench" sim --lengths "$alpaca" "${shape[@]}" --policies "$runs" --cost "$out/steps_table.jsonl" \
     --save-cost "$out/cost_table_own.json" --json > "$out/table_sim_own.json"
 python3 - "$out/table_engine.json" "$out/table_sim_steps.json" "$out/table_sim_own.json" <<'PY'
 import json, sys

@@ -12,7 +12,7 @@
 //           Batching paper's model)
 //   linear  t = base + per_sequence * live + per_context_token * context
 //                + per_prefill_token * prefill,
-//           fitted to `binserve bench-engine --json` measurements (decode
+//           fitted to `binserve-bench bench-engine --json` measurements (decode
 //           rows at each --contexts value, plus the prefill timings) by
 //           least squares on relative error, every coefficient >= 0: the
 //           bare forward pass

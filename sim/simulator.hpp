@@ -62,7 +62,7 @@ struct sim_config {
 };
 
 struct sim_result {
-  stats snapshot;  // as `binserve bench` reports it; elapsed_s = the last completion's time
+  stats snapshot;  // as `binserve-bench bench` reports it; elapsed_s = the last completion's time
   // Completions counted when the middle arrival (index N/2) and the last
   // arrival happened, and those times: how far the system kept up.
   std::int64_t completed_at_half = 0, completed_at_last = 0;

@@ -1,5 +1,5 @@
 // Workloads: what each replayed request asks for, and when it arrives.
-// `binserve bench`, `binserve loadgen` and `binserve sim` all read them here,
+// `binserve-bench bench`, `binserve-bench loadgen` and `binserve-bench sim` all read them here,
 // so a figure from the simulator and one from the real engine come from the
 // same requests.
 //

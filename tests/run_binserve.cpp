@@ -14,6 +14,10 @@ run_result run_binserve(const std::string& args) {
   return run_shell(binserve_binary() + " " + args + " 2>&1");
 }
 
+run_result run_binserve_bench(const std::string& args) {
+  return run_shell(binserve_bench_binary() + " " + args + " 2>&1");
+}
+
 run_result run_shell(const std::string& command) {
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
   std::string out;

@@ -13,6 +13,9 @@ struct run_result {
 // Runs `build/bin/binserve ARGS` through the shell and waits for it.
 run_result run_binserve(const std::string& args);
 
+// Runs `build/bin/binserve-bench ARGS` (the measuring tools) likewise.
+run_result run_binserve_bench(const std::string& args);
+
 // Runs `command` with /bin/sh (e.g. to set a ulimit first) and waits for it;
 // only its stdout is read (end it with 2>&1 for stderr too).
 run_result run_shell(const std::string& command);

@@ -18,6 +18,8 @@ bool has_shared(const std::string& relative) {
 
 std::string binserve_binary() { return BINSERVE_BINARY; }
 
+std::string binserve_bench_binary() { return BINSERVE_BENCH_BINARY; }
+
 bool write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

@@ -16,6 +16,9 @@ bool has_shared(const std::string& relative);
 // Path of build/bin/binserve.
 std::string binserve_binary();
 
+// The path of the built binserve-bench program.
+std::string binserve_bench_binary();
+
 // Writes `bytes` to `path`; false on failure.
 bool write_file(const std::string& path, const std::string& bytes);
 

@@ -1,4 +1,6 @@
-// The subcommands of the `binserve` program; each file adds one to the app.
+// The subcommands of the `binserve` program, which serves and works with
+// models; each file adds one to the app. The measuring tools are
+// `binserve-bench`'s (bench/commands.hpp).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -7,12 +9,6 @@ namespace binserve::tools {
 
 // binserve generate --model M --prompt TEXT ...: one completion, printed.
 void add_generate_command(CLI::App& app);
-
-// binserve bench-engine --model M --batch 1,4,16,64: decode throughput.
-void add_bench_engine_command(CLI::App& app);
-
-// binserve bench --workload TRACE --policies ...: policies side by side.
-void add_bench_command(CLI::App& app);
 
 // binserve predictor collect|train|eval: datasets, training and scores of length predictors.
 void add_predictor_command(CLI::App& app);
@@ -26,12 +22,6 @@ void add_client_command(CLI::App& app);
 // binserve stats --host H --port P [--json]: a running server's metrics, node by node.
 void add_stats_command(CLI::App& app);
 
-// binserve loadgen --port P --connections N --requests R: load a running server, check every answer.
-void add_loadgen_command(CLI::App& app);
-
-// binserve soak --config FILE | --port P: random cancels, disconnects, malformed lines; every request answered once.
-void add_soak_command(CLI::App& app);
-
 // binserve serve --config FILE: a YAML deployment behind TCP and HTTP.
 void add_serve_command(CLI::App& app);
 
@@ -43,8 +33,5 @@ void add_inspect_command(CLI::App& app);
 
 // binserve quantize --model F.gguf --type Q8_0 --out G.gguf: the weight matrices in another type.
 void add_quantize_command(CLI::App& app);
-
-// binserve sim --lengths SOURCE --bins 1,2,4: discrete-event simulation of the scheduler, swept.
-void add_sim_command(CLI::App& app);
 
 }  // namespace binserve::tools

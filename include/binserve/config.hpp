@@ -148,7 +148,7 @@ struct service_config {
   fault_config faults;
   // Non-empty: every local executor appends one JSON line per step to this
   // file (its shape and seconds; actors/step_trace.hpp), from which
-  // `binserve sim --cost FILE` fits its cost model. Empty: off.
+  // `binserve-bench sim --cost FILE` fits its cost model. Empty: off.
   std::string step_trace;
 };
 

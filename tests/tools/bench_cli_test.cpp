@@ -24,7 +24,7 @@ std::string temp_path(const std::string& name) {
 }
 
 nlohmann::json bench_json(const std::string& args) {
-  const auto r = testing::run_binserve(kNull + args + " --json");
+  const auto r = testing::run_binserve_bench(kNull + args + " --json");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out, nullptr, false);
   EXPECT_TRUE(j.is_object()) << r.out;
@@ -96,7 +96,7 @@ TEST(BenchCli, BinsSweepGivesOneMultibinRowPerBinCount) {
 TEST(BenchCli, SrptRowsCountTheirPreemptions) {
   // One sequence at a time, requests arriving while it runs: every shorter
   // one preempts it.
-  const auto r = testing::run_binserve(
+  const auto r = testing::run_binserve_bench(
       "bench --backend cpu --threads 1 --model dummy:stories260k --batch 1 --max-batch 1 --workload exponential:20 "
       "--requests 64 --cap 64 --policies continuous-srpt --arrivals poisson:500 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -124,7 +124,7 @@ TEST(BenchCli, RoundsInterleaveRunsAndReportTheirSpread) {
     EXPECT_LE(s.at("requests_per_s_mean").get<double>(), s.at("requests_per_s_max").get<double>());
   }
   const auto table =
-      testing::run_binserve(kNull + "--workload const:4 --requests 50 --policies vanilla --repeat 2");
+      testing::run_binserve_bench(kNull + "--workload const:4 --requests 50 --policies vanilla --repeat 2");
   ASSERT_EQ(table.exit_code, 0) << table.out;
   EXPECT_NE(table.out.find("x vanilla"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("requests/s over 2 rounds"), std::string::npos) << table.out;
@@ -138,7 +138,7 @@ TEST(BenchCli, BadSpecsAreClearErrors) {
       {"--workload const:4 --policies vanilla --bins-sweep 1,2", "multibin"},
       {"--workload const:4 --rates 10 --arrivals poisson:5", "--rates"}};
   for (const auto& [args, expected] : cases) {
-    const auto r = testing::run_binserve(kNull + args);
+    const auto r = testing::run_binserve_bench(kNull + args);
     EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.out;
     EXPECT_NE(r.out.find(expected), std::string::npos) << args << "\n" << r.out;
   }
@@ -148,7 +148,7 @@ TEST(BenchCli, PlotWritesPngsAndTheirScript) {
   if (std::system("command -v gnuplot > /dev/null 2>&1") != 0)
     GTEST_SKIP() << "skipped: gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)";
   const std::string dir = temp_path("plots");
-  const auto r = testing::run_binserve(kNull + "--workload const:4 --requests 60 --policies vanilla,multibin "
+  const auto r = testing::run_binserve_bench(kNull + "--workload const:4 --requests 60 --policies vanilla,multibin "
                                                "--bins-sweep 1,2 --rates 3000,6000 --plot " + dir);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   for (const std::string png : {"throughput_vs_bins.png", "latency_vs_load.png"}) {
@@ -183,7 +183,7 @@ TEST(BenchCli, OwnStopsReplaysEachRecordedAnswerWithItsSeed) {
   long recorded = 0;
   int records = 0;
   for (const std::string& line : lines_of(data)) recorded += nlohmann::json::parse(line).at("length").get<long>(), ++records;
-  const auto r = testing::run_binserve("bench --model " + model + " --length-model " + model + " --threads 1 --workload " +
+  const auto r = testing::run_binserve_bench("bench --model " + model + " --length-model " + model + " --threads 1 --workload " +
                                        data + " --test-fraction 1 --own-stops --temperature 0.8 --top-p 0.9 "
                                        "--policies continuous --batch 8 --max-batch 8 --json");
   std::filesystem::remove(data);
@@ -195,7 +195,7 @@ TEST(BenchCli, OwnStopsReplaysEachRecordedAnswerWithItsSeed) {
 }
 
 TEST(BenchCli, TheProbePredictorNeedsItsModel) {
-  const auto r = testing::run_binserve(kNull + "--workload const:4 --policies continuous-srpt:probe");
+  const auto r = testing::run_binserve_bench(kNull + "--workload const:4 --policies continuous-srpt:probe");
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("needs --probe-model"), std::string::npos) << r.out;
 }

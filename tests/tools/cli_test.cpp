@@ -17,6 +17,20 @@ using testing::run_result;
 
 run_result run(const std::string& args) { return testing::run_binserve(args); }
 
+// The shipped program serves; the measuring tools are binserve-bench's.
+TEST(Cli, TheMeasuringToolsAreBinserveBenchsNotBinserves) {
+  for (const char* tool : {"bench", "bench-engine", "sim", "loadgen", "soak"}) {
+    const auto in_binserve = run(tool);  // not --help: CLI11 answers that before it reads the subcommand
+    EXPECT_NE(in_binserve.exit_code, 0) << tool << ": " << in_binserve.out;
+    EXPECT_NE(in_binserve.out.find("A subcommand is required"), std::string::npos) << in_binserve.out;
+    const auto in_bench = testing::run_binserve_bench(std::string(tool) + " --help");
+    EXPECT_EQ(in_bench.exit_code, 0) << tool << ": " << in_bench.out;
+  }
+  for (const char* command : {"serve", "worker", "client", "stats", "config", "generate", "predictor", "inspect",
+                              "quantize"})
+    EXPECT_EQ(run(std::string(command) + " --help").exit_code, 0) << command;
+}
+
 TEST(Cli, GenerateJsonHasIdsTextAndStopReason) {
   BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
   auto r = run("generate --model " + testing::shared_path("models/stories260K.bin") +
@@ -76,7 +90,7 @@ TEST(Cli, BadModelIsAClearErrorAndExitCode1) {
 }
 
 TEST(Cli, BenchEngineJsonHasOneRowPerBatch) {
-  auto r = run("bench-engine --model dummy:stories260k --batch 1,4 --context 16 --steps 4 --json");
+  auto r = testing::run_binserve_bench("bench-engine --model dummy:stories260k --batch 1,4 --context 16 --steps 4 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.at("results").size(), 2u);

@@ -38,7 +38,7 @@ served serve_null_backend(int per_connection_in_flight) {
 }
 
 nlohmann::json run_loadgen(const std::string& args, int expected_exit) {
-  const auto r = testing::run_binserve("loadgen " + args + " --json");
+  const auto r = testing::run_binserve_bench("loadgen " + args + " --json");
   EXPECT_EQ(r.exit_code, expected_exit) << r.out;
   return nlohmann::json::parse(r.out, nullptr, false);
 }
@@ -105,7 +105,7 @@ TEST(Loadgen, UnansweredRequestsAreLostAndExitWith1) {
 }
 
 TEST(Loadgen, BadArrivalIsAnError) {
-  const auto r = testing::run_binserve("loadgen --port 1 --arrival trace");
+  const auto r = testing::run_binserve_bench("loadgen --port 1 --arrival trace");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("CSV"), std::string::npos) << r.out;
 }

@@ -9,7 +9,7 @@ namespace binserve {
 namespace {
 
 TEST(SimCli, BinSweepPrintsOneRowPerBinCountWithRatios) {
-  const auto r = testing::run_binserve(
+  const auto r = testing::run_binserve_bench(
       "sim --lengths uniform:1:20 --resolution 10 --batch 16 --bins 1,2,4 --requests 4096 --seed 3 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
@@ -28,7 +28,7 @@ TEST(SimCli, BinSweepPrintsOneRowPerBinCountWithRatios) {
 }
 
 TEST(SimCli, MaxRateAndExecutorSweep) {
-  const auto r = testing::run_binserve(
+  const auto r = testing::run_binserve_bench(
       "sim --lengths const:4 --policies vanilla --batch 1 --bins 1 --executors 1,2 --requests 20000 "
       "--max-rate --tolerance 0.01 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -46,7 +46,7 @@ TEST(SimCli, MaxRateAndExecutorSweep) {
 // (mean 8 s), get their first token at 1, 5 and 9 s (mean 5 s), and each
 // later token takes 1 s: TPOT (end - first) / (4 - 1) = 1 s for every one.
 TEST(SimCli, RowsCarryTheLatencyTtftAndTpotMeans) {
-  const auto r = testing::run_binserve(
+  const auto r = testing::run_binserve_bench(
       "sim --lengths const:4 --policies vanilla --batch 1 --bins 1 --executors 1 --requests 3 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto rows = nlohmann::json::parse(r.out).at("results");
@@ -60,7 +60,7 @@ TEST(SimCli, RowsCarryTheLatencyTtftAndTpotMeans) {
 // preemption bound, the KV budget and how it is reserved.
 TEST(SimCli, PreemptionBoundAndKvBudgetReachTheCore) {
   auto row = [](const std::string& flags) {
-    const auto r = testing::run_binserve("sim --lengths exponential:20 --requests 200 --cap 256 --arrivals poisson:50 "
+    const auto r = testing::run_binserve_bench("sim --lengths exponential:20 --requests 200 --cap 256 --arrivals poisson:50 "
                                          "--policies continuous-srpt --json " + flags);
     EXPECT_EQ(r.exit_code, 0) << r.out;
     return nlohmann::json::parse(r.out).at("results").at(0);
@@ -83,7 +83,7 @@ TEST(SimCli, PreemptionBoundAndKvBudgetReachTheCore) {
 // with the true lengths it never does.
 TEST(SimCli, RunOptionsAndTheHintPredictorGiveTheAblationRows) {
   BINSERVE_REQUIRE_SHARED("data/alpaca-train-10k-length.json");
-  const auto r = testing::run_binserve(
+  const auto r = testing::run_binserve_bench(
       "sim --lengths " + testing::shared_path("data/alpaca-train-10k-length.json") +
       " --hint-field L_t0.7 --requests 512 --batch 16 --cap 512 "
       "--policies vanilla,sequence+novbs+nofcr:hint,sequence:hint,sequence --json");
@@ -96,25 +96,25 @@ TEST(SimCli, RunOptionsAndTheHintPredictorGiveTheAblationRows) {
   EXPECT_EQ(rows[3].at("failure_ratio").get<double>(), 0.0);
   for (int i = 1; i < 4; ++i)
     EXPECT_GT(rows[i].at("effective_token_ratio").get<double>(), rows[0].at("effective_token_ratio").get<double>());
-  auto bad = testing::run_binserve("sim --lengths uniform:1:20 --policies sequence+fast");
+  auto bad = testing::run_binserve_bench("sim --lengths uniform:1:20 --policies sequence+fast");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.out.find("unknown option '+fast'"), std::string::npos) << bad.out;
-  bad = testing::run_binserve("sim --lengths uniform:1:20 --policies round-robin");
+  bad = testing::run_binserve_bench("sim --lengths uniform:1:20 --policies round-robin");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.out.find("unknown policy 'round-robin' (known: vanilla, multibin, sequence, continuous, "
                          "continuous-sjf, continuous-srpt)"),
             std::string::npos)
       << bad.out;
-  bad = testing::run_binserve("sim --lengths uniform:1:20 --policies sequence:hint");
+  bad = testing::run_binserve_bench("sim --lengths uniform:1:20 --policies sequence:hint");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.out.find("--hint-field"), std::string::npos) << bad.out;
 }
 
 TEST(SimCli, ErrorsNameTheirCause) {
-  auto r = testing::run_binserve("sim --lengths uniform:1:20 --cost /nonexistent/cost.json");
+  auto r = testing::run_binserve_bench("sim --lengths uniform:1:20 --cost /nonexistent/cost.json");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("io_error"), std::string::npos) << r.out;
-  r = testing::run_binserve("sim --lengths trace.json --resolution 10");
+  r = testing::run_binserve_bench("sim --lengths trace.json --resolution 10");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("--resolution"), std::string::npos) << r.out;
 }

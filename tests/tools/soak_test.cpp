@@ -37,7 +37,7 @@ std::string soak_config() {
 
 TEST(Soak, EveryAcceptedRequestGetsExactlyOneFinal) {
   const std::string config = soak_config();
-  const auto r = testing::run_binserve(
+  const auto r = testing::run_binserve_bench(
       "soak --config " + config +
       " --requests 3000 --connections 6 --in-flight 8 --cancel-ratio 0.2 --disconnect-ratio 0.005"
       " --malformed-ratio 0.05 --oversized-prompt-ratio 0.02 --oversized-prompt-words 200"
@@ -66,7 +66,7 @@ TEST(Soak, UnansweredRequestsAreLostAndExitWith1) {
   testing::run_result r;
   {
     testing::silent_peer peer;
-    r = testing::run_binserve("soak --port " + std::to_string(peer.port()) +
+    r = testing::run_binserve_bench("soak --port " + std::to_string(peer.port()) +
                               " --connections 1 --in-flight 5 --requests 20 --seconds 0.2"
                               " --drain-seconds 0.2 --malformed-ratio 0 --json");
   }

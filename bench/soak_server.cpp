@@ -1,8 +1,9 @@
-#include "tools/soak_server.hpp"
+#include "bench/soak_server.hpp"
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -33,6 +34,14 @@ int read_port(int fd) {
   return -1;
 }
 
+// The binserve program beside this one (binserve-bench is built and
+// installed in the same folder).
+std::string binserve_beside_this() {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("binserve") : (self.parent_path() / "binserve").string();
+}
+
 int exit_code_of(int wstatus) {
   if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
   if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
@@ -42,6 +51,7 @@ int exit_code_of(int wstatus) {
 }  // namespace
 
 status_or<soak_server> soak_server::spawn(const std::string& config_path) {
+  const std::string binserve = binserve_beside_this();
   int out[2];
   if (::pipe(out) != 0) return status(error_code::io_error, "soak: cannot create a pipe");
   const pid_t pid = ::fork();
@@ -50,7 +60,7 @@ status_or<soak_server> soak_server::spawn(const std::string& config_path) {
     ::dup2(out[1], STDOUT_FILENO);
     ::close(out[0]);
     ::close(out[1]);
-    ::execl("/proc/self/exe", "binserve", "serve", "--config", config_path.c_str(), nullptr);
+    ::execl(binserve.c_str(), "binserve", "serve", "--config", config_path.c_str(), nullptr);
     ::_exit(127);
   }
   ::close(out[1]);
@@ -58,7 +68,7 @@ status_or<soak_server> soak_server::spawn(const std::string& config_path) {
   soak_server server(pid, port, out[0]);
   if (port <= 0) {
     server.stop();
-    return status(error_code::io_error, "soak: `binserve serve --config " + config_path +
+    return status(error_code::io_error, "soak: `" + binserve + " serve --config " + config_path +
                                             "` exited or printed no tcp_port");
   }
   return server;

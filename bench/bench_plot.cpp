@@ -1,4 +1,4 @@
-#include "tools/bench_plot.hpp"
+#include "bench/bench_plot.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -125,7 +125,7 @@ status write_plots(const std::vector<bench_row>& rows, const std::string& dir) {
   std::filesystem::create_directories(dir, ec);
   const std::string script = (std::filesystem::path(dir) / "bench.gp").string();
   std::ofstream out(script);
-  out << "# binserve bench plots, data inline. Redraw: cd " << dir << " && gnuplot bench.gp\n"
+  out << "# binserve-bench bench plots, data inline. Redraw: cd " << dir << " && gnuplot bench.gp\n"
       << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo size 1100,600 } "
          "else { set terminal png size 1100,600 }\n"
       << "set termoption noenhanced\nset grid\nset key outside right top\n"

@@ -1,4 +1,4 @@
-#include "tools/bench_run.hpp"
+#include "bench/bench_run.hpp"
 
 #include <unistd.h>
 
@@ -13,7 +13,7 @@
 #include "binserve/service.hpp"
 #include "predict/learned_predictor.hpp"
 #include "sched/policy.hpp"
-#include "tools/progress_bar.hpp"
+#include "bench/progress_bar.hpp"
 
 namespace binserve::tools {
 

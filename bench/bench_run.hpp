@@ -1,4 +1,4 @@
-// One run of `binserve bench`: a fresh service under one policy and
+// One run of `binserve-bench bench`: a fresh service under one policy and
 // predictor setting replays a workload, each request submitted at its
 // arrival offset, and the run's figures come back as a row.
 //

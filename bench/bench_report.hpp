@@ -1,4 +1,4 @@
-// `binserve bench`'s report: the rows of its runs as a table, JSON and CSV,
+// `binserve-bench bench`'s report: the rows of its runs as a table, JSON and CSV,
 // each row's ratio to vanilla, and the spread of repeated runs.
 // Pure functions of the rows (no I/O but write_csv).
 #pragma once
@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "binserve/status.hpp"
-#include "tools/bench_run.hpp"
+#include "bench/bench_run.hpp"
 
 namespace binserve::tools {
 

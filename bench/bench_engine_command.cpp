@@ -1,4 +1,4 @@
-// binserve bench-engine: decode throughput of a backend against batch size.
+// binserve-bench bench-engine: decode throughput of a backend against batch size.
 //
 // For each context C (--context, or each of --contexts) and batch size B:
 // open B sequences, prefill each with C random tokens (timed: prefill_ms),
@@ -6,7 +6,7 @@
 // synchronize() (a server reads each step's logits before the next).
 // tokens/s = B / (mean step time); step_ms_p50, the median step, is what a
 // step costs when the host does not take a thread away (a shared 2-core VM
-// stalls one step in ten for a scheduler tick: docs/benchmarks.md). `binserve sim --cost` fits its step-cost
+// stalls one step in ten for a scheduler tick: docs/benchmarks.md). `binserve-bench sim --cost` fits its step-cost
 // model to this JSON (sim/cost_model.hpp).
 #include <algorithm>
 #include <chrono>
@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "binserve/names.hpp"
-#include "tools/commands.hpp"
+#include "bench/commands.hpp"
 #include "tools/model_options.hpp"
 
 namespace binserve::tools {

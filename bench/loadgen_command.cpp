@@ -1,4 +1,4 @@
-// binserve loadgen: a load generator for a running binserve server, over
+// binserve-bench loadgen: a load generator for a running binserve server, over
 // its TCP protocol (default) or its HTTP API (--protocol http:
 // tools/loadgen_http.hpp). TCP: one io thread drives N connections with Boost.Asio; request i
 // goes to connection i % N as a `generate` line with id i and target_length
@@ -16,9 +16,9 @@
 
 #include "net/protocol.hpp"
 #include "sim/workload.hpp"
-#include "tools/commands.hpp"
-#include "tools/loadgen_http.hpp"
-#include "tools/loadgen_stats.hpp"
+#include "bench/commands.hpp"
+#include "bench/loadgen_http.hpp"
+#include "bench/loadgen_stats.hpp"
 #include "tools/model_options.hpp"
 
 namespace binserve::tools {

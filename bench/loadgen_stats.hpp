@@ -1,4 +1,4 @@
-// `binserve loadgen`'s bookkeeping: what happened to each request id (one
+// `binserve-bench loadgen`'s bookkeeping: what happened to each request id (one
 // final `done` or `error` expected), and the report built from it.
 #pragma once
 

@@ -1,4 +1,4 @@
-#include "tools/soak_client.hpp"
+#include "bench/soak_client.hpp"
 
 #include <chrono>
 #include <memory>

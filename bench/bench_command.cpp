@@ -1,4 +1,4 @@
-// binserve bench: replays one workload through the service under several
+// binserve-bench bench: replays one workload through the service under several
 // scheduling policies and predictor settings (same requests, same seed) and
 // prints one row per run: the matrix of --repeat rounds x arrivals (one
 // --arrivals spec, or Poisson at each of --rates) x runs (a multibin run at
@@ -22,10 +22,10 @@
 
 #include "sim/workload.hpp"
 #include "tools/enum_option.hpp"
-#include "tools/bench_plot.hpp"
-#include "tools/bench_report.hpp"
-#include "tools/bench_run.hpp"
-#include "tools/commands.hpp"
+#include "bench/bench_plot.hpp"
+#include "bench/bench_report.hpp"
+#include "bench/bench_run.hpp"
+#include "bench/commands.hpp"
 #include "tools/model_options.hpp"
 
 namespace binserve::tools {

@@ -1,11 +1,11 @@
-// `binserve loadgen --protocol http`: replays a schedule against the
+// `binserve-bench loadgen --protocol http`: replays a schedule against the
 // OpenAI-compatible HTTP front end (POST /v1/completions, docs/http.md).
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "tools/loadgen_stats.hpp"
+#include "bench/loadgen_stats.hpp"
 
 namespace binserve::tools {
 

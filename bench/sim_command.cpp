@@ -1,4 +1,4 @@
-// binserve sim: the discrete-event simulator (sim/simulator.hpp) over a
+// binserve-bench sim: the discrete-event simulator (sim/simulator.hpp) over a
 // sweep of policies, executor counts, arrival rates and bin counts; one row
 // per combination.
 //
@@ -25,8 +25,8 @@
 #include "sim/max_rate.hpp"
 #include "sim/simulator.hpp"
 #include "tools/enum_option.hpp"
-#include "tools/bench_run.hpp"
-#include "tools/commands.hpp"
+#include "bench/bench_run.hpp"
+#include "bench/commands.hpp"
 #include "tools/model_options.hpp"
 
 namespace binserve::tools {
@@ -92,7 +92,7 @@ sim::sim_config config_for(const sim_flags& f, const run_spec& run, int bins, in
   c.policy.batch_size = f.batch;
   c.policy.bins = bins;
   c.policy.bin_width = f.bin_width * f.resolution;
-  // As `binserve bench`: --max-batch bounds the continuous policies; VBS gets 256.
+  // As `binserve-bench bench`: --max-batch bounds the continuous policies; VBS gets 256.
   c.policy.max_batch_size = sched::is_continuous(run.policy) ? f.max_batch : std::max(256, f.batch);
   c.policy.max_wait = std::chrono::milliseconds(f.max_wait_ms);
   c.policy.retry = f.retry;

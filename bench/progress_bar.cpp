@@ -1,4 +1,4 @@
-#include "tools/progress_bar.hpp"
+#include "bench/progress_bar.hpp"
 
 #include <condition_variable>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "tools/loadgen_stats.hpp"
+#include "bench/loadgen_stats.hpp"
 
 #include <algorithm>
 #include <cmath>

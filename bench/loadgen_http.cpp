@@ -6,7 +6,7 @@
 // request whose connection fails before its response is complete is lost.
 // Streams end with the server closing the connection: the next request
 // opens a new one.
-#include "tools/loadgen_http.hpp"
+#include "bench/loadgen_http.hpp"
 
 #include <atomic>
 #include <limits>

@@ -1,5 +1,5 @@
-// A `binserve serve --config FILE` child process for `binserve soak`: started
-// from this very executable, its TCP port read from its first output lines,
+// A `binserve serve --config FILE` child process for `binserve-bench soak`:
+// the binserve program beside this one, its TCP port read from its first output lines,
 // its resident memory read from /proc, stopped with SIGTERM.
 //
 // Owned by one thread. The destructor stops the child if it still runs.

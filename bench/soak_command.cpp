@@ -1,4 +1,4 @@
-// binserve soak: many connections that submit, stream, cancel, disconnect
+// binserve-bench soak: many connections that submit, stream, cancel, disconnect
 // and reconnect, and send malformed lines and oversized prompts, against a
 // running server (--port) or one it starts (--config); checks that every
 // accepted request got exactly one final (tools/soak_client.hpp) and reports
@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tools/commands.hpp"
-#include "tools/soak_client.hpp"
-#include "tools/soak_server.hpp"
+#include "bench/commands.hpp"
+#include "bench/soak_client.hpp"
+#include "bench/soak_server.hpp"
 
 namespace binserve::tools {
 
@@ -64,7 +64,7 @@ int run(soak_flags& f) {
   std::optional<soak_server> child;
   if (!f.config.empty()) {
     auto s = soak_server::spawn(f.config);
-    if (!s.ok()) return std::cerr << "binserve soak: " << s.error().to_string() << "\n", 2;
+    if (!s.ok()) return std::cerr << "binserve-bench soak: " << s.error().to_string() << "\n", 2;
     child.emplace(std::move(*s));
     f.options.port = child->port();
     f.pid = child->pid();
@@ -75,7 +75,7 @@ int run(soak_flags& f) {
   auto r = run_soak(f.options);
   if (f.pid > 0) mem.end_kib = resident_kib(f.pid);
   const int server_exit = child ? child->stop() : -1;
-  if (!r.ok()) return std::cerr << "binserve soak: " << r.error().to_string() << "\n", 2;
+  if (!r.ok()) return std::cerr << "binserve-bench soak: " << r.error().to_string() << "\n", 2;
   const nlohmann::json j = to_json(*r, mem, server_exit);
   if (f.json) std::cout << j.dump() << "\n";
   else print_table(j);

@@ -1,4 +1,4 @@
-// The client side of `binserve soak`: many TCP connections to one server
+// The client side of `binserve-bench soak`: many TCP connections to one server
 // that submit, stream, cancel at random moments, disconnect mid-stream and
 // reconnect, and send malformed lines, oversized lines and oversized
 // prompts, while checking that every request the server could answer got

@@ -1,4 +1,4 @@
-// `binserve bench --plot DIR`: PNG plots of a bench's rows, drawn by the
+// `binserve-bench bench --plot DIR`: PNG plots of a bench's rows, drawn by the
 // gnuplot program (pngcairo terminal, or png where cairo is missing).
 //
 //   DIR/throughput_vs_bins.png  requests/s against the number of bins, one
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "binserve/status.hpp"
-#include "tools/bench_run.hpp"
+#include "bench/bench_run.hpp"
 
 namespace binserve::tools {
 
