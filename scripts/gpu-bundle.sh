@@ -16,11 +16,11 @@ shared=${2:-../shared}
 out=$(mktemp -d)/bundle
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build "$build" --target binserve binserve_tests binserve_cuda
+cmake --build "$build" --target binserve binserve-bench binserve_tests binserve_cuda
 [[ -f "$build/bin/libbinserve_cuda.so" ]] || { echo "gpu-bundle: no CUDA plugin built (nvcc missing?)" >&2; exit 1; }
 
 mkdir -p "$out/bin" "$out/lib" "$out/shared/models" "$out/shared/data"
-cp "$build/bin/binserve" "$build/bin/binserve_tests" "$build/bin/libbinserve_cuda.so" "$out/bin/"
+cp "$build/bin/binserve" "$build/bin/binserve-bench" "$build/bin/binserve_tests" "$build/bin/libbinserve_cuda.so" "$out/bin/"
 libs=$(for f in "$out"/bin/*; do ldd "$f"; done | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u |
   grep -Ev '/(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|libcuda|libcudart|libcublas|libcublasLt)\.so' |
   grep -Ev '/ld-linux')

@@ -82,8 +82,8 @@ for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13; do
 done
 export LD_LIBRARY_PATH="$bundle/lib${libdirs}:${LD_LIBRARY_PATH:-}"
 export BINSERVE_SHARED_DIR=$bundle/shared BINSERVE_CUDA_LIBRARY=$bin/libbinserve_cuda.so PYTHONUNBUFFERED=1
-missing=$(ldd "$bin/binserve" "$bin/binserve_tests" "$bin/libbinserve_cuda.so" | grep 'not found' | sort -u)
-for f in "$bin/binserve" "$bin/libbinserve_cuda.so"; do
+missing=$(ldd "$bin/binserve" "$bin/binserve-bench" "$bin/binserve_tests" "$bin/libbinserve_cuda.so" | grep 'not found' | sort -u)
+for f in "$bin/binserve" "$bin/binserve-bench" "$bin/libbinserve_cuda.so"; do
   ldd "$f" | grep -E 'libcudart|libcublas|libstdc|libcaf_core|libopenblas' | sed "s|^|$(basename "$f"): |"
 done
 [[ -z "$missing" ]] || { echo "missing libraries:"; echo "$missing"; finish 1 "a library is missing"; }
@@ -109,7 +109,7 @@ fi
 
 # ---- engine ------------------------------------------------------------------------
 engine() {  # engine NAME BATCHES
-  run_stage "engine $1" 120 "$bin/binserve" bench-engine --model $model --backend cuda --dtype fp16 \
+  run_stage "engine $1" 120 "$bin/binserve-bench" bench-engine --model $model --backend cuda --dtype fp16 \
     --batch "$2" --context 512 --steps 32 --json > "$raw/engine_$1.json" 2> "$raw/engine_$1.err"
   echo "engine $1 exit $?: $(tail -c 600 "$raw/engine_$1.json")"
 }
@@ -138,7 +138,7 @@ done
 echo "== policies: batch-16 step ${step16} ms, $(left) s left: $requests requests"
 for policy in vanilla sequence; do
   ((requests > 0)) || break
-  run_stage "$policy" 300 "$bin/binserve" bench --model $model --backend cuda --dtype fp16 --workload "$lengths" \
+  run_stage "$policy" 300 "$bin/binserve-bench" bench --model $model --backend cuda --dtype fp16 --workload "$lengths" \
     --policies $policy --requests $requests --batch 16 --cap 512 --json > "$raw/alpaca_$policy.json" \
     2> "$raw/alpaca_$policy.err"
   echo "$policy exit $?: $(tail -c 400 "$raw/alpaca_$policy.json")"
@@ -147,7 +147,7 @@ done
 # ---- ncu: one decode step's kernels at batch 1 and 16 ---------------------------------
 if command -v ncu > /dev/null && (($(left) > 90)); then
   run_stage ncu $(($(left) - 40)) ncu --clock-control none --metrics gpu__time_duration.sum --csv \
-    --log-file "$raw/ncu.csv" "$bin/binserve" bench-engine --model $model --backend cuda --dtype fp16 \
+    --log-file "$raw/ncu.csv" "$bin/binserve-bench" bench-engine --model $model --backend cuda --dtype fp16 \
     --batch 1,16 --context 512 --steps 1 > "$raw/ncu.out" 2>&1
   echo "ncu exit $?"
 else
