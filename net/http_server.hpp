@@ -1,4 +1,4 @@
-// binserve::http_server: the OpenAI-compatible HTTP/1.1 front end of a
+// binserve::start_http_server: the OpenAI-compatible HTTP/1.1 front end of a
 // service (endpoints and wire format: net/openai.hpp, docs/http.md).
 //
 // Runs on its own io thread. Keep-alive; request bodies over 1 MiB get 413,
@@ -27,48 +27,23 @@
 // delivered; stop() then ends whatever is left with an explicit error.
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <string>
 
 #include "binserve/config.hpp"
 #include "binserve/service.hpp"
 #include "binserve/status.hpp"
+#include "net/front_end.hpp"
 
 namespace binserve {
 
-class http_server {
- public:
-  // Binds config.host:config.http_port (0: any free port) and starts
-  // serving. `svc` must outlive the server. Errors: config_invalid (bad
-  // host or port), io_error (bind/listen failed).
-  static status_or<std::unique_ptr<http_server>> start(service& svc, const server_config& config,
-                                                       std::string model_name);
-
-  ~http_server();  // stop()
-  http_server(const http_server&) = delete;
-  http_server& operator=(const http_server&) = delete;
-
-  // The port it listens on (the chosen one when http_port was 0).
-  int port() const;
-
-  // From now on generation requests are refused (503, Retry-After) while
-  // those accepted go on. Idempotent; thread-safe.
-  void begin_drain();
-
-  // Waits until every accepted generation call has been delivered to its
-  // client, at most `timeout`; returns how many are still undelivered.
-  int wait_drained(std::chrono::milliseconds timeout);
-
-  // Ends the calls still in flight with an explicit shutting_down error
-  // (their requests cancelled), gives those last bytes a moment to go out,
-  // closes every connection and joins the io thread. Idempotent.
-  void stop();
-
- private:
-  struct impl;
-  explicit http_server(std::unique_ptr<impl> p);
-  std::unique_ptr<impl> impl_;
-};
+// Binds config.host:config.http_port (0: any free port) and starts
+// serving `model_name`; the front end drains and stops as
+// net/front_end.hpp says. `svc` must outlive it. Errors: config_invalid (a
+// value config_rules refuses, an http_port of -1, a host that does not
+// resolve, a chat template that does not compile), io_error (bind/listen
+// failed).
+status_or<std::unique_ptr<net::front_end>> start_http_server(service& svc, const server_config& config,
+                                                            std::string model_name);
 
 }  // namespace binserve

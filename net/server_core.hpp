@@ -1,9 +1,9 @@
 // The lifecycle both network front ends share (net/tcp_server.hpp,
 // net/http_server.hpp): one io thread, an acceptor, the admission of each
 // connection (net/connection_table.hpp), the registry of open connections,
-// and the lossless drain and stop.
+// and the lossless drain and stop of net/front_end.hpp.
 //
-//   listen -> run -> [begin_drain -> wait_drained] -> stop
+//   start (listen, run) -> [begin_drain -> wait_drained] -> stop
 //
 // `Shared` is what a server's connections share: it has the members of
 // shared_state below and is constructed from the core's arguments plus the
@@ -32,6 +32,7 @@
 #include "binserve/status.hpp"
 #include "net/connection_table.hpp"
 #include "net/delivery_ledger.hpp"
+#include "net/front_end.hpp"
 #include "net/io_gate.hpp"
 
 namespace binserve::net {
@@ -53,18 +54,60 @@ struct shared_state {
 };
 
 template <class Shared, class Connection>
-class server_core {
+class server_core final : public front_end {
  public:
   using tcp = boost::asio::ip::tcp;
 
   // How long stop() lets the last answers (and cut errors) go out.
   static constexpr auto kFlushGrace = std::chrono::seconds(2);
 
+  // A server listening on shared.config.host:`port` (0: any free port),
+  // its Shared made from `args` and the io_context. Errors: config_invalid
+  // (the host does not resolve), io_error (bind/listen failed).
+  template <class... Args>
+  static status_or<std::unique_ptr<front_end>> start(int port, Args&&... args) {
+    std::unique_ptr<server_core> s(new server_core(std::forward<Args>(args)...));
+    if (status st = s->listen(port); !st.ok()) return st;
+    s->run();
+    return std::unique_ptr<front_end>(std::move(s));
+  }
+
+  ~server_core() override {
+    if (thread_.joinable()) stop();
+  }
+
+  int port() const override { return port_; }
+
+  void begin_drain() override { shared.ledger.begin_drain(); }
+
+  int wait_drained(std::chrono::milliseconds timeout) override { return shared.ledger.wait_delivered(timeout); }
+
+  void stop() override {
+    if (stopped_.exchange(true)) return;
+    begin_drain();
+    on_io([this] {
+      boost::system::error_code ec;
+      acceptor_.close(ec);
+      for (auto& [id, c] : std::map(shared.connections)) c->cut();
+    });
+    shared.ledger.wait_delivered(kFlushGrace);
+    on_io([this] {
+      for (auto& [id, c] : std::map(shared.connections)) c->close();
+    });
+    shared.gate->close();
+    guard_.reset();
+    io.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  boost::asio::io_context io{1};
+  Shared shared;
+
+ private:
   template <class... Args>
   explicit server_core(Args&&... args) : shared(std::forward<Args>(args)..., io) {}
 
-  // Binds shared.config.host:`port` (0: any free port). Errors:
-  // config_invalid (the host does not resolve), io_error (bind/listen failed).
+  // Binds shared.config.host:`port`.
   status listen(int port) {
     const std::string& host = shared.config.host;
     boost::system::error_code ec;
@@ -89,35 +132,6 @@ class server_core {
     thread_ = std::thread([this] { run_io(); });
   }
 
-  int port() const { return port_; }
-
-  void begin_drain() { shared.ledger.begin_drain(); }
-
-  int wait_drained(std::chrono::milliseconds timeout) { return shared.ledger.wait_delivered(timeout); }
-
-  // Idempotent.
-  void stop() {
-    if (stopped_.exchange(true)) return;
-    begin_drain();
-    on_io([this] {
-      boost::system::error_code ec;
-      acceptor_.close(ec);
-      for (auto& [id, c] : std::map(shared.connections)) c->cut();
-    });
-    shared.ledger.wait_delivered(kFlushGrace);
-    on_io([this] {
-      for (auto& [id, c] : std::map(shared.connections)) c->close();
-    });
-    shared.gate->close();
-    guard_.reset();
-    io.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  boost::asio::io_context io{1};
-  Shared shared;
-
- private:
   void accept_next() {
     acceptor_.async_accept(io, [this](boost::system::error_code ec, tcp::socket socket) {
       if (!acceptor_.is_open()) return;

@@ -25,46 +25,20 @@
 // ends whatever is left with an explicit `shutting_down` error.
 #pragma once
 
-#include <chrono>
 #include <memory>
 
 #include "binserve/config.hpp"
 #include "binserve/service.hpp"
 #include "binserve/status.hpp"
+#include "net/front_end.hpp"
 
 namespace binserve::net {
 
-class tcp_server {
- public:
-  // Binds config.host:config.tcp_port (0: any free port) and starts serving.
-  // `svc` must outlive the server. Errors: config_invalid (bad host or
-  // limits), io_error (the address cannot be bound).
-  static status_or<std::unique_ptr<tcp_server>> start(service& svc, const server_config& config);
-
-  ~tcp_server();  // stop()
-  tcp_server(const tcp_server&) = delete;
-  tcp_server& operator=(const tcp_server&) = delete;
-
-  // The bound port.
-  int port() const;
-
-  // From now on `generate` gets a shutting_down error while the requests
-  // accepted go on. Idempotent; thread-safe.
-  void begin_drain();
-
-  // Waits until every accepted request's final event has been written to
-  // its client, at most `timeout`; returns how many are still undelivered.
-  int wait_drained(std::chrono::milliseconds timeout);
-
-  // Ends the requests still in flight with an explicit shutting_down error
-  // (cancelled in the service), gives those lines a moment to go out,
-  // closes every connection and joins the server's thread. Idempotent.
-  void stop();
-
- private:
-  struct impl;
-  explicit tcp_server(std::unique_ptr<impl> p);
-  std::unique_ptr<impl> impl_;
-};
+// Binds config.host:config.tcp_port (0: any free port) and starts serving;
+// the front end drains and stops as net/front_end.hpp says. `svc` must
+// outlive it. Errors: config_invalid (a value config_rules refuses, a
+// tcp_port of -1, a host that does not resolve), io_error (the address
+// cannot be bound).
+status_or<std::unique_ptr<front_end>> start_tcp_server(service& svc, const server_config& config);
 
 }  // namespace binserve::net

@@ -16,6 +16,8 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <vector>
 
 #include <spdlog/common.h>
 
@@ -68,12 +70,11 @@ void raise_open_file_limit() {
 
 // Stops taking requests, lets those accepted finish and reach their
 // clients for up to `timeout_s`, then ends the rest with shutting_down
-// errors and stops the servers. Returns how many had to be cut.
-int drain(net::tcp_server* tcp, http_server* http, double timeout_s, int sig) {
+// errors and stops the front ends. Returns how many had to be cut.
+int drain(const std::vector<std::unique_ptr<net::front_end>>& front_ends, double timeout_s, int sig) {
   logger().warn("{}: draining: new requests are refused; the accepted ones have {} s (server.drain_timeout_s) to finish",
                 strsignal(sig), timeout_s);
-  if (tcp) tcp->begin_drain();
-  if (http) http->begin_drain();
+  for (const auto& f : front_ends) f->begin_drain();
   using clock = std::chrono::steady_clock;
   const clock::time_point deadline =
       clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(timeout_s));
@@ -82,14 +83,12 @@ int drain(net::tcp_server* tcp, http_server* http, double timeout_s, int sig) {
         std::max(deadline - clock::now(), clock::duration::zero()));
   };
   int cut = 0;
-  if (tcp) cut += tcp->wait_drained(left());
-  if (http) cut += http->wait_drained(left());
+  for (const auto& f : front_ends) cut += f->wait_drained(left());
   if (cut > 0)
     logger().error("drain timeout: {} unfinished requests end with a shutting_down error", cut);
   else
     logger().info("drained: every accepted request was delivered");
-  if (tcp) tcp->stop();
-  if (http) http->stop();
+  for (const auto& f : front_ends) f->stop();
   return cut;
 }
 
@@ -103,26 +102,25 @@ int run_serve(const serve_flags& f) {
   raise_open_file_limit();
   auto svc = service::start(d->service);
   if (!svc.ok()) return report(svc.error());
-  std::unique_ptr<net::tcp_server> tcp;
-  std::unique_ptr<http_server> http;
+  std::vector<std::unique_ptr<net::front_end>> front_ends;
   if (d->server.tcp_port >= 0) {
-    auto s = net::tcp_server::start(**svc, d->server);
+    auto s = net::start_tcp_server(**svc, d->server);
     if (!s.ok()) return report(s.error());
-    tcp = std::move(*s);
-    std::cout << "tcp_port=" << tcp->port() << "\n";
+    std::cout << "tcp_port=" << (*s)->port() << "\n";
+    front_ends.push_back(std::move(*s));
   }
   if (d->server.http_port >= 0) {
-    auto s = http_server::start(**svc, d->server, model_name(d->service.model));
+    auto s = start_http_server(**svc, d->server, model_name(d->service.model));
     if (!s.ok()) return report(s.error());
-    http = std::move(*s);
-    std::cout << "http_port=" << http->port() << "\n";
+    std::cout << "http_port=" << (*s)->port() << "\n";
+    front_ends.push_back(std::move(*s));
   }
   std::cout << "ready" << std::endl;
   logger().info("serving {} (policy {}, predictor {}); SIGINT or SIGTERM stops", d->service.model,
                 name_of(d->service.policy.kind), d->service.predictor.kind);
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  const int cut = drain(tcp.get(), http.get(), d->server.drain_timeout_s, sig);
+  const int cut = drain(front_ends, d->server.drain_timeout_s, sig);
   (*svc)->shutdown();
   return cut > 0 ? kExitDrainCut : 0;
 }

@@ -72,7 +72,7 @@ TEST(ChatServing, Llama32PromptIsTheRenderedTemplateAndEotStops) {
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   server_config sc;
   sc.http_port = 0;
-  auto server = http_server::start(**svc, sc, "llama3.2-1b");
+  auto server = start_http_server(**svc, sc, "llama3.2-1b");
   ASSERT_TRUE(server.ok()) << server.error().to_string();
 
   const std::string expected = serving.at("expected").get<std::string>();

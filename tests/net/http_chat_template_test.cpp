@@ -20,11 +20,11 @@ using testing::kCompletions;
 class HttpChatTemplate : public testing::stories_http_test {
  protected:
   // A second server on the suite's service, rendering chats with `source`.
-  std::unique_ptr<http_server> server_with(const std::string& source) {
+  std::unique_ptr<net::front_end> server_with(const std::string& source) {
     server_config sc;
     sc.http_port = 0;
     sc.chat_template = source;
-    auto s = http_server::start(*svc_, sc, testing::kStoriesId);
+    auto s = start_http_server(*svc_, sc, testing::kStoriesId);
     EXPECT_TRUE(s.ok()) << s.error().to_string();
     return s.ok() ? std::move(*s) : nullptr;
   }
@@ -94,7 +94,7 @@ TEST_F(HttpChatTemplate, ATemplateThatCannotBeParsedStopsTheServerStarting) {
   server_config sc;
   sc.http_port = 0;
   sc.chat_template = "{% for m in messages %}{{ m.content }}";
-  auto s = http_server::start(*svc_, sc, testing::kStoriesId);
+  auto s = start_http_server(*svc_, sc, testing::kStoriesId);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code(), error_code::config_invalid);
   EXPECT_EQ(s.error().message(), "server.chat_template cannot be parsed: line 1: {% for %} is never closed");

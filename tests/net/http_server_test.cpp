@@ -61,7 +61,7 @@ class HttpServer : public ::testing::Test {
     svc_ = std::move(service::start(stories_config()).value());
     server_config sc;
     sc.http_port = 0;
-    server_ = std::move(http_server::start(*svc_, sc, "stories260K").value());
+    server_ = std::move(start_http_server(*svc_, sc, "stories260K").value());
   }
   static void TearDownTestSuite() {
     server_.reset();
@@ -71,10 +71,10 @@ class HttpServer : public ::testing::Test {
   int port() const { return server_->port(); }
 
   static std::unique_ptr<service> svc_;
-  static std::unique_ptr<http_server> server_;
+  static std::unique_ptr<net::front_end> server_;
 };
 std::unique_ptr<service> HttpServer::svc_;
-std::unique_ptr<http_server> HttpServer::server_;
+std::unique_ptr<net::front_end> HttpServer::server_;
 
 TEST_F(HttpServer, CompletionCountsUsage) {
   const reply r = post(port(), "/v1/completions",
@@ -197,7 +197,7 @@ TEST_F(HttpServer, BearerTokenIsRequiredWhenConfigured) {
   server_config sc;
   sc.http_port = 0;
   sc.auth_token = "sekret";
-  auto secured = std::move(http_server::start(*svc_, sc, "stories260K").value());
+  auto secured = std::move(start_http_server(*svc_, sc, "stories260K").value());
   EXPECT_EQ(fetch(secured->port(), http::verb::get, "/health").status, 200);
   const reply no = fetch(secured->port(), http::verb::get, "/v1/models");
   EXPECT_EQ(no.status, 401);
@@ -215,7 +215,7 @@ TEST(HttpServerChat, WithoutMaxTokensRunsToTheDeploymentsLimit) {
   auto svc = std::move(service::start(c).value());
   server_config sc;
   sc.http_port = 0;
-  auto server = std::move(http_server::start(*svc, sc, "stories260K").value());
+  auto server = std::move(start_http_server(*svc, sc, "stories260K").value());
   const reply r = post(server->port(), "/v1/chat/completions",
                        {{"messages", {{{"role", "user"}, {"content", "Once upon a time"}}}}, {"ignore_eos", true},
                         {"temperature", 0}});
@@ -229,7 +229,7 @@ TEST(HttpServerStart, BadPortIsConfigInvalid) {
   auto svc = std::move(service::start(stories_config()).value());
   server_config sc;
   sc.http_port = 70000;
-  auto s = http_server::start(*svc, sc, "m");
+  auto s = start_http_server(*svc, sc, "m");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code(), error_code::config_invalid);
 }
@@ -244,7 +244,7 @@ TEST(HttpServerFairness, OneUsersRequestsOverManyConnectionsShareOneFairShare) {
   auto svc = std::move(service::start(testing::flooded_service_config()).value());
   server_config sc;
   sc.http_port = 0;
-  auto server = std::move(http_server::start(*svc, sc, "m").value());
+  auto server = std::move(start_http_server(*svc, sc, "m").value());
   asio::io_context io;
   std::vector<tcp::socket> flood;
   const json ask = {{"prompt", "Once upon a time"}, {"max_tokens", 8}, {"temperature", 0}};
@@ -280,7 +280,7 @@ class SlowHttpServer : public ::testing::Test {
     svc_ = std::move(service::start(c).value());
     server_config sc;
     sc.http_port = 0;
-    server_ = std::move(http_server::start(*svc_, sc, "stories260K").value());
+    server_ = std::move(start_http_server(*svc_, sc, "stories260K").value());
   }
 
   // Waits up to 5 s for `pred(stats)`.
@@ -294,7 +294,7 @@ class SlowHttpServer : public ::testing::Test {
   }
 
   std::unique_ptr<service> svc_;
-  std::unique_ptr<http_server> server_;
+  std::unique_ptr<net::front_end> server_;
 };
 
 TEST_F(SlowHttpServer, DisconnectMidStreamCancels) {

@@ -107,7 +107,7 @@ TEST_F(HttpWire, HeadHealthIs200WithTheGetContentLengthAndNoBody) {
 TEST_F(HttpWire, DrainingAnswersGenerationWith503AndRetryAfterAndHealthWith503) {
   server_config sc;
   sc.http_port = 0;
-  auto draining = std::move(http_server::start(*svc_, sc, testing::kStoriesId).value());
+  auto draining = std::move(start_http_server(*svc_, sc, testing::kStoriesId).value());
   draining->begin_drain();
   const http_reply r = testing::fetch(draining->port(), http::verb::post, kCompletions, kBody);
   EXPECT_EQ(r.status, 503) << r.body;
@@ -129,7 +129,7 @@ TEST(HttpWireFullQueue, QueueFullIs429WithRetryAfter) {
   auto svc = std::move(service::start(c).value());
   server_config sc;
   sc.http_port = 0;
-  auto server = std::move(http_server::start(*svc, sc, testing::kStoriesId).value());
+  auto server = std::move(start_http_server(*svc, sc, testing::kStoriesId).value());
   asio::io_context io;
   auto first = testing::connect_to(io, server->port());
   testing::send_request(first, http::verb::post, kCompletions, kBody);
@@ -149,7 +149,7 @@ TEST_F(HttpWire, UnauthorizedIs401WithWwwAuthenticateAndTheBearerSchemeIsCaseIns
   server_config sc;
   sc.http_port = 0;
   sc.auth_token = "sekret";
-  auto secured = std::move(http_server::start(*svc_, sc, testing::kStoriesId).value());
+  auto secured = std::move(start_http_server(*svc_, sc, testing::kStoriesId).value());
   const http_reply none = testing::fetch(secured->port(), http::verb::get, "/v1/models");
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(none.header("WWW-Authenticate").rfind("Bearer", 0), 0u) << none.header("WWW-Authenticate");

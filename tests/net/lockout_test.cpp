@@ -111,10 +111,10 @@ class Lockout : public ::testing::TestWithParam<lockout_case> {
 
 TEST_P(Lockout, TwoThousandIdleConnectionsFromOneAddressLockNobodyOut) {
   const server_config c = config();
-  std::unique_ptr<http_server> h;
-  std::unique_ptr<net::tcp_server> t;
-  if (GetParam().http) h = std::move(http_server::start(*svc_, c, "m").value());
-  else t = std::move(net::tcp_server::start(*svc_, c).value());
+  std::unique_ptr<net::front_end> h;
+  std::unique_ptr<net::front_end> t;
+  if (GetParam().http) h = std::move(start_http_server(*svc_, c, "m").value());
+  else t = std::move(net::start_tcp_server(*svc_, c).value());
   const int port = h ? h->port() : t->port();
   open_idle(port, kIdle, "127.0.0.1");
   const auto start = std::chrono::steady_clock::now();
@@ -127,10 +127,10 @@ TEST_P(Lockout, TwoThousandIdleConnectionsFromOneAddressLockNobodyOut) {
 TEST_P(Lockout, WhenFullTheOldestConnectionWithoutARequestMakesRoom) {
   server_config c = config();
   c.max_connections = 128;
-  std::unique_ptr<http_server> h;
-  std::unique_ptr<net::tcp_server> t;
-  if (GetParam().http) h = std::move(http_server::start(*svc_, c, "m").value());
-  else t = std::move(net::tcp_server::start(*svc_, c).value());
+  std::unique_ptr<net::front_end> h;
+  std::unique_ptr<net::front_end> t;
+  if (GetParam().http) h = std::move(start_http_server(*svc_, c, "m").value());
+  else t = std::move(net::start_tcp_server(*svc_, c).value());
   const int port = h ? h->port() : t->port();
   for (int a = 10; a < 14; ++a) open_idle(port, c.max_connections_per_address, "127.0.0." + std::to_string(a));
   const auto start = std::chrono::steady_clock::now();
@@ -154,7 +154,7 @@ TEST(ConnectionDeadlines, SilentAndIdleTcpConnectionsAreClosed) {
   c.tcp_port = 0;
   c.first_request_timeout_ms = 200;
   c.idle_timeout_s = 1;
-  auto server = std::move(net::tcp_server::start(*svc, c).value());
+  auto server = std::move(net::start_tcp_server(*svc, c).value());
   testing::line_socket silent(server->port());
   testing::line_socket idle(server->port());
   idle.send(R"({"type":"ping"})" "\n");
@@ -171,7 +171,7 @@ TEST(ConnectionDeadlines, HttpConnectionWithoutARequestIsClosed) {
   server_config c;
   c.http_port = 0;
   c.first_request_timeout_ms = 200;
-  auto server = std::move(http_server::start(*svc, c, "m").value());
+  auto server = std::move(start_http_server(*svc, c, "m").value());
   asio::io_context io;
   auto s = testing::connect_to(io, server->port());
   beast::flat_buffer buf;

@@ -32,7 +32,7 @@ class stories_http_test : public ::testing::Test {
     svc_ = std::move(service::start(stories_service_config()).value());
     server_config sc;
     sc.http_port = 0;
-    server_ = std::move(http_server::start(*svc_, sc, kStoriesId).value());
+    server_ = std::move(start_http_server(*svc_, sc, kStoriesId).value());
   }
   static void TearDownTestSuite() {
     server_.reset();
@@ -71,7 +71,7 @@ class stories_http_test : public ::testing::Test {
   static std::string greedy(const std::string& prompt, int max_tokens) { return greedy_text(prompt, max_tokens); }
 
   inline static std::unique_ptr<service> svc_;
-  inline static std::unique_ptr<http_server> server_;
+  inline static std::unique_ptr<net::front_end> server_;
 };
 
 // Chat messages: one user message of `text`.

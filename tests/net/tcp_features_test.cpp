@@ -31,7 +31,7 @@ class TcpFeatures : public ::testing::Test {
     svc_ = std::move(service::start(testing::stories_service_config()).value());
     server_config sc;
     sc.tcp_port = 0;
-    server_ = std::move(tcp_server::start(*svc_, sc).value());
+    server_ = std::move(start_tcp_server(*svc_, sc).value());
   }
   static void TearDownTestSuite() {
     server_.reset();
@@ -62,7 +62,7 @@ class TcpFeatures : public ::testing::Test {
   }
 
   inline static std::unique_ptr<service> svc_;
-  inline static std::unique_ptr<tcp_server> server_;
+  inline static std::unique_ptr<net::front_end> server_;
 };
 
 // Before the fix (68c5169) any temperature >= 0 was accepted over TCP,
@@ -175,7 +175,7 @@ TEST(TcpFeaturesDrain, GenerateDuringADrainIsShuttingDownAndTheConnectionStaysUs
   auto svc = std::move(service::start(testing::stories_service_config()).value());
   server_config sc;
   sc.tcp_port = 0;
-  auto server = std::move(tcp_server::start(*svc, sc).value());
+  auto server = std::move(start_tcp_server(*svc, sc).value());
   line_socket s(server->port());
   s.send(R"({"type":"ping"})" "\n");
   EXPECT_EQ(s.read()["type"], "pong");

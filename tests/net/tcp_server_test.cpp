@@ -56,7 +56,7 @@ class TcpServer : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error().to_string();
     svc_ = std::move(*s);
     cfg.tcp_port = 0;
-    auto t = tcp_server::start(*svc_, cfg);
+    auto t = start_tcp_server(*svc_, cfg);
     ASSERT_TRUE(t.ok()) << t.error().to_string();
     server_ = std::move(*t);
     ASSERT_GT(server_->port(), 0);
@@ -68,7 +68,7 @@ class TcpServer : public ::testing::Test {
   }
 
   std::unique_ptr<service> svc_;
-  std::unique_ptr<tcp_server> server_;
+  std::unique_ptr<net::front_end> server_;
 };
 
 TEST_F(TcpServer, NonStreamingGenerateAnswersDone) {
@@ -353,7 +353,7 @@ TEST(TcpServerFairness, ALightConnectionIsNotQueuedBehindAFloodingOne) {
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   server_config cfg;
   cfg.tcp_port = 0;
-  auto server = tcp_server::start(**svc, cfg);
+  auto server = start_tcp_server(**svc, cfg);
   ASSERT_TRUE(server.ok()) << server.error().to_string();
   line_socket flood((*server)->port()), light((*server)->port());
   auto eight_tokens = [](const json& id) {
@@ -400,12 +400,12 @@ TEST(TcpServerStart, BadConfigAndPortInUseAreErrors) {
   server_config cfg;
   cfg.tcp_port = 0;
   cfg.max_line_bytes = 0;
-  EXPECT_EQ(tcp_server::start(**svc, cfg).error().code(), error_code::config_invalid);
+  EXPECT_EQ(start_tcp_server(**svc, cfg).error().code(), error_code::config_invalid);
   cfg.max_line_bytes = 1024;
-  auto first = tcp_server::start(**svc, cfg);
+  auto first = start_tcp_server(**svc, cfg);
   ASSERT_TRUE(first.ok());
   cfg.tcp_port = (*first)->port();
-  EXPECT_EQ(tcp_server::start(**svc, cfg).error().code(), error_code::io_error);
+  EXPECT_EQ(start_tcp_server(**svc, cfg).error().code(), error_code::io_error);
   EXPECT_EQ(client::connect("127.0.0.1", 1).error().code(), error_code::io_error);
 }
 

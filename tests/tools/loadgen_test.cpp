@@ -17,7 +17,7 @@ namespace {
 
 struct served {
   std::unique_ptr<service> svc;
-  std::unique_ptr<net::tcp_server> tcp;
+  std::unique_ptr<net::front_end> tcp;
 };
 
 served serve_null_backend(int per_connection_in_flight) {
@@ -32,7 +32,7 @@ served serve_null_backend(int per_connection_in_flight) {
   server_config cfg;
   cfg.tcp_port = 0;
   cfg.per_connection_in_flight = per_connection_in_flight;
-  auto tcp = net::tcp_server::start(**svc, cfg);
+  auto tcp = net::start_tcp_server(**svc, cfg);
   EXPECT_TRUE(tcp.ok()) << tcp.error().to_string();
   return {std::move(*svc), std::move(*tcp)};
 }
@@ -63,7 +63,7 @@ TEST(Loadgen, HttpEveryRequestCompletesPlainAndStreaming) {
   served s = serve_null_backend(100000);
   server_config cfg;
   cfg.http_port = 0;
-  auto http = http_server::start(*s.svc, cfg, "dummy");
+  auto http = start_http_server(*s.svc, cfg, "dummy");
   ASSERT_TRUE(http.ok()) << http.error().to_string();
   for (const std::string stream : {"", " --stream"}) {
     const auto j = run_loadgen("--protocol http --port " + std::to_string((*http)->port()) +

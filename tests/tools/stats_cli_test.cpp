@@ -16,7 +16,7 @@ namespace {
 
 struct served {
   std::unique_ptr<service> svc;
-  std::unique_ptr<net::tcp_server> tcp;
+  std::unique_ptr<net::front_end> tcp;
   std::string port;
 };
 
@@ -34,7 +34,7 @@ served serve_with_token(const std::string& token) {
   server_config cfg;
   cfg.tcp_port = 0;
   cfg.auth_token = token;
-  auto tcp = net::tcp_server::start(**svc, cfg);
+  auto tcp = net::start_tcp_server(**svc, cfg);
   EXPECT_TRUE(tcp.ok()) << tcp.error().to_string();
   const std::string port = std::to_string((*tcp)->port());
   return {std::move(*svc), std::move(*tcp), port};
