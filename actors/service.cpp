@@ -13,6 +13,7 @@
 #include "actors/intake_actor.hpp"
 #include "actors/job_request.hpp"
 #include "actors/log.hpp"
+#include "actors/service_setup.hpp"
 #include "actors/stats_actor.hpp"
 #include "config/config_rules.hpp"
 #include "gpu/generate.hpp"
@@ -193,8 +194,13 @@ request_id service::impl::submit(request r, token_callback on_token, completion_
   return id;
 }
 
-
 status_or<std::unique_ptr<service>> service::start(const service_config& c) {
+  service_setup setup;
+  static_cast<service_config&>(setup) = c;
+  return start_service(setup);
+}
+
+status_or<std::unique_ptr<service>> start_service(const service_setup& c) {
   if (status s = check_rules(c); !s.ok()) return s;
   auto layout = sched::bin_layout::make(c.policy, c.limits.max_new_tokens);
   if (!layout.ok()) return layout.error();
@@ -202,7 +208,7 @@ status_or<std::unique_ptr<service>> service::start(const service_config& c) {
   auto set = start_backends(c, uses_embedding(c.predictor) ? 1 : 0);
   if (!set.ok()) return set.error();
 
-  auto p = std::make_unique<impl>();
+  auto p = std::make_unique<service::impl>();
   p->m = set->m;
   p->tok = std::make_shared<const tokenizer>(p->m->vocab);
   p->sink = std::make_shared<promise_sink>(p->tok);

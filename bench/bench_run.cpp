@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "actors/service_setup.hpp"
 #include "binserve/service.hpp"
 #include "predict/learned_predictor.hpp"
 #include "sched/policy.hpp"
@@ -40,8 +41,8 @@ status_or<std::string> train_learned(const workload& w, double quantile) {
   return path;
 }
 
-status_or<service_config> config_for(const bench_setup& s, const run_point& p, const workload& w) {
-  service_config c;
+status_or<service_setup> config_for(const bench_setup& s, const run_point& p, const workload& w) {
+  service_setup c;
   c.model = s.model;
   c.backend = s.backend;
   c.threads = s.threads;
@@ -184,7 +185,7 @@ status_or<bench_row> run_once(const bench_setup& setup, const run_point& point, 
                               const std::string& title) {
   auto config = config_for(setup, point, w);
   if (!config.ok()) return config.error();
-  auto svc = service::start(*config);
+  auto svc = start_service(*config);
   if (std::error_code ignored; point.run.predictor == "learned")
     std::filesystem::remove(config->predictor.model_file, ignored);
   if (!svc.ok()) return svc.error();

@@ -107,6 +107,10 @@ void walk_service(rule_walk& r, const service_config& c) {
     r.range(at + ".port", c.workers[i].port, 1, kMaxPort);
   }
   r.require(c.executors > 0 || !c.workers.empty(), "executors", "0 needs workers to run the batches");
+}
+
+void walk_setup(rule_walk& r, const service_setup& c) {
+  walk_service(r, c);
   r.range("faults.kill_executor_every_n_steps", c.faults.kill_executor_every_n_steps, 0);
   r.range("faults.stall_executor_after_n_steps", c.faults.stall_executor_after_n_steps, 0);
   r.range("faults.stall_ms", c.faults.stall_ms, 0);
@@ -143,11 +147,13 @@ status as_status(const Config& c) {
 }  // namespace
 
 std::optional<config_violation> first_violation(const service_config& c) { return walked(c, walk_service); }
+std::optional<config_violation> first_violation(const service_setup& c) { return walked(c, walk_setup); }
 std::optional<config_violation> first_violation(const policy_config& c) { return walked(c, walk_policy); }
 std::optional<config_violation> first_violation(const predictor_config& c) { return walked(c, walk_predictor); }
 std::optional<config_violation> first_violation(const server_config& c) { return walked(c, walk_server); }
 
 status check_rules(const service_config& c) { return as_status(c); }
+status check_rules(const service_setup& c) { return as_status(c); }
 status check_rules(const policy_config& c) { return as_status(c); }
 status check_rules(const predictor_config& c) { return as_status(c); }
 status check_rules(const server_config& c) { return as_status(c); }

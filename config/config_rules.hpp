@@ -18,8 +18,10 @@
 #include <optional>
 #include <string>
 
+#include "actors/service_setup.hpp"
 #include "binserve/config.hpp"
 #include "binserve/status.hpp"
+#include "net/server_config.hpp"
 
 namespace binserve {
 
@@ -30,15 +32,17 @@ struct config_violation {
 };
 
 // The first broken rule, in the order the deployment file lists the keys
-// (model, backend, executors, policy, predictor, limits, workers, faults);
+// (model, backend, executors, policy, predictor, limits, workers; faults);
 // none when `c` keeps them all.
 std::optional<config_violation> first_violation(const service_config& c);
+std::optional<config_violation> first_violation(const service_setup& c);  // then faults
 std::optional<config_violation> first_violation(const policy_config& c);
 std::optional<config_violation> first_violation(const predictor_config& c);
 std::optional<config_violation> first_violation(const server_config& c);
 
 // first_violation as a status: config_invalid "KEY: what", or ok.
 status check_rules(const service_config& c);
+status check_rules(const service_setup& c);
 status check_rules(const policy_config& c);
 status check_rules(const predictor_config& c);
 status check_rules(const server_config& c);

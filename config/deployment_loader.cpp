@@ -114,7 +114,7 @@ void read_limits(yaml_section& top, limits_config& l) {
 }
 
 // workers: [{host, port}], the worker nodes a coordinator uses; faults: test switches.
-void read_workers_and_faults(yaml_section& top, service_config& c) {
+void read_workers_and_faults(yaml_section& top, service_setup& c) {
   for (yaml_section w : top.list("workers")) {
     w.expect_keys({"host", "port"});
     worker_endpoint e;
@@ -260,7 +260,7 @@ void write_predictor_and_limits(YAML::Emitter& e, const service_config& c) {
     << YAML::EndMap;
 }
 
-void write_workers_and_faults(YAML::Emitter& e, const service_config& c) {
+void write_workers_and_faults(YAML::Emitter& e, const service_setup& c) {
   e << YAML::Key << "workers" << YAML::Value << YAML::BeginSeq;
   for (const worker_endpoint& w : c.workers)
     e << YAML::Flow << YAML::BeginMap << YAML::Key << "host" << YAML::Value << w.host << YAML::Key

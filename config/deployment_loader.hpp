@@ -4,11 +4,25 @@
 
 #include <string>
 
+#include "actors/service_setup.hpp"
 #include "binserve/config.hpp"
 #include "binserve/status.hpp"
 #include "config/key_marks.hpp"
+#include "net/server_config.hpp"
 
 namespace binserve {
+
+struct logging_config {
+  std::string level = "info";  // trace | debug | info | warn | error | off
+};
+
+// Everything a YAML deployment file sets: the service, and `binserve
+// serve`'s front ends and logging.
+struct deployment_config {
+  service_setup service;  // an embedder's service_config, with the faults and the step trace
+  server_config server;
+  logging_config logging;
+};
 
 // A deployment and where in its file each key was written, for the checks
 // that run after parsing (config/deployment_check.hpp).

@@ -30,9 +30,9 @@
 #include <memory>
 #include <string>
 
-#include "binserve/config.hpp"
 #include "binserve/service.hpp"
 #include "binserve/status.hpp"
+#include "net/server_config.hpp"
 #include "net/front_end.hpp"
 
 namespace binserve {

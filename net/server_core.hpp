@@ -27,7 +27,7 @@
 
 #include <boost/asio.hpp>
 
-#include "binserve/config.hpp"
+#include "net/server_config.hpp"
 #include "binserve/service.hpp"
 #include "binserve/status.hpp"
 #include "net/connection_table.hpp"

@@ -27,9 +27,9 @@
 
 #include <memory>
 
-#include "binserve/config.hpp"
 #include "binserve/service.hpp"
 #include "binserve/status.hpp"
+#include "net/server_config.hpp"
 #include "net/front_end.hpp"
 
 namespace binserve::net {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/service_setup.hpp"
 #include "binserve/config.hpp"
 #include "binserve/request.hpp"
 #include "gpu/model.hpp"
@@ -57,8 +58,8 @@ inline std::vector<int> fault_want(const std::vector<std::vector<int>>& golden, 
   return {full.begin(), full.begin() + std::min<size_t>(full.size(), i % kFaultLongest + 1)};
 }
 
-inline service_config fault_service_config(const std::string& policy) {
-  service_config c;
+inline service_setup fault_service_config(const std::string& policy) {
+  service_setup c;
   c.model = shared_path(kFaultModel);
   c.threads = 1;
   c.executors = 2;

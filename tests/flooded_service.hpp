@@ -7,13 +7,14 @@
 #include <chrono>
 #include <string>
 
+#include "actors/service_setup.hpp"
 #include "binserve/config.hpp"
 #include "tests/policy_named.hpp"
 
 namespace binserve::testing {
 
-inline service_config flooded_service_config(const std::string& policy = "vanilla") {
-  service_config c;
+inline service_setup flooded_service_config(const std::string& policy = "vanilla") {
+  service_setup c;
   c.model = "dummy:stories260k";
   c.threads = 1;
   c.executors = 1;

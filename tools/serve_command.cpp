@@ -22,6 +22,7 @@
 #include <spdlog/common.h>
 
 #include "actors/log.hpp"
+#include "actors/service_setup.hpp"
 #include "binserve/names.hpp"
 #include "binserve/service.hpp"
 #include "config/deployment_check.hpp"
@@ -100,7 +101,7 @@ int run_serve(const serve_flags& f) {
   logger().set_level(spdlog::level::from_str(d->logging.level));  // a level the loader checked
   const sigset_t stop_signals = block_stop_signals();
   raise_open_file_limit();
-  auto svc = service::start(d->service);
+  auto svc = start_service(d->service);  // with the file's faults and step trace
   if (!svc.ok()) return report(svc.error());
   std::vector<std::unique_ptr<net::front_end>> front_ends;
   if (d->server.tcp_port >= 0) {

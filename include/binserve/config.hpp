@@ -1,5 +1,8 @@
-// binserve: everything a deployment sets, as plain values. Built in code or
-// loaded from YAML; service::start validates it.
+// binserve: everything an embedded service is set up with, as plain values.
+// Built in code or loaded from a deployment file (whose server and logging
+// sections are `binserve serve`'s: net/server_config.hpp,
+// config/deployment_loader.hpp); service::start validates it
+// (config/config_rules.hpp).
 #pragma once
 
 #include <chrono>
@@ -118,14 +121,6 @@ struct worker_endpoint {
   int port = 0;
 };
 
-// Faults injected on purpose, to test the failure paths. Off by default.
-struct fault_config {
-  int kill_executor_every_n_steps = 0;  // > 0: each local executor throws at this step of its life
-  int stall_executor_after_n_steps = 0; // > 0: the first local executor blocks at this step, once,
-  int stall_ms = 10000;                 //       for this long (alive, connected, no progress)
-  int step_delay_ms = 0;                // > 0: every executor sleeps this long each step (slow, alive)
-};
-
 struct service_config {
   std::string model;            // path or dummy:PRESET
   std::string model_format = "auto";  // auto (by the file's magic) | llama2c | gguf
@@ -145,52 +140,6 @@ struct service_config {
   predictor_config predictor;
   limits_config limits;
   std::vector<worker_endpoint> workers;  // remote executors (loads CAF's io middleman)
-  fault_config faults;
-  // Non-empty: every local executor appends one JSON line per step to this
-  // file (its shape and seconds; actors/step_trace.hpp), from which
-  // `binserve-bench sim --cost FILE` fits its cost model. Empty: off.
-  std::string step_trace;
-};
-
-// The network front ends of a deployment (`binserve serve`).
-struct server_config {
-  std::string host = "127.0.0.1";  // loopback unless configured otherwise
-  int tcp_port = 7070;             // 0: any free port; -1: no TCP server
-  int http_port = 8080;            // 0: any free port; -1: no HTTP server
-  int max_line_bytes = 1 << 20;    // TCP: longer lines get an error
-  // Connections open at once, per port. When full, a new connection takes the
-  // place of the oldest one still waiting for its first request (with
-  // auth_token: not yet authenticated); with none such it is refused.
-  int max_connections = 1024;
-  int max_connections_per_address = 64;  // per port, from one client IP address
-  // A new connection must send its first request (TCP: its first line, the
-  // auth line when auth_token is set) within this, or it is closed.
-  int first_request_timeout_ms = 10000;
-  // A connection with nothing in flight that sends nothing for this long is
-  // closed (both ports).
-  int idle_timeout_s = 60;
-  int per_connection_in_flight = 64;  // requests one connection may have unfinished
-  std::string auth_token;          // non-empty: clients must present it
-  // On SIGINT/SIGTERM the servers stop accepting requests (HTTP 503 with
-  // Retry-After, TCP `shutting_down` errors) and deliver every accepted one;
-  // what is still unfinished after this long ends with an explicit error,
-  // and `serve` exits non-zero.
-  double drain_timeout_s = 30;
-  // The chat template /v1/chat/completions renders conversations with,
-  // instead of the model's own (GGUF tokenizer.chat_template); empty: the
-  // model's. docs/http.md says how chats become prompts.
-  std::string chat_template;
-};
-
-struct logging_config {
-  std::string level = "info";  // trace | debug | info | warn | error | off
-};
-
-// Everything a YAML deployment file sets.
-struct deployment_config {
-  service_config service;
-  server_config server;
-  logging_config logging;
 };
 
 }  // namespace binserve

@@ -45,12 +45,15 @@ struct submission {
   std::future<status_or<result>> future;
 };
 
+struct service_setup;  // actors/service_setup.hpp: tests' and benchmarks' switches
+
 class service {
  public:
   // Loads the model, creates the executors' backends and starts the actors.
   // Errors: config_invalid (naming the field), and those of load_model and
   // make_backend.
   static status_or<std::unique_ptr<service>> start(const service_config& config);
+  friend status_or<std::unique_ptr<service>> start_service(const service_setup& setup);
 
   ~service();  // shutdown()
   service(const service&) = delete;

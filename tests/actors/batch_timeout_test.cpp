@@ -15,8 +15,8 @@ namespace binserve {
 namespace {
 
 
-service_config timeout_config(const std::string& policy) {
-  service_config c = testing::fault_service_config(policy);
+service_setup timeout_config(const std::string& policy) {
+  service_setup c = testing::fault_service_config(policy);
   c.limits.batch_timeout_slack = 4;
   c.limits.batch_timeout_floor_ms = 300;
   c.faults.stall_ms = 2000;
@@ -46,9 +46,9 @@ class BatchTimeout : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BatchTimeout, HungExecutorIsFailedAndItsRequestsCompleteOnce) {
   BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
-  service_config c = timeout_config(GetParam());
+  service_setup c = timeout_config(GetParam());
   c.faults.stall_executor_after_n_steps = 3;
-  auto svc = service::start(c);
+  auto svc = start_service(c);
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   expect_all_complete(**svc, 48);
   const stats st = (*svc)->current_stats();
@@ -60,10 +60,10 @@ TEST_P(BatchTimeout, HungExecutorIsFailedAndItsRequestsCompleteOnce) {
 
 TEST_P(BatchTimeout, SlowButProgressingExecutorIsNotFailed) {
   BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
-  service_config c = timeout_config(GetParam());
+  service_setup c = timeout_config(GetParam());
   c.faults.step_delay_ms = 15;  // a batch: 12 steps at most, 0.18 s, well within the deadline
   c.limits.batch_timeout_floor_ms = 1000;
-  auto svc = service::start(c);
+  auto svc = start_service(c);
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   expect_all_complete(**svc, 48);
   EXPECT_EQ((*svc)->current_stats().executor_failures, 0);
@@ -79,12 +79,12 @@ INSTANTIATE_TEST_SUITE_P(Policies, BatchTimeout, ::testing::Values("vanilla", "c
 TEST(BatchTimeout, LongStaticBatchOfSlowStepsIsNotHungBeforeAnyPaceIsKnown) {
   BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
   constexpr int kTokens = 30;
-  service_config c = timeout_config("vanilla");
+  service_setup c = timeout_config("vanilla");
   c.executors = 1;
   c.limits.max_new_tokens = kTokens;
   c.faults.step_delay_ms = 40;  // 31 steps: about 1.25 s in all, the floor is 0.3 s
   c.policy.max_wait = std::chrono::seconds(1);  // the four requests make one full batch
-  auto svc = service::start(c);
+  auto svc = start_service(c);
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   const std::vector<std::string> prompts(testing::kFaultPrompts.begin(), testing::kFaultPrompts.begin() + 4);
   const auto golden = testing::direct_greedy(testing::shared_path(testing::kFaultModel), prompts, kTokens);
@@ -106,11 +106,11 @@ TEST(BatchTimeout, LongStaticBatchOfSlowStepsIsNotHungBeforeAnyPaceIsKnown) {
 
 TEST(BatchTimeout, FaultNamesTheTimeoutAndTheLocalExecutorIsReplaced) {
   BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
-  service_config c = timeout_config("vanilla");
+  service_setup c = timeout_config("vanilla");
   c.executors = 1;
   c.limits.max_executor_failures = 0;  // the first failure is final: its text reaches the caller
   c.faults.stall_executor_after_n_steps = 2;
-  auto svc = service::start(c);
+  auto svc = start_service(c);
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   auto hung = (*svc)->submit({.prompt = "Once upon a time", .max_new_tokens = testing::kFaultLongest});
   ASSERT_EQ(hung.future.wait_for(std::chrono::seconds(30)), std::future_status::ready);

@@ -19,8 +19,8 @@ namespace {
 
 constexpr int kKillEvery = 7;  // an executor's life: 6 forwards, then it throws
 
-service_config faulty_config(const std::string& policy, int kill_every, int max_failures) {
-  service_config c = testing::fault_service_config(policy);
+service_setup faulty_config(const std::string& policy, int kill_every, int max_failures) {
+  service_setup c = testing::fault_service_config(policy);
   c.limits.max_executor_failures = max_failures;
   c.faults.kill_executor_every_n_steps = kill_every;
   return c;
@@ -66,7 +66,7 @@ class ExecutorFaults : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ExecutorFaults, KilledHundredsOfTimesEveryRequestCompletesOrNamesTheFault) {
   BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
-  auto svc = service::start(faulty_config(GetParam(), kKillEvery, 3));
+  auto svc = start_service(faulty_config(GetParam(), kKillEvery, 3));
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   const int n = 600;
   const outcome o = run_load(**svc, n);
@@ -86,10 +86,10 @@ INSTANTIATE_TEST_SUITE_P(Policies, ExecutorFaults, ::testing::Values("vanilla", 
 
 TEST(ExecutorFaults, PoisonRequestFailsAfterTheLimitInsteadOfLooping) {
   BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
-  service_config c = faulty_config("vanilla", 3, 2);
+  service_setup c = faulty_config("vanilla", 3, 2);
   c.executors = 1;
   c.policy.batch_size = 1;
-  auto svc = service::start(c);
+  auto svc = start_service(c);
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   // Needs 12 steps in one executor's life; every life ends at step 3.
   auto poison = (*svc)->submit({.prompt = "Once upon a time", .max_new_tokens = testing::kFaultLongest});

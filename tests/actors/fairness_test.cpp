@@ -56,7 +56,7 @@ int flood_finished_before_light(service& svc, int flood) {
 // flood requests (ten full batches); round-robin takes put it in the batch
 // after the one running when it arrived.
 TEST(Fairness, ALightClientsLateRequestJoinsTheNextBatchOfAFloodedBin) {
-  auto svc = service::start(testing::flooded_service_config("vanilla"));
+  auto svc = start_service(testing::flooded_service_config("vanilla"));
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   EXPECT_LE(flood_finished_before_light(**svc, 40), 8);
 }
@@ -64,7 +64,7 @@ TEST(Fairness, ALightClientsLateRequestJoinsTheNextBatchOfAFloodedBin) {
 // Continuous admission takes turns across clients the same way: the light
 // request is admitted at the first free slot, not after the flood's backlog.
 TEST(Fairness, ContinuousAdmissionTakesTurnsAcrossClients) {
-  auto svc = service::start(testing::flooded_service_config("continuous"));
+  auto svc = start_service(testing::flooded_service_config("continuous"));
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   EXPECT_LE(flood_finished_before_light(**svc, 40), 8);
 }

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/service_setup.hpp"
+
 #include "binserve/service.hpp"
 
 namespace binserve {
@@ -31,7 +33,7 @@ std::string read_all(const std::string& path) {
 // live sequences those not yet finished.
 TEST(StepTrace, TheServiceWritesEachStepsShape) {
   const std::string path = temp_file("binserve_step_trace");
-  service_config c;
+  service_setup c;
   c.model = "dummy:stories260k";
   c.threads = 1;
   c.policy.kind = policy_kind::vanilla;
@@ -39,7 +41,7 @@ TEST(StepTrace, TheServiceWritesEachStepsShape) {
   c.policy.max_wait = std::chrono::milliseconds(10000);  // only a full batch runs
   c.step_trace = path;
   {
-    auto svc = service::start(c);
+    auto svc = start_service(c);
     ASSERT_TRUE(svc.ok()) << svc.error().to_string();
     std::vector<submission> subs;
     for (int length : {3, 5, 7, 9}) {
@@ -69,10 +71,10 @@ TEST(StepTrace, TheServiceWritesEachStepsShape) {
 }
 
 TEST(StepTrace, AnUnopenableFileFailsStart) {
-  service_config c;
+  service_setup c;
   c.model = "dummy:stories260k";
   c.step_trace = "/nonexistent-dir/trace.jsonl";
-  auto svc = service::start(c);
+  auto svc = start_service(c);
   ASSERT_FALSE(svc.ok());
   EXPECT_EQ(svc.error().code(), error_code::io_error);
   EXPECT_NE(svc.error().message().find("/nonexistent-dir/trace.jsonl"), std::string::npos);

@@ -241,7 +241,7 @@ TEST(HttpServerStart, BadPortIsConfigInvalid) {
 // 24 flood requests would run as six batches ahead of it first come first
 // served.
 TEST(HttpServerFairness, OneUsersRequestsOverManyConnectionsShareOneFairShare) {
-  auto svc = std::move(service::start(testing::flooded_service_config()).value());
+  auto svc = std::move(start_service(testing::flooded_service_config()).value());
   server_config sc;
   sc.http_port = 0;
   auto server = std::move(start_http_server(*svc, sc, "m").value());

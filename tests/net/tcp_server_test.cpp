@@ -349,7 +349,7 @@ TEST_F(TcpServer, AFloodingConnectionIsCappedAndALightOneIsNeverRejected) {
 // a flooding connection's backlog. Batch 4 (flooded_service.hpp): 40 flood
 // requests would run as ten batches ahead of it first come first served.
 TEST(TcpServerFairness, ALightConnectionIsNotQueuedBehindAFloodingOne) {
-  auto svc = service::start(testing::flooded_service_config());
+  auto svc = start_service(testing::flooded_service_config());
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
   server_config cfg;
   cfg.tcp_port = 0;
