@@ -5,7 +5,7 @@ SHARED    ?= ../shared
 BINSERVE  := $(BUILD)/bin/binserve
 BENCH     := $(BUILD)/bin/binserve-bench
 
-.PHONY: all deps build run test bench clean test-asan test-tsan fuzz
+.PHONY: all deps build run test bench clean test-asan test-tsan fuzz format
 
 # Sanitizer and fuzz builds (docs/reliability.md): their own build dirs, CUDA off.
 ASAN_BUILD   ?= build-asan
@@ -60,6 +60,10 @@ fuzz: deps
 
 bench: build
 	scripts/bench.sh $(BENCH) $(SHARED) $(BUILD)/bench
+
+# The one C++ format (.clang-format), applied to every tracked source.
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp' '*.cu' '*.cuh')
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

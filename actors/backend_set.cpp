@@ -17,7 +17,10 @@ status_or<backend_set> start_backends(const service_config& c, int others_on_dev
   if (!loaded.ok()) return loaded.error();
   backend_set out;
   out.m = std::make_shared<const model>(std::move(*loaded));
-  out.options = {.kind = c.backend, .threads = c.threads, .device = c.device, .dtype = c.dtype,
+  out.options = {.kind = c.backend,
+                 .threads = c.threads,
+                 .device = c.device,
+                 .dtype = c.dtype,
                  .kv_cache_bytes = c.kv_cache_bytes,
                  .device_memory_share = c.device_memory_share / std::max(1, c.executors + others_on_device)};
   auto probe = load_executor_probe(c.predictor, out.m->config);

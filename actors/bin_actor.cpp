@@ -28,11 +28,12 @@ void apply(self_ptr self, const sched::bin_effects& e, bool pushed = false) {
   if (e.tell) {
     if (e.ready)
       self->send(s.scheduler, ready_atom::value, s.p.index, e.ready->full, e.ready->oldest, e.ready->priority);
-    else self->send(s.scheduler, unready_atom::value, s.p.index);
+    else
+      self->send(s.scheduler, unready_atom::value, s.p.index);
   }
   if (e.arm)
-    self->delayed_send(self, std::chrono::nanoseconds(std::max<std::int64_t>(0, e.due - now_ns())),
-                       flush_atom::value, e.timer);
+    self->delayed_send(self, std::chrono::nanoseconds(std::max<std::int64_t>(0, e.due - now_ns())), flush_atom::value,
+                       e.timer);
   if (s.p.on_bin) s.p.on_bin(s.p.index, pushed, s.core->armed());
 }
 
@@ -59,8 +60,7 @@ batch on_take(self_ptr self) {
   return b;
 }
 
-bin_actor::behavior_type bin_behavior(self_ptr self, bin_actor_params p, scheduler_actor scheduler,
-                                      stats_actor stats) {
+bin_actor::behavior_type bin_behavior(self_ptr self, bin_actor_params p, scheduler_actor scheduler, stats_actor stats) {
   auto& s = self->state;
   s.core.emplace(p.spec, std::chrono::nanoseconds(p.max_wait).count());
   s.p = std::move(p);
@@ -82,8 +82,8 @@ bin_actor::behavior_type bin_behavior(self_ptr self, bin_actor_params p, schedul
 
 }  // namespace
 
-bin_actor spawn_bin_actor(caf::actor_system& sys, const bin_actor_params& params,
-                          scheduler_actor scheduler, stats_actor stats) {
+bin_actor spawn_bin_actor(caf::actor_system& sys, const bin_actor_params& params, scheduler_actor scheduler,
+                          stats_actor stats) {
   return sys.spawn(bin_behavior, params, std::move(scheduler), std::move(stats));
 }
 

@@ -10,8 +10,8 @@
 #include <chrono>
 #include <functional>
 
-#include "sched/bin_layout.hpp"
 #include "actors/messages.hpp"
+#include "sched/bin_layout.hpp"
 
 namespace binserve {
 
@@ -24,7 +24,7 @@ struct bin_actor_params {
   std::function<void(int bin, bool pushed, bool armed)> on_bin;
 };
 
-bin_actor spawn_bin_actor(caf::actor_system& sys, const bin_actor_params& params,
-                          scheduler_actor scheduler, stats_actor stats);
+bin_actor spawn_bin_actor(caf::actor_system& sys, const bin_actor_params& params, scheduler_actor scheduler,
+                          stats_actor stats);
 
 }  // namespace binserve

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "actors/clock.hpp"
-#include "actors/step_trace.hpp"
 #include "actors/job_request.hpp"
+#include "actors/step_trace.hpp"
 #include "gpu/sequence_output.hpp"
 
 namespace binserve {
@@ -19,13 +19,13 @@ namespace {
 // One sequence of the running batch.
 struct running {
   job j;
-  sequence_output out;         // its tokens (resumed ones included) and stop rules
-  int seq = -1;                // backend sequence
-  std::vector<int> feed{};     // tokens the next forward appends
-  int cap = 0;                 // overflow once out.generated() reaches this
+  sequence_output out;      // its tokens (resumed ones included) and stop rules
+  int seq = -1;             // backend sequence
+  std::vector<int> feed{};  // tokens the next forward appends
+  int cap = 0;              // overflow once out.generated() reaches this
   std::int64_t started_ns = 0;
   probe_predictor::belief belief{};  // the probe's reading of its remaining length
-  int predicted = 0;           // the probe's latest total (tokens made + remaining); 0: none yet
+  int predicted = 0;                 // the probe's latest total (tokens made + remaining); 0: none yet
 };
 
 struct executor_state {
@@ -45,12 +45,12 @@ struct executor_state {
   intake_actor intake;
   stats_actor stats;
   std::vector<running> live;
-  std::vector<running> parked;  // continuous: preempted, KV kept
-  bool stepping = false;       // static: a step message is queued
-  batch_record current;        // the static batch's work so far
-  std::vector<request_id> left;  // continuous: jobs ended since the last report
-  std::int64_t steps = 0;      // forwards run in this executor's life
-  std::int64_t progress_ns = 0;  // static: when the batch began or last reported progress
+  std::vector<running> parked;        // continuous: preempted, KV kept
+  bool stepping = false;              // static: a step message is queued
+  batch_record current;               // the static batch's work so far
+  std::vector<request_id> left;       // continuous: jobs ended since the last report
+  std::int64_t steps = 0;             // forwards run in this executor's life
+  std::int64_t progress_ns = 0;       // static: when the batch began or last reported progress
   std::shared_ptr<step_trace> trace;  // null: no step trace
   executor_probe probe;
   std::optional<step_record> traced;  // the last step, until the next one begins
@@ -78,8 +78,7 @@ bool start(self_ptr self, job j, int cap, int reserve = 0) {
   if (reserve <= 0) reserve = static_cast<int>(j.prompt_ids.size()) + r.cap;
   auto seq = s.b->open_sequence(std::min(n_ctx, reserve));
   if (!seq.ok()) {
-    self->send(s.intake, failed_atom::value, j.id, static_cast<int>(seq.error().code()),
-               seq.error().message());
+    self->send(s.intake, failed_atom::value, j.id, static_cast<int>(seq.error().code()), seq.error().message());
     note_left(s, j.id);
     return false;
   }
@@ -152,8 +151,8 @@ bool advance(self_ptr self, running& r, const sampled_token& t, std::vector<fini
   const int index = static_cast<int>(r.out.generated().size());
   const auto stop = r.out.add(t);
   if (sequence_output::kept(stop))
-    self->send(s.intake, emitted_token{r.j.id, index, t.token, t.logprobs.has_value(),
-                                       t.logprobs.value_or(token_logprobs{})});
+    self->send(s.intake,
+               emitted_token{r.j.id, index, t.token, t.logprobs.has_value(), t.logprobs.value_or(token_logprobs{})});
   if (stop) {
     done.push_back(finished{std::move(r.j), r.out.take_generated(), to_string(*stop), r.started_ns});
     return true;
@@ -173,8 +172,8 @@ bool advance(self_ptr self, running& r, const sampled_token& t, std::vector<fini
 // Fault injection: the executor dies mid-batch at step N of its life.
 void maybe_inject_fault(const executor_state& s) {
   if (s.p.kill_every_n_steps > 0 && s.steps == s.p.kill_every_n_steps)
-    throw std::runtime_error("injected fault: executor " + std::to_string(s.p.index) +
-                             " killed at step " + std::to_string(s.steps));
+    throw std::runtime_error("injected fault: executor " + std::to_string(s.p.index) + " killed at step " +
+                             std::to_string(s.steps));
 }
 
 // Fault injection: a slow executor (every step delayed) or a hung one (one
@@ -328,8 +327,10 @@ bool step(self_ptr self) {
 bool move_sequence(executor_state& s, request_id id, std::vector<running>& from, std::vector<running>* to) {
   auto it = std::find_if(from.begin(), from.end(), [id](const running& r) { return r.j.id == id; });
   if (it == from.end()) return false;
-  if (to) to->push_back(std::move(*it));
-  else s.b->close_sequence(it->seq);
+  if (to)
+    to->push_back(std::move(*it));
+  else
+    s.b->close_sequence(it->seq);
   from.erase(it);
   return true;
 }
@@ -359,11 +360,9 @@ caf::error exit_reason_of(std::exception_ptr& e) {
   return caf::make_error(caf::sec::runtime_error, std::string("unknown exception"));
 }
 
-executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p,
-                                                std::shared_ptr<backend> b,
-                                                scheduler_actor scheduler, intake_actor intake,
-                                                stats_actor stats, std::shared_ptr<step_trace> trace,
-                                                executor_probe probe) {
+executor_actor::behavior_type executor_behavior(self_ptr self, executor_params p, std::shared_ptr<backend> b,
+                                                scheduler_actor scheduler, intake_actor intake, stats_actor stats,
+                                                std::shared_ptr<step_trace> trace, executor_probe probe) {
   auto& s = self->state;
   s.p = p;
   s.b = std::move(b);
@@ -410,12 +409,11 @@ status_or<executor_probe> load_executor_probe(const predictor_config& c, const m
   return executor_probe{std::make_shared<const probe_predictor>(std::move(*loaded)), c.refresh_tokens};
 }
 
-executor_actor spawn_executor_actor(caf::actor_system& sys, const executor_params& params,
-                                    std::shared_ptr<backend> b, scheduler_actor scheduler,
-                                    intake_actor intake, stats_actor stats,
+executor_actor spawn_executor_actor(caf::actor_system& sys, const executor_params& params, std::shared_ptr<backend> b,
+                                    scheduler_actor scheduler, intake_actor intake, stats_actor stats,
                                     std::shared_ptr<step_trace> trace, executor_probe probe) {
-  return sys.spawn<caf::detached>(executor_behavior, params, std::move(b), std::move(scheduler),
-                                  std::move(intake), std::move(stats), std::move(trace), std::move(probe));
+  return sys.spawn<caf::detached>(executor_behavior, params, std::move(b), std::move(scheduler), std::move(intake),
+                                  std::move(stats), std::move(trace), std::move(probe));
 }
 
 }  // namespace binserve

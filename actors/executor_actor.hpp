@@ -63,9 +63,8 @@ status_or<executor_probe> load_executor_probe(const predictor_config& c, const m
 // Spawns the executor (detached, not linked: the caller links or monitors
 // it) reporting to `scheduler`, `intake` and `stats`, which may be remote.
 // A non-null `trace` gets a record of every step (actors/step_trace.hpp).
-executor_actor spawn_executor_actor(caf::actor_system& sys, const executor_params& params,
-                                    std::shared_ptr<backend> b, scheduler_actor scheduler,
-                                    intake_actor intake, stats_actor stats,
+executor_actor spawn_executor_actor(caf::actor_system& sys, const executor_params& params, std::shared_ptr<backend> b,
+                                    scheduler_actor scheduler, intake_actor intake, stats_actor stats,
                                     std::shared_ptr<step_trace> trace = nullptr, executor_probe probe = {});
 
 }  // namespace binserve

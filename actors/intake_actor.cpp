@@ -16,7 +16,7 @@ struct tracked {
   job j;  // as submitted, for the predictor's feedback
   clock_type::time_point submitted;
   double first_token_ms = -1;
-  int streamed = 0;  // tokens passed to the client (a restarted run repeats them)
+  int streamed = 0;                        // tokens passed to the client (a restarted run repeats them)
   std::vector<token_logprobs> logprobs{};  // of the tokens streamed, when the job asked
 };
 
@@ -66,12 +66,12 @@ void fail(self_ptr self, request_id id, status err) {
 status admission(const intake_state& s, const job& j) {
   if (s.draining) return status(error_code::shutting_down, "the service is shutting down");
   if (static_cast<int>(s.in_flight.size()) >= s.p.limits.queue_capacity)
-    return status(error_code::overloaded, "queue full (" + std::to_string(s.p.limits.queue_capacity) +
-                                              " requests in flight); retry later");
+    return status(error_code::overloaded,
+                  "queue full (" + std::to_string(s.p.limits.queue_capacity) + " requests in flight); retry later");
   if (static_cast<int>(j.prompt_ids.size()) > s.p.limits.max_prompt_tokens)
-    return status(error_code::input_too_large,
-                  "the prompt has " + std::to_string(j.prompt_ids.size()) + " tokens; the limit is " +
-                      std::to_string(s.p.limits.max_prompt_tokens));
+    return status(error_code::input_too_large, "the prompt has " + std::to_string(j.prompt_ids.size()) +
+                                                   " tokens; the limit is " +
+                                                   std::to_string(s.p.limits.max_prompt_tokens));
   if (j.max_new_tokens > s.p.limits.max_new_tokens)
     return status(error_code::input_too_large,
                   "max_new_tokens must be in [1, " + std::to_string(s.p.limits.max_new_tokens) + "]");
@@ -87,8 +87,7 @@ void submit(self_ptr self, job& j) {
     return;
   }
   s.in_flight.emplace(j.id, tracked{j, clock_type::now()});
-  if (j.deadline_ms > 0)
-    self->delayed_send(self, std::chrono::milliseconds(j.deadline_ms), timeout_atom::value, j.id);
+  if (j.deadline_ms > 0) self->delayed_send(self, std::chrono::milliseconds(j.deadline_ms), timeout_atom::value, j.id);
   self->send(s.predictor, std::move(j));
 }
 
@@ -128,8 +127,7 @@ void done(self_ptr self, finished& f) {
   if (it == s.in_flight.end()) return;  // cancelled or timed out meanwhile
   self->send(s.predictor, observe_atom::value, it->second.j, static_cast<int>(f.generated_ids.size()));
   result r = result_of(s, f, it->second);
-  request_record rec{true, false, false, static_cast<std::int64_t>(r.generated_ids.size()), 0, 0,
-                     r.timings.queue_ms};
+  request_record rec{true, false, false, static_cast<std::int64_t>(r.generated_ids.size()), 0, 0, r.timings.queue_ms};
   finish(self, r.id, std::move(r), rec);
 }
 
@@ -141,9 +139,8 @@ void requeue(self_ptr self, job& j, const std::string& fault) {
   ++j.executor_failures;
   if (j.executor_failures > s.p.limits.max_executor_failures)
     return fail(self, j.id,
-                status(error_code::backend_failure,
-                       "request abandoned: " + std::to_string(j.executor_failures) +
-                           " executors failed running it; the last: " + fault));
+                status(error_code::backend_failure, "request abandoned: " + std::to_string(j.executor_failures) +
+                                                        " executors failed running it; the last: " + fault));
   ++j.retries;
   self->send(s.stats, requeue_atom::value);
   self->send(s.scheduler, retry_atom::value, std::move(j));
@@ -164,7 +161,9 @@ intake_actor::behavior_type intake_behavior(self_ptr self, intake_params p, stat
         fail(self, id, status(static_cast<error_code>(code), msg));
       },
       [self](cancel_atom, request_id id) { fail(self, id, status(error_code::cancelled, "cancelled by the client")); },
-      [self](timeout_atom, request_id id) { fail(self, id, status(error_code::timed_out, "the request passed its deadline")); },
+      [self](timeout_atom, request_id id) {
+        fail(self, id, status(error_code::timed_out, "the request passed its deadline"));
+      },
       [self](requeue_atom, job& j, const std::string& fault) { requeue(self, j, fault); },
       [self](drain_atom) -> caf::result<drain_atom> {
         self->state.draining = true;

@@ -20,7 +20,7 @@
 namespace binserve {
 
 struct intake_params {
-  limits_config limits;     // max_prompt_tokens already resolved (> 0)
+  limits_config limits;                  // max_prompt_tokens already resolved (> 0)
   std::shared_ptr<const tokenizer> tok;  // for result text
   std::shared_ptr<client_sink> sink;
   scheduler_params scheduler;

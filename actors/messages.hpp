@@ -83,7 +83,7 @@ struct job {
   std::vector<int> prompt_ids;
   float temperature = 0.0f;
   float top_p = 1.0f;
-  std::uint64_t seed = 0;    // drawn by the service when the request had none
+  std::uint64_t seed = 0;  // drawn by the service when the request had none
   int max_new_tokens = 0;
   std::vector<std::string> stop;  // request::stop
   bool ignore_eos = false;
@@ -91,18 +91,18 @@ struct job {
   float presence_penalty = 0.0f;
   float frequency_penalty = 0.0f;
   std::vector<logit_bias_entry> logit_bias;
-  int logprobs = -1;         // request::logprobs
+  int logprobs = -1;  // request::logprobs
   int target_length = 0;
   int known_length = 0;
-  int priority = 0;          // request::priority: higher classes are scheduled first
-  int length_hint = 0;       // request::length_hint, for the predictor
+  int priority = 0;              // request::priority: higher classes are scheduled first
+  int length_hint = 0;           // request::length_hint, for the predictor
   std::int64_t deadline_ms = 0;  // > 0: fails with timed_out this long after submission
-  int predicted_length = 0;  // set by the predictor
-  int bin = 0;               // set by the scheduler
-  int retries = 0;           // overflows and re-queues so far
+  int predicted_length = 0;      // set by the predictor
+  int bin = 0;                   // set by the scheduler
+  int retries = 0;               // overflows and re-queues so far
   std::vector<int> resumed_ids;  // retry mode resume: tokens kept from earlier runs
-  int overflow_made = 0;     // tokens it had made when it last overflowed a cap
-  int executor_failures = 0;  // executors that died while running it
+  int overflow_made = 0;         // tokens it had made when it last overflowed a cap
+  int executor_failures = 0;     // executors that died while running it
 };
 
 // A generated token, from the executor to the intake.
@@ -126,7 +126,7 @@ struct finished {
   job request;                     // as it ran last
   std::vector<int> generated_ids;  // resumed tokens included, stop token excluded
   std::string stop_reason;
-  std::int64_t started_ns = 0;     // steady-clock time its last run began
+  std::int64_t started_ns = 0;  // steady-clock time its last run began
 };
 
 // Continuous: what one executor does before its next step, from the
@@ -154,15 +154,15 @@ struct step_report {
 // How an executor runs its batches (set by the coordinator's policy; sent to
 // worker nodes with attach).
 struct executor_params {
-  int index = 0;              // its slot in the scheduler; remote: the first of a node's
-  int node = 0;               // 0: this process; k > 0: the k-th configured worker
-  bool continuous = false;    // admit/leave at every step instead of static batches
-  bool resume = false;        // retry mode: keep overflowed tokens (else restart)
-  int max_batch_size = 256;   // continuous: the most live sequences
-  int kill_every_n_steps = 0; // fault injection: > 0: throw at this step of its life
-  int stall_after_n_steps = 0; // fault injection: > 0: block at this step of its life for stall_ms
+  int index = 0;                // its slot in the scheduler; remote: the first of a node's
+  int node = 0;                 // 0: this process; k > 0: the k-th configured worker
+  bool continuous = false;      // admit/leave at every step instead of static batches
+  bool resume = false;          // retry mode: keep overflowed tokens (else restart)
+  int max_batch_size = 256;     // continuous: the most live sequences
+  int kill_every_n_steps = 0;   // fault injection: > 0: throw at this step of its life
+  int stall_after_n_steps = 0;  // fault injection: > 0: block at this step of its life for stall_ms
   int stall_ms = 0;
-  int step_delay_ms = 0;      // fault injection: > 0: sleep this long every step
+  int step_delay_ms = 0;  // fault injection: > 0: sleep this long every step
   // Static batches: report progress to the scheduler after a step when this
   // long has passed since the batch began or the last report (its deadline
   // counts from there). Rate-limited so a fast model does not flood it.
@@ -171,10 +171,10 @@ struct executor_params {
 
 // A worker node's answer to hello.
 struct worker_info {
-  int protocol = 0;           // kWireProtocolVersion of its build
-  std::string fingerprint;    // model_fingerprint() of its model
-  std::string model;          // what it loaded, for messages
-  int executors = 0;          // executors it spawns per attach
+  int protocol = 0;         // kWireProtocolVersion of its build
+  std::string fingerprint;  // model_fingerprint() of its model
+  std::string model;        // what it loaded, for messages
+  int executors = 0;        // executors it spawns per attach
 };
 
 template <class Inspector>
@@ -191,46 +191,39 @@ typename Inspector::result_type inspect(Inspector& f, token_logprobs& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, emitted_token& x) {
-  return f(caf::meta::type_name("binserve::emitted_token"), x.id, x.index, x.token, x.has_logprobs,
-           x.logprobs);
+  return f(caf::meta::type_name("binserve::emitted_token"), x.id, x.index, x.token, x.has_logprobs, x.logprobs);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job& x) {
-  return f(caf::meta::type_name("binserve::job"), x.id, x.client, x.prompt, x.prompt_ids, x.temperature,
-           x.top_p, x.seed, x.max_new_tokens, x.stop, x.ignore_eos, x.min_tokens, x.presence_penalty,
-           x.frequency_penalty, x.logit_bias, x.logprobs, x.target_length, x.known_length,
-           x.priority, x.length_hint, x.deadline_ms, x.predicted_length, x.bin, x.retries, x.resumed_ids,
-           x.overflow_made, x.executor_failures);
+  return f(caf::meta::type_name("binserve::job"), x.id, x.client, x.prompt, x.prompt_ids, x.temperature, x.top_p,
+           x.seed, x.max_new_tokens, x.stop, x.ignore_eos, x.min_tokens, x.presence_penalty, x.frequency_penalty,
+           x.logit_bias, x.logprobs, x.target_length, x.known_length, x.priority, x.length_hint, x.deadline_ms,
+           x.predicted_length, x.bin, x.retries, x.resumed_ids, x.overflow_made, x.executor_failures);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, executor_plan& x) {
-  return f(caf::meta::type_name("binserve::executor_plan"), x.evict, x.park, x.resume, x.admit, x.reserve,
-           x.step);
+  return f(caf::meta::type_name("binserve::executor_plan"), x.evict, x.park, x.resume, x.admit, x.reserve, x.step);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_report& x) {
-  return f(caf::meta::type_name("binserve::step_report"), x.ids, x.tokens, x.generated, x.predicted,
-           x.ended);
+  return f(caf::meta::type_name("binserve::step_report"), x.ids, x.tokens, x.generated, x.predicted, x.ended);
 }
 }  // namespace binserve
 namespace binserve::sched {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, executor_capacity& x) {
-  return f(caf::meta::type_name("binserve::sched::executor_capacity"), x.max_live, x.kv_blocks, x.block_size,
-           x.n_ctx);
+  return f(caf::meta::type_name("binserve::sched::executor_capacity"), x.max_live, x.kv_blocks, x.block_size, x.n_ctx);
 }
 }  // namespace binserve::sched
 namespace binserve {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, executor_params& x) {
-  return f(caf::meta::type_name("binserve::executor_params"), x.index, x.node, x.continuous,
-           x.resume, x.max_batch_size, x.kill_every_n_steps, x.stall_after_n_steps, x.stall_ms,
-           x.step_delay_ms, x.progress_every_ms);
+  return f(caf::meta::type_name("binserve::executor_params"), x.index, x.node, x.continuous, x.resume, x.max_batch_size,
+           x.kill_every_n_steps, x.stall_after_n_steps, x.stall_ms, x.step_delay_ms, x.progress_every_ms);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
-  return f(caf::meta::type_name("binserve::worker_info"), x.protocol, x.fingerprint, x.model,
-           x.executors);
+  return f(caf::meta::type_name("binserve::worker_info"), x.protocol, x.fingerprint, x.model, x.executors);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch& x) {
@@ -238,13 +231,12 @@ typename Inspector::result_type inspect(Inspector& f, batch& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, finished& x) {
-  return f(caf::meta::type_name("binserve::finished"), x.request, x.generated_ids, x.stop_reason,
-           x.started_ns);
+  return f(caf::meta::type_name("binserve::finished"), x.request, x.generated_ids, x.stop_reason, x.started_ns);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, request_record& x) {
-  return f(caf::meta::type_name("binserve::request_record"), x.ok, x.cancelled, x.timed_out,
-           x.generated_tokens, x.total_ms, x.first_token_ms, x.queue_ms);
+  return f(caf::meta::type_name("binserve::request_record"), x.ok, x.cancelled, x.timed_out, x.generated_tokens,
+           x.total_ms, x.first_token_ms, x.queue_ms);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_record& x) {
@@ -276,12 +268,12 @@ std::string error_text(const caf::error& e);
 //        (lost_atom, node)                    one of its executors died
 //        (preempt_atom, preemptions, recomputed_tokens)  more of each (continuous)
 //        (get_atom) -> stats
-using stats_actor = caf::typed_actor<
-    caf::reacts_to<submit_atom>, caf::reacts_to<reject_atom>, caf::reacts_to<retry_atom>,
-    caf::reacts_to<requeue_atom>, caf::reacts_to<preempt_atom, std::int64_t, std::int64_t>,
-    caf::reacts_to<request_record>, caf::reacts_to<batch_record>,
-    caf::reacts_to<depth_atom, int, int>, caf::reacts_to<node_atom, int, std::string, bool, int, std::string>,
-    caf::reacts_to<lost_atom, int>, caf::replies_to<get_atom>::with<stats>>;
+using stats_actor =
+    caf::typed_actor<caf::reacts_to<submit_atom>, caf::reacts_to<reject_atom>, caf::reacts_to<retry_atom>,
+                     caf::reacts_to<requeue_atom>, caf::reacts_to<preempt_atom, std::int64_t, std::int64_t>,
+                     caf::reacts_to<request_record>, caf::reacts_to<batch_record>, caf::reacts_to<depth_atom, int, int>,
+                     caf::reacts_to<node_atom, int, std::string, bool, int, std::string>,
+                     caf::reacts_to<lost_atom, int>, caf::replies_to<get_atom>::with<stats>>;
 
 // executor: (run_atom, batch)   a static batch; only sent when it is idle
 //           (plan_atom, executor_plan)  continuous: apply it, then (when
@@ -289,9 +281,8 @@ using stats_actor = caf::typed_actor<
 //                               scheduler (step_atom, index, step_report)
 //           (step_atom)         static: one forward + sample (self-sent)
 //           (cancel_atom, id)   drop the sequence if it runs (or is parked) here
-using executor_actor =
-    caf::typed_actor<caf::reacts_to<run_atom, batch>, caf::reacts_to<plan_atom, executor_plan>,
-                     caf::reacts_to<step_atom>, caf::reacts_to<cancel_atom, request_id>>;
+using executor_actor = caf::typed_actor<caf::reacts_to<run_atom, batch>, caf::reacts_to<plan_atom, executor_plan>,
+                                        caf::reacts_to<step_atom>, caf::reacts_to<cancel_atom, request_id>>;
 
 // bin: job                   hold it; at the threshold tell the scheduler
 //                            (ready_atom, bin, true, oldest_ns, priority): full
@@ -310,8 +301,7 @@ using executor_actor =
 // full or expired, (unready_atom, bin) when it is neither; after a take it
 // always sends one of the two (the scheduler forgets a bin it pulls from).
 using bin_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<flush_atom, std::uint64_t>,
-                                   caf::replies_to<take_atom>::with<batch>,
-                                   caf::reacts_to<cancel_atom, request_id>>;
+                                   caf::replies_to<take_atom>::with<batch>, caf::reacts_to<cancel_atom, request_id>>;
 
 // scheduler: job                          route a predicted job to its bin
 //            (ready_atom, bin, full, oldest_ns, priority)  that bin holds a
@@ -340,18 +330,15 @@ using bin_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<flush_ato
 //            (timeout_atom, executor, gen) its batch deadline timer number `gen`
 //                                         (self-sent; stale generations ignored)
 using scheduler_actor = caf::typed_actor<
-    caf::reacts_to<job>, caf::reacts_to<retry_atom, job>,
-    caf::reacts_to<ready_atom, int, bool, std::int64_t, int>, caf::reacts_to<unready_atom, int>,
-    caf::reacts_to<idle_atom, int, std::int64_t>, caf::reacts_to<progress_atom, int, std::int64_t>,
-    caf::reacts_to<capacity_atom, int, sched::executor_capacity>, caf::reacts_to<step_atom, int, step_report>,
-    caf::reacts_to<cancel_atom, request_id>,
-    caf::reacts_to<join_atom, int, int, std::vector<executor_actor>>,
-    caf::reacts_to<timeout_atom, int, std::uint64_t>>;
+    caf::reacts_to<job>, caf::reacts_to<retry_atom, job>, caf::reacts_to<ready_atom, int, bool, std::int64_t, int>,
+    caf::reacts_to<unready_atom, int>, caf::reacts_to<idle_atom, int, std::int64_t>,
+    caf::reacts_to<progress_atom, int, std::int64_t>, caf::reacts_to<capacity_atom, int, sched::executor_capacity>,
+    caf::reacts_to<step_atom, int, step_report>, caf::reacts_to<cancel_atom, request_id>,
+    caf::reacts_to<join_atom, int, int, std::vector<executor_actor>>, caf::reacts_to<timeout_atom, int, std::uint64_t>>;
 
 // predictor: job                           predict, pass on to the scheduler
 //            (observe_atom, job, length)   feedback: the true length
-using predictor_actor =
-    caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<observe_atom, job, int>>;
+using predictor_actor = caf::typed_actor<caf::reacts_to<job>, caf::reacts_to<observe_atom, job, int>>;
 
 // intake: (submit_atom, job)          admit (limits) or reject
 //         emitted_token               a generated token (a restarted run
@@ -364,12 +351,11 @@ using predictor_actor =
 //                                     fail it (backend_failure naming `fault`)
 //                                     past limits.max_executor_failures
 //         (drain_atom) -> (drain_atom)  replies once nothing is in flight
-using intake_actor = caf::typed_actor<
-    caf::reacts_to<submit_atom, job>, caf::reacts_to<emitted_token>,
-    caf::reacts_to<done_atom, finished>, caf::reacts_to<failed_atom, request_id, int, std::string>,
-    caf::reacts_to<cancel_atom, request_id>, caf::reacts_to<timeout_atom, request_id>,
-    caf::reacts_to<requeue_atom, job, std::string>,
-    caf::replies_to<drain_atom>::with<drain_atom>>;
+using intake_actor =
+    caf::typed_actor<caf::reacts_to<submit_atom, job>, caf::reacts_to<emitted_token>,
+                     caf::reacts_to<done_atom, finished>, caf::reacts_to<failed_atom, request_id, int, std::string>,
+                     caf::reacts_to<cancel_atom, request_id>, caf::reacts_to<timeout_atom, request_id>,
+                     caf::reacts_to<requeue_atom, job, std::string>, caf::replies_to<drain_atom>::with<drain_atom>>;
 
 // worker (published by `binserve worker`):
 //   (hello_atom, protocol, fingerprint) -> worker_info
@@ -378,10 +364,9 @@ using intake_actor = caf::typed_actor<
 //        spawns its executors (indices params.index, +1, ...) reporting to the
 //        coordinator's actors; they exit when that scheduler goes down
 //        | error: already attached to a live coordinator
-using worker_actor = caf::typed_actor<
-    caf::replies_to<hello_atom, int, std::string>::with<worker_info>,
-    caf::replies_to<attach_atom, scheduler_actor, intake_actor, stats_actor,
-                    executor_params>::with<std::vector<executor_actor>>>;
+using worker_actor = caf::typed_actor<caf::replies_to<hello_atom, int, std::string>::with<worker_info>,
+                                      caf::replies_to<attach_atom, scheduler_actor, intake_actor, stats_actor,
+                                                      executor_params>::with<std::vector<executor_actor>>>;
 
 // worker link (the coordinator's side of one worker node):
 //   (dial_atom)   connect, hello, attach; on failure or when the node goes

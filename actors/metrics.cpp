@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 #include <cstddef>
+#include <string>
 #include <utility>
 
 namespace binserve {
@@ -62,9 +62,7 @@ void latency_histogram::add(double value) {
   sum_ += v;
 }
 
-double latency_histogram::mean() const {
-  return ratio(sum_, static_cast<double>(count_));
-}
+double latency_histogram::mean() const { return ratio(sum_, static_cast<double>(count_)); }
 
 double latency_histogram::quantile(double q) const {
   if (count_ == 0) return 0;
@@ -85,9 +83,7 @@ latency_summary latency_histogram::summary() const {
   return latency_summary{mean(), quantile(0.5), quantile(0.9), quantile(0.99), count_, sum_};
 }
 
-metrics::metrics(std::vector<bin_summary> bins) : batch_sizes_(bins.size(), 0) {
-  s_.bins = std::move(bins);
-}
+metrics::metrics(std::vector<bin_summary> bins) : batch_sizes_(bins.size(), 0) { s_.bins = std::move(bins); }
 
 void metrics::on_request(const request_record& r) {
   if (!r.ok) {
@@ -133,8 +129,7 @@ node_summary& metrics::node(int n) {
   return s_.nodes[n];
 }
 
-void metrics::set_node(int n, const std::string& name, bool connected, int executors,
-                       const std::string& problem) {
+void metrics::set_node(int n, const std::string& name, bool connected, int executors, const std::string& problem) {
   node_summary& x = node(n);
   x.problem = problem;
   x.name = name;
@@ -161,8 +156,7 @@ stats metrics::snapshot(double elapsed_s) const {
   out.queue = queue_.summary();
   out.tpot = tpot_.summary();
   for (std::size_t i = 0; i < out.bins.size(); ++i) {
-    out.bins[i].mean_batch_size = ratio(static_cast<double>(batch_sizes_[i]),
-                                        static_cast<double>(out.bins[i].batches));
+    out.bins[i].mean_batch_size = ratio(static_cast<double>(batch_sizes_[i]), static_cast<double>(out.bins[i].batches));
   }
   return out;
 }

@@ -32,7 +32,7 @@ class latency_histogram {
 
 // One request's end.
 struct request_record {
-  bool ok = false;              // a result (true) or an error (false)
+  bool ok = false;  // a result (true) or an error (false)
   bool cancelled = false, timed_out = false;
   std::int64_t generated_tokens = 0;
   double total_ms = 0, first_token_ms = -1, queue_ms = -1;  // -1: never reached
@@ -41,9 +41,9 @@ struct request_record {
 // One batch's (or, for continuous batching, one step's) work.
 struct batch_record {
   int bin = 0;
-  int size = 0;                 // sequences it started with
+  int size = 0;                     // sequences it started with
   std::int64_t computed_slots = 0;  // size x steps (static), live sequences (continuous)
-  int node = 0;                 // the executor's node (node_summary::node)
+  int node = 0;                     // the executor's node (node_summary::node)
 };
 
 class metrics {
@@ -64,8 +64,7 @@ class metrics {
     s_.recomputed_tokens += recomputed_tokens;
   }
   // Node `node` is `name`, with `executors` in use; `problem`: why it is not connected.
-  void set_node(int node, const std::string& name, bool connected, int executors,
-                const std::string& problem);
+  void set_node(int node, const std::string& name, bool connected, int executors, const std::string& problem);
   void on_executor_lost(int node);
 
   // The snapshot `elapsed_s` seconds after the start: rates, ratios,

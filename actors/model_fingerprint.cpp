@@ -27,8 +27,7 @@ class fnv1a {
 };
 
 void hash_config(fnv1a& h, const model_config& c) {
-  for (int x : {c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.n_ctx})
-    h.value(x);
+  for (int x : {c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.n_ctx}) h.value(x);
   h.value(c.norm_eps);
   h.value(c.rope_theta);
   h.value(c.rope);

@@ -13,9 +13,9 @@ prediction_input input_of(const job& j) {
   return {j.prompt, j.prompt_ids, j.known_length, j.max_new_tokens, j.length_hint};
 }
 
-predictor_actor::behavior_type predictor_behavior(
-    predictor_actor::stateful_pointer<predictor_state> self,
-    std::shared_ptr<length_predictor> predictor, scheduler_actor scheduler) {
+predictor_actor::behavior_type predictor_behavior(predictor_actor::stateful_pointer<predictor_state> self,
+                                                  std::shared_ptr<length_predictor> predictor,
+                                                  scheduler_actor scheduler) {
   self->state.scheduler = std::move(scheduler);
   return {
       [self, predictor](job& j) {
@@ -28,8 +28,7 @@ predictor_actor::behavior_type predictor_behavior(
 
 }  // namespace
 
-predictor_actor spawn_predictor_actor(caf::actor_system& sys,
-                                      std::shared_ptr<length_predictor> predictor,
+predictor_actor spawn_predictor_actor(caf::actor_system& sys, std::shared_ptr<length_predictor> predictor,
                                       scheduler_actor scheduler) {
   return sys.spawn(predictor_behavior, std::move(predictor), std::move(scheduler));
 }

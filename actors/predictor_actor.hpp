@@ -9,8 +9,7 @@
 
 namespace binserve {
 
-predictor_actor spawn_predictor_actor(caf::actor_system& sys,
-                                      std::shared_ptr<length_predictor> predictor,
+predictor_actor spawn_predictor_actor(caf::actor_system& sys, std::shared_ptr<length_predictor> predictor,
                                       scheduler_actor scheduler);
 
 }  // namespace binserve

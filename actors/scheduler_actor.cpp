@@ -20,7 +20,7 @@ struct executor_slot {
   executor_actor handle;
   std::shared_ptr<backend> local;  // null: on a worker node
   int node = 0;
-  std::int64_t reported = 0;       // binned: the batch's computed slots at its last report
+  std::int64_t reported = 0;  // binned: the batch's computed slots at its last report
 };
 
 // Continuous: a job the core holds, as it arrived, and the tokens it has
@@ -35,19 +35,19 @@ struct scheduler_state {
   policy_config policy;
   std::unique_ptr<sched::bin_layout> layout;
   std::vector<bin_actor> bins;
-  std::map<int, executor_slot> executors;  // by executor index
-  executor_params each;                    // template of every executor's params
-  executor_probe probe;                    // local executors' probe (none: null)
-  std::shared_ptr<step_trace> trace;       // local executors' (null: off)
-  int next_local = 0;                      // index of the next local executor
-  std::unique_ptr<sched::batch_core> batches;  // binned: the scheduling core (sched/batch_core.hpp)
-  std::map<request_id, job> taken;         // binned: jobs taken from bins, until their batch ends
-  std::unique_ptr<sched::core> core;       // continuous: the scheduling core (sched/core.hpp)
-  std::map<request_id, held_job> held;     // continuous: every job the core holds
-  std::map<int, sched::executor_capacity> early;  // continuous: capacities of executors not joined yet
-  sched::core_counters reported;           // continuous: the core's counters last sent to stats
-  std::function<void(request_id)> on_arrival;            // scheduler_params'
-  std::function<void(const sched::step_plan&)> on_plan;  // scheduler_params'
+  std::map<int, executor_slot> executors;                 // by executor index
+  executor_params each;                                   // template of every executor's params
+  executor_probe probe;                                   // local executors' probe (none: null)
+  std::shared_ptr<step_trace> trace;                      // local executors' (null: off)
+  int next_local = 0;                                     // index of the next local executor
+  std::unique_ptr<sched::batch_core> batches;             // binned: the scheduling core (sched/batch_core.hpp)
+  std::map<request_id, job> taken;                        // binned: jobs taken from bins, until their batch ends
+  std::unique_ptr<sched::core> core;                      // continuous: the scheduling core (sched/core.hpp)
+  std::map<request_id, held_job> held;                    // continuous: every job the core holds
+  std::map<int, sched::executor_capacity> early;          // continuous: capacities of executors not joined yet
+  sched::core_counters reported;                          // continuous: the core's counters last sent to stats
+  std::function<void(request_id)> on_arrival;             // scheduler_params'
+  std::function<void(const sched::step_plan&)> on_plan;   // scheduler_params'
   std::function<void(const sched::batch_run&)> on_batch;  // scheduler_params'
   intake_actor intake;
   stats_actor stats;
@@ -56,7 +56,7 @@ struct scheduler_state {
   // backend gets a fresh executor once it has exited (not before: the hung
   // step may still be using it).
   std::map<caf::actor_addr, std::shared_ptr<backend>> killed;
-  int retired = 0;                         // local backends that failed for good
+  int retired = 0;  // local backends that failed for good
 };
 
 using self_ptr = scheduler_actor::stateful_pointer<scheduler_state>;
@@ -99,7 +99,9 @@ void run_actions(self_ptr self, sched::batch_actions a) {
     self->request(s.bins[bin], caf::infinite, take_atom::value)
         .then([self, bin](batch& b) { on_pulled(self, bin, std::move(b)); },
               // a bin that failed answers as an empty one (its link stops the scheduler)
-              [self, bin](caf::error&) { on_pulled(self, bin, batch{bin, 0, {}}); });
+              [self, bin](caf::error&) {
+                on_pulled(self, bin, batch{bin, 0, {}});
+              });
   for (const sched::batch_run& r : a.run) {
     if (s.on_batch) s.on_batch(r);
     auto it = s.executors.find(r.executor);
@@ -208,8 +210,7 @@ void route(self_ptr self, job j) {
 }
 
 // Adds executor `index` (already spawned) to the set.
-void add_executor(self_ptr self, int index, executor_actor handle, std::shared_ptr<backend> local,
-                  int node) {
+void add_executor(self_ptr self, int index, executor_actor handle, std::shared_ptr<backend> local, int node) {
   executor_slot slot;
   slot.index = index;
   slot.handle = std::move(handle);
@@ -242,8 +243,8 @@ void replace_local(self_ptr self, std::shared_ptr<backend> b) {
   const status health = b->health();
   if (health.ok() || s.executors.empty()) return spawn_local_executor(self, std::move(b));
   ++s.retired;
-  const auto local = std::count_if(s.executors.begin(), s.executors.end(),
-                                   [](const auto& e) { return e.second.local != nullptr; });
+  const auto local =
+      std::count_if(s.executors.begin(), s.executors.end(), [](const auto& e) { return e.second.local != nullptr; });
   self->send(s.stats, node_atom::value, 0, std::string("local"), true, static_cast<int>(local),
              std::to_string(s.retired) + " backend(s) retired, the last: " + health.to_string());
 }
@@ -348,17 +349,16 @@ void spawn_children(self_ptr self, scheduler_params& p) {
   auto& s = self->state;
   const auto& bins = s.layout->bins();
   for (size_t b = 0; b < bins.size(); ++b)
-    s.bins.push_back(spawn_bin_actor(self->system(), {static_cast<int>(b), bins[b], p.policy.max_wait, p.on_bin},
-                                     self, s.stats));
+    s.bins.push_back(
+        spawn_bin_actor(self->system(), {static_cast<int>(b), bins[b], p.policy.max_wait, p.on_bin}, self, s.stats));
   for (auto& b : s.bins) self->link_to(b);
   for (auto& b : p.backends) spawn_local_executor(self, b);
-  self->send(s.stats, node_atom::value, 0, std::string("local"), true,
-             static_cast<int>(p.backends.size()), std::string());
+  self->send(s.stats, node_atom::value, 0, std::string("local"), true, static_cast<int>(p.backends.size()),
+             std::string());
   executor_params remote = s.each;
   remote.stall_after_n_steps = 0;  // the injected hang is a local executor's
   for (size_t w = 0; w < p.workers.size(); ++w) {
-    worker_link_params lp{p.workers[w].host, p.workers[w].port, static_cast<int>(w) + 1,
-                          p.fingerprint, remote};
+    worker_link_params lp{p.workers[w].host, p.workers[w].port, static_cast<int>(w) + 1, p.fingerprint, remote};
     auto link = spawn_worker_link_actor(self->system(), lp, self, s.intake, s.stats);
     self->link_to(link);
   }
@@ -420,15 +420,22 @@ void cancel(self_ptr self, request_id id) {
   for (auto& [index, slot] : st.executors) self->send(slot.handle, cancel_atom::value, id);
 }
 
-scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_params p,
-                                                  intake_actor intake, stats_actor stats) {
+scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_params p, intake_actor intake,
+                                                  stats_actor stats) {
   auto& s = self->state;
   s.policy = p.policy;
   s.layout = std::make_unique<sched::bin_layout>(std::move(p.layout));
   s.intake = std::move(intake);
   s.stats = std::move(stats);
-  s.each = {0, 0, s.layout->continuous(), p.policy.retry == retry_mode::resume, p.policy.max_batch_size,
-            p.kill_every_n_steps, p.stall_after_n_steps, p.stall_ms, p.step_delay_ms,
+  s.each = {0,
+            0,
+            s.layout->continuous(),
+            p.policy.retry == retry_mode::resume,
+            p.policy.max_batch_size,
+            p.kill_every_n_steps,
+            p.stall_after_n_steps,
+            p.stall_ms,
+            p.step_delay_ms,
             progress_every_ms(p.deadline)};
   s.watchdog = std::make_unique<sched::watchdog>(p.deadline);
   s.trace = p.trace;
@@ -470,10 +477,9 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_param
 
 }  // namespace
 
-scheduler_actor spawn_scheduler_actor(caf::local_actor* parent, scheduler_params params,
-                                      intake_actor intake, stats_actor stats) {
-  return parent->spawn<caf::linked>(scheduler_behavior, std::move(params), std::move(intake),
-                                    std::move(stats));
+scheduler_actor spawn_scheduler_actor(caf::local_actor* parent, scheduler_params params, intake_actor intake,
+                                      stats_actor stats) {
+  return parent->spawn<caf::linked>(scheduler_behavior, std::move(params), std::move(intake), std::move(stats));
 }
 
 }  // namespace binserve

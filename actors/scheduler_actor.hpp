@@ -27,11 +27,11 @@
 
 #include "actors/executor_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/step_trace.hpp"
+#include "gpu/backend.hpp"
 #include "sched/batch_core.hpp"
 #include "sched/bin_layout.hpp"
 #include "sched/deadline.hpp"
-#include "actors/step_trace.hpp"
-#include "gpu/backend.hpp"
 
 namespace binserve {
 
@@ -39,15 +39,15 @@ struct scheduler_params {
   policy_config policy;
   sched::bin_layout layout;
   std::vector<std::shared_ptr<backend>> backends;  // one local executor each
-  int kill_every_n_steps = 0;        // fault injection into local executors (0: off)
-  int stall_after_n_steps = 0;       // fault injection: the first local executor hangs once
-  int stall_ms = 0;                  //   for this long
-  int step_delay_ms = 0;             // fault injection: every executor is this much slower a step
-  sched::deadline_rule deadline;     // limits.batch_timeout_*
-  std::vector<worker_endpoint> workers;  // worker nodes to dial (needs the io middleman)
-  std::string fingerprint;           // model_fingerprint() of this node's model
-  std::shared_ptr<step_trace> trace; // local executors' step trace (null: off)
-  executor_probe probe;              // local executors' probe (null: predictions made once, at arrival)
+  int kill_every_n_steps = 0;                      // fault injection into local executors (0: off)
+  int stall_after_n_steps = 0;                     // fault injection: the first local executor hangs once
+  int stall_ms = 0;                                //   for this long
+  int step_delay_ms = 0;                           // fault injection: every executor is this much slower a step
+  sched::deadline_rule deadline;                   // limits.batch_timeout_*
+  std::vector<worker_endpoint> workers;            // worker nodes to dial (needs the io middleman)
+  std::string fingerprint;                         // model_fingerprint() of this node's model
+  std::shared_ptr<step_trace> trace;               // local executors' step trace (null: off)
+  executor_probe probe;                            // local executors' probe (null: predictions made once, at arrival)
   // For tests (tests/sched/differential_test.cpp): called on the
   // scheduler's thread with each job the continuous core gets and each plan
   // it makes, and each batch the binned core runs; on_bin: bin_actor_params'.
@@ -59,7 +59,7 @@ struct scheduler_params {
 
 // Spawns the scheduler linked to `parent` (the intake); it spawns and links
 // its bin and local executor actors and its worker links.
-scheduler_actor spawn_scheduler_actor(caf::local_actor* parent, scheduler_params params,
-                                      intake_actor intake, stats_actor stats);
+scheduler_actor spawn_scheduler_actor(caf::local_actor* parent, scheduler_params params, intake_actor intake,
+                                      stats_actor stats);
 
 }  // namespace binserve

@@ -64,8 +64,10 @@ class promise_sink final : public client_sink {
       pending_.erase(it);
     }
     log_request_end(id, p.client, r);
-    if (p.on_done) p.on_done(id, std::move(r));
-    else p.promise.set_value(std::move(r));
+    if (p.on_done)
+      p.on_done(id, std::move(r));
+    else
+      p.promise.set_value(std::move(r));
   }
 
  private:
@@ -73,7 +75,7 @@ class promise_sink final : public client_sink {
     std::promise<status_or<result>> promise;  // when on_done is empty
     completion_callback on_done;
     token_callback on_token;
-    int prev = 0;  // the token before the next one, for decoding
+    int prev = 0;        // the token before the next one, for decoding
     std::string client;  // request::client, for the log
   };
   std::shared_ptr<const tokenizer> tok_;
@@ -128,8 +130,7 @@ struct service::impl {
   // rejection) goes to on_done, else to `rejected` (whose future the caller
   // holds); otherwise `future` becomes the sink's future (when no on_done).
   request_id submit(request r, token_callback on_token, completion_callback on_done,
-                    std::promise<status_or<result>>& rejected,
-                    std::future<status_or<result>>& future);
+                    std::promise<status_or<result>>& rejected, std::future<status_or<result>>& future);
   status_or<job> make_job(request_id id, request r);
   // A seed for a request that has none: distinct requests get independent ones.
   std::uint64_t fresh_seed();
@@ -176,15 +177,16 @@ std::uint64_t service::impl::fresh_seed() {
 }
 
 request_id service::impl::submit(request r, token_callback on_token, completion_callback on_done,
-                                 std::promise<status_or<result>>& rejected,
-                                 std::future<status_or<result>>& future) {
+                                 std::promise<status_or<result>>& rejected, std::future<status_or<result>>& future) {
   const request_id id = next_id++;
   const std::string client = r.client;
   auto j = make_job(id, std::move(r));
   if (!j.ok()) {
     log_request_end(id, client, j.error());
-    if (on_done) on_done(id, j.error());
-    else rejected.set_value(j.error());
+    if (on_done)
+      on_done(id, j.error());
+    else
+      rejected.set_value(j.error());
     return id;
   }
   const int prev = j->prompt_ids.empty() ? 0 : j->prompt_ids.back();
@@ -266,8 +268,7 @@ void service::cancel(request_id id) { caf::anon_send(impl_->intake, cancel_atom:
 
 void service::current_stats(stats_callback done, std::chrono::milliseconds timeout) const {
   std::lock_guard lock(impl_->alive_mu);  // shutdown() cannot tear the system down meanwhile
-  if (!impl_->sys || !impl_->stats_handle)
-    return done(status(error_code::shutting_down, "the service has shut down"));
+  if (!impl_->sys || !impl_->stats_handle) return done(status(error_code::shutting_down, "the service has shut down"));
   // A short-lived actor makes the request, so that no thread waits for it.
   // (Its state travels as spawn arguments: CAF 0.17 dereferences a null
   // argument tuple when a function actor is spawned with none.)
@@ -287,8 +288,7 @@ void service::shutdown() {
     impl_->accepting = false;
     {
       caf::scoped_actor self{*impl_->sys};
-      self->request(impl_->intake, caf::infinite, drain_atom::value)
-          .receive([](drain_atom) {}, [](caf::error&) {});
+      self->request(impl_->intake, caf::infinite, drain_atom::value).receive([](drain_atom) {}, [](caf::error&) {});
       self->send_exit(impl_->intake, caf::exit_reason::user_shutdown);
       self->send_exit(impl_->stats_handle, caf::exit_reason::user_shutdown);
     }
@@ -307,7 +307,9 @@ std::string service::token_text(int token) const {
   return impl_->tok->decode_piece(-1, token);  // -1: not after BOS, so a leading space stays
 }
 
-std::vector<int> service::encode(std::string_view text, bool add_bos) const { return impl_->tok->encode(text, add_bos); }
+std::vector<int> service::encode(std::string_view text, bool add_bos) const {
+  return impl_->tok->encode(text, add_bos);
+}
 
 service::chat_format service::model_chat_format() const {
   const vocab& v = impl_->m->vocab;

@@ -15,10 +15,10 @@ namespace binserve {
 
 // Faults injected on purpose, to test the failure paths. Off by default.
 struct fault_config {
-  int kill_executor_every_n_steps = 0;  // > 0: each local executor throws at this step of its life
-  int stall_executor_after_n_steps = 0; // > 0: the first local executor blocks at this step, once,
-  int stall_ms = 10000;                 //       for this long (alive, connected, no progress)
-  int step_delay_ms = 0;                // > 0: every executor sleeps this long each step (slow, alive)
+  int kill_executor_every_n_steps = 0;   // > 0: each local executor throws at this step of its life
+  int stall_executor_after_n_steps = 0;  // > 0: the first local executor blocks at this step, once,
+  int stall_ms = 10000;                  //       for this long (alive, connected, no progress)
+  int step_delay_ms = 0;                 // > 0: every executor sleeps this long each step (slow, alive)
 };
 
 struct service_setup : service_config {

@@ -24,8 +24,7 @@ stats_actor::behavior_type stats_behavior(stats_actor::stateful_pointer<stats_st
       [&m](preempt_atom, std::int64_t preemptions, std::int64_t recomputed) {
         m.on_preemptions(preemptions, recomputed);
       },
-      [&m](node_atom, int node, const std::string& name, bool connected, int executors,
-           const std::string& problem) {
+      [&m](node_atom, int node, const std::string& name, bool connected, int executors, const std::string& problem) {
         m.set_node(node, name, connected, executors, problem);
       },
       [&m](lost_atom, int node) { m.on_executor_lost(node); },

@@ -48,8 +48,8 @@ constexpr stat_field<O, T> metric(metric_kind kind, const char* key, T O::*m, co
                                   bool since_first = true) {
   return {key, m, kind, name, help, since_first};
 }
-constexpr metric_kind counter = metric_kind::counter, gauge = metric_kind::gauge,
-                      summary = metric_kind::summary, list = metric_kind::list;
+constexpr metric_kind counter = metric_kind::counter, gauge = metric_kind::gauge, summary = metric_kind::summary,
+                      list = metric_kind::list;
 
 }  // namespace schema_detail
 
@@ -117,8 +117,7 @@ struct stats_schema<stats> {
         metric(counter, "cancelled", &S::cancelled, "requests_cancelled_total", "Requests cancelled"),
         metric(counter, "timed_out", &S::timed_out, "requests_timed_out_total", "Requests past their deadline"),
         metric(counter, "retries", &S::retries, "retries_total", "Batch-cap overflows sent back as retry jobs"),
-        metric(counter, "generated_tokens", &S::generated_tokens, "generated_tokens_total",
-               "Tokens in final results"),
+        metric(counter, "generated_tokens", &S::generated_tokens, "generated_tokens_total", "Tokens in final results"),
         metric(counter, "computed_slots", &S::computed_slots, "computed_slots_total",
                "Batch size x steps, summed over batches"),
         metric(gauge, "elapsed_s", &S::elapsed_s, "uptime_seconds", "Seconds since the service started"),
@@ -146,7 +145,9 @@ struct stats_schema<stats> {
 
 // Whether T is described above.
 template <class T>
-concept described = requires { stats_schema<T>::fields; };
+concept described = requires {
+  stats_schema<T>::fields;
+};
 
 // Calls visit(field) for each field of T, in order.
 template <described T, class Visit>

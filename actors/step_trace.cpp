@@ -39,8 +39,7 @@ status_or<std::vector<step_record>> parse_step_trace(std::string_view text, cons
     const char* keys[5] = {"executor", "live", "context", "prefill", "seconds"};
     for (int k = 0; k < 5; ++k) {
       if (!j.contains(keys[k]) || !j[keys[k]].is_number() || j[keys[k]].get<double>() < 0)
-        return status(error_code::invalid_argument,
-                      where + "expected a non-negative number '" + keys[k] + "'");
+        return status(error_code::invalid_argument, where + "expected a non-negative number '" + keys[k] + "'");
       v[k] = j[keys[k]].get<double>();
     }
     out.push_back({static_cast<int>(v[0]), static_cast<std::int64_t>(v[1]), static_cast<std::int64_t>(v[2]),

@@ -21,9 +21,9 @@ namespace binserve {
 
 struct worker_params {
   std::vector<std::shared_ptr<backend>> backends;  // one executor each
-  std::string fingerprint;  // model_fingerprint() of the model they serve
-  std::string model;        // its name, for messages
-  executor_probe probe;     // the executors' probe (predictor.probe_file; none: null)
+  std::string fingerprint;                         // model_fingerprint() of the model they serve
+  std::string model;                               // its name, for messages
+  executor_probe probe;                            // the executors' probe (predictor.probe_file; none: null)
 };
 
 worker_actor spawn_worker_actor(caf::actor_system& sys, worker_params params);

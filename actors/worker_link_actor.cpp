@@ -21,10 +21,10 @@ struct link_state {
   scheduler_actor scheduler;
   intake_actor intake;
   stats_actor stats;
-  worker_actor worker;           // null while not attached
-  int attaches = 0;              // attachments so far (each gets fresh executor indices)
+  worker_actor worker;  // null while not attached
+  int attaches = 0;     // attachments so far (each gets fresh executor indices)
   std::chrono::milliseconds backoff = kFirstBackoff;
-  std::string last_problem;      // printed once until it changes
+  std::string last_problem;  // printed once until it changes
 };
 
 using self_ptr = worker_link_actor::stateful_pointer<link_state>;
@@ -52,10 +52,10 @@ void attach(self_ptr self, const worker_info& info) {
       .then(
           [self, ep, info](std::vector<executor_actor>& executors) {
             auto& st = self->state;
-            std::cerr << "binserve: worker " << name_of(st.p) << " joined: " << executors.size()
-                      << " executors, model " << info.model << "\n";
-            self->send(st.stats, node_atom::value, st.p.node, name_of(st.p), true,
-                       static_cast<int>(executors.size()), std::string());
+            std::cerr << "binserve: worker " << name_of(st.p) << " joined: " << executors.size() << " executors, model "
+                      << info.model << "\n";
+            self->send(st.stats, node_atom::value, st.p.node, name_of(st.p), true, static_cast<int>(executors.size()),
+                       std::string());
             self->send(st.scheduler, join_atom::value, st.p.node, ep.index, std::move(executors));
             self->monitor(st.worker);
             st.backoff = kFirstBackoff;
@@ -80,8 +80,10 @@ void hello(self_ptr self) {
 void on_connected(self_ptr self, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
   if (!ptr) return retry_later(self, "no actor published there");
   if (!self->system().assignable<worker_actor>(ifs))
-    return retry_later(self, "incompatible build: its worker interface differs from this "
-                             "coordinator's (protocol " + std::to_string(kWireProtocolVersion) + ")");
+    return retry_later(self,
+                       "incompatible build: its worker interface differs from this "
+                       "coordinator's (protocol " +
+                           std::to_string(kWireProtocolVersion) + ")");
   self->state.worker = caf::actor_cast<worker_actor>(ptr);
   hello(self);
 }
@@ -90,18 +92,14 @@ void dial(self_ptr self) {
   auto& s = self->state;
   if (s.worker) return;  // attached meanwhile
   auto mm = self->system().middleman().actor_handle();
-  self->request(mm, kRequestTimeout, caf::connect_atom::value, s.p.host,
-                static_cast<std::uint16_t>(s.p.port))
-      .then(
-          [self](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
-            on_connected(self, ptr, ifs);
-          },
-          [self](caf::error& e) { retry_later(self, "cannot connect: " + error_text(e)); });
+  self->request(mm, kRequestTimeout, caf::connect_atom::value, s.p.host, static_cast<std::uint16_t>(s.p.port))
+      .then([self](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                   const std::set<std::string>& ifs) { on_connected(self, ptr, ifs); },
+            [self](caf::error& e) { retry_later(self, "cannot connect: " + error_text(e)); });
 }
 
-worker_link_actor::behavior_type link_behavior(self_ptr self, worker_link_params p,
-                                               scheduler_actor scheduler, intake_actor intake,
-                                               stats_actor stats) {
+worker_link_actor::behavior_type link_behavior(self_ptr self, worker_link_params p, scheduler_actor scheduler,
+                                               intake_actor intake, stats_actor stats) {
   auto& s = self->state;
   s.p = std::move(p);
   s.scheduler = std::move(scheduler);
@@ -120,11 +118,9 @@ worker_link_actor::behavior_type link_behavior(self_ptr self, worker_link_params
 
 }  // namespace
 
-worker_link_actor spawn_worker_link_actor(caf::actor_system& sys, worker_link_params params,
-                                          scheduler_actor scheduler, intake_actor intake,
-                                          stats_actor stats) {
-  return sys.spawn(link_behavior, std::move(params), std::move(scheduler), std::move(intake),
-                   std::move(stats));
+worker_link_actor spawn_worker_link_actor(caf::actor_system& sys, worker_link_params params, scheduler_actor scheduler,
+                                          intake_actor intake, stats_actor stats) {
+  return sys.spawn(link_behavior, std::move(params), std::move(scheduler), std::move(intake), std::move(stats));
 }
 
 }  // namespace binserve

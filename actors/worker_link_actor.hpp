@@ -28,8 +28,7 @@ struct worker_link_params {
   executor_params each;     // how the worker's executors run (index and node set per attach)
 };
 
-worker_link_actor spawn_worker_link_actor(caf::actor_system& sys, worker_link_params params,
-                                          scheduler_actor scheduler, intake_actor intake,
-                                          stats_actor stats);
+worker_link_actor spawn_worker_link_actor(caf::actor_system& sys, worker_link_params params, scheduler_actor scheduler,
+                                          intake_actor intake, stats_actor stats);
 
 }  // namespace binserve

@@ -32,7 +32,8 @@ namespace {
 status_or<worker_params> make_worker_params(const service_config& c) {
   if (status s = check_rules(c); !s.ok()) return s;
   if (c.executors < 1)
-    return status(error_code::config_invalid, "executors: a worker runs at least 1 (got " + std::to_string(c.executors) + ")");
+    return status(error_code::config_invalid,
+                  "executors: a worker runs at least 1 (got " + std::to_string(c.executors) + ")");
   auto set = start_backends(c, 0);
   if (!set.ok()) return set.error();
   return worker_params{std::move(set->backends), std::move(set->fingerprint), set->m->source, std::move(set->probe)};
@@ -40,8 +41,8 @@ status_or<worker_params> make_worker_params(const service_config& c) {
 
 }  // namespace
 
-status_or<std::unique_ptr<worker_node>> worker_node::start(const service_config& config,
-                                                           const std::string& host, int port) {
+status_or<std::unique_ptr<worker_node>> worker_node::start(const service_config& config, const std::string& host,
+                                                           int port) {
   if (port < 0 || port > 65535) return status(error_code::config_invalid, "port must be in [0, 65535]");
   auto wp = make_worker_params(config);
   if (!wp.ok()) return wp.error();
@@ -52,8 +53,8 @@ status_or<std::unique_ptr<worker_node>> worker_node::start(const service_config&
   auto bound = p->sys->middleman().publish(p->worker, static_cast<std::uint16_t>(port), host.c_str(), true);
   if (!bound) {
     caf::anon_send_exit(p->worker, caf::exit_reason::user_shutdown);
-    return status(error_code::io_error, "cannot publish the worker on " + host + ":" +
-                                            std::to_string(port) + ": " + p->sys->render(bound.error()));
+    return status(error_code::io_error, "cannot publish the worker on " + host + ":" + std::to_string(port) + ": " +
+                                            p->sys->render(bound.error()));
   }
   p->port = *bound;
   return std::unique_ptr<worker_node>(new worker_node(std::move(p)));

@@ -20,14 +20,13 @@ class worker_node {
   // threads, device, kv_cache_bytes, dtype) and publishes the worker actor on
   // host:port (0: any free port). Errors: those of load_model and
   // make_backend; io_error when the port cannot be bound.
-  static status_or<std::unique_ptr<worker_node>> start(const service_config& config,
-                                                       const std::string& host, int port);
+  static status_or<std::unique_ptr<worker_node>> start(const service_config& config, const std::string& host, int port);
 
   ~worker_node();  // stop()
   worker_node(const worker_node&) = delete;
   worker_node& operator=(const worker_node&) = delete;
 
-  int port() const;                      // the bound port
+  int port() const;                        // the bound port
   const std::string& fingerprint() const;  // model_fingerprint() of its model
 
   // Stops the worker actor and its executors, closing its connections. Idempotent.

@@ -20,12 +20,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/workload.hpp"
-#include "tools/enum_option.hpp"
 #include "bench/bench_plot.hpp"
 #include "bench/bench_report.hpp"
 #include "bench/bench_run.hpp"
 #include "bench/commands.hpp"
+#include "sim/workload.hpp"
+#include "tools/enum_option.hpp"
 #include "tools/model_options.hpp"
 
 namespace binserve::tools {
@@ -81,8 +81,7 @@ status_or<std::vector<run_point>> round_points(const bench_flags& f, const arriv
     auto run = parse_run(s);
     if (!run.ok()) return run.error();
     const bool sweep = run->policy == policy_kind::multibin && !f.bins_sweep.empty();
-    for (int k : sweep ? f.bins_sweep : std::vector<int>{f.bins})
-      points.push_back({*run, k, c.spec, c.rate, round});
+    for (int k : sweep ? f.bins_sweep : std::vector<int>{f.bins}) points.push_back({*run, k, c.spec, c.rate, round});
   }
   return points;
 }
@@ -130,8 +129,10 @@ status_or<std::vector<bench_row>> run_all(const bench_flags& f, const std::vecto
 status print_report(const bench_flags& f, const std::vector<bench_row>& rows) {
   const std::vector<run_spread> spread = spreads(rows);
   if (f.json) {
-    nlohmann::json j{{"model", f.setup.model}, {"workload", f.workload.source},
-                     {"results", nlohmann::json::array()}, {"spread", nlohmann::json::array()}};
+    nlohmann::json j{{"model", f.setup.model},
+                     {"workload", f.workload.source},
+                     {"results", nlohmann::json::array()},
+                     {"spread", nlohmann::json::array()}};
     for (const bench_row& r : rows) j["results"].push_back(to_json(r));
     for (const run_spread& s : spread) j["spread"].push_back(to_json(s));
     std::cout << j.dump() << "\n";
@@ -160,20 +161,23 @@ int run_bench(bench_flags f) {
 void add_workload_options(CLI::App* cmd, bench_flags& f) {
   cmd->add_option("--workload", f.workload.source,
                   "const:N, uniform:A:B, exponential:MEAN, a length trace (JSON), an Azure trace (CSV) or a "
-                  "prompt dataset (alpaca JSON / JSONL)")->required();
+                  "prompt dataset (alpaca JSON / JSONL)")
+      ->required();
   cmd->add_option("--arrivals", f.workload.arrivals, "offline, poisson:RATE or trace[:SCALE] (CSV workloads)")
       ->capture_default_str();
   cmd->add_option("--hint-field", f.workload.hint_field,
                   "JSON trace: a second length field the `hint` predictor reads (e.g. L_t0.7)");
-  cmd->add_option("--length-field", f.workload.length_field, "trace: the record's length field")
-      ->capture_default_str();
+  cmd->add_option("--length-field", f.workload.length_field, "trace: the record's length field")->capture_default_str();
   cmd->add_option("--length-model", f.workload.length_model,
                   "dataset: the model whose tokenizer counts response lengths");
   cmd->add_option("--test-fraction", f.workload.test_fraction,
-                  "dataset: share replayed (the rest trains learned predictors)")->capture_default_str();
+                  "dataset: share replayed (the rest trains learned predictors)")
+      ->capture_default_str();
   cmd->add_option("--requests", f.workload.requests, "trace/const/synthetic: requests")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--cap", f.workload.cap, "max new tokens (vanilla's cap)")->capture_default_str()
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--cap", f.workload.cap, "max new tokens (vanilla's cap)")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", f.workload.seed, "synthetic lengths and Poisson arrivals")->capture_default_str();
 }
@@ -186,19 +190,23 @@ void add_policy_options(CLI::App* cmd, bench_flags& f) {
   cmd->add_option("--device", f.setup.device, "cuda: device ordinal")->capture_default_str();
   cmd->add_option("--step-trace", f.setup.step_trace,
                   "append every executor step (shape, seconds) to this file, for sim --cost");
-  cmd->add_option("--policies", f.runs, "runs: POLICY[+novbs][+nofcr][+rebin][:PREDICTOR[:QUANTILE]]")->delimiter(',')
+  cmd->add_option("--policies", f.runs, "runs: POLICY[+novbs][+nofcr][+rebin][:PREDICTOR[:QUANTILE]]")
+      ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--batch", f.setup.batch, "batch size B")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--bins", f.bins, "multibin: bins")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-batch", f.setup.max_batch, "continuous: live sequences at once")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   add_enum_option(*cmd, "--retry", f.setup.retry, "overflowed jobs: restart or resume");
   cmd->add_option("--max-wait-steps", f.setup.max_wait_steps,
                   "continuous: a request waiting this many steps goes first in its class (0: no guard)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-preemptions", f.setup.max_preemptions,
                   "continuous-srpt: the most times one request is preempted")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   add_enum_option(*cmd, "--kv-admission", f.setup.kv_reserve,
                   "continuous: KV blocks reserved for prompt + max (max) or prompt + predicted length");
   cmd->add_option("--kv-cache-bytes", f.setup.kv_cache_bytes, "each executor's KV cache (0: the backend's default)")
@@ -207,18 +215,24 @@ void add_policy_options(CLI::App* cmd, bench_flags& f) {
                 "dataset: sample each request with --temperature/--top-p and its record's seed and stop at "
                 "the model's stop tokens (the record's length is then only the oracle's)");
   cmd->add_option("--temperature", f.setup.temperature, "--own-stops: the sampler's temperature")
-      ->capture_default_str()->check(CLI::Range(0.0, 2.0));
-  cmd->add_option("--top-p", f.setup.top_p, "--own-stops: nucleus sampling mass")->capture_default_str()
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 2.0));
+  cmd->add_option("--top-p", f.setup.top_p, "--own-stops: nucleus sampling mass")
+      ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--probe-model", f.setup.probe_model, "the `probe` predictor's trained file (predictor train --kind probe)");
+  cmd->add_option("--probe-model", f.setup.probe_model,
+                  "the `probe` predictor's trained file (predictor train --kind probe)");
 }
 
 void add_output_options(CLI::App* cmd, bench_flags& f) {
-  cmd->add_option("--rates", f.rates, "Poisson rates (requests/s): every run at each")->delimiter(',')
+  cmd->add_option("--rates", f.rates, "Poisson rates (requests/s): every run at each")
+      ->delimiter(',')
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--bins-sweep", f.bins_sweep, "multibin runs at each of these bin counts")->delimiter(',')
+  cmd->add_option("--bins-sweep", f.bins_sweep, "multibin runs at each of these bin counts")
+      ->delimiter(',')
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--repeat", f.repeat, "rounds of all runs, interleaved")->capture_default_str()
+  cmd->add_option("--repeat", f.repeat, "rounds of all runs, interleaved")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--csv", f.csv, "write every row to this CSV file");
   cmd->add_option("--plot", f.plot_dir, "write gnuplot PNGs (and their script) into this folder");

@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "binserve/names.hpp"
 #include "bench/commands.hpp"
+#include "binserve/names.hpp"
 #include "tools/model_options.hpp"
 
 namespace binserve::tools {
@@ -47,9 +47,9 @@ double roofline_ms(const backend& b, const bench_flags& f, int batch, int contex
 }
 
 struct step_times {
-  double prefill_ms = 0;  // the one forward prefilling every sequence
-  double step_ms = 0;     // mean decode step
-  double step_ms_p50 = 0; // median decode step
+  double prefill_ms = 0;   // the one forward prefilling every sequence
+  double step_ms = 0;      // mean decode step
+  double step_ms_p50 = 0;  // median decode step
 };
 
 // Step times of `batch` sequences holding `context` tokens.
@@ -61,7 +61,9 @@ status_or<step_times> time_decode(backend& b, const bench_flags& f, int batch, i
     for (int& t : p) t = static_cast<int>(rng() % vocab);
   std::vector<int> seqs;
   std::vector<sequence_chunk> chunks;
-  auto close_all = [&] { for (int s : seqs) b.close_sequence(s); };
+  auto close_all = [&] {
+    for (int s : seqs) b.close_sequence(s);
+  };
   for (const auto& p : prompts) {
     auto seq = b.open_sequence(context + f.warmup + f.steps);
     if (!seq.ok()) return close_all(), seq.error();
@@ -94,17 +96,22 @@ status_or<step_times> time_decode(backend& b, const bench_flags& f, int batch, i
 // One row per (context, batch); prints the table unless --json.
 status_or<nlohmann::json> bench_rows(backend& b, const bench_flags& f) {
   nlohmann::json results = nlohmann::json::array();
-  if (!f.json) std::printf("%-8s %8s %12s %12s %12s %12s\n", "batch", "context", "step_ms", "p50_ms", "tokens/s", "prefill_ms");
+  if (!f.json)
+    std::printf("%-8s %8s %12s %12s %12s %12s\n", "batch", "context", "step_ms", "p50_ms", "tokens/s", "prefill_ms");
   for (int context : f.contexts)
     for (int batch : f.batches) {
       auto t = time_decode(b, f, batch, context);
       if (!t.ok()) return t.error();
       const double tps = batch * 1000.0 / t->step_ms;
-      results.push_back(nlohmann::json{{"batch", batch}, {"context", context}, {"step_ms", t->step_ms},
-                                       {"step_ms_p50", t->step_ms_p50}, {"tokens_per_s", tps},
+      results.push_back(nlohmann::json{{"batch", batch},
+                                       {"context", context},
+                                       {"step_ms", t->step_ms},
+                                       {"step_ms_p50", t->step_ms_p50},
+                                       {"tokens_per_s", tps},
                                        {"prefill_ms", t->prefill_ms}});
-      if (!f.json) std::printf("%-8d %8d %12.3f %12.3f %12.1f %12.3f", batch, context, t->step_ms, t->step_ms_p50, tps,
-                                t->prefill_ms);
+      if (!f.json)
+        std::printf("%-8d %8d %12.3f %12.3f %12.1f %12.3f", batch, context, t->step_ms, t->step_ms_p50, tps,
+                    t->prefill_ms);
       if (f.bandwidth > 0) {  // measured / roofline
         const double roof = roofline_ms(b, f, batch, context);
         results.back()["roofline_ms"] = roof;
@@ -123,9 +130,9 @@ int run_bench(bench_flags f) {
   const int max_batch = *std::max_element(f.batches.begin(), f.batches.end());
   const int positions = *std::max_element(f.contexts.begin(), f.contexts.end()) + f.warmup + f.steps;
   if (positions > m->config.n_ctx)
-    return report(status(error_code::invalid_argument,
-                         "context + steps = " + std::to_string(positions) +
-                             " exceeds the model's n_ctx " + std::to_string(m->config.n_ctx)));
+    return report(status(error_code::invalid_argument, "context + steps = " + std::to_string(positions) +
+                                                           " exceeds the model's n_ctx " +
+                                                           std::to_string(m->config.n_ctx)));
   // A KV cache with room for the largest batch, one block of slack each.
   const int bs = f.model.backend.kv_block_size;
   const int element = f.model.backend.dtype == data_type::fp32 ? 4 : 2;
@@ -137,9 +144,14 @@ int run_bench(bench_flags f) {
   auto results = bench_rows(**b, f);
   if (!results.ok()) return report(results.error());
   if (f.json)
-    std::cout << nlohmann::json{{"model", f.model.model}, {"context", f.contexts.front()}, {"steps", f.steps},
-                                {"warmup", f.warmup}, {"dtype", name_of(f.model.backend.dtype)},
-                                {"bandwidth_bytes_per_s", f.bandwidth}, {"results", *results}}.dump()
+    std::cout << nlohmann::json{{"model", f.model.model},
+                                {"context", f.contexts.front()},
+                                {"steps", f.steps},
+                                {"warmup", f.warmup},
+                                {"dtype", name_of(f.model.backend.dtype)},
+                                {"bandwidth_bytes_per_s", f.bandwidth},
+                                {"results", *results}}
+                     .dump()
               << "\n";
   return 0;
 }
@@ -150,14 +162,17 @@ void add_bench_engine_command(CLI::App& app) {
   auto f = std::make_shared<bench_flags>();
   CLI::App* cmd = app.add_subcommand("bench-engine", "measure decode tokens/s against batch size");
   f->model.add_to(*cmd);
-  cmd->add_option("--batch", f->batches, "batch sizes")->delimiter(',')->capture_default_str()
+  cmd->add_option("--batch", f->batches, "batch sizes")
+      ->delimiter(',')
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--context", f->context, "tokens in each sequence's cache before timing")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--contexts", f->contexts, "a sweep of contexts (overrides --context)")->delimiter(',')
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--steps", f->steps, "decode steps timed")->capture_default_str()
+  cmd->add_option("--contexts", f->contexts, "a sweep of contexts (overrides --context)")
+      ->delimiter(',')
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--steps", f->steps, "decode steps timed")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_flag("--json", f->json, "print one JSON object");
   cmd->callback([f] {
     if (int rc = run_bench(*f); rc != 0) throw CLI::RuntimeError(rc);

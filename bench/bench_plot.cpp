@@ -65,8 +65,10 @@ std::string datablock(const std::string& name, const samples& s, const std::stri
     double a = 0, b = 0, lo = v[0].first, hi = v[0].first;
     for (const auto& [va, vb] : v) a += va, b += vb, lo = std::min(lo, va), hi = std::max(hi, va);
     out << x << " " << a / v.size() << " ";
-    if (spread) out << lo << " " << hi << "\n";
-    else out << b / v.size() << "\n";
+    if (spread)
+      out << lo << " " << hi << "\n";
+    else
+      out << b / v.size() << "\n";
   }
   return out.str() + "EOD\n";
 }
@@ -78,9 +80,11 @@ std::string bins_plot(const samples& s) {
     data += datablock(name, s, s.titles()[i], true);
     plot += (i ? ", " : "") + ("$" + name) + " using 1:2:3:4 with yerrorlines title " + quoted(s.titles()[i]);
   }
-  return data + "set output 'throughput_vs_bins.png'\nset title 'Throughput against the number of bins'\n"
-                "set xlabel 'bins (k)'\nset ylabel 'requests/s (mean, min-max over rounds)'\n"
-                "unset logscale\nset yrange [0:*]\n" + plot + "\n";
+  return data +
+         "set output 'throughput_vs_bins.png'\nset title 'Throughput against the number of bins'\n"
+         "set xlabel 'bins (k)'\nset ylabel 'requests/s (mean, min-max over rounds)'\n"
+         "unset logscale\nset yrange [0:*]\n" +
+         plot + "\n";
 }
 
 std::string load_plot(const samples& s) {
@@ -95,8 +99,9 @@ std::string load_plot(const samples& s) {
             quoted(s.titles()[i] + " p50") + ", $" + name + " using 1:3 with linespoints" + lc + " dt 2 title " +
             quoted(s.titles()[i] + " p99");
   }
-  return data + "set output 'latency_vs_load.png'\nset title 'Latency against offered load'\n"
-                "set xlabel 'offered load (Poisson requests/s)'\nset ylabel 'latency (ms)'\n" +
+  return data +
+         "set output 'latency_vs_load.png'\nset title 'Latency against offered load'\n"
+         "set xlabel 'offered load (Poisson requests/s)'\nset ylabel 'latency (ms)'\n" +
          (positive ? "set logscale y\n" : "unset logscale\n") + "set yrange [*:*]\n" + plot + "\n";
 }
 

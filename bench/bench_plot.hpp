@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "binserve/status.hpp"
 #include "bench/bench_run.hpp"
+#include "binserve/status.hpp"
 
 namespace binserve::tools {
 

@@ -11,11 +11,30 @@ namespace binserve::tools {
 namespace {
 
 // The CSV's columns, in order: keys of to_json(row).
-const std::vector<std::string> kColumns = {
-    "round", "run", "policy", "predictor", "arrivals", "rate", "bins", "requests", "completed", "seconds",
-    "requests_per_s", "tokens_per_s", "ratio_to_vanilla", "effective_token_ratio", "failure_ratio",
-    "latency_p50_ms", "latency_p99_ms", "ttft_p50_ms", "ttft_p99_ms", "latency_mean_ms", "ttft_mean_ms",
-    "tpot_mean_ms", "preemptions", "recomputed_tokens"};
+const std::vector<std::string> kColumns = {"round",
+                                           "run",
+                                           "policy",
+                                           "predictor",
+                                           "arrivals",
+                                           "rate",
+                                           "bins",
+                                           "requests",
+                                           "completed",
+                                           "seconds",
+                                           "requests_per_s",
+                                           "tokens_per_s",
+                                           "ratio_to_vanilla",
+                                           "effective_token_ratio",
+                                           "failure_ratio",
+                                           "latency_p50_ms",
+                                           "latency_p99_ms",
+                                           "ttft_p50_ms",
+                                           "ttft_p99_ms",
+                                           "latency_mean_ms",
+                                           "ttft_mean_ms",
+                                           "tpot_mean_ms",
+                                           "preemptions",
+                                           "recomputed_tokens"};
 
 std::string format(const char* fmt, double v) {
   char buf[64];
@@ -63,8 +82,7 @@ std::vector<run_spread> spreads(const std::vector<bench_row>& rows) {
   std::map<std::tuple<std::string, std::string, int>, std::size_t> index;
   for (const bench_row& r : rows) {
     const auto [it, fresh] = index.emplace(spread_key(r), out.size());
-    if (fresh)
-      out.push_back({r.point.run.label, r.point.arrivals, r.bins, 0, 0, r.requests_per_s, r.requests_per_s});
+    if (fresh) out.push_back({r.point.run.label, r.point.arrivals, r.bins, 0, 0, r.requests_per_s, r.requests_per_s});
     run_spread& s = out[it->second];
     s.mean = (s.mean * s.runs + r.requests_per_s) / (s.runs + 1);
     ++s.runs;
@@ -83,8 +101,7 @@ std::string to_table(const std::vector<bench_row>& rows, bool rounds) {
   out += line;
   for (const bench_row& r : rows) {
     const std::string ratio = r.ratio_to_vanilla ? format("%.2f", *r.ratio_to_vanilla) : "-";
-    std::snprintf(line, sizeof line,
-                  "%s%-22s %-14s %4d %9.3f %10.1f %9s %7.3f %8.3f %9.1f %9.1f %9.1f %9.1f %6d\n",
+    std::snprintf(line, sizeof line, "%s%-22s %-14s %4d %9.3f %10.1f %9s %7.3f %8.3f %9.1f %9.1f %9.1f %9.1f %6d\n",
                   rounds ? round_cell(r.point.repetition).c_str() : "", r.point.run.label.c_str(),
                   r.point.arrivals.c_str(), r.bins, r.requests_per_s, r.tokens_per_s, ratio.c_str(),
                   r.effective_token_ratio, r.failure_ratio, r.latency.p50, r.latency.p99, r.ttft.p50, r.ttft.p99,
@@ -100,8 +117,8 @@ std::string to_table(const std::vector<run_spread>& spreads) {
                 "req/s mean", "min", "max");
   std::string out = line;
   for (const run_spread& s : spreads) {
-    std::snprintf(line, sizeof line, "%-22s %-14s %4d %5d %11.3f %9.3f %9.3f\n", s.label.c_str(),
-                  s.arrivals.c_str(), s.bins, s.runs, s.mean, s.min, s.max);
+    std::snprintf(line, sizeof line, "%-22s %-14s %4d %5d %11.3f %9.3f %9.3f\n", s.label.c_str(), s.arrivals.c_str(),
+                  s.bins, s.runs, s.mean, s.min, s.max);
     out += line;
   }
   return out;
@@ -110,20 +127,39 @@ std::string to_table(const std::vector<run_spread>& spreads) {
 nlohmann::json to_json(const bench_row& r) {
   const run_point& p = r.point;
   return nlohmann::json{
-      {"round", p.repetition}, {"run", p.run.label}, {"policy", name_of(p.run.policy)}, {"predictor", p.run.predictor},
-      {"arrivals", p.arrivals}, {"rate", p.rate ? nlohmann::json(*p.rate) : nlohmann::json()},
-      {"bins", r.bins}, {"requests", r.requests}, {"completed", r.completed}, {"seconds", r.seconds},
-      {"requests_per_s", r.requests_per_s}, {"tokens_per_s", r.tokens_per_s},
+      {"round", p.repetition},
+      {"run", p.run.label},
+      {"policy", name_of(p.run.policy)},
+      {"predictor", p.run.predictor},
+      {"arrivals", p.arrivals},
+      {"rate", p.rate ? nlohmann::json(*p.rate) : nlohmann::json()},
+      {"bins", r.bins},
+      {"requests", r.requests},
+      {"completed", r.completed},
+      {"seconds", r.seconds},
+      {"requests_per_s", r.requests_per_s},
+      {"tokens_per_s", r.tokens_per_s},
       {"ratio_to_vanilla", r.ratio_to_vanilla ? nlohmann::json(*r.ratio_to_vanilla) : nlohmann::json()},
-      {"effective_token_ratio", r.effective_token_ratio}, {"failure_ratio", r.failure_ratio},
-      {"latency_p50_ms", r.latency.p50}, {"latency_p99_ms", r.latency.p99}, {"ttft_p50_ms", r.ttft.p50},
-      {"ttft_p99_ms", r.ttft.p99}, {"latency_mean_ms", r.latency.mean}, {"ttft_mean_ms", r.ttft.mean},
-      {"tpot_mean_ms", r.tpot.mean}, {"preemptions", r.preemptions}, {"recomputed_tokens", r.recomputed_tokens}};
+      {"effective_token_ratio", r.effective_token_ratio},
+      {"failure_ratio", r.failure_ratio},
+      {"latency_p50_ms", r.latency.p50},
+      {"latency_p99_ms", r.latency.p99},
+      {"ttft_p50_ms", r.ttft.p50},
+      {"ttft_p99_ms", r.ttft.p99},
+      {"latency_mean_ms", r.latency.mean},
+      {"ttft_mean_ms", r.ttft.mean},
+      {"tpot_mean_ms", r.tpot.mean},
+      {"preemptions", r.preemptions},
+      {"recomputed_tokens", r.recomputed_tokens}};
 }
 
 nlohmann::json to_json(const run_spread& s) {
-  return nlohmann::json{{"run", s.label},  {"arrivals", s.arrivals}, {"bins", s.bins},
-                        {"runs", s.runs},  {"requests_per_s_mean", s.mean}, {"requests_per_s_min", s.min},
+  return nlohmann::json{{"run", s.label},
+                        {"arrivals", s.arrivals},
+                        {"bins", s.bins},
+                        {"runs", s.runs},
+                        {"requests_per_s_mean", s.mean},
+                        {"requests_per_s_min", s.min},
                         {"requests_per_s_max", s.max}};
 }
 

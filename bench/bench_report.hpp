@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "binserve/status.hpp"
 #include "bench/bench_run.hpp"
+#include "binserve/status.hpp"
 
 namespace binserve::tools {
 

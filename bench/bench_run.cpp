@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "actors/service_setup.hpp"
+#include "bench/progress_bar.hpp"
 #include "binserve/service.hpp"
 #include "predict/learned_predictor.hpp"
 #include "sched/policy.hpp"
-#include "bench/progress_bar.hpp"
 
 namespace binserve::tools {
 
@@ -33,10 +33,10 @@ status_or<std::string> train_learned(const workload& w, double quantile) {
   p.train(w.train, 5, 1);
   // Per process: benches may run side by side. run_once removes it once
   // the service has loaded it.
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("binserve_bench_learned_" + std::to_string(::getpid()) + "_" +
-                             std::to_string(quantile) + ".bsqr"))
-                               .string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("binserve_bench_learned_" + std::to_string(::getpid()) + "_" + std::to_string(quantile) + ".bsqr"))
+          .string();
   if (status s = p.save(path); !s.ok()) return s;
   return path;
 }
@@ -70,8 +70,9 @@ status_or<service_setup> config_for(const bench_setup& s, const run_point& p, co
   c.predictor.quantile = p.run.quantile;
   if (p.run.probe()) {
     if (s.probe_model.empty() || w.train.empty())
-      return status(error_code::invalid_argument, "run '" + p.run.label + "': the probe predictor needs "
-                                                  "--probe-model and a prompt dataset workload");
+      return status(error_code::invalid_argument, "run '" + p.run.label +
+                                                      "': the probe predictor needs "
+                                                      "--probe-model and a prompt dataset workload");
     std::vector<int> lengths;
     for (const example& e : w.train) lengths.push_back(e.length);
     std::nth_element(lengths.begin(), lengths.begin() + lengths.size() / 2, lengths.end());
@@ -96,12 +97,12 @@ struct finals {
 
 // Submits request i at w.arrival_s[i] after the start, then waits for every
 // final value. Returns the seconds from the start to the last final.
-double replay(service& svc, const workload& w, const run_spec& run, const bench_setup& setup,
-              progress_bar* progress, finals& f) {
+double replay(service& svc, const workload& w, const run_spec& run, const bench_setup& setup, progress_bar* progress,
+              finals& f) {
   const auto start = bench_clock::now();
   for (std::size_t i = 0; i < w.requests.size(); ++i) {
-    std::this_thread::sleep_until(start + std::chrono::duration_cast<bench_clock::duration>(
-                                              std::chrono::duration<double>(w.arrival_s[i])));
+    std::this_thread::sleep_until(
+        start + std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(w.arrival_s[i])));
     const example& e = w.requests[i];
     request q;
     q.prompt = e.prompt;
@@ -155,18 +156,23 @@ status_or<run_spec> parse_run(const std::string& s) {
   for (auto plus = policy.find('+'); plus != std::string::npos; plus = policy.find('+')) {
     const auto next = policy.find('+', plus + 1);
     const std::string option = policy.substr(plus + 1, next == std::string::npos ? next : next - plus - 1);
-    if (option == "novbs") r.vbs = false;
-    else if (option == "nofcr") r.fcr = false;
-    else if (option == "rebin") r.rebin = true;
-    else return status(error_code::invalid_argument, "run '" + s + "': unknown option '+" + option +
-                                                          "' (known: +novbs, +nofcr, +rebin)");
+    if (option == "novbs")
+      r.vbs = false;
+    else if (option == "nofcr")
+      r.fcr = false;
+    else if (option == "rebin")
+      r.rebin = true;
+    else
+      return status(error_code::invalid_argument,
+                    "run '" + s + "': unknown option '+" + option + "' (known: +novbs, +nofcr, +rebin)");
     policy.erase(plus, option.size() + 1);
   }
   const std::optional<policy_kind> kind = from_name<policy_kind>(policy);
   if (!kind) {
     std::string known;
     for (const std::string& name : names_of<policy_kind>()) known += (known.empty() ? "" : ", ") + name;
-    return status(error_code::invalid_argument, "run '" + s + "': unknown policy '" + policy + "' (known: " + known + ")");
+    return status(error_code::invalid_argument,
+                  "run '" + s + "': unknown policy '" + policy + "' (known: " + known + ")");
   }
   r.policy = *kind;
   if (s.find(':') == std::string::npos) return r;

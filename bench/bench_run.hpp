@@ -44,19 +44,19 @@ status_or<run_spec> parse_run(const std::string& s);
 struct bench_setup {
   std::string model;
   backend_kind backend = backend_kind::cpu;
-  int threads = 0;      // per executor, 0 = every core
+  int threads = 0;                    // per executor, 0 = every core
   data_type dtype = data_type::fp32;  // fp16/bf16: cuda
-  int device = 0;       // cuda: device ordinal
-  int batch = 16;       // B
-  int max_batch = 16;   // continuous: live sequences at once
-  int cap = 512;        // max_new_tokens of every request
+  int device = 0;                     // cuda: device ordinal
+  int batch = 16;                     // B
+  int max_batch = 16;                 // continuous: live sequences at once
+  int cap = 512;                      // max_new_tokens of every request
   retry_mode retry = retry_mode::restart;
-  kv_admission kv_reserve = kv_admission::max;  // continuous: policy.kv_admission
+  kv_admission kv_reserve = kv_admission::max;            // continuous: policy.kv_admission
   int max_wait_steps = policy_config{}.max_wait_steps;    // continuous: policy.max_wait_steps
   int max_preemptions = policy_config{}.max_preemptions;  // continuous-srpt: policy.max_preemptions
-  std::int64_t kv_cache_bytes = 0;  // per executor; 0: the backend's default
-  bool progress = false;  // draw a progress bar on stderr
-  std::string step_trace{};  // non-empty: every run's executors append their steps here
+  std::int64_t kv_cache_bytes = 0;                        // per executor; 0: the backend's default
+  bool progress = false;                                  // draw a progress bar on stderr
+  std::string step_trace{};                               // non-empty: every run's executors append their steps here
   // Dataset workloads: each request sampled with this temperature and top-p
   // and its record's seed, ending at the model's own stop tokens instead of
   // at the record's length (which the oracle still reads): the model serving
@@ -84,7 +84,7 @@ struct bench_row {
   double requests_per_s = 0, tokens_per_s = 0;
   std::optional<double> ratio_to_vanilla;  // vanilla's row of the same arrivals and round
   double effective_token_ratio = 0, failure_ratio = 0;
-  latency_summary latency, ttft, tpot;  // milliseconds (tpot: stats::tpot)
+  latency_summary latency, ttft, tpot;                  // milliseconds (tpot: stats::tpot)
   std::int64_t preemptions = 0, recomputed_tokens = 0;  // stats' (continuous policies)
 };
 

@@ -16,7 +16,8 @@ void add_bench_command(CLI::App& app);
 // binserve-bench loadgen --port P --connections N --requests R: load a running server, check every answer.
 void add_loadgen_command(CLI::App& app);
 
-// binserve-bench soak --config FILE | --port P: random cancels, disconnects, malformed lines; every request answered once.
+// binserve-bench soak --config FILE | --port P: random cancels, disconnects, malformed lines; every request answered
+// once.
 void add_soak_command(CLI::App& app);
 
 // binserve-bench sim --lengths SOURCE --bins 1,2,4: discrete-event simulation of the scheduler, swept.

@@ -14,11 +14,11 @@
 
 #include <boost/asio.hpp>
 
-#include "net/protocol.hpp"
-#include "sim/workload.hpp"
 #include "bench/commands.hpp"
 #include "bench/loadgen_http.hpp"
 #include "bench/loadgen_stats.hpp"
+#include "net/protocol.hpp"
+#include "sim/workload.hpp"
 #include "tools/model_options.hpp"
 
 namespace binserve::tools {
@@ -131,12 +131,16 @@ class load_generator {
     for (auto& c : conns_) flush(*c);
     if (next_ < total()) {
       arrival_timer_.expires_at(due(next_));
-      arrival_timer_.async_wait([this](boost::system::error_code ec) { if (!ec) submit_due(); });
+      arrival_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) submit_due();
+      });
       return;
     }
-    deadline_timer_.expires_after(std::chrono::duration_cast<loadgen_clock::duration>(
-        std::chrono::duration<double>(flags_.timeout_s)));
-    deadline_timer_.async_wait([this](boost::system::error_code ec) { if (!ec) io_.stop(); });
+    deadline_timer_.expires_after(
+        std::chrono::duration_cast<loadgen_clock::duration>(std::chrono::duration<double>(flags_.timeout_s)));
+    deadline_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) io_.stop();
+    });
     check_finished();
   }
 
@@ -206,7 +210,9 @@ class load_generator {
   void tick_progress() {
     std::cerr << progress_line() << std::flush;
     progress_timer_.expires_after(std::chrono::milliseconds(200));
-    progress_timer_.async_wait([this](boost::system::error_code ec) { if (!ec) tick_progress(); });
+    progress_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) tick_progress();
+    });
   }
 
   const loadgen_flags& flags_;
@@ -235,8 +241,10 @@ int run_loadgen(const loadgen_flags& f) {
   auto run = run_load(f, std::move(*plan));
   if (!run.ok()) return report(run.error());
   const loadgen_report& r = *run;
-  if (f.json) std::cout << to_json(r).dump() << "\n";
-  else std::cout << to_table(r);
+  if (f.json)
+    std::cout << to_json(r).dump() << "\n";
+  else
+    std::cout << to_table(r);
   return r.lost > 0 || r.duplicated > 0 ? 1 : 0;
 }
 
@@ -244,29 +252,35 @@ int run_loadgen(const loadgen_flags& f) {
 
 void add_loadgen_command(CLI::App& app) {
   auto f = std::make_shared<loadgen_flags>();
-  auto* cmd = app.add_subcommand(
-      "loadgen", "Load a running binserve server over TCP or HTTP and check every answer");
+  auto* cmd = app.add_subcommand("loadgen", "Load a running binserve server over TCP or HTTP and check every answer");
   cmd->add_option("--protocol", f->protocol,
                   "tcp (the line protocol, pipelined) or http (POST /v1/completions, one request in flight "
                   "per keep-alive connection; a request whose connection fails counts as lost)")
-      ->capture_default_str()->check(CLI::IsMember({"tcp", "http"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"tcp", "http"}));
   cmd->add_option("--host", f->host, "Server host")->capture_default_str();
   cmd->add_option("--port", f->port, "Server TCP or HTTP port")->capture_default_str()->check(CLI::Range(1, 65535));
   cmd->add_option("--connections", f->connections, "Connections")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--requests", f->requests, "Requests in all")->capture_default_str()->check(CLI::Range(1, 100000000));
-  cmd->add_option("--workload", f->workload,
-                  "Lengths: const:N, uniform:A:B, exponential:MEAN, a length trace JSON, a prompt dataset or an Azure trace CSV "
-                  "(TIMESTAMP,ContextTokens,GeneratedTokens)")->capture_default_str();
+  cmd->add_option(
+         "--workload", f->workload,
+         "Lengths: const:N, uniform:A:B, exponential:MEAN, a length trace JSON, a prompt dataset or an Azure trace CSV "
+         "(TIMESTAMP,ContextTokens,GeneratedTokens)")
+      ->capture_default_str();
   cmd->add_option("--length-field", f->length_field, "Trace JSON: the length field")->capture_default_str();
   cmd->add_option("--length-model", f->length_model, "Prompt datasets: the model whose tokenizer counts lengths");
   cmd->add_option("--arrival", f->arrival,
-                  "all or offline (everything at once: pipelined over TCP, as connections free up over HTTP), poisson:RATE (requests/s) or trace[:SCALE] "
-                  "(the CSV's inter-arrival times times SCALE)")->capture_default_str();
+                  "all or offline (everything at once: pipelined over TCP, as connections free up over HTTP), "
+                  "poisson:RATE (requests/s) or trace[:SCALE] "
+                  "(the CSV's inter-arrival times times SCALE)")
+      ->capture_default_str();
   cmd->add_option("--max-new-tokens", f->max_new_tokens, "Lengths are clamped to [1, this]")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--seed", f->seed, "Seed of synthetic lengths and poisson arrivals")->capture_default_str();
   cmd->add_option("--timeout-s", f->timeout_s, "TCP: wait at most this long after the last submission")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--stream", f->stream, "Ask for token events / SSE chunks (measures time to first token)");
   cmd->add_flag("--json", f->json, "Print the report as one JSON object (progress goes to a terminal only)");
   cmd->callback([f] {

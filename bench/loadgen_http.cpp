@@ -174,8 +174,10 @@ class http_load {
     const body_outcome b = o_.stream ? parse_stream(a.body) : parse_plain(a.body);
     record([&] {
       if (a.first_chunk) tracker_.token(i, *a.first_chunk);
-      if (b.error.empty()) tracker_.done(i, now, b.tokens);
-      else tracker_.error(i, now, b.error);
+      if (b.error.empty())
+        tracker_.done(i, now, b.tokens);
+      else
+        tracker_.error(i, now, b.error);
     });
   }
 

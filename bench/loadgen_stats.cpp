@@ -13,9 +13,7 @@ double ms_between(loadgen_clock::time_point a, loadgen_clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-nlohmann::json percentiles_json(const percentiles& p) {
-  return {{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}};
-}
+nlohmann::json percentiles_json(const percentiles& p) { return {{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}}; }
 
 std::string percentiles_text(const std::optional<percentiles>& p) {
   if (!p) return "n/a";
@@ -132,8 +130,8 @@ std::string to_table(const loadgen_report& r) {
     by_code += " " + code + "=" + std::to_string(n);
   }
   char rates[96];
-  std::snprintf(rates, sizeof rates, "%.2f s, %.1f requests/s, %.1f tokens/s", r.seconds,
-                r.requests_per_s, r.tokens_per_s);
+  std::snprintf(rates, sizeof rates, "%.2f s, %.1f requests/s, %.1f tokens/s", r.seconds, r.requests_per_s,
+                r.tokens_per_s);
   out << "requests     " << r.requests << "\n"
       << "completed    " << r.completed << "\n"
       << "errors       " << errors << by_code << "\n"

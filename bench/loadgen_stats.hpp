@@ -20,12 +20,12 @@ struct percentiles {
 
 struct loadgen_report {
   int requests = 0;
-  int completed = 0;                   // requests answered by `done`
-  std::map<std::string, int> errors;   // requests answered by `error`, by code
-  int lost = 0;                        // submitted or not, never answered
-  int duplicated = 0;                  // finals after a request's first
-  int unmatched = 0;                   // events whose id names no request
-  double seconds = 0;                  // first submission to the last final
+  int completed = 0;                  // requests answered by `done`
+  std::map<std::string, int> errors;  // requests answered by `error`, by code
+  int lost = 0;                       // submitted or not, never answered
+  int duplicated = 0;                 // finals after a request's first
+  int unmatched = 0;                  // events whose id names no request
+  double seconds = 0;                 // first submission to the last final
   double requests_per_s = 0;
   double tokens_per_s = 0;             // generated ids of `done` events
   percentiles latency_ms;              // submission to final, completed requests

@@ -22,11 +22,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_run.hpp"
+#include "bench/commands.hpp"
 #include "sim/max_rate.hpp"
 #include "sim/simulator.hpp"
 #include "tools/enum_option.hpp"
-#include "bench/bench_run.hpp"
-#include "bench/commands.hpp"
 #include "tools/model_options.hpp"
 
 namespace binserve::tools {
@@ -74,16 +74,14 @@ status_or<std::string> scale_source(const std::string& source, int r) {
 
 status_or<sim::cost_model> load_cost(const sim_flags& f) {
   if (f.cost == "unit") return sim::cost_model::unit(1.0 / f.resolution);
-  if (f.resolution != 1)
-    return status(error_code::invalid_argument, "--resolution needs --cost unit");
+  if (f.resolution != 1) return status(error_code::invalid_argument, "--resolution needs --cost unit");
   auto m = sim::cost_model::load(f.cost);
   if (m.ok() && !f.save_cost.empty())
     if (status s = m->save(f.save_cost); !s.ok()) return s;
   return m;
 }
 
-sim::sim_config config_for(const sim_flags& f, const run_spec& run, int bins, int executors,
-                           const workload& w) {
+sim::sim_config config_for(const sim_flags& f, const run_spec& run, int bins, int executors, const workload& w) {
   sim::sim_config c;
   c.policy.kind = run.policy;
   c.policy.variable_batch = run.vbs;
@@ -115,14 +113,23 @@ sim::sim_config config_for(const sim_flags& f, const run_spec& run, int bins, in
 
 nlohmann::json row_of(const sim::sim_result& r) {
   const stats& s = r.snapshot;
-  return {{"completed", s.completed}, {"elapsed_s", s.elapsed_s}, {"throughput", s.requests_per_s},
-          {"tokens_per_s", s.tokens_per_s}, {"effective_token_ratio", s.effective_token_ratio},
-          {"failure_ratio", s.failure_ratio}, {"retries", s.retries},
-          {"latency_p50_ms", s.latency.p50}, {"latency_p99_ms", s.latency.p99},
-          {"ttft_p50_ms", s.first_token.p50}, {"ttft_p99_ms", s.first_token.p99},
-          {"queue_p50_ms", s.queue.p50}, {"queue_p99_ms", s.queue.p99},
-          {"latency_mean_ms", s.latency.mean}, {"ttft_mean_ms", s.first_token.mean},
-          {"tpot_mean_ms", s.tpot.mean}, {"preemptions", s.preemptions},
+  return {{"completed", s.completed},
+          {"elapsed_s", s.elapsed_s},
+          {"throughput", s.requests_per_s},
+          {"tokens_per_s", s.tokens_per_s},
+          {"effective_token_ratio", s.effective_token_ratio},
+          {"failure_ratio", s.failure_ratio},
+          {"retries", s.retries},
+          {"latency_p50_ms", s.latency.p50},
+          {"latency_p99_ms", s.latency.p99},
+          {"ttft_p50_ms", s.first_token.p50},
+          {"ttft_p99_ms", s.first_token.p99},
+          {"queue_p50_ms", s.queue.p50},
+          {"queue_p99_ms", s.queue.p99},
+          {"latency_mean_ms", s.latency.mean},
+          {"ttft_mean_ms", s.first_token.mean},
+          {"tpot_mean_ms", s.tpot.mean},
+          {"preemptions", s.preemptions},
           {"recomputed_tokens", s.recomputed_tokens}};
 }
 
@@ -179,21 +186,21 @@ void add_ratios(nlohmann::json& rows) {
       if (base["policy"] != row["policy"] || base["rate"] != row["rate"] || !base["baseline"]) continue;
       const double t = base["throughput"];
       row["ratio_to_1"] = t > 0 ? row["throughput"].get<double>() / t : 0.0;
-      if (row.contains("max_rate")) row["max_rate_ratio_to_1"] = row["max_rate"].get<double>() / base["max_rate"].get<double>();
+      if (row.contains("max_rate"))
+        row["max_rate_ratio_to_1"] = row["max_rate"].get<double>() / base["max_rate"].get<double>();
     }
   }
   for (auto& row : rows) row.erase("baseline");
 }
 
 void print_rows(const nlohmann::json& rows) {
-  std::printf("%-16s %5s %9s %10s %12s %8s %8s %9s %12s %10s\n", "policy", "bins", "executors", "rate",
-              "throughput", "ratio", "eff.tok", "failures", "p50 ms", "max rate");
+  std::printf("%-16s %5s %9s %10s %12s %8s %8s %9s %12s %10s\n", "policy", "bins", "executors", "rate", "throughput",
+              "ratio", "eff.tok", "failures", "p50 ms", "max rate");
   for (const auto& r : rows)
-    std::printf("%-16s %5d %9d %10.3f %12.4f %8.4f %8.3f %9.3f %12.1f %10.4f\n",
-                r["policy"].get<std::string>().c_str(), r["bins"].get<int>(), r["executors"].get<int>(),
-                r["rate"].get<double>(), r["throughput"].get<double>(), r["ratio_to_1"].get<double>(),
-                r["effective_token_ratio"].get<double>(), r["failure_ratio"].get<double>(),
-                r["latency_p50_ms"].get<double>(), r.value("max_rate", 0.0));
+    std::printf("%-16s %5d %9d %10.3f %12.4f %8.4f %8.3f %9.3f %12.1f %10.4f\n", r["policy"].get<std::string>().c_str(),
+                r["bins"].get<int>(), r["executors"].get<int>(), r["rate"].get<double>(), r["throughput"].get<double>(),
+                r["ratio_to_1"].get<double>(), r["effective_token_ratio"].get<double>(),
+                r["failure_ratio"].get<double>(), r["latency_p50_ms"].get<double>(), r.value("max_rate", 0.0));
 }
 
 status_or<nlohmann::json> sweep(const sim_flags& f, const sim::cost_model& cost, const sweep_workloads& w) {
@@ -233,8 +240,10 @@ int run_sim(sim_flags f) {
   auto rows = sweep(f, *cost, *w);
   if (!rows.ok()) return report(rows.error());
   if (f.json)
-    std::cout << nlohmann::json{{"cost", nlohmann::json::parse(cost->to_json())}, {"resolution", f.resolution},
-                                {"results", *rows}}.dump()
+    std::cout << nlohmann::json{{"cost", nlohmann::json::parse(cost->to_json())},
+                                {"resolution", f.resolution},
+                                {"results", *rows}}
+                     .dump()
               << "\n";
   else
     print_rows(*rows);
@@ -253,37 +262,50 @@ void add_workload_options(CLI::App* cmd, sim_flags& f) {
   cmd->add_option("--requests", f.workload.requests, "requests")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--seed", f.workload.seed, "seed of lengths and arrivals")->capture_default_str();
   cmd->add_option("--arrivals", f.workload.arrivals, "offline, poisson:RATE or trace[:SCALE]")->capture_default_str();
-  cmd->add_option("--rates", f.rates, "sweep Poisson arrival rates (requests/s)")->delimiter(',')
+  cmd->add_option("--rates", f.rates, "sweep Poisson arrival rates (requests/s)")
+      ->delimiter(',')
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--cap", f.workload.cap, "max new tokens (lengths clamped to it)")->capture_default_str()
+  cmd->add_option("--cap", f.workload.cap, "max new tokens (lengths clamped to it)")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--resolution", f.resolution, "unit cost: token grid R times finer (see docs/reproduction.md)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 void add_policy_options(CLI::App* cmd, sim_flags& f) {
-  cmd->add_option("--policies", f.policies,
-                  "runs as in bench: POLICY[+novbs][+nofcr][+rebin][:PREDICTOR[:QUANTILE]]")
-      ->delimiter(',')->capture_default_str();
-  cmd->add_option("--bins", f.bins, "multibin: sweep bin counts")->delimiter(',')->capture_default_str()
+  cmd->add_option("--policies", f.policies, "runs as in bench: POLICY[+novbs][+nofcr][+rebin][:PREDICTOR[:QUANTILE]]")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--bins", f.bins, "multibin: sweep bin counts")
+      ->delimiter(',')
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--executors", f.executors, "sweep executor counts")->delimiter(',')->capture_default_str()
+  cmd->add_option("--executors", f.executors, "sweep executor counts")
+      ->delimiter(',')
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--batch", f.batch, "batch size B")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--max-batch", f.max_batch, "continuous: live sequences at once")->capture_default_str()
+  cmd->add_option("--max-batch", f.max_batch, "continuous: live sequences at once")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--bin-width", f.bin_width, "sequence: bin width")->capture_default_str();
-  cmd->add_option("--max-wait-ms", f.max_wait_ms, "after this, an idle executor may take a bin's partial batch")->capture_default_str();
+  cmd->add_option("--max-wait-ms", f.max_wait_ms, "after this, an idle executor may take a bin's partial batch")
+      ->capture_default_str();
   add_enum_option(*cmd, "--retry", f.retry, "overflowed jobs: restart or resume");
   cmd->add_option("--max-wait-steps", f.max_wait_steps,
                   "continuous: a request waiting this many steps goes first in its class (0: no guard)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-preemptions", f.max_preemptions, "continuous-srpt: the most times one request is preempted")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   add_enum_option(*cmd, "--kv-admission", f.kv_reserve,
                   "continuous: KV blocks reserved for prompt + max (max) or prompt + predicted length");
-  cmd->add_option("--kv-blocks", f.kv_blocks, "continuous: each executor's KV cache in 16-position blocks (0: unbounded)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--kv-blocks", f.kv_blocks,
+                  "continuous: each executor's KV cache in 16-position blocks (0: unbounded)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--predictor", f.predictor.kind, "oracle, fixed, prompt-ratio or learned")->capture_default_str();
   cmd->add_option("--quantile", f.predictor.quantile, "learned: the quantile predicted")->capture_default_str();
   cmd->add_option("--predictor-model", f.predictor.model_file, "learned: a trained model file");
@@ -297,7 +319,9 @@ void add_sim_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("sim", "discrete-event simulation of the scheduler over a sweep");
   add_workload_options(cmd, *f);
   add_policy_options(cmd, *f);
-  cmd->add_option("--cost", f->cost, "unit, or a FILE: a saved cost model, bench-engine --json, or a step trace (bench --step-trace)")->capture_default_str();
+  cmd->add_option("--cost", f->cost,
+                  "unit, or a FILE: a saved cost model, bench-engine --json, or a step trace (bench --step-trace)")
+      ->capture_default_str();
   cmd->add_option("--save-cost", f->save_cost, "write the (fitted) cost model here");
   cmd->add_flag("--max-rate", f->max_rate, "also find each row's maximum sustainable Poisson rate (sim/max_rate.hpp)");
   cmd->add_option("--tolerance", f->tolerance, "--max-rate: backlog growth allowed per arrival")->capture_default_str();

@@ -45,7 +45,7 @@ struct link {
 
 struct connection {
   std::shared_ptr<link> sock;
-  std::unordered_map<std::int64_t, int> in_flight;  // id -> token events received
+  std::unordered_map<std::int64_t, int> in_flight;          // id -> token events received
   std::vector<std::pair<long long, std::int64_t>> cancels;  // (at event count, id)
   long long events = 0;
   long long rejections_expected = 0;  // id-less errors owed for malformed lines
@@ -55,7 +55,9 @@ struct connection {
 class soak_run {
  public:
   explicit soak_run(const soak_options& o)
-      : o_(o), rng_(o.seed), state_(static_cast<std::size_t>(o.requests), req_state::unsent),
+      : o_(o),
+        rng_(o.seed),
+        state_(static_cast<std::size_t>(o.requests), req_state::unsent),
         conns_(static_cast<std::size_t>(o.connections)) {}
 
   status connect_all() {
@@ -72,9 +74,11 @@ class soak_run {
   soak_report run() {
     const auto start = soak_clock::now();
     for (auto& c : conns_) begin(c);
-    stop_timer_.expires_after(std::chrono::duration_cast<soak_clock::duration>(
-        std::chrono::duration<double>(o_.seconds)));
-    stop_timer_.async_wait([this](sys_error ec) { if (!ec) stop_submitting(); });
+    stop_timer_.expires_after(
+        std::chrono::duration_cast<soak_clock::duration>(std::chrono::duration<double>(o_.seconds)));
+    stop_timer_.async_wait([this](sys_error ec) {
+      if (!ec) stop_submitting();
+    });
     io_.run();
     r_.elapsed_s = std::chrono::duration<double>(soak_clock::now() - start).count();
     for (req_state s : state_) r_.lost += s == req_state::in_flight ? 1 : 0;
@@ -128,8 +132,7 @@ class soak_run {
 
   // Submits until the connection has in_flight requests unfinished.
   void fill(connection& c) {
-    while (!stopping_ && next_id_ < o_.requests && static_cast<int>(c.in_flight.size()) < o_.in_flight)
-      submit(c);
+    while (!stopping_ && next_id_ < o_.requests && static_cast<int>(c.in_flight.size()) < o_.in_flight) submit(c);
     if (!stopping_ && next_id_ == o_.requests) stop_submitting();
     flush(c.sock);
   }
@@ -227,8 +230,10 @@ class soak_run {
     const std::int64_t n = std::get<std::int64_t>(id);
     state_[static_cast<std::size_t>(n)] = req_state::finished;
     c.in_flight.erase(n);
-    if (error == nullptr) ++r_.done;
-    else ++r_.errors, ++r_.errors_by_code[to_string(error->code())];
+    if (error == nullptr)
+      ++r_.done;
+    else
+      ++r_.errors, ++r_.errors_by_code[to_string(error->code())];
     if (o_.at_warmup && ++finished_ == o_.requests / 10) o_.at_warmup();
     check_finished();
   }
@@ -265,9 +270,11 @@ class soak_run {
     if (stopping_) return;
     stopping_ = true;
     stop_timer_.cancel();
-    drain_timer_.expires_after(std::chrono::duration_cast<soak_clock::duration>(
-        std::chrono::duration<double>(o_.drain_seconds)));
-    drain_timer_.async_wait([this](sys_error ec) { if (!ec) io_.stop(); });
+    drain_timer_.expires_after(
+        std::chrono::duration_cast<soak_clock::duration>(std::chrono::duration<double>(o_.drain_seconds)));
+    drain_timer_.async_wait([this](sys_error ec) {
+      if (!ec) io_.stop();
+    });
     check_finished();
   }
 

@@ -27,20 +27,20 @@ namespace binserve::tools {
 struct soak_options {
   std::string host = "127.0.0.1";
   int port = 7070;
-  std::string auth_token;     // sent first on each connection when not empty
+  std::string auth_token;  // sent first on each connection when not empty
   int connections = 32;
-  int in_flight = 8;           // requests each connection keeps unfinished
-  long long requests = 100000; // generate requests to send in all
-  double seconds = 600;        // no new request after this long
-  double drain_seconds = 60;   // then at most this long for the last finals
+  int in_flight = 8;            // requests each connection keeps unfinished
+  long long requests = 100000;  // generate requests to send in all
+  double seconds = 600;         // no new request after this long
+  double drain_seconds = 60;    // then at most this long for the last finals
   int max_new_tokens = 4;
-  double stream_ratio = 0.5;       // of requests: streamed
-  double cancel_ratio = 0.1;       // of requests: a cancel follows 0..8 events later
-  double disconnect_ratio = 0.001; // per event received: close and reconnect
-  double malformed_ratio = 0.01;   // per request: a malformed line sent before it
+  double stream_ratio = 0.5;              // of requests: streamed
+  double cancel_ratio = 0.1;              // of requests: a cancel follows 0..8 events later
+  double disconnect_ratio = 0.001;        // per event received: close and reconnect
+  double malformed_ratio = 0.01;          // per request: a malformed line sent before it
   double oversized_prompt_ratio = 0.005;  // of requests: a prompt of oversized_prompt_words
   int oversized_prompt_words = 3000;
-  double oversized_line_ratio = 0.0;      // per request: a line of oversized_line_bytes
+  double oversized_line_ratio = 0.0;  // per request: a line of oversized_line_bytes
   int oversized_line_bytes = 0;
   std::uint64_t seed = 1;
   // Called once, on the soak's thread, when 10% of the requests have finished.
@@ -48,16 +48,16 @@ struct soak_options {
 };
 
 struct soak_report {
-  long long sent = 0;        // generate requests written
-  long long accepted = 0;    // sent and not abandoned
-  long long abandoned = 0;   // on a connection the soak closed before their final
-  long long done = 0;        // finals that are `done`
-  long long errors = 0;      // finals that are `error`
+  long long sent = 0;       // generate requests written
+  long long accepted = 0;   // sent and not abandoned
+  long long abandoned = 0;  // on a connection the soak closed before their final
+  long long done = 0;       // finals that are `done`
+  long long errors = 0;     // finals that are `error`
   std::map<std::string, long long> errors_by_code;
-  long long lost = 0;        // accepted, no final
-  long long duplicated = 0;  // finals after the first for an id
-  long long unmatched = 0;   // events for ids never sent, or id-less errors not expected
-  long long late_tokens = 0; // token events after the request's final
+  long long lost = 0;         // accepted, no final
+  long long duplicated = 0;   // finals after the first for an id
+  long long unmatched = 0;    // events for ids never sent, or id-less errors not expected
+  long long late_tokens = 0;  // token events after the request's final
   long long cancels_sent = 0;
   long long streamed = 0;
   long long oversized_prompts = 0;
@@ -68,8 +68,10 @@ struct soak_report {
   long long server_closes = 0;       // closed by the server (a failure unless auth fails)
   double elapsed_s = 0;
 
-  bool clean() const { return lost == 0 && duplicated == 0 && unmatched == 0 && late_tokens == 0 && missing_rejections == 0 &&
-           server_closes == 0; }
+  bool clean() const {
+    return lost == 0 && duplicated == 0 && unmatched == 0 && late_tokens == 0 && missing_rejections == 0 &&
+           server_closes == 0;
+  }
 };
 
 // Runs the soak against host:port. Errors: io_error when no connection can

@@ -30,33 +30,44 @@ struct memory_samples {
 };
 
 nlohmann::json to_json(const soak_report& r, const memory_samples& m, int server_exit) {
-  nlohmann::json j = {
-      {"sent", r.sent}, {"accepted", r.accepted}, {"abandoned", r.abandoned}, {"done", r.done},
-      {"errors", r.errors}, {"errors_by_code", r.errors_by_code}, {"lost", r.lost},
-      {"duplicated", r.duplicated}, {"unmatched", r.unmatched}, {"late_tokens", r.late_tokens},
-      {"streamed", r.streamed}, {"cancels_sent", r.cancels_sent},
-      {"oversized_prompts", r.oversized_prompts}, {"malformed_sent", r.malformed_sent},
-      {"malformed_rejected", r.malformed_rejected}, {"missing_rejections", r.missing_rejections},
-      {"disconnects", r.disconnects}, {"server_closes", r.server_closes},
-      {"elapsed_s", r.elapsed_s}, {"requests_per_s", r.elapsed_s > 0 ? r.sent / r.elapsed_s : 0.0},
-      {"rss_kib", {{"start", m.start_kib}, {"after_warmup", m.warm_kib}, {"end", m.end_kib}}},
-      {"server_exit", server_exit}, {"clean", r.clean() && server_exit <= 0}};
+  nlohmann::json j = {{"sent", r.sent},
+                      {"accepted", r.accepted},
+                      {"abandoned", r.abandoned},
+                      {"done", r.done},
+                      {"errors", r.errors},
+                      {"errors_by_code", r.errors_by_code},
+                      {"lost", r.lost},
+                      {"duplicated", r.duplicated},
+                      {"unmatched", r.unmatched},
+                      {"late_tokens", r.late_tokens},
+                      {"streamed", r.streamed},
+                      {"cancels_sent", r.cancels_sent},
+                      {"oversized_prompts", r.oversized_prompts},
+                      {"malformed_sent", r.malformed_sent},
+                      {"malformed_rejected", r.malformed_rejected},
+                      {"missing_rejections", r.missing_rejections},
+                      {"disconnects", r.disconnects},
+                      {"server_closes", r.server_closes},
+                      {"elapsed_s", r.elapsed_s},
+                      {"requests_per_s", r.elapsed_s > 0 ? r.sent / r.elapsed_s : 0.0},
+                      {"rss_kib", {{"start", m.start_kib}, {"after_warmup", m.warm_kib}, {"end", m.end_kib}}},
+                      {"server_exit", server_exit},
+                      {"clean", r.clean() && server_exit <= 0}};
   return j;
 }
 
 void print_table(const nlohmann::json& j) {
   std::cout << "soak: " << j["sent"] << " requests sent in " << j["elapsed_s"].get<double>() << " s ("
-            << j["requests_per_s"].get<double>() << "/s), " << j["accepted"] << " accepted, "
-            << j["abandoned"] << " abandoned by " << j["disconnects"] << " disconnects\n"
+            << j["requests_per_s"].get<double>() << "/s), " << j["accepted"] << " accepted, " << j["abandoned"]
+            << " abandoned by " << j["disconnects"] << " disconnects\n"
             << "finals: " << j["done"] << " done, " << j["errors"] << " errors " << j["errors_by_code"].dump()
-            << "\nlost " << j["lost"] << ", duplicated " << j["duplicated"] << ", unmatched "
-            << j["unmatched"] << ", late tokens " << j["late_tokens"] << ", server closes "
-            << j["server_closes"] << "\n"
+            << "\nlost " << j["lost"] << ", duplicated " << j["duplicated"] << ", unmatched " << j["unmatched"]
+            << ", late tokens " << j["late_tokens"] << ", server closes " << j["server_closes"] << "\n"
             << "streamed " << j["streamed"] << ", cancels " << j["cancels_sent"] << ", oversized prompts "
             << j["oversized_prompts"] << ", malformed lines " << j["malformed_sent"] << " (rejected "
             << j["malformed_rejected"] << ", unanswered " << j["missing_rejections"] << ")\n"
-            << "server RSS KiB: start " << j["rss_kib"]["start"] << ", after warm-up "
-            << j["rss_kib"]["after_warmup"] << ", end " << j["rss_kib"]["end"] << "\n"
+            << "server RSS KiB: start " << j["rss_kib"]["start"] << ", after warm-up " << j["rss_kib"]["after_warmup"]
+            << ", end " << j["rss_kib"]["end"] << "\n"
             << (j["clean"].get<bool>() ? "soak: clean\n" : "soak: FAILED\n");
 }
 
@@ -71,14 +82,18 @@ int run(soak_flags& f) {
   }
   memory_samples mem;
   if (f.pid > 0) mem.start_kib = resident_kib(f.pid);
-  f.options.at_warmup = [&] { if (f.pid > 0) mem.warm_kib = resident_kib(f.pid); };
+  f.options.at_warmup = [&] {
+    if (f.pid > 0) mem.warm_kib = resident_kib(f.pid);
+  };
   auto r = run_soak(f.options);
   if (f.pid > 0) mem.end_kib = resident_kib(f.pid);
   const int server_exit = child ? child->stop() : -1;
   if (!r.ok()) return std::cerr << "binserve-bench soak: " << r.error().to_string() << "\n", 2;
   const nlohmann::json j = to_json(*r, mem, server_exit);
-  if (f.json) std::cout << j.dump() << "\n";
-  else print_table(j);
+  if (f.json)
+    std::cout << j.dump() << "\n";
+  else
+    print_table(j);
   return j["clean"].get<bool>() ? 0 : 1;
 }
 

@@ -68,8 +68,8 @@ status_or<soak_server> soak_server::spawn(const std::string& config_path) {
   soak_server server(pid, port, out[0]);
   if (port <= 0) {
     server.stop();
-    return status(error_code::io_error, "soak: `" + binserve + " serve --config " + config_path +
-                                            "` exited or printed no tcp_port");
+    return status(error_code::io_error,
+                  "soak: `" + binserve + " serve --config " + config_path + "` exited or printed no tcp_port");
   }
   return server;
 }

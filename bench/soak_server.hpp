@@ -5,8 +5,8 @@
 // Owned by one thread. The destructor stops the child if it still runs.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 
 #include "binserve/status.hpp"
 

@@ -23,20 +23,20 @@ struct argument {
 
 struct expr {
   enum class kind {
-    literal,     // constant
-    name,        // text: the variable
-    list,        // items
-    tuple,       // items
-    dict,        // items: key0, value0, key1, value1, ...
-    member,      // a = object, b = property (or a slice); computed: written [..]
-    slice,       // a, b, c = start, stop, step (each may be null)
-    call,        // a = callee, args
-    filter,      // a = operand, text = filter name, args (has_args: written with parentheses)
-    test,        // a = operand, text = test name, negate
-    unary,       // text = "not" | "-" | "+", a = operand
-    binary,      // text = operator, a, b
-    ternary,     // a = condition, b = if true, c = if false
-    select,      // a = value, b = condition (`a if b` without else)
+    literal,  // constant
+    name,     // text: the variable
+    list,     // items
+    tuple,    // items
+    dict,     // items: key0, value0, key1, value1, ...
+    member,   // a = object, b = property (or a slice); computed: written [..]
+    slice,    // a, b, c = start, stop, step (each may be null)
+    call,     // a = callee, args
+    filter,   // a = operand, text = filter name, args (has_args: written with parentheses)
+    test,     // a = operand, text = test name, negate
+    unary,    // text = "not" | "-" | "+", a = operand
+    binary,   // text = operator, a, b
+    ternary,  // a = condition, b = if true, c = if false
+    select,   // a = value, b = condition (`a if b` without else)
   };
   kind k;
   int line = 0;
@@ -55,14 +55,14 @@ using stmt_list = std::vector<std::unique_ptr<stmt>>;
 
 struct stmt {
   enum class kind {
-    text,      // text
-    output,    // {{ e }}
-    if_,       // e = condition, body, else_body
-    for_,      // targets (one name, or several unpacked), e = iterable, test (optional), body, else_body
-    set,       // target (name, tuple of names, or ns.attr), e = value or body (a block set)
-    macro,     // text = name, params, body; uses: which of caller, varargs, kwargs the body reads
-    call,      // e = the call (a macro and its arguments), params = the caller's, body = what caller() renders
-    filter,    // e = a filter expression without operand, applied to what body renders
+    text,    // text
+    output,  // {{ e }}
+    if_,     // e = condition, body, else_body
+    for_,    // targets (one name, or several unpacked), e = iterable, test (optional), body, else_body
+    set,     // target (name, tuple of names, or ns.attr), e = value or body (a block set)
+    macro,   // text = name, params, body; uses: which of caller, varargs, kwargs the body reads
+    call,    // e = the call (a macro and its arguments), params = the caller's, body = what caller() renders
+    filter,  // e = a filter expression without operand, applied to what body renders
     break_,
     continue_,
   };

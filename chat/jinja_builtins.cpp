@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <optional>
 #include <cmath>
 #include <ctime>
+#include <optional>
 #include <string>
 
 #include "chat/jinja_text.hpp"
@@ -79,7 +79,8 @@ int compare(const value& a, const value& b, bool case_sensitive) {
   const auto numeric = [](const value& v) { return v.is_number() || v.is(kind::boolean); };
   const auto number = [](const value& v) { return v.is(kind::boolean) ? (v.as_bool() ? 1.0 : 0.0) : v.as_number(); };
   if (numeric(a) && numeric(b)) return number(a) < number(b) ? -1 : number(a) > number(b) ? 1 : 0;
-  if (a.type() != b.type()) fail(std::string("Cannot compare different types: ") + a.type_name() + " and " + b.type_name());
+  if (a.type() != b.type())
+    fail(std::string("Cannot compare different types: ") + a.type_name() + " and " + b.type_name());
   if (!a.is(kind::string)) fail(std::string("Cannot compare type: ") + a.type_name());
   const std::string x = case_sensitive ? a.as_string() : to_lower(a.as_string());
   const std::string y = case_sensitive ? b.as_string() : to_lower(b.as_string());
@@ -137,7 +138,10 @@ value split(const std::string& s, const call_args& args) {
     const std::string text = trim(s, true, false);
     const auto cps = code_points(text);
     for (std::size_t i = 0; i < cps.size();) {
-      if (is_space(decode(cps[i]))) { ++i; continue; }
+      if (is_space(decode(cps[i]))) {
+        ++i;
+        continue;
+      }
       const std::size_t start = static_cast<std::size_t>(cps[i].data() - text.data());
       if (max >= 0 && static_cast<double>(out.size()) >= max) {
         out.push_back(str(text.substr(start)));
@@ -387,10 +391,12 @@ value map_attribute(const value& v, const call_args& a) {
 
 value indent(const value& v, const call_args& a) {
   const value* width = a.get(0, "width");
-  if (width && !width->is(kind::integer) && !width->is(kind::string)) fail("indent: width must be an integer or a string");
+  if (width && !width->is(kind::integer) && !width->is(kind::string))
+    fail("indent: width must be an integer or a string");
   const std::string pad = !width ? "    "
-                          : width->is(kind::string) ? width->as_string()
-                                                    : std::string(static_cast<std::size_t>(std::max(0.0, width->as_number())), ' ');
+                          : width->is(kind::string)
+                              ? width->as_string()
+                              : std::string(static_cast<std::size_t>(std::max(0.0, width->as_number())), ' ');
   const value* first = a.get(1, "first");
   const value* blank = a.get(2, "blank");
   return str(indent_lines(v.as_string(), pad, first && first->truthy(), blank && blank->truthy()));
@@ -426,7 +432,8 @@ value apply_filter(const value& v, std::string_view name) {
 value apply_filter(const value& v, std::string_view name, const call_args& a, bool literal_strings) {
   if (name == "tojson") return tojson(v, a);
   if (name == "join") {
-    if (!v.is(kind::string) && !v.is_list()) fail("Cannot apply filter \"join\" to type: " + std::string(v.type_name()));
+    if (!v.is(kind::string) && !v.is_list())
+      fail("Cannot apply filter \"join\" to type: " + std::string(v.type_name()));
     const value* sep = a.get(0, "separator");
     if (sep && !sep->is(kind::string)) fail("join: separator must be a string");
     const std::string s = sep ? sep->as_string() : "";
@@ -443,8 +450,8 @@ value apply_filter(const value& v, std::string_view name, const call_args& a, bo
   }
   if (v.is_list()) {
     if (name == "sort")
-      return sorted(v, flag(a.get(0, "reverse"), false, "reverse"), flag(a.get(1, "case_sensitive"), false, "case_sensitive"),
-                    a.get(2, "attribute"));
+      return sorted(v, flag(a.get(0, "reverse"), false, "reverse"),
+                    flag(a.get(1, "case_sensitive"), false, "case_sensitive"), a.get(2, "attribute"));
     if (name == "selectattr" || name == "rejectattr") return select_by_attribute(v, name, a, literal_strings);
     if (name == "map") return map_attribute(v, a);
     fail("Unknown ArrayValue filter: " + std::string(name));
@@ -463,10 +470,9 @@ value apply_filter(const value& v, std::string_view name, const call_args& a, bo
 }
 
 bool is_test(std::string_view n) {
-  static constexpr std::string_view kTests[] = {"boolean", "callable", "odd",      "even",    "false",   "true",
-                                                "none",    "string",   "number",   "integer", "iterable", "mapping",
-                                                "sequence", "lower",   "upper",    "defined", "undefined", "equalto",
-                                                "eq"};
+  static constexpr std::string_view kTests[] = {
+      "boolean",  "callable", "odd",      "even",  "false", "true",    "none",      "string",  "number", "integer",
+      "iterable", "mapping",  "sequence", "lower", "upper", "defined", "undefined", "equalto", "eq"};
   return std::find(std::begin(kTests), std::end(kTests), n) != std::end(kTests);
 }
 
@@ -553,18 +559,39 @@ std::string strftime_at(std::chrono::system_clock::time_point now, const std::st
   const auto pad2 = [](int n) { return (n < 10 ? "0" : "") + std::to_string(n); };
   std::string out;
   for (std::size_t i = 0; i < format.size(); ++i) {
-    if (format[i] != '%' || i + 1 >= format.size()) { out += format[i]; continue; }
+    if (format[i] != '%' || i + 1 >= format.size()) {
+      out += format[i];
+      continue;
+    }
     const char c = format[++i];
     switch (c) {
-      case 'Y': out += std::to_string(tm.tm_year + 1900); break;
-      case 'm': out += pad2(tm.tm_mon + 1); break;
-      case 'd': out += pad2(tm.tm_mday); break;
-      case 'b': out += std::string(kLong[tm.tm_mon]).substr(0, 3); break;
-      case 'B': out += kLong[tm.tm_mon]; break;
-      case 'H': out += pad2(tm.tm_hour); break;
-      case 'M': out += pad2(tm.tm_min); break;
-      case '%': out += '%'; break;
-      default: out += '%'; out += c;
+      case 'Y':
+        out += std::to_string(tm.tm_year + 1900);
+        break;
+      case 'm':
+        out += pad2(tm.tm_mon + 1);
+        break;
+      case 'd':
+        out += pad2(tm.tm_mday);
+        break;
+      case 'b':
+        out += std::string(kLong[tm.tm_mon]).substr(0, 3);
+        break;
+      case 'B':
+        out += kLong[tm.tm_mon];
+        break;
+      case 'H':
+        out += pad2(tm.tm_hour);
+        break;
+      case 'M':
+        out += pad2(tm.tm_min);
+        break;
+      case '%':
+        out += '%';
+        break;
+      default:
+        out += '%';
+        out += c;
     }
   }
   return out;

@@ -94,16 +94,24 @@ void append(std::string& out, std::string_view text) {
 
 flow interpreter::run_unlocated(const stmt& st, scope* s, std::string& out) {
   switch (st.k) {
-    case stmt::kind::text: append(out, st.text); return flow::normal;
+    case stmt::kind::text:
+      append(out, st.text);
+      return flow::normal;
     case stmt::kind::output: {
       const value v = eval(*st.e, s);
       if (!v.is_nullish()) append(out, v.render());
       return flow::normal;
     }
-    case stmt::kind::if_: return run(eval(*st.e, s).truthy() ? st.body : st.else_body, s, out);
-    case stmt::kind::for_: return run_for(st, s, out);
-    case stmt::kind::set: run_set(st, s); return flow::normal;
-    case stmt::kind::macro: define_macro(st, s); return flow::normal;
+    case stmt::kind::if_:
+      return run(eval(*st.e, s).truthy() ? st.body : st.else_body, s, out);
+    case stmt::kind::for_:
+      return run_for(st, s, out);
+    case stmt::kind::set:
+      run_set(st, s);
+      return flow::normal;
+    case stmt::kind::macro:
+      define_macro(st, s);
+      return flow::normal;
     case stmt::kind::call: {
       const value v = call_block(st, s);
       if (!v.is_nullish()) append(out, v.render());
@@ -115,8 +123,10 @@ flow interpreter::run_unlocated(const stmt& st, scope* s, std::string& out) {
       append(out, filter(value::string(std::move(body)), *st.e, s).render());
       return flow::normal;
     }
-    case stmt::kind::break_: return flow::break_loop;
-    case stmt::kind::continue_: return flow::continue_loop;
+    case stmt::kind::break_:
+      return flow::break_loop;
+    case stmt::kind::continue_:
+      return flow::continue_loop;
   }
   return flow::normal;
 }
@@ -305,8 +315,10 @@ call_args interpreter::eval_args(const std::vector<argument>& args, scope* s) {
 
 value interpreter::eval(const expr& e, scope* s) {
   switch (e.k) {
-    case expr::kind::literal: return e.constant;
-    case expr::kind::name: return s->lookup(e.text);
+    case expr::kind::literal:
+      return e.constant;
+    case expr::kind::name:
+      return s->lookup(e.text);
     case expr::kind::list:
     case expr::kind::tuple: {
       value_list items;
@@ -322,8 +334,10 @@ value interpreter::eval(const expr& e, scope* s) {
       }
       return value::object(std::move(m));
     }
-    case expr::kind::member: return eval_member(e, s);
-    case expr::kind::slice: throw error("a slice outside '[]'");
+    case expr::kind::member:
+      return eval_member(e, s);
+    case expr::kind::slice:
+      throw error("a slice outside '[]'");
     case expr::kind::call: {
       const call_args args = eval_args(e.args, s);
       const value fn = eval(*e.a, s);
@@ -331,16 +345,21 @@ value interpreter::eval(const expr& e, scope* s) {
         throw error(std::string("Cannot call something that is not a function: got ") + fn.type_name());
       return fn.fn()(args);
     }
-    case expr::kind::filter: return filter(eval(*e.a, s), e, s);
+    case expr::kind::filter:
+      return filter(eval(*e.a, s), e, s);
     case expr::kind::test: {
       const value v = eval(*e.a, s);
       if (!is_test(e.text)) throw error("Unknown test: " + e.text);
       return value::boolean(apply_test(v, e.text) != e.negate);
     }
-    case expr::kind::unary: return eval_unary(e, s);
-    case expr::kind::binary: return eval_binary(e, s);
-    case expr::kind::ternary: return eval(*e.a, s).truthy() ? eval(*e.b, s) : eval(*e.c, s);
-    case expr::kind::select: return eval(*e.b, s).truthy() ? eval(*e.a, s) : value();
+    case expr::kind::unary:
+      return eval_unary(e, s);
+    case expr::kind::binary:
+      return eval_binary(e, s);
+    case expr::kind::ternary:
+      return eval(*e.a, s).truthy() ? eval(*e.b, s) : eval(*e.c, s);
+    case expr::kind::select:
+      return eval(*e.b, s).truthy() ? eval(*e.a, s) : value();
   }
   return value();
 }
@@ -349,8 +368,8 @@ value interpreter::filter(const value& operand, const expr& e, scope* s) {
   if (!e.has_args) return apply_filter(operand, e.text);
   bool literal_strings = true;
   for (const argument& a : e.args)
-    literal_strings = literal_strings && a.name.empty() && a.value->k == expr::kind::literal &&
-                      a.value->constant.is(kind::string);
+    literal_strings =
+        literal_strings && a.name.empty() && a.value->k == expr::kind::literal && a.value->constant.is(kind::string);
   return apply_filter(operand, e.text, eval_args(e.args, s), literal_strings);
 }
 
@@ -424,7 +443,8 @@ value interpreter::eval_binary(const expr& e, scope* s) {
     throw error("Cannot perform operation on null values");
   } else if (op == "~") {
     return value::string(concat_text(left) + concat_text(right));
-  } else if (op == "**" && (left.is_number() || left.is(kind::boolean)) && (right.is_number() || right.is(kind::boolean))) {
+  } else if (op == "**" && (left.is_number() || left.is(kind::boolean)) &&
+             (right.is_number() || right.is(kind::boolean))) {
     const auto n = [](const value& v) { return v.is(kind::boolean) ? (v.as_bool() ? 1.0 : 0.0) : v.as_number(); };
     const double a = n(left), b = n(right);
     if (a == 0 && b < 0) throw error("0.0 cannot be raised to a negative power");
@@ -455,8 +475,9 @@ value interpreter::eval_binary(const expr& e, scope* s) {
 value interpreter::eval_member(const expr& e, scope* s) {
   const value object = eval(*e.a, s);
   if (e.computed && e.b->k == expr::kind::slice) return eval_slice(object, *e.b, s);
-  const value property = e.computed ? eval(*e.b, s) : e.b->k == expr::kind::name ? value::string(e.b->text)
-                                                                                   : e.b->constant;
+  const value property = e.computed                   ? eval(*e.b, s)
+                         : e.b->k == expr::kind::name ? value::string(e.b->text)
+                                                      : e.b->constant;
   if (object.is_map()) {
     if (!property.is(kind::string))
       throw error(std::string("Cannot access property with non-string: got ") + property.type_name());
@@ -508,8 +529,10 @@ value interpreter::eval_slice(const value& object, const expr& slice, scope* s) 
   std::string text;
   for (double i = start; step > 0 ? i < stop : i > stop; i += step) {
     const auto k = static_cast<std::size_t>(i);
-    if (object.is(kind::string)) text += cps[k];
-    else items.push_back(object.items()[k]);
+    if (object.is(kind::string))
+      text += cps[k];
+    else
+      items.push_back(object.items()[k]);
   }
   return object.is(kind::string) ? value::string(std::move(text)) : value::array(std::move(items));
 }

@@ -61,16 +61,31 @@ std::string preprocess(std::string_view in) {
 }
 
 constexpr std::array<std::pair<std::string_view, token_type>, 25> kSymbols{{
-    {"{%", token_type::open_statement}, {"%}", token_type::close_statement},
-    {"{{", token_type::open_expression}, {"}}", token_type::close_expression},
-    {"(", token_type::open_paren}, {")", token_type::close_paren},
-    {"{", token_type::open_brace}, {"}", token_type::close_brace},
-    {"[", token_type::open_bracket}, {"]", token_type::close_bracket},
-    {",", token_type::comma}, {".", token_type::dot}, {":", token_type::colon}, {"|", token_type::pipe},
-    {"<=", token_type::comparison}, {">=", token_type::comparison}, {"==", token_type::comparison},
-    {"!=", token_type::comparison}, {"<", token_type::comparison}, {">", token_type::comparison},
-    {"+", token_type::additive}, {"-", token_type::additive}, {"~", token_type::additive},
-    {"**", token_type::power}, {"*", token_type::multiplicative},
+    {"{%", token_type::open_statement},
+    {"%}", token_type::close_statement},
+    {"{{", token_type::open_expression},
+    {"}}", token_type::close_expression},
+    {"(", token_type::open_paren},
+    {")", token_type::close_paren},
+    {"{", token_type::open_brace},
+    {"}", token_type::close_brace},
+    {"[", token_type::open_bracket},
+    {"]", token_type::close_bracket},
+    {",", token_type::comma},
+    {".", token_type::dot},
+    {":", token_type::colon},
+    {"|", token_type::pipe},
+    {"<=", token_type::comparison},
+    {">=", token_type::comparison},
+    {"==", token_type::comparison},
+    {"!=", token_type::comparison},
+    {"<", token_type::comparison},
+    {">", token_type::comparison},
+    {"+", token_type::additive},
+    {"-", token_type::additive},
+    {"~", token_type::additive},
+    {"**", token_type::power},
+    {"*", token_type::multiplicative},
 }};
 
 class lexer {
@@ -87,7 +102,8 @@ class lexer {
     throw error("line " + std::to_string(line_at(pos_)) + ": " + what);
   }
   int line_at(std::size_t p) const {
-    return 1 + static_cast<int>(std::count(src_.begin(), src_.begin() + static_cast<long>(std::min(p, src_.size())), '\n'));
+    return 1 +
+           static_cast<int>(std::count(src_.begin(), src_.begin() + static_cast<long>(std::min(p, src_.size())), '\n'));
   }
   void push(token_type t, std::string text) { tokens_.push_back({t, std::move(text), line_at(pos_)}); }
   bool last_is(std::initializer_list<token_type> types) const {
@@ -159,7 +175,10 @@ bool lexer::text() {
   std::size_t end = pos_;
   while (true) {
     end = src_.find('{', end);
-    if (end == std::string::npos) { end = src_.size(); break; }
+    if (end == std::string::npos) {
+      end = src_.size();
+      break;
+    }
     const char next = at(end + 1);
     if (next == '%' || next == '{' || next == '#') break;
     ++end;

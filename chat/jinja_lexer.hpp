@@ -15,16 +15,25 @@
 namespace binserve::jinja {
 
 enum class token_type {
-  text,            // template text outside delimiters
-  number,          // 12, 1.5, -3 (a sign glued on where it cannot be binary)
-  string,          // a quoted literal, escapes resolved
-  identifier,      // names and keywords (if, for, in, not, ...)
-  open_statement,  // {%
-  close_statement, // %}
-  open_expression, // {{
-  close_expression,// }}
-  open_paren, close_paren, open_bracket, close_bracket, open_brace, close_brace,
-  comma, dot, colon, pipe, equals,
+  text,              // template text outside delimiters
+  number,            // 12, 1.5, -3 (a sign glued on where it cannot be binary)
+  string,            // a quoted literal, escapes resolved
+  identifier,        // names and keywords (if, for, in, not, ...)
+  open_statement,    // {%
+  close_statement,   // %}
+  open_expression,   // {{
+  close_expression,  // }}
+  open_paren,
+  close_paren,
+  open_bracket,
+  close_bracket,
+  open_brace,
+  close_brace,
+  comma,
+  dot,
+  colon,
+  pipe,
+  equals,
   comparison,      // == != < > <= >=
   additive,        // + - ~
   multiplicative,  // * / // %

@@ -64,7 +64,9 @@ class parser {
     return false;
   }
   const token& expect(token_type type, const char* what) {
-    if (!is(type)) fail(std::string("expected ") + what + (pos_ < t_.size() ? ", found '" + t_[pos_].text + "'" : ", found the end of the template"));
+    if (!is(type))
+      fail(std::string("expected ") + what +
+           (pos_ < t_.size() ? ", found '" + t_[pos_].text + "'" : ", found the end of the template"));
     return t_[pos_++];
   }
   void expect_name(std::string_view name) {
@@ -141,7 +143,9 @@ class parser {
 parser::st parser::any() {
   const token& tok = t_[pos_];
   switch (tok.type) {
-    case token_type::comment: ++pos_; return nullptr;
+    case token_type::comment:
+      ++pos_;
+      return nullptr;
     case token_type::text: {
       auto s = std::make_unique<stmt>();
       s->k = stmt::kind::text;
@@ -150,7 +154,8 @@ parser::st parser::any() {
       ++pos_;
       return s;
     }
-    case token_type::open_statement: return statement();
+    case token_type::open_statement:
+      return statement();
     case token_type::open_expression: {
       auto s = std::make_unique<stmt>();
       s->k = stmt::kind::output;
@@ -160,7 +165,8 @@ parser::st parser::any() {
       expect(token_type::close_expression, "'}}'");
       return s;
     }
-    default: fail("unexpected '" + tok.text + "'");
+    default:
+      fail("unexpected '" + tok.text + "'");
   }
 }
 
@@ -579,7 +585,9 @@ expr_ptr parser::primary() {
       ++pos_;
       return e;
     }
-    default: --pos_; fail("unexpected '" + tok.text + "'");
+    default:
+      --pos_;
+      fail("unexpected '" + tok.text + "'");
   }
 }
 

@@ -13,8 +13,8 @@ namespace binserve::jinja {
 // The code points of `s`, each as its UTF-8 bytes (invalid bytes stand alone).
 std::vector<std::string_view> code_points(std::string_view s);
 
-bool is_space(char32_t c);       // JavaScript's \s
-char32_t decode(std::string_view cp);  // one code point's UTF-8 bytes -> its value
+bool is_space(char32_t c);                // JavaScript's \s
+char32_t decode(std::string_view cp);     // one code point's UTF-8 bytes -> its value
 std::string code_point_text(char32_t c);  // its UTF-8 bytes
 
 std::string trim(std::string_view s, bool left, bool right);

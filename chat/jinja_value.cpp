@@ -86,12 +86,16 @@ value value::callable(function f) {
 
 value value::from_json(const nlohmann::ordered_json& j) {
   switch (j.type()) {
-    case nlohmann::ordered_json::value_t::null: return none();
-    case nlohmann::ordered_json::value_t::boolean: return boolean(j.get<bool>());
+    case nlohmann::ordered_json::value_t::null:
+      return none();
+    case nlohmann::ordered_json::value_t::boolean:
+      return boolean(j.get<bool>());
     case nlohmann::ordered_json::value_t::number_integer:
     case nlohmann::ordered_json::value_t::number_unsigned:
-    case nlohmann::ordered_json::value_t::number_float: return number(j.get<double>());
-    case nlohmann::ordered_json::value_t::string: return string(j.get<std::string>());
+    case nlohmann::ordered_json::value_t::number_float:
+      return number(j.get<double>());
+    case nlohmann::ordered_json::value_t::string:
+      return string(j.get<std::string>());
     case nlohmann::ordered_json::value_t::array: {
       value_list items;
       for (const auto& e : j) items.push_back(from_json(e));
@@ -102,23 +106,31 @@ value value::from_json(const nlohmann::ordered_json& j) {
       for (const auto& [k, e] : j.items()) m.set(k, from_json(e));
       return object(std::move(m));
     }
-    default: return value();
+    default:
+      return value();
   }
 }
 
 bool value::truthy() const {
   switch (kind_) {
     case kind::undefined:
-    case kind::none: return false;
-    case kind::boolean: return b_;
+    case kind::none:
+      return false;
+    case kind::boolean:
+      return b_;
     case kind::integer:
-    case kind::floating: return d_ != 0 && !std::isnan(d_);
-    case kind::string: return !s_->empty();
+    case kind::floating:
+      return d_ != 0 && !std::isnan(d_);
+    case kind::string:
+      return !s_->empty();
     case kind::array:
-    case kind::tuple: return !a_->empty();
-    case kind::object: return !o_->entries.empty();
+    case kind::tuple:
+      return !a_->empty();
+    case kind::object:
+      return !o_->entries.empty();
     case kind::name_space:
-    case kind::callable: return true;
+    case kind::callable:
+      return true;
   }
   return false;
 }
@@ -138,7 +150,8 @@ std::string js_number(double d) {
   const int n = std::stoi(sci.substr(e + 1)) + 1;  // value = 0.digits * 10^n
   std::string out = d < 0 ? "-" : "";
   if (k <= n && n <= 21) return out.append(digits).append(static_cast<std::size_t>(n - k), '0');
-  if (0 < n && n <= 21) return out.append(digits, 0, static_cast<std::size_t>(n)).append(".").append(digits, static_cast<std::size_t>(n));
+  if (0 < n && n <= 21)
+    return out.append(digits, 0, static_cast<std::size_t>(n)).append(".").append(digits, static_cast<std::size_t>(n));
   if (-6 < n && n <= 0) return out.append("0.").append(static_cast<std::size_t>(-n), '0').append(digits);
   const int exp = n - 1;
   out.append(digits, 0, 1);
@@ -159,27 +172,38 @@ std::string float_text(double d) {
 
 std::string value::raw_text() const {
   switch (kind_) {
-    case kind::undefined: return "undefined";
-    case kind::none: return "null";
-    case kind::boolean: return b_ ? "true" : "false";
+    case kind::undefined:
+      return "undefined";
+    case kind::none:
+      return "null";
+    case kind::boolean:
+      return b_ ? "true" : "false";
     case kind::integer:
-    case kind::floating: return js_number(d_);
-    case kind::string: return *s_;
-    default: return render();
+    case kind::floating:
+      return js_number(d_);
+    case kind::string:
+      return *s_;
+    default:
+      return render();
   }
 }
 
 std::string value::render() const {
   switch (kind_) {
     case kind::undefined:
-    case kind::none: return "";
-    case kind::floating: return float_text(d_);
+    case kind::none:
+      return "";
+    case kind::floating:
+      return float_text(d_);
     case kind::array:
     case kind::tuple:
     case kind::object:
-    case kind::name_space: return to_json(*this, {.undefined_as_null = false});
-    case kind::callable: throw error("cannot print a function");
-    default: return raw_text();
+    case kind::name_space:
+      return to_json(*this, {.undefined_as_null = false});
+    case kind::callable:
+      throw error("cannot print a function");
+    default:
+      return raw_text();
   }
 }
 
@@ -208,10 +232,14 @@ bool value::strict_equals(const value& o) const {
   if (kind_ != o.kind_) return same_reference(*this, o);
   switch (kind_) {
     case kind::undefined:
-    case kind::none: return true;
-    case kind::boolean: return b_ == o.b_;
-    case kind::string: return *s_ == *o.s_;
-    default: return same_reference(*this, o);
+    case kind::none:
+      return true;
+    case kind::boolean:
+      return b_ == o.b_;
+    case kind::string:
+      return *s_ == *o.s_;
+    default:
+      return same_reference(*this, o);
   }
 }
 
@@ -226,17 +254,28 @@ bool value::loose_equals(const value& o) const {
 
 const char* value::type_name() const {
   switch (kind_) {
-    case kind::undefined: return "UndefinedValue";
-    case kind::none: return "NullValue";
-    case kind::boolean: return "BooleanValue";
-    case kind::integer: return "IntegerValue";
-    case kind::floating: return "FloatValue";
-    case kind::string: return "StringValue";
-    case kind::array: return "ArrayValue";
-    case kind::tuple: return "TupleValue";
-    case kind::object: return "ObjectValue";
-    case kind::name_space: return "NamespaceValue";
-    case kind::callable: return "FunctionValue";
+    case kind::undefined:
+      return "UndefinedValue";
+    case kind::none:
+      return "NullValue";
+    case kind::boolean:
+      return "BooleanValue";
+    case kind::integer:
+      return "IntegerValue";
+    case kind::floating:
+      return "FloatValue";
+    case kind::string:
+      return "StringValue";
+    case kind::array:
+      return "ArrayValue";
+    case kind::tuple:
+      return "TupleValue";
+    case kind::object:
+      return "ObjectValue";
+    case kind::name_space:
+      return "NamespaceValue";
+    case kind::callable:
+      return "FunctionValue";
   }
   return "?";
 }
@@ -252,15 +291,29 @@ void json_into(std::string& out, const value& v, const json_options& o, int dept
     child_pad.append(static_cast<std::size_t>(o.indent), ' ');
   }
   switch (v.type()) {
-    case kind::undefined: out += o.undefined_as_null ? "null" : "undefined"; return;
-    case kind::none: out += "null"; return;
-    case kind::boolean: out += v.as_bool() ? "true" : "false"; return;
+    case kind::undefined:
+      out += o.undefined_as_null ? "null" : "undefined";
+      return;
+    case kind::none:
+      out += "null";
+      return;
+    case kind::boolean:
+      out += v.as_bool() ? "true" : "false";
+      return;
     case kind::integer:
-    case kind::floating: out += std::isfinite(v.as_number()) ? js_number(v.as_number()) : "null"; return;
-    case kind::string: out += json_quote(v.as_string(), o.ensure_ascii); return;
-    case kind::tuple: throw error("Cannot convert to JSON: TupleValue");
+    case kind::floating:
+      out += std::isfinite(v.as_number()) ? js_number(v.as_number()) : "null";
+      return;
+    case kind::string:
+      out += json_quote(v.as_string(), o.ensure_ascii);
+      return;
+    case kind::tuple:
+      throw error("Cannot convert to JSON: TupleValue");
     case kind::array: {
-      if (v.items().empty()) { out += "[]"; return; }
+      if (v.items().empty()) {
+        out += "[]";
+        return;
+      }
       out += "[";
       for (std::size_t i = 0; i < v.items().size(); ++i) {
         if (i) out += item_sep;
@@ -273,7 +326,10 @@ void json_into(std::string& out, const value& v, const json_options& o, int dept
     case kind::object:
     case kind::name_space: {
       auto entries = v.map().entries;
-      if (entries.empty()) { out += "{}"; return; }
+      if (entries.empty()) {
+        out += "{}";
+        return;
+      }
       if (o.sort_keys)
         std::stable_sort(entries.begin(), entries.end(),
                          [](const auto& a, const auto& b) { return collates_before(a.first, b.first); });
@@ -286,7 +342,8 @@ void json_into(std::string& out, const value& v, const json_options& o, int dept
       out += pad + "}";
       return;
     }
-    case kind::callable: throw error("Cannot convert to JSON: FunctionValue");
+    case kind::callable:
+      throw error("Cannot convert to JSON: FunctionValue");
   }
 }
 

@@ -69,9 +69,9 @@ enum class kind : std::uint8_t {
   floating,
   string,
   array,
-  tuple,      // an array written `a, b` (not `iterable` in tests)
+  tuple,  // an array written `a, b` (not `iterable` in tests)
   object,
-  name_space, // namespace(): attribute assignment, no methods
+  name_space,  // namespace(): attribute assignment, no methods
   callable,
 };
 
@@ -82,7 +82,7 @@ class value {
   static value boolean(bool b);
   static value integer(double i);  // a JavaScript number that prints as an integer
   static value floating(double d);
-  static value number(double d);   // integer when integral, as @huggingface/jinja converts inputs
+  static value number(double d);  // integer when integral, as @huggingface/jinja converts inputs
   static value string(std::string s);
   static value array(value_list items, kind k = kind::array);
   static value object(object_map m, kind k = kind::object);
@@ -104,12 +104,12 @@ class value {
   object_map& map() const { return *o_; }
   const function& fn() const { return *f_; }
 
-  bool truthy() const;                 // Python's truth: empty containers are false
-  std::string render() const;          // as `{{ v }}` prints it (none/undefined: "")
-  std::string raw_text() const;        // JavaScript's String(v.value), used by + and ~
+  bool truthy() const;                       // Python's truth: empty containers are false
+  std::string render() const;                // as `{{ v }}` prints it (none/undefined: "")
+  std::string raw_text() const;              // JavaScript's String(v.value), used by + and ~
   bool loose_equals(const value& o) const;   // ==
   bool strict_equals(const value& o) const;  // `in` on arrays, equalto, unique
-  const char* type_name() const;       // "StringValue", ... (@huggingface/jinja's names)
+  const char* type_name() const;             // "StringValue", ... (@huggingface/jinja's names)
 
  private:
   static value scalar(jinja::kind k, double d);

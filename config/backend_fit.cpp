@@ -24,9 +24,9 @@ status check_host_memory(const located_deployment& d, const model& m, const kv_l
     return d.marks.error("model.dummy", "the CPU backend generates " + mib(own_weights) +
                                             " of weights per executor but the host has " + mib(host));
   if (c.executors > 0 && per_executor > usable)
-    return d.marks.error("backend.kv_cache_bytes",
-                         "the CPU backend needs " + mib(per_executor) + " (weights " + mib(own_weights) +
-                             " + KV cache " + mib(kv.bytes()) + ") but the host has " + mib(host));
+    return d.marks.error("backend.kv_cache_bytes", "the CPU backend needs " + mib(per_executor) + " (weights " +
+                                                       mib(own_weights) + " + KV cache " + mib(kv.bytes()) +
+                                                       ") but the host has " + mib(host));
   const std::int64_t shared_weights = m.is_dummy() ? 0 : m.config.n_params() * 4;
   const std::int64_t predictor = predictor_kv_bytes > 0 ? own_weights + predictor_kv_bytes : 0;
   const std::int64_t total = c.executors * per_executor + predictor + shared_weights;
@@ -49,9 +49,8 @@ status check_backend_fit(const located_deployment& d, const model& m) {
     return d.marks.error("model.dtype", "the cpu backend computes in fp32, not " + name_of(c.dtype) +
                                             " (fp16 and bf16 need backend.kind cuda)");
   if (c.backend == backend_kind::null && m.config.vocab_size <= kNullToken)
-    return d.marks.error("backend.kind", "the null backend needs a vocabulary above " +
-                                             std::to_string(kNullToken) + " tokens (the model has " +
-                                             std::to_string(m.config.vocab_size) + ")");
+    return d.marks.error("backend.kind", "the null backend needs a vocabulary above " + std::to_string(kNullToken) +
+                                             " tokens (the model has " + std::to_string(m.config.vocab_size) + ")");
   if (c.backend == backend_kind::cuda && c.kv_cache_bytes == 0) return status::ok_status();
   const int element_bytes = c.backend == backend_kind::cuda && c.dtype != data_type::fp32 ? 2 : 4;
   const int block = backend_options{}.kv_block_size;

@@ -58,9 +58,9 @@ void walk_policy(rule_walk& r, const policy_config& p) {
     r.range("policy.length_sample[" + std::to_string(i) + "]", p.length_sample[i], 0);
   r.range("policy.bin_width", p.bin_width, 1);
   r.range("policy.max_batch_size", p.max_batch_size, 1);
-  r.require(p.max_batch_size >= p.batch_size, "policy.max_batch_size",
-            "must be >= policy.batch_size (" + std::to_string(p.max_batch_size) + " < " +
-                std::to_string(p.batch_size) + ")");
+  r.require(
+      p.max_batch_size >= p.batch_size, "policy.max_batch_size",
+      "must be >= policy.batch_size (" + std::to_string(p.max_batch_size) + " < " + std::to_string(p.batch_size) + ")");
   r.range("policy.kv_token_budget", p.kv_token_budget, 0);
   r.range("policy.max_wait_ms", p.max_wait.count(), 0);
   r.require(p.sjf_aging_per_s >= 0, "policy.sjf_aging_per_s", "must be >= 0" + got(p.sjf_aging_per_s));

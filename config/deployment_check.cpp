@@ -11,7 +11,6 @@
 #include <memory>
 #include <new>
 
-#include "sched/bin_layout.hpp"
 #include "config/backend_fit.hpp"
 #include "gpu/gguf_reader.hpp"
 #include "gpu/llama2c_loader.hpp"
@@ -19,6 +18,7 @@
 #include "predict/embedding_predictor.hpp"
 #include "predict/make_predictor.hpp"
 #include "predict/probe_predictor.hpp"
+#include "sched/bin_layout.hpp"
 
 namespace binserve {
 namespace {
@@ -66,8 +66,8 @@ status_or<std::shared_ptr<const model>> check_model(const located_deployment& d)
       const int t = c.stop_tokens[i];
       if (t < 0 || t >= m->config.vocab_size)
         return d.marks.error("model.stop_tokens[" + std::to_string(i) + "]",
-                             "token " + std::to_string(t) + " is outside the vocabulary of " + c.model +
-                                 " (0 to " + std::to_string(m->config.vocab_size - 1) + ")");
+                             "token " + std::to_string(t) + " is outside the vocabulary of " + c.model + " (0 to " +
+                                 std::to_string(m->config.vocab_size - 1) + ")");
     }
     return std::make_shared<const model>(std::move(*m));
   } catch (const std::bad_alloc&) {
@@ -80,8 +80,7 @@ status_or<std::shared_ptr<const model>> check_model(const located_deployment& d)
 // of dummy weights). Computes nothing.
 class shape_only_backend final : public backend {
  public:
-  explicit shape_only_backend(std::shared_ptr<const model> m)
-      : m_(std::move(m)), kv_(kv_layout{}, m_->config.n_ctx) {}
+  explicit shape_only_backend(std::shared_ptr<const model> m) : m_(std::move(m)), kv_(kv_layout{}, m_->config.n_ctx) {}
   const model& served_model() const override { return *m_; }
   const kv_cache& kv() const override { return kv_; }
   status_or<int> open_sequence(int) override { return unusable(); }
@@ -161,8 +160,7 @@ status check_step_trace(const located_deployment& d) {
     fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     created = fd >= 0;
   }
-  if (fd < 0)
-    return d.marks.error("logging.step_trace", path + ": cannot open for appending: " + std::strerror(errno));
+  if (fd < 0) return d.marks.error("logging.step_trace", path + ": cannot open for appending: " + std::strerror(errno));
   ::close(fd);
   if (created) ::unlink(path.c_str());
   return status::ok_status();

@@ -27,8 +27,7 @@ void read_file_key(yaml_section& s, const char* key, std::string& out, const fs:
 }
 
 void read_model(yaml_section& top, const fs::path& base, service_config& c) {
-  top.require(top.has("model"), "model",
-              "required section is missing (set model.path or model.dummy)");
+  top.require(top.has("model"), "model", "required section is missing (set model.path or model.dummy)");
   yaml_section m = top.section("model");
   m.expect_keys({"path", "dummy", "format", "tokenizer", "stop_tokens", "dtype"});
   std::string dummy;
@@ -61,9 +60,9 @@ void read_backend(yaml_section& top, service_config& c) {
 
 void read_policy(yaml_section& top, policy_config& p) {
   yaml_section s = top.section("policy");
-  s.expect_keys({"kind", "batch_size", "bins", "length_sample", "bin_width", "variable_batch",
-                 "cap_batches", "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "rebin", "sjf_aging_per_s", "max_wait_steps",
-                 "max_preemptions", "kv_admission"});
+  s.expect_keys({"kind", "batch_size", "bins", "length_sample", "bin_width", "variable_batch", "cap_batches",
+                 "max_batch_size", "kv_token_budget", "max_wait_ms", "retry", "rebin", "sjf_aging_per_s",
+                 "max_wait_steps", "max_preemptions", "kv_admission"});
   s.read_choice("kind", p.kind);
   s.read("batch_size", p.batch_size);
   s.read("bins", p.bins);
@@ -86,8 +85,8 @@ void read_policy(yaml_section& top, policy_config& p) {
 
 void read_predictor(yaml_section& top, const fs::path& base, predictor_config& p) {
   yaml_section s = top.section("predictor");
-  s.expect_keys({"kind", "fixed_length", "ratio", "model_file", "quantile", "online", "fallback",
-                 "history_capacity", "hint_weight", "probe_file", "refresh_tokens"});
+  s.expect_keys({"kind", "fixed_length", "ratio", "model_file", "quantile", "online", "fallback", "history_capacity",
+                 "hint_weight", "probe_file", "refresh_tokens"});
   s.read("kind", p.kind);
   s.read("fixed_length", p.fixed_length);
   s.read("ratio", p.ratio);
@@ -124,8 +123,7 @@ void read_workers_and_faults(yaml_section& top, service_setup& c) {
     c.workers.push_back(std::move(e));
   }
   yaml_section f = top.section("faults");
-  f.expect_keys({"kill_executor_every_n_steps", "stall_executor_after_n_steps", "stall_ms",
-                 "step_delay_ms"});
+  f.expect_keys({"kill_executor_every_n_steps", "stall_executor_after_n_steps", "stall_ms", "step_delay_ms"});
   f.read("kill_executor_every_n_steps", c.faults.kill_executor_every_n_steps);
   f.read("stall_executor_after_n_steps", c.faults.stall_executor_after_n_steps);
   f.read("stall_ms", c.faults.stall_ms);
@@ -153,9 +151,9 @@ void read_chat_template(yaml_section& s, const fs::path& base, std::string& out)
 
 void read_server(yaml_section& top, const fs::path& base, server_config& c) {
   yaml_section s = top.section("server");
-  s.expect_keys({"host", "tcp_port", "http_port", "max_line_bytes", "max_connections",
-                 "max_connections_per_address", "first_request_timeout_ms", "idle_timeout_s",
-                 "per_connection_in_flight", "auth_token", "drain_timeout_s", "chat_template"});
+  s.expect_keys({"host", "tcp_port", "http_port", "max_line_bytes", "max_connections", "max_connections_per_address",
+                 "first_request_timeout_ms", "idle_timeout_s", "per_connection_in_flight", "auth_token",
+                 "drain_timeout_s", "chat_template"});
   read_chat_template(s, base, c.chat_template);
   s.read("host", c.host);
   s.read("tcp_port", c.tcp_port);
@@ -170,11 +168,10 @@ void read_server(yaml_section& top, const fs::path& base, server_config& c) {
   s.read("drain_timeout_s", c.drain_timeout_s);
 }
 
-void read_deployment(yaml_document& doc, const YAML::Node& root, const fs::path& base,
-                     deployment_config& out) {
+void read_deployment(yaml_document& doc, const YAML::Node& root, const fs::path& base, deployment_config& out) {
   yaml_section top(doc, root, "", YAML::Mark::null_mark());
-  top.expect_keys({"model", "backend", "executors", "policy", "predictor", "limits", "server",
-                   "logging", "workers", "faults"});
+  top.expect_keys(
+      {"model", "backend", "executors", "policy", "predictor", "limits", "server", "logging", "workers", "faults"});
   read_model(top, base, out.service);
   read_backend(top, out.service);
   read_policy(top, out.service.policy);
@@ -256,21 +253,18 @@ void write_predictor_and_limits(YAML::Emitter& e, const service_config& c) {
   e << YAML::Key << "max_new_tokens" << YAML::Value << c.limits.max_new_tokens;
   e << YAML::Key << "max_executor_failures" << YAML::Value << c.limits.max_executor_failures;
   e << YAML::Key << "batch_timeout_slack" << YAML::Value << number_text(c.limits.batch_timeout_slack);
-  e << YAML::Key << "batch_timeout_floor_ms" << YAML::Value << c.limits.batch_timeout_floor_ms
-    << YAML::EndMap;
+  e << YAML::Key << "batch_timeout_floor_ms" << YAML::Value << c.limits.batch_timeout_floor_ms << YAML::EndMap;
 }
 
 void write_workers_and_faults(YAML::Emitter& e, const service_setup& c) {
   e << YAML::Key << "workers" << YAML::Value << YAML::BeginSeq;
   for (const worker_endpoint& w : c.workers)
-    e << YAML::Flow << YAML::BeginMap << YAML::Key << "host" << YAML::Value << w.host << YAML::Key
-      << "port" << YAML::Value << w.port << YAML::EndMap;
+    e << YAML::Flow << YAML::BeginMap << YAML::Key << "host" << YAML::Value << w.host << YAML::Key << "port"
+      << YAML::Value << w.port << YAML::EndMap;
   e << YAML::EndSeq;
   e << YAML::Key << "faults" << YAML::Value << YAML::BeginMap;
-  e << YAML::Key << "kill_executor_every_n_steps" << YAML::Value
-    << c.faults.kill_executor_every_n_steps;
-  e << YAML::Key << "stall_executor_after_n_steps" << YAML::Value
-    << c.faults.stall_executor_after_n_steps;
+  e << YAML::Key << "kill_executor_every_n_steps" << YAML::Value << c.faults.kill_executor_every_n_steps;
+  e << YAML::Key << "stall_executor_after_n_steps" << YAML::Value << c.faults.stall_executor_after_n_steps;
   e << YAML::Key << "stall_ms" << YAML::Value << c.faults.stall_ms;
   e << YAML::Key << "step_delay_ms" << YAML::Value << c.faults.step_delay_ms << YAML::EndMap;
 }
@@ -303,8 +297,7 @@ status_or<deployment_config> load_deployment(const std::string& path) {
   return std::move(d->config);
 }
 
-status_or<deployment_config> parse_deployment(const std::string& yaml_text,
-                                              const std::string& name_for_messages) {
+status_or<deployment_config> parse_deployment(const std::string& yaml_text, const std::string& name_for_messages) {
   auto d = parse_located_deployment(yaml_text, name_for_messages);
   if (!d.ok()) return d.error();
   return std::move(d->config);

@@ -47,8 +47,7 @@ status_or<deployment_config> load_deployment(const std::string& path);
 // for YAML syntax, unknown keys (with "did you mean 'X'?"), wrong types,
 // values out of range or outside their known set, a missing model file, and
 // both or neither of model.path / model.dummy.
-status_or<deployment_config> parse_deployment(const std::string& yaml_text,
-                                              const std::string& name_for_messages);
+status_or<deployment_config> parse_deployment(const std::string& yaml_text, const std::string& name_for_messages);
 
 // load_deployment and parse_deployment, keeping the marks of every key.
 status_or<located_deployment> load_located_deployment(const std::string& path);

@@ -13,9 +13,7 @@ std::string_view parent_of(std::string_view key_path) {
 
 }  // namespace
 
-void key_marks::add(std::string key_path, int line, int column) {
-  at_.try_emplace(std::move(key_path), line, column);
-}
+void key_marks::add(std::string key_path, int line, int column) { at_.try_emplace(std::move(key_path), line, column); }
 
 std::string key_marks::where(std::string_view key_path) const {
   for (std::string_view k = key_path; !k.empty(); k = parent_of(k))
@@ -28,8 +26,7 @@ status key_marks::error(const std::string& key_path, const std::string& what) co
   return config_error_at(where(key_path), key_path, what);
 }
 
-status config_error_at(const std::string& where, const std::string& key_path,
-                       const std::string& what) {
+status config_error_at(const std::string& where, const std::string& key_path, const std::string& what) {
   const std::string key = key_path.empty() ? "" : key_path + ": ";
   return status(error_code::config_invalid, where + ": " + key + what);
 }

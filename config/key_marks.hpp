@@ -48,7 +48,6 @@ class key_marks {
 
 // The one form of every deployment error: config_invalid with the message
 // "WHERE: KEY_PATH: what" ("WHERE: what" when `key_path` is empty).
-status config_error_at(const std::string& where, const std::string& key_path,
-                       const std::string& what);
+status config_error_at(const std::string& where, const std::string& key_path, const std::string& what);
 
 }  // namespace binserve

@@ -9,9 +9,7 @@ namespace {
 constexpr std::int64_t kIntMin = std::numeric_limits<int>::min(), kIntMax = std::numeric_limits<int>::max();
 
 // Why an integer read does not fit its type; the value's rules are config/config_rules.hpp's.
-std::string fit_text(long long v) {
-  return "does not fit a 32-bit integer (got " + std::to_string(v) + ")";
-}
+std::string fit_text(long long v) { return "does not fit a 32-bit integer (got " + std::to_string(v) + ")"; }
 
 template <class Words>
 std::string join(const Words& words) {
@@ -39,17 +37,21 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Scalar: return "a scalar ('" + node.Scalar() + "')";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Undefined: break;
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Scalar:
+      return "a scalar ('" + node.Scalar() + "')";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Undefined:
+      break;
   }
   return "nothing";
 }
 
-void yaml_document::fail(const YAML::Mark& mark, const std::string& key_path,
-                         const std::string& what) {
+void yaml_document::fail(const YAML::Mark& mark, const std::string& key_path, const std::string& what) {
   if (!failed()) error_ = config_error_at(where(mark), key_path, what);
 }
 
@@ -66,8 +68,7 @@ void yaml_document::note(std::string key_path, const YAML::Mark& mark) {
   if (!mark.is_null()) marks_.add(std::move(key_path), mark.line + 1, mark.column + 1);
 }
 
-yaml_section::yaml_section(yaml_document& doc, YAML::Node node, std::string path,
-                           YAML::Mark mark)
+yaml_section::yaml_section(yaml_document& doc, YAML::Node node, std::string path, YAML::Mark mark)
     : doc_(&doc), node_(node), path_(std::move(path)), mark_(mark) {
   if (node_.IsDefined() && !node_.Mark().is_null()) mark_ = node_.Mark();
 }
@@ -82,9 +83,8 @@ void yaml_section::expect_keys(std::initializer_list<std::string_view> known) {
     const std::string key = entry.first.Scalar();
     doc_->note(path_of(key.c_str()), entry.second.Mark().is_null() ? entry.first.Mark() : entry.second.Mark());
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-    const auto best = std::min_element(known.begin(), known.end(), [&](auto x, auto y) {
-      return edit_distance(key, x) < edit_distance(key, y);
-    });
+    const auto best = std::min_element(known.begin(), known.end(),
+                                       [&](auto x, auto y) { return edit_distance(key, x) < edit_distance(key, y); });
     const std::string hint = best != known.end() && edit_distance(key, *best) <= 2
                                  ? "did you mean '" + std::string(*best) + "'?"
                                  : "known keys: " + join(known);
@@ -196,8 +196,7 @@ YAML::Mark yaml_section::mark_of(const char* key) const {
   return v.IsDefined() && !v.Mark().is_null() ? v.Mark() : mark_;
 }
 
-bool yaml_section::read_integer(const char* key, std::int64_t& out, std::int64_t lo,
-                                std::int64_t hi) {
+bool yaml_section::read_integer(const char* key, std::int64_t& out, std::int64_t lo, std::int64_t hi) {
   if (!usable(key)) return false;
   long long v = 0;
   if (!YAML::convert<long long>::decode(value(key), v)) {

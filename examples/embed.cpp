@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
     std::cerr << "embed: " << svc.error().to_string() << "\n";
     return 1;
   }
-  const std::vector<std::string> prompts = {"Once upon a time", "Lily wanted a puppy",
-                                            "The little robot", "One day, Tom found a box"};
+  const std::vector<std::string> prompts = {"Once upon a time", "Lily wanted a puppy", "The little robot",
+                                            "One day, Tom found a box"};
   std::mutex out;
   std::vector<binserve::submission> subs;
   // The first story streams as it is written; the others arrive whole.
@@ -46,14 +46,13 @@ int main(int argc, char** argv) {
       std::cout << "\n== " << prompts[i] << ": " << r.error().to_string() << "\n";
       continue;
     }
-    std::cout << "\n== " << prompts[i] << r->text << "\n[" << r->generated_ids.size() << " tokens, "
-              << r->stop_reason << ", bin " << r->bin << ", retries " << r->retries << ", "
-              << r->timings.total_ms << " ms]\n";
+    std::cout << "\n== " << prompts[i] << r->text << "\n[" << r->generated_ids.size() << " tokens, " << r->stop_reason
+              << ", bin " << r->bin << ", retries " << r->retries << ", " << r->timings.total_ms << " ms]\n";
   }
   const binserve::stats s = (*svc)->current_stats();
-  std::cout << "\nstats: " << s.completed << " completed, " << s.retries << " retries, "
-            << s.tokens_per_s << " tokens/s, effective-token ratio " << s.effective_token_ratio
-            << ", latency p50 " << s.latency.p50 << " ms\n";
+  std::cout << "\nstats: " << s.completed << " completed, " << s.retries << " retries, " << s.tokens_per_s
+            << " tokens/s, effective-token ratio " << s.effective_token_ratio << ", latency p50 " << s.latency.p50
+            << " ms\n";
   (*svc)->shutdown();
   return 0;
 }

@@ -29,14 +29,14 @@ std::int64_t host_memory_bytes();
 
 struct backend_options {
   backend_kind kind = backend_kind::cpu;
-  int threads = 0;              // cpu: worker threads, 0 = OpenMP's default (every core, or OMP_NUM_THREADS)
-  int device = 0;               // cuda: device ordinal
+  int threads = 0;                    // cpu: worker threads, 0 = OpenMP's default (every core, or OMP_NUM_THREADS)
+  int device = 0;                     // cuda: device ordinal
   data_type dtype = data_type::fp32;  // weights and activations
-  std::int64_t kv_cache_bytes = 0;  // 0: cpu min(2 GiB, 256 full-context sequences); cuda device_kv_cache_bytes
+  std::int64_t kv_cache_bytes = 0;    // 0: cpu min(2 GiB, 256 full-context sequences); cuda device_kv_cache_bytes
   // cuda, kv_cache_bytes 0: this backend's weights, KV cache and 1 GiB of
   // working memory stay within this share of the device's memory.
   double device_memory_share = 0.9;
-  int kv_block_size = 16;       // positions per KV block
+  int kv_block_size = 16;  // positions per KV block
   // Layers whose residual stream `layer_states` reports, each in [1, n_layers]
   // (k: the stream after the first k layers): the length probe's input
   // (predict/probe_predictor.hpp). Empty: none, and no cost.
@@ -126,8 +126,7 @@ class backend {
 // out_of_memory (weights or KV cache do not fit, or a host allocation
 // failed: std::bad_alloc never escapes), backend_failure (for cuda:
 // "no CUDA device: ..." when no GPU is usable).
-status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m,
-                                                 const backend_options& options);
+status_or<std::unique_ptr<backend>> make_backend(std::shared_ptr<const model> m, const backend_options& options);
 
 // The default KV budget of backend_options::kv_cache_bytes == 0.
 std::int64_t default_kv_cache_bytes(const model_config& config, int element_bytes);
@@ -139,8 +138,7 @@ std::int64_t default_kv_cache_bytes(const model_config& config, int element_byte
 // headroom (other processes and backends may hold the rest). out_of_memory,
 // naming the share, when that leaves no room.
 inline constexpr std::int64_t kDeviceHeadroomBytes = std::int64_t(1) << 30;
-status_or<std::int64_t> device_kv_cache_bytes(const model_config& config, int element_bytes,
-                                              std::int64_t weight_bytes, std::int64_t free_bytes,
-                                              std::int64_t total_bytes, double share);
+status_or<std::int64_t> device_kv_cache_bytes(const model_config& config, int element_bytes, std::int64_t weight_bytes,
+                                              std::int64_t free_bytes, std::int64_t total_bytes, double share);
 
 }  // namespace binserve

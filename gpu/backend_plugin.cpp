@@ -24,19 +24,16 @@ status_or<backend_factory> open_cuda_plugin() {
   const std::string path = cuda_plugin_path();
   std::error_code ec;
   if (path.find('/') != std::string::npos && !std::filesystem::exists(path, ec))
-    return status(error_code::invalid_argument,
-                  "backend 'cuda' is not in this build of binserve: " + path +
-                      " is absent (built without nvcc, or with -DBINSERVE_WITH_CUDA=OFF; "
-                      "BINSERVE_CUDA_LIBRARY may name the plugin)");
+    return status(error_code::invalid_argument, "backend 'cuda' is not in this build of binserve: " + path +
+                                                    " is absent (built without nvcc, or with -DBINSERVE_WITH_CUDA=OFF; "
+                                                    "BINSERVE_CUDA_LIBRARY may name the plugin)");
   // RTLD_NOW: an unresolved symbol fails here, with its name, not mid-forward.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr)
-    return status(error_code::invalid_argument,
-                  "backend 'cuda': cannot load " + path + ": " + dlerror());
+    return status(error_code::invalid_argument, "backend 'cuda': cannot load " + path + ": " + dlerror());
   void* symbol = dlsym(handle, kBackendFactorySymbol);
   if (symbol == nullptr)
-    return status(error_code::invalid_argument, "backend 'cuda': " + path + " has no " +
-                                                    kBackendFactorySymbol);
+    return status(error_code::invalid_argument, "backend 'cuda': " + path + " has no " + kBackendFactorySymbol);
   return reinterpret_cast<backend_factory>(symbol);  // the handle stays open for good
 }
 

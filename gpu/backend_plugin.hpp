@@ -16,8 +16,7 @@
 namespace binserve {
 
 // Writes into `out` a backend for `m` or the error (as make_backend documents).
-using backend_factory = void (*)(const std::shared_ptr<const model>& m,
-                                 const backend_options& options,
+using backend_factory = void (*)(const std::shared_ptr<const model>& m, const backend_options& options,
                                  status_or<std::unique_ptr<backend>>& out);
 
 inline constexpr const char* kBackendFactorySymbol = "binserve_make_cuda_backend";

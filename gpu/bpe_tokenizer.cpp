@@ -17,7 +17,7 @@ namespace {
 struct pre_tokenizer {
   const char* name;
   const char* pattern;
-  bool ignore_merges;  // a word that is a token is that token (Llama 3's tokenizer.json)
+  bool ignore_merges;        // a word that is a token is that token (Llama 3's tokenizer.json)
   bool lone_digits = false;  // each ASCII digit a word before the pattern runs (Hugging Face's Digits)
 };
 const std::array<pre_tokenizer, 4> kPreTokenizers = {{
@@ -37,7 +37,7 @@ const std::array<pre_tokenizer, 4> kPreTokenizers = {{
 // GPT-2's bytes_to_unicode: the printable bytes ! .. ~, ¡ .. ¬, ® .. ÿ stand
 // for themselves; the other 68 take code points 256, 257, ... in byte order.
 struct byte_map {
-  std::array<std::string, 256> utf8;        // byte -> its character, UTF-8
+  std::array<std::string, 256> utf8;  // byte -> its character, UTF-8
   std::unordered_map<char32_t, unsigned char> byte_of;
 
   byte_map() {
@@ -71,9 +71,7 @@ const byte_map& bytes() {
 }
 
 // Length of the UTF-8 character starting with byte c (1 for a stray byte).
-std::size_t char_length(unsigned char c) {
-  return c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-}
+std::size_t char_length(unsigned char c) { return c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4; }
 
 // The code point of the UTF-8 character at s (s well-formed, from encode()).
 char32_t decode_char(std::string_view s) {
@@ -116,8 +114,8 @@ status bpe_tokenizer::check(std::string_view pre, std::span<const std::string> m
   for (std::size_t r = 0; r < merges.size(); ++r) {
     const std::size_t space = merges[r].find(' ', 1);
     if (space == std::string::npos || space + 1 >= merges[r].size())
-      return status(error_code::invalid_argument, "merge " + std::to_string(r) + " '" + merges[r] +
-                                                      "' is not two parts separated by a space");
+      return status(error_code::invalid_argument,
+                    "merge " + std::to_string(r) + " '" + merges[r] + "' is not two parts separated by a space");
   }
   return status::ok_status();
 }
@@ -144,9 +142,8 @@ status_or<bpe_tokenizer> bpe_tokenizer::make(bpe_vocab v) {
     t.specials_.push_back(id);
     t.is_special_[std::size_t(id)] = true;
   }
-  std::stable_sort(t.specials_.begin(), t.specials_.end(), [&](int a, int b) {
-    return v.tokens[std::size_t(a)].size() > v.tokens[std::size_t(b)].size();
-  });
+  std::stable_sort(t.specials_.begin(), t.specials_.end(),
+                   [&](int a, int b) { return v.tokens[std::size_t(a)].size() > v.tokens[std::size_t(b)].size(); });
   t.tokens_ = std::move(v.tokens);
   return t;
 }
@@ -266,8 +263,10 @@ std::string bpe_tokenizer::decode(std::span<const int> ids) const {
     for (std::size_t at = 0; at < t.size();) {
       const std::size_t n = char_length(static_cast<unsigned char>(t[at]));
       const char32_t cp = decode_char(std::string_view(t).substr(at, n));
-      if (auto it = bytes().byte_of.find(cp); it != bytes().byte_of.end()) out += char(it->second);
-      else out.append(t, at, n);
+      if (auto it = bytes().byte_of.find(cp); it != bytes().byte_of.end())
+        out += char(it->second);
+      else
+        out.append(t, at, n);
       at += n;
     }
   }

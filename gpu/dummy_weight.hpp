@@ -26,8 +26,8 @@ BINSERVE_HOST_DEVICE inline std::uint64_t dummy_mix(std::uint64_t x) {
 // Element `i` of tensor number `tensor`, uniform in [-scale, scale):
 // u = top 24 bits of mix(mix(seed ^ tensor << 56) + i) / 2^24 (exact in
 // float), value = (2u - 1) * scale (2u - 1 is exact, so one rounding).
-BINSERVE_HOST_DEVICE inline float dummy_weight_value(std::uint64_t seed, std::uint64_t tensor,
-                                                     std::uint64_t i, float scale) {
+BINSERVE_HOST_DEVICE inline float dummy_weight_value(std::uint64_t seed, std::uint64_t tensor, std::uint64_t i,
+                                                     float scale) {
   const std::uint64_t r = dummy_mix(dummy_mix(seed ^ (tensor << 56)) + i);
   const float u = static_cast<float>(r >> 40) * (1.0f / 16777216.0f);  // [0, 1)
   return (2.0f * u - 1.0f) * scale;

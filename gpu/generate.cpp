@@ -8,11 +8,16 @@ namespace binserve {
 
 const char* to_string(stop_reason reason) {
   switch (reason) {
-    case stop_reason::stop_token: return "stop_token";
-    case stop_reason::stop_string: return "stop_string";
-    case stop_reason::max_new_tokens: return "max_new_tokens";
-    case stop_reason::target_length: return "target_length";
-    case stop_reason::context_full: return "context_full";
+    case stop_reason::stop_token:
+      return "stop_token";
+    case stop_reason::stop_string:
+      return "stop_string";
+    case stop_reason::max_new_tokens:
+      return "max_new_tokens";
+    case stop_reason::target_length:
+      return "target_length";
+    case stop_reason::context_full:
+      return "context_full";
   }
   return "unknown";
 }
@@ -38,8 +43,7 @@ status validate_rules(const generation_request& r, const model& m) {
     biased.push_back(e.token);
   }
   std::sort(biased.begin(), biased.end());
-  if (std::adjacent_find(biased.begin(), biased.end()) != biased.end())
-    return bad("logit_bias: a token appears twice");
+  if (std::adjacent_find(biased.begin(), biased.end()) != biased.end()) return bad("logit_bias: a token appears twice");
   if (r.logprobs < -1 || r.logprobs > kMaxLogprobs) return bad("logprobs must be in [0, 20] (or -1: none)");
   if (r.stop.size() > kMaxStopStrings) return bad("at most 16 stop strings");
   for (const std::string& s : r.stop)
@@ -53,14 +57,11 @@ status validate_request(const generation_request& r, const model& m) {
   if (r.prompt_ids.empty()) return status(error_code::invalid_argument, "the prompt is empty");
   for (int t : r.prompt_ids)
     if (t < 0 || t >= m.config.vocab_size)
-      return status(error_code::invalid_argument,
-                    "prompt token " + std::to_string(t) + " is outside the vocabulary");
+      return status(error_code::invalid_argument, "prompt token " + std::to_string(t) + " is outside the vocabulary");
   if (static_cast<int>(r.prompt_ids.size()) >= m.config.n_ctx)
-    return status(error_code::input_too_large,
-                  "the prompt has " + std::to_string(r.prompt_ids.size()) +
-                      " tokens; the model's context is " + std::to_string(m.config.n_ctx));
-  if (r.max_new_tokens < 1)
-    return status(error_code::invalid_argument, "max_new_tokens must be at least 1");
+    return status(error_code::input_too_large, "the prompt has " + std::to_string(r.prompt_ids.size()) +
+                                                   " tokens; the model's context is " + std::to_string(m.config.n_ctx));
+  if (r.max_new_tokens < 1) return status(error_code::invalid_argument, "max_new_tokens must be at least 1");
   if (r.target_length < 0 || r.target_length > r.max_new_tokens)
     return status(error_code::invalid_argument, "target_length must be in [0, max_new_tokens]");
   if (!(r.sampling.temperature >= 0.0f && r.sampling.temperature <= kMaxTemperature))
@@ -70,18 +71,16 @@ status validate_request(const generation_request& r, const model& m) {
   return validate_rules(r, m);
 }
 
-std::optional<stop_reason> stop_after(const generation_request& r, const model& m, int generated,
-                                      int token, bool stop_string_done) {
+std::optional<stop_reason> stop_after(const generation_request& r, const model& m, int generated, int token,
+                                      bool stop_string_done) {
   if (r.target_length > 0) {
     if (generated >= r.target_length) return stop_reason::target_length;
-  } else if (!r.ignore_eos &&
-             std::find(m.stop_tokens.begin(), m.stop_tokens.end(), token) != m.stop_tokens.end()) {
+  } else if (!r.ignore_eos && std::find(m.stop_tokens.begin(), m.stop_tokens.end(), token) != m.stop_tokens.end()) {
     return stop_reason::stop_token;
   }
   if (stop_string_done && r.target_length == 0) return stop_reason::stop_string;
   if (generated >= r.max_new_tokens) return stop_reason::max_new_tokens;
-  if (static_cast<int>(r.prompt_ids.size()) + generated >= m.config.n_ctx)
-    return stop_reason::context_full;
+  if (static_cast<int>(r.prompt_ids.size()) + generated >= m.config.n_ctx) return stop_reason::context_full;
   return std::nullopt;
 }
 
@@ -139,8 +138,7 @@ status step_tokens(backend& b, std::vector<live_sequence>& live, std::vector<seq
     const live_sequence& s = live[i];
     if (on_token) on_token(s.index, tokens[i].token, static_cast<int>(i));
     const auto stop = outputs[s.index].add(tokens[i]);
-    if (tokens[i].logprobs && sequence_output::kept(stop))
-      results[s.index].logprobs.push_back(*tokens[i].logprobs);
+    if (tokens[i].logprobs && sequence_output::kept(stop)) results[s.index].logprobs.push_back(*tokens[i].logprobs);
     if (stop) {
       results[s.index].reason = *stop;
       b.close_sequence(s.seq);
@@ -154,9 +152,8 @@ status step_tokens(backend& b, std::vector<live_sequence>& live, std::vector<seq
 
 }  // namespace
 
-status_or<std::vector<generation_result>> generate_batch(
-    backend& b, const std::vector<generation_request>& requests, const sampled_token_callback& on_token,
-    batch_work* work) {
+status_or<std::vector<generation_result>> generate_batch(backend& b, const std::vector<generation_request>& requests,
+                                                         const sampled_token_callback& on_token, batch_work* work) {
   const model& m = b.served_model();
   std::vector<live_sequence> live;
   auto fail = [&](status s) {

@@ -19,10 +19,10 @@ namespace binserve {
 struct generation_request {
   std::vector<int> prompt_ids;  // starts with BOS for a fresh text
   sampling_params sampling;
-  logit_rules rules;            // penalties, biases, min_tokens
+  logit_rules rules;              // penalties, biases, min_tokens
   std::vector<std::string> stop;  // stop strings (gpu/stop_strings.hpp)
-  bool ignore_eos = false;      // stop tokens do not end it
-  int logprobs = -1;            // >= 0: report log-probabilities, with this many alternatives
+  bool ignore_eos = false;        // stop tokens do not end it
+  int logprobs = -1;              // >= 0: report log-probabilities, with this many alternatives
   int max_new_tokens = 256;
   // > 0: ignore stop tokens and stop strings and generate exactly this many
   // tokens (replaying a length trace); bounded by max_new_tokens.
@@ -77,8 +77,8 @@ status validate_request(const generation_request& r, const model& m);
 // The stop reason after `r` has produced `generated` tokens, the last being
 // `token`, whose text completed a stop string when `stop_string_done`; none
 // while the sequence should go on.
-std::optional<stop_reason> stop_after(const generation_request& r, const model& m, int generated,
-                                      int token, bool stop_string_done = false);
+std::optional<stop_reason> stop_after(const generation_request& r, const model& m, int generated, int token,
+                                      bool stop_string_done = false);
 
 // One sequence's part in a sampling step: its rules and its tokens so far
 // (the step's index in its random stream is generated.size()).
@@ -97,8 +97,7 @@ struct sampled_token {
 // logits, the others with b.sample (a device backend's fast path).
 // Errors: backend_failure from b.sample, or b.health() once logits were read
 // (a device backend's failed copy leaves NaNs): never a token made up then.
-[[nodiscard]] status_or<std::vector<sampled_token>> sample_rows(const backend& b,
-                                                              std::span<const sampling_row> rows);
+[[nodiscard]] status_or<std::vector<sampled_token>> sample_rows(const backend& b, std::span<const sampling_row> rows);
 
 // Runs `requests` as one static batch on `b`: opens one sequence per request
 // (reserving prompt + max_new_tokens positions), prefills every prompt in one
@@ -106,8 +105,8 @@ struct sampled_token {
 // Errors: those of validate_request (index named), out_of_memory when the
 // batch's KV reservation does not fit, backend errors of forward and
 // sample_rows (on_token has then had the tokens sampled before, no more).
-status_or<std::vector<generation_result>> generate_batch(
-    backend& b, const std::vector<generation_request>& requests,
-    const sampled_token_callback& on_token = {}, batch_work* work = nullptr);
+status_or<std::vector<generation_result>> generate_batch(backend& b, const std::vector<generation_request>& requests,
+                                                         const sampled_token_callback& on_token = {},
+                                                         batch_work* work = nullptr);
 
 }  // namespace binserve

@@ -28,14 +28,12 @@ namespace {
 constexpr std::string_view kSentencePieceSpace = "\xE2\x96\x81";  // U+2581
 
 // A metadata integer that must fit an int.
-status read_int(const gguf::file& f, std::string_view key, int& out,
-                std::optional<int> fallback = std::nullopt) {
+status read_int(const gguf::file& f, std::string_view key, int& out, std::optional<int> fallback = std::nullopt) {
   std::int64_t v = 0;
   const auto wide = fallback ? std::optional<std::int64_t>(*fallback) : std::nullopt;
   if (status s = f.get_int(key, v, wide); !s.ok()) return s;
   if (v < INT_MIN || v > INT_MAX)
-    return f.invalid("metadata key '" + std::string(key) + "' = " + std::to_string(v) +
-                     " is out of range");
+    return f.invalid("metadata key '" + std::string(key) + "' = " + std::to_string(v) + " is out of range");
   out = static_cast<int>(v);
   return status::ok_status();
 }
@@ -131,18 +129,23 @@ std::string from_sentencepiece(std::string_view piece) {
 
 token_kind kind_of(std::int64_t gguf_type) {
   switch (gguf_type) {
-    case 2: return token_kind::unknown;
-    case 3: return token_kind::control;
-    case 4: return token_kind::user_defined;
-    case 6: return token_kind::byte;
-    default: return token_kind::normal;  // 1 normal, 5 unused
+    case 2:
+      return token_kind::unknown;
+    case 3:
+      return token_kind::control;
+    case 4:
+      return token_kind::user_defined;
+    case 6:
+      return token_kind::byte;
+    default:
+      return token_kind::normal;  // 1 normal, 5 unused
   }
 }
 
 status check_count(const gguf::file& f, const char* key, std::size_t got, std::size_t want) {
   if (got == want) return status::ok_status();
-  return f.invalid(std::string(key) + " has " + std::to_string(got) + " entries for " +
-                   std::to_string(want) + " tokens");
+  return f.invalid(std::string(key) + " has " + std::to_string(got) + " entries for " + std::to_string(want) +
+                   " tokens");
 }
 
 // Scores and token types are optional: absent means score 0, normal token.
@@ -162,12 +165,11 @@ status read_token_properties(const gguf::file& f, vocab& v) {
   return status::ok_status();
 }
 
-status read_special_token(const gguf::file& f, const char* key, int fallback, int& out,
-                          int vocab_size) {
+status read_special_token(const gguf::file& f, const char* key, int fallback, int& out, int vocab_size) {
   if (status s = read_int(f, key, out, fallback); !s.ok()) return s;
   if (out >= 0 && out < vocab_size) return status::ok_status();
-  return f.invalid(std::string(key) + " " + std::to_string(out) +
-                   " is outside the vocabulary (" + std::to_string(vocab_size) + " tokens)");
+  return f.invalid(std::string(key) + " " + std::to_string(out) + " is outside the vocabulary (" +
+                   std::to_string(vocab_size) + " tokens)");
 }
 
 // tokenizer.ggml.model "gpt2": byte-level BPE with tokenizer.ggml.merges and
@@ -190,7 +192,8 @@ status read_vocab(const gguf::file& f, vocab& v) {
   if (f.find("tokenizer.ggml.model") != nullptr)
     if (status s = f.get_string("tokenizer.ggml.model", kind); !s.ok()) return s;
   if (kind != "llama" && kind != "gpt2")
-    return f.invalid("tokenizer.ggml.model '" + kind + "' is not supported (llama: SentencePiece; gpt2: byte-level BPE)");
+    return f.invalid("tokenizer.ggml.model '" + kind +
+                     "' is not supported (llama: SentencePiece; gpt2: byte-level BPE)");
   if (status s = f.get_strings("tokenizer.ggml.tokens", v.pieces); !s.ok()) return s;
   if (kind == "llama")
     for (auto& piece : v.pieces) piece = from_sentencepiece(std::move(piece));
@@ -203,12 +206,8 @@ status read_vocab(const gguf::file& f, vocab& v) {
     if (status s = f.get_string("tokenizer.chat_template", v.chat_template); !s.ok()) return s;
   if (f.find("tokenizer.ggml.eot_token_id") != nullptr)
     if (status s = read_special_token(f, "tokenizer.ggml.eot_token_id", -1, v.eot_id, v.size()); !s.ok()) return s;
-  if (status s = read_special_token(f, "tokenizer.ggml.bos_token_id", 1, v.bos_id, v.size());
-      !s.ok())
-    return s;
-  if (status s = read_special_token(f, "tokenizer.ggml.eos_token_id", 2, v.eos_id, v.size());
-      !s.ok())
-    return s;
+  if (status s = read_special_token(f, "tokenizer.ggml.bos_token_id", 1, v.bos_id, v.size()); !s.ok()) return s;
+  if (status s = read_special_token(f, "tokenizer.ggml.eos_token_id", 2, v.eos_id, v.size()); !s.ok()) return s;
   return read_special_token(f, "tokenizer.ggml.unknown_token_id", 0, v.unk_id, v.size());
 }
 
@@ -237,8 +236,7 @@ std::vector<tensor_slot> tensor_plan(const model_config& c) {
       {"token_embd.weight", {d, v}, -1, nullptr, &host_weights::token_embedding},
       {"output_norm.weight", {d}, -1, &host_weights::rms_final, nullptr},
   };
-  if (!c.shared_classifier)
-    plan.push_back({"output.weight", {d, v}, -1, nullptr, &host_weights::wcls});
+  if (!c.shared_classifier) plan.push_back({"output.weight", {d, v}, -1, nullptr, &host_weights::wcls});
   const std::array<layer_slot, 9> per_layer = {{
       {"attn_norm", {d}, &layer_weights::rms_att, nullptr},
       {"attn_q", {d, d}, nullptr, &layer_weights::wq},
@@ -272,9 +270,8 @@ status check_tensors(const gguf::file& f, const std::vector<tensor_slot>& plan) 
     const gguf::tensor_info* t = f.find_tensor(slot.name);
     if (t == nullptr) return f.invalid("missing tensor '" + slot.name + "'");
     if (t->dims != slot.dims)
-      return f.invalid("tensor '" + slot.name + "' has shape " + gguf::format_dims(t->dims) +
-                       ", expected " + gguf::format_dims(slot.dims) +
-                       " (ggml order: a matrix [out, in] is [in, out])");
+      return f.invalid("tensor '" + slot.name + "' has shape " + gguf::format_dims(t->dims) + ", expected " +
+                       gguf::format_dims(slot.dims) + " (ggml order: a matrix [out, in] is [in, out])");
   }
   return status::ok_status();
 }

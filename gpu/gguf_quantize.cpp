@@ -15,14 +15,22 @@ namespace {
 // llama.cpp's llama_ftype for a file whose matrices are `type`.
 std::uint32_t file_type_of(tensor_type type) {
   switch (type) {
-    case tensor_type::f32: return 0;
-    case tensor_type::f16: return 1;
-    case tensor_type::q4_0: return 2;
-    case tensor_type::q8_0: return 7;
-    case tensor_type::q4_k: return 14;  // Q4_K_S: every matrix in Q4_K
-    case tensor_type::q5_k: return 16;  // Q5_K_S
-    case tensor_type::q6_k: return 18;
-    case tensor_type::bf16: return 32;
+    case tensor_type::f32:
+      return 0;
+    case tensor_type::f16:
+      return 1;
+    case tensor_type::q4_0:
+      return 2;
+    case tensor_type::q8_0:
+      return 7;
+    case tensor_type::q4_k:
+      return 14;  // Q4_K_S: every matrix in Q4_K
+    case tensor_type::q5_k:
+      return 16;  // Q5_K_S
+    case tensor_type::q6_k:
+      return 18;
+    case tensor_type::bf16:
+      return 32;
   }
   return 0;
 }
@@ -63,9 +71,8 @@ status quantize_gguf(const std::string& in, const std::string& out, tensor_type 
   for (const tensor_info& t : f->tensors()) {
     const tensor_type to = type_for(t.dims, type).value_or(t.type);
     if (to == t.type) {
-      w.add_deferred_tensor(t.name, t.dims, std::uint32_t(t.type), t.n_bytes, [f, &t] {
-        return std::string(reinterpret_cast<const char*>(t.data), t.n_bytes);
-      });
+      w.add_deferred_tensor(t.name, t.dims, std::uint32_t(t.type), t.n_bytes,
+                            [f, &t] { return std::string(reinterpret_cast<const char*>(t.data), t.n_bytes); });
       continue;
     }
     const type_layout l = *layout_of(std::uint32_t(to));

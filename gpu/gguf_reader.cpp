@@ -16,16 +16,15 @@
 
 namespace binserve::gguf {
 
-static_assert(std::endian::native == std::endian::little,
-              "GGUF is little-endian and is read in place");
+static_assert(std::endian::native == std::endian::little, "GGUF is little-endian and is read in place");
 
 namespace {
 
 constexpr std::uint64_t kMaxDims = 4;  // GGML_MAX_DIMS
 constexpr std::int64_t kDefaultAlignment = 32;
 
-constexpr std::array<const char*, 13> kTypeNames = {
-    "u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string", "array", "u64", "i64", "f64"};
+constexpr std::array<const char*, 13> kTypeNames = {"u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
+                                                    "bool", "string", "array", "u64", "i64", "f64"};
 
 std::string type_name(value_type t) {
   const auto i = static_cast<std::uint32_t>(t);
@@ -37,11 +36,23 @@ bool is_known(std::uint32_t type) { return type < kTypeNames.size(); }
 // Bytes of a fixed-size value; 0 for strings and arrays.
 std::uint64_t scalar_size(value_type t) {
   switch (t) {
-    case value_type::u8: case value_type::i8: case value_type::boolean: return 1;
-    case value_type::u16: case value_type::i16: return 2;
-    case value_type::u32: case value_type::i32: case value_type::f32: return 4;
-    case value_type::u64: case value_type::i64: case value_type::f64: return 8;
-    default: return 0;
+    case value_type::u8:
+    case value_type::i8:
+    case value_type::boolean:
+      return 1;
+    case value_type::u16:
+    case value_type::i16:
+      return 2;
+    case value_type::u32:
+    case value_type::i32:
+    case value_type::f32:
+      return 4;
+    case value_type::u64:
+    case value_type::i64:
+    case value_type::f64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -56,27 +67,40 @@ T load(const char* p) {
 // u64 too large for int64.
 bool decode_int(value_type t, const char* p, std::int64_t& out) {
   switch (t) {
-    case value_type::u8: out = load<std::uint8_t>(p); return true;
-    case value_type::i8: out = load<std::int8_t>(p); return true;
-    case value_type::u16: out = load<std::uint16_t>(p); return true;
-    case value_type::i16: out = load<std::int16_t>(p); return true;
-    case value_type::u32: out = load<std::uint32_t>(p); return true;
-    case value_type::i32: out = load<std::int32_t>(p); return true;
-    case value_type::i64: out = load<std::int64_t>(p); return true;
+    case value_type::u8:
+      out = load<std::uint8_t>(p);
+      return true;
+    case value_type::i8:
+      out = load<std::int8_t>(p);
+      return true;
+    case value_type::u16:
+      out = load<std::uint16_t>(p);
+      return true;
+    case value_type::i16:
+      out = load<std::int16_t>(p);
+      return true;
+    case value_type::u32:
+      out = load<std::uint32_t>(p);
+      return true;
+    case value_type::i32:
+      out = load<std::int32_t>(p);
+      return true;
+    case value_type::i64:
+      out = load<std::int64_t>(p);
+      return true;
     case value_type::u64: {
       const auto u = load<std::uint64_t>(p);
       out = static_cast<std::int64_t>(u);
       return u <= std::uint64_t(std::numeric_limits<std::int64_t>::max());
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
 bool is_integer(value_type t) {
-  return scalar_size(t) != 0 && t != value_type::f32 && t != value_type::f64 &&
-         t != value_type::boolean;
+  return scalar_size(t) != 0 && t != value_type::f32 && t != value_type::f64 && t != value_type::boolean;
 }
-
 
 // Sequential little-endian reads over [data, data + size); a read past the end
 // returns model_invalid naming the file and what was being read.
@@ -113,15 +137,13 @@ class cursor {
   // before a loop over a count that the file chose.
   status require(std::uint64_t count, std::uint64_t min_size) const {
     if (count <= (size_ - pos_) / min_size) return status::ok_status();
-    return truncated(std::to_string(count) + " elements of at least " + std::to_string(min_size) +
-                     " bytes");
+    return truncated(std::to_string(count) + " elements of at least " + std::to_string(min_size) + " bytes");
   }
 
  private:
   status truncated(const std::string& need) const {
-    return status(error_code::model_invalid,
-                  path_ + ": truncated in " + context_ + " (needs " + need + " at offset " +
-                      std::to_string(pos_) + ", " + std::to_string(size_ - pos_) + " left)");
+    return status(error_code::model_invalid, path_ + ": truncated in " + context_ + " (needs " + need + " at offset " +
+                                                 std::to_string(pos_) + ", " + std::to_string(size_ - pos_) + " left)");
   }
 
   const std::string& path_;
@@ -156,8 +178,7 @@ class parser {
     std::uint32_t version = 0;
     if (status s = c_.read(version); !s.ok()) return s;
     if (version != 3)
-      return f_.invalid("GGUF version " + std::to_string(version) +
-                        " is not supported (only version 3)");
+      return f_.invalid("GGUF version " + std::to_string(version) + " is not supported (only version 3)");
     if (status s = c_.read(n_tensors); !s.ok()) return s;
     return c_.read(n_kv);
   }
@@ -170,13 +191,11 @@ class parser {
     c_.set_context(where);
     std::uint32_t type = 0;
     if (status s = c_.read(type); !s.ok()) return s;
-    if (!is_known(type))
-      return f_.invalid(where + " has unknown value type " + std::to_string(type));
+    if (!is_known(type)) return f_.invalid(where + " has unknown value type " + std::to_string(type));
     value v;
     v.type = static_cast<value_type>(type);
     if (status s = read_value(v, where); !s.ok()) return s;
-    if (!f_.metadata_.emplace(std::string(key), v).second)
-      return f_.invalid("duplicate " + where);
+    if (!f_.metadata_.emplace(std::string(key), v).second) return f_.invalid("duplicate " + where);
     return status::ok_status();
   }
 
@@ -190,8 +209,7 @@ class parser {
     std::uint32_t elem = 0;
     if (status s = c_.read(elem); !s.ok()) return s;
     if (!is_known(elem) || elem == std::uint32_t(value_type::array))
-      return f_.invalid(where + " is an array of unsupported " +
-                        type_name(static_cast<value_type>(elem)));
+      return f_.invalid(where + " is an array of unsupported " + type_name(static_cast<value_type>(elem)));
     v.elem_type = static_cast<value_type>(elem);
     if (status s = c_.read(v.count); !s.ok()) return s;
     if (v.elem_type != value_type::string) {
@@ -204,8 +222,7 @@ class parser {
     std::string_view piece;
     for (std::uint64_t k = 0; k < v.count; ++k)
       if (status s = c_.read_string(piece); !s.ok()) return s;
-    v.bytes = std::string_view(reinterpret_cast<const char*>(f_.map_.data()) + start,
-                               c_.offset() - start);
+    v.bytes = std::string_view(reinterpret_cast<const char*>(f_.map_.data()) + start, c_.offset() - start);
     return status::ok_status();
   }
 
@@ -236,8 +253,7 @@ class parser {
     std::uint32_t n_dims = 0;
     if (status s = c_.read(n_dims); !s.ok()) return s;
     if (n_dims == 0 || n_dims > kMaxDims)
-      return f_.invalid("tensor '" + t.name + "' has " + std::to_string(n_dims) +
-                        " dimensions (1 to 4 supported)");
+      return f_.invalid("tensor '" + t.name + "' has " + std::to_string(n_dims) + " dimensions (1 to 4 supported)");
     t.dims.resize(n_dims);
     t.n_elements = 1;
     bool overflow = false;
@@ -245,8 +261,7 @@ class parser {
       if (status s = c_.read(d); !s.ok()) return s;
       overflow = overflow || __builtin_mul_overflow(t.n_elements, d, &t.n_elements);
     }
-    if (overflow)
-      return f_.invalid("tensor '" + t.name + "' shape " + format_dims(t.dims) + " is too large");
+    if (overflow) return f_.invalid("tensor '" + t.name + "' shape " + format_dims(t.dims) + " is too large");
     return status::ok_status();
   }
 
@@ -256,14 +271,12 @@ class parser {
     std::int64_t alignment = 0;
     if (status s = f_.get_int("general.alignment", alignment, kDefaultAlignment); !s.ok()) return s;
     if (alignment <= 0 || (alignment & (alignment - 1)) != 0)
-      return f_.invalid("general.alignment " + std::to_string(alignment) +
-                        " is not a positive power of two");
+      return f_.invalid("general.alignment " + std::to_string(alignment) + " is not a positive power of two");
     const std::uint64_t a = std::uint64_t(alignment), size = f_.map_.size();
     const std::uint64_t start = (c_.offset() + a - 1) / a * a;
     if (start > size)
-      return f_.invalid("truncated before the tensor data (it starts at offset " +
-                        std::to_string(start) + ", the file has " + std::to_string(size) +
-                        " bytes)");
+      return f_.invalid("truncated before the tensor data (it starts at offset " + std::to_string(start) +
+                        ", the file has " + std::to_string(size) + " bytes)");
     for (std::size_t i = 0; i < f_.tensors_.size(); ++i)
       if (status s = place_tensor(f_.tensors_[i], offsets_[i], start); !s.ok()) return s;
     return status::ok_status();
@@ -272,18 +285,16 @@ class parser {
   status place_tensor(tensor_info& t, std::uint64_t offset, std::uint64_t start) {
     const type_layout l = *layout_of(std::uint32_t(t.type));
     if (t.dims[0] % l.block_elements != 0)
-      return f_.invalid("tensor '" + t.name + "' of type " + type_name(std::uint32_t(t.type)) +
-                        " has rows of " + std::to_string(t.dims[0]) +
-                        " values, not a whole number of its " + std::to_string(l.block_elements) +
-                        "-value blocks");
+      return f_.invalid("tensor '" + t.name + "' of type " + type_name(std::uint32_t(t.type)) + " has rows of " +
+                        std::to_string(t.dims[0]) + " values, not a whole number of its " +
+                        std::to_string(l.block_elements) + "-value blocks");
     const std::uint64_t available = f_.map_.size() - start;
     std::uint64_t bytes = 0;
     if (__builtin_mul_overflow(t.n_elements / l.block_elements, l.block_bytes, &bytes))
       return f_.invalid("tensor '" + t.name + "' shape " + format_dims(t.dims) + " is too large");
     if (offset > available || bytes > available - offset)
-      return f_.invalid("truncated: tensor '" + t.name + "' (" + std::to_string(bytes) +
-                        " bytes at data offset " + std::to_string(offset) +
-                        ") runs past the end of the file (the data section has " +
+      return f_.invalid("truncated: tensor '" + t.name + "' (" + std::to_string(bytes) + " bytes at data offset " +
+                        std::to_string(offset) + ") runs past the end of the file (the data section has " +
                         std::to_string(available) + " bytes)");
     t.data = f_.map_.data() + start + offset;
     t.n_bytes = bytes;
@@ -375,25 +386,20 @@ const tensor_info* file::find_tensor(std::string_view name) const {
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
 }
 
-status file::invalid(const std::string& what) const {
-  return status(error_code::model_invalid, path_ + ": " + what);
-}
+status file::invalid(const std::string& what) const { return status(error_code::model_invalid, path_ + ": " + what); }
 
 status file::lookup(std::string_view key, value_type type, const value*& out) const {
   out = find(key);
   if (out == nullptr) return invalid("missing metadata key '" + std::string(key) + "'");
   if (out->type != type)
-    return invalid("metadata key '" + std::string(key) + "' is " + type_name(out->type) +
-                   ", expected " + type_name(type));
+    return invalid("metadata key '" + std::string(key) + "' is " + type_name(out->type) + ", expected " +
+                   type_name(type));
   return status::ok_status();
 }
 
-status file::lookup_array(std::string_view key, const value*& out) const {
-  return lookup(key, value_type::array, out);
-}
+status file::lookup_array(std::string_view key, const value*& out) const { return lookup(key, value_type::array, out); }
 
-status file::get_int(std::string_view key, std::int64_t& out,
-                     std::optional<std::int64_t> fallback) const {
+status file::get_int(std::string_view key, std::int64_t& out, std::optional<std::int64_t> fallback) const {
   const value* v = find(key);
   if (v == nullptr && fallback) {
     out = *fallback;
@@ -439,8 +445,8 @@ status file::get_strings(std::string_view key, std::vector<std::string>& out) co
   const value* v = nullptr;
   if (status s = lookup_array(key, v); !s.ok()) return s;
   if (v->elem_type != value_type::string)
-    return invalid("metadata key '" + std::string(key) + "' is an array of " +
-                   type_name(v->elem_type) + ", expected strings");
+    return invalid("metadata key '" + std::string(key) + "' is an array of " + type_name(v->elem_type) +
+                   ", expected strings");
   // Already walked while parsing; re-walked with the same checks.
   cursor c(path_, reinterpret_cast<const unsigned char*>(v->bytes.data()), v->bytes.size());
   c.set_context("metadata key '" + std::string(key) + "'");
@@ -458,8 +464,8 @@ status file::get_floats(std::string_view key, std::vector<float>& out) const {
   const value* v = nullptr;
   if (status s = lookup_array(key, v); !s.ok()) return s;
   if (v->elem_type != value_type::f32)
-    return invalid("metadata key '" + std::string(key) + "' is an array of " +
-                   type_name(v->elem_type) + ", expected f32");
+    return invalid("metadata key '" + std::string(key) + "' is an array of " + type_name(v->elem_type) +
+                   ", expected f32");
   out.resize(v->count);
   if (!out.empty()) std::memcpy(out.data(), v->bytes.data(), v->bytes.size());
   return status::ok_status();
@@ -469,14 +475,13 @@ status file::get_ints(std::string_view key, std::vector<std::int64_t>& out) cons
   const value* v = nullptr;
   if (status s = lookup_array(key, v); !s.ok()) return s;
   if (!is_integer(v->elem_type))
-    return invalid("metadata key '" + std::string(key) + "' is an array of " +
-                   type_name(v->elem_type) + ", expected integers");
+    return invalid("metadata key '" + std::string(key) + "' is an array of " + type_name(v->elem_type) +
+                   ", expected integers");
   const std::uint64_t stride = scalar_size(v->elem_type);
   out.resize(v->count);
   for (std::uint64_t i = 0; i < v->count; ++i)
     if (!decode_int(v->elem_type, v->bytes.data() + i * stride, out[i]))
-      return invalid("metadata key '" + std::string(key) + "' element " + std::to_string(i) +
-                     " is out of range");
+      return invalid("metadata key '" + std::string(key) + "' element " + std::to_string(i) + " is out of range");
   return status::ok_status();
 }
 

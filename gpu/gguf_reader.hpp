@@ -20,17 +20,27 @@
 namespace binserve::gguf {
 
 enum class value_type : std::uint32_t {
-  u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7,
-  string = 8, array = 9, u64 = 10, i64 = 11, f64 = 12,
+  u8 = 0,
+  i8 = 1,
+  u16 = 2,
+  i16 = 3,
+  u32 = 4,
+  i32 = 5,
+  f32 = 6,
+  boolean = 7,
+  string = 8,
+  array = 9,
+  u64 = 10,
+  i64 = 11,
+  f64 = 12,
 };
-
 
 // A metadata value; `bytes` views the mapped file.
 struct value {
   value_type type = value_type::u8;
   value_type elem_type = value_type::u8;  // arrays only
   std::uint64_t count = 1;                // arrays: number of elements
-  std::string_view bytes;  // scalar: its bytes; string: its text; array: its encoded elements
+  std::string_view bytes;                 // scalar: its bytes; string: its text; array: its encoded elements
 };
 
 struct tensor_info {
@@ -92,7 +102,7 @@ class file {
   status get_string(std::string_view key, std::string& out) const;
   status get_bool(std::string_view key, bool& out) const;
   status get_strings(std::string_view key, std::vector<std::string>& out) const;
-  status get_floats(std::string_view key, std::vector<float>& out) const;        // f32 array
+  status get_floats(std::string_view key, std::vector<float>& out) const;       // f32 array
   status get_ints(std::string_view key, std::vector<std::int64_t>& out) const;  // integer array
 
   // model_invalid with "path: what".

@@ -43,11 +43,16 @@ std::string to_sentencepiece(const std::string& piece) {
 
 std::int32_t gguf_token_type(token_kind kind) {
   switch (kind) {
-    case token_kind::unknown: return 2;
-    case token_kind::control: return 3;
-    case token_kind::user_defined: return 4;
-    case token_kind::byte: return 6;
-    case token_kind::normal: return 1;
+    case token_kind::unknown:
+      return 2;
+    case token_kind::control:
+      return 3;
+    case token_kind::user_defined:
+      return 4;
+    case token_kind::byte:
+      return 6;
+    case token_kind::normal:
+      return 1;
   }
   return 1;
 }
@@ -98,10 +103,11 @@ void set_llama_metadata(writer& w, const model& m) {
 }  // namespace
 
 void writer::set(const std::string& key, std::uint32_t type, std::string payload) {
-  auto it = std::find_if(metadata_.begin(), metadata_.end(),
-                         [&](const entry& e) { return e.key == key; });
-  if (it == metadata_.end()) metadata_.push_back({key, type, std::move(payload)});
-  else *it = {key, type, std::move(payload)};
+  auto it = std::find_if(metadata_.begin(), metadata_.end(), [&](const entry& e) { return e.key == key; });
+  if (it == metadata_.end())
+    metadata_.push_back({key, type, std::move(payload)});
+  else
+    *it = {key, type, std::move(payload)};
 }
 
 void writer::set_u32(const std::string& key, std::uint32_t v) {
@@ -144,9 +150,7 @@ void writer::set_strings(const std::string& key, const std::vector<std::string>&
   set(key, kArray, p);
 }
 
-void writer::set_f32s(const std::string& key, const std::vector<float>& v) {
-  set(key, kArray, array_payload(kF32, v));
-}
+void writer::set_f32s(const std::string& key, const std::vector<float>& v) { set(key, kArray, array_payload(kF32, v)); }
 
 void writer::set_i32s(const std::string& key, const std::vector<std::int32_t>& v) {
   set(key, kArray, array_payload(kI32, v));
@@ -165,8 +169,8 @@ void writer::set_alignment(std::uint32_t alignment) {
   set_u32("general.alignment", alignment);
 }
 
-void writer::add_tensor(const std::string& name, std::vector<std::uint64_t> dims, const float* data,
-                        std::size_t n, tensor_type type) {
+void writer::add_tensor(const std::string& name, std::vector<std::uint64_t> dims, const float* data, std::size_t n,
+                        tensor_type type) {
   const type_layout l = *layout_of(std::uint32_t(type));
   std::string bytes(n / l.block_elements * l.block_bytes, '\0');
   quantize(type, data, reinterpret_cast<unsigned char*>(bytes.data()), n);
@@ -185,8 +189,10 @@ void writer::add_deferred_tensor(const std::string& name, std::vector<std::uint6
                                  std::uint64_t size, std::function<std::string()> make) {
   tensor t{name, std::move(dims), type, size, std::move(make), std::nullopt};
   auto it = std::find_if(tensors_.begin(), tensors_.end(), [&](const tensor& x) { return x.name == name; });
-  if (it == tensors_.end()) tensors_.push_back(std::move(t));
-  else *it = std::move(t);
+  if (it == tensors_.end())
+    tensors_.push_back(std::move(t));
+  else
+    *it = std::move(t);
 }
 
 void writer::remove_tensor(const std::string& name) {
@@ -262,8 +268,7 @@ writer llama_gguf(const model& m, tensor_type matrices) {
   };
   add("token_embd.weight", {d, v}, hw.token_embedding.f32());
   add("output_norm.weight", {d}, hw.rms_final);
-  if (!c.rope_freq_factors.empty())
-    add("rope_freqs.weight", {c.rope_freq_factors.size()}, c.rope_freq_factors.data());
+  if (!c.rope_freq_factors.empty()) add("rope_freqs.weight", {c.rope_freq_factors.size()}, c.rope_freq_factors.data());
   if (!c.shared_classifier) add("output.weight", {d, v}, hw.wcls.f32());
   for (int l = 0; l < c.n_layers; ++l) {
     const layer_weights& lw = hw.layers[static_cast<std::size_t>(l)];

@@ -43,11 +43,11 @@ class writer {
   // in ggml order (a row-major [out, in] matrix is {in, out}). `data` is
   // converted to `type` (gpu/quantize.hpp; the row length must be whole
   // blocks of it).
-  void add_tensor(const std::string& name, std::vector<std::uint64_t> dims, const float* data,
-                  std::size_t n, tensor_type type = tensor_type::f32);
+  void add_tensor(const std::string& name, std::vector<std::uint64_t> dims, const float* data, std::size_t n,
+                  tensor_type type = tensor_type::f32);
   // `bytes` verbatim; `offset` overrides the data-section offset written.
-  void add_raw_tensor(const std::string& name, std::vector<std::uint64_t> dims, std::uint32_t type,
-                      std::string bytes, std::optional<std::uint64_t> offset = std::nullopt);
+  void add_raw_tensor(const std::string& name, std::vector<std::uint64_t> dims, std::uint32_t type, std::string bytes,
+                      std::optional<std::uint64_t> offset = std::nullopt);
   // Bytes made only when written, `size` of them, by `make` (so a whole
   // file need not be in memory at once).
   void add_deferred_tensor(const std::string& name, std::vector<std::uint64_t> dims, std::uint32_t type,

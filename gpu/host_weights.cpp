@@ -45,8 +45,10 @@ void lay_out(const model_config& c, bool owned, host_weights& w) {
   for (layer_tensor t : kLayerTensors) {
     const tensor_shape s = shape_of(t, c);
     for (auto& l : w.layers)
-      if (is_norm(t)) norm_member(l, t) = norm(s.rows);
-      else matrix_member(l, t) = matrix(s.rows, s.cols);
+      if (is_norm(t))
+        norm_member(l, t) = norm(s.rows);
+      else
+        matrix_member(l, t) = matrix(s.rows, s.cols);
   }
   w.rms_final = norm(d);
   if (c.qkv_bias) {
@@ -61,8 +63,7 @@ void lay_out(const model_config& c, bool owned, host_weights& w) {
 
 host_weights::host_weights(const model_config& c) { lay_out(c, true, *this); }
 
-host_weights::host_weights(const model_config& c, std::shared_ptr<const void> mapping)
-    : file(std::move(mapping)) {
+host_weights::host_weights(const model_config& c, std::shared_ptr<const void> mapping) : file(std::move(mapping)) {
   lay_out(c, false, *this);
 }
 
@@ -74,17 +75,14 @@ float* host_weights::values(const weight_matrix& m) {
 
 namespace {
 
-void fill(std::uint64_t seed, std::uint64_t tensor, float* p, std::int64_t n,
-          float scale) {
+void fill(std::uint64_t seed, std::uint64_t tensor, float* p, std::int64_t n, float scale) {
 #pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < n; ++i)
-    p[i] = dummy_weight_value(seed, tensor, static_cast<std::uint64_t>(i), scale);
+  for (std::int64_t i = 0; i < n; ++i) p[i] = dummy_weight_value(seed, tensor, static_cast<std::uint64_t>(i), scale);
 }
 
 }  // namespace
 
-float dummy_weight(std::uint64_t seed, std::uint64_t tensor, std::uint64_t i,
-                   float scale) {
+float dummy_weight(std::uint64_t seed, std::uint64_t tensor, std::uint64_t i, float scale) {
   return dummy_weight_value(seed, tensor, i, scale);
 }
 

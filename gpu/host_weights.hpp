@@ -37,15 +37,15 @@ struct weight_matrix {
 
 // All matrices are [out_features, in_features].
 struct layer_weights {
-  float* rms_att;     // [dim]
-  weight_matrix wq;   // [dim, dim]
-  weight_matrix wk;   // [kv_dim, dim]
-  weight_matrix wv;   // [kv_dim, dim]
-  weight_matrix wo;   // [dim, dim]
-  float* rms_ffn;     // [dim]
-  weight_matrix w1;   // [hidden_dim, dim]  gate
-  weight_matrix w2;   // [dim, hidden_dim]  down
-  weight_matrix w3;   // [hidden_dim, dim]  up
+  float* rms_att;       // [dim]
+  weight_matrix wq;     // [dim, dim]
+  weight_matrix wk;     // [kv_dim, dim]
+  weight_matrix wv;     // [kv_dim, dim]
+  weight_matrix wo;     // [dim, dim]
+  float* rms_ffn;       // [dim]
+  weight_matrix w1;     // [hidden_dim, dim]  gate
+  weight_matrix w2;     // [dim, hidden_dim]  down
+  weight_matrix w3;     // [hidden_dim, dim]  up
   float* bq = nullptr;  // [dim], with qkv_bias (Qwen2); else null
   float* bk = nullptr;  // [kv_dim]
   float* bv = nullptr;  // [kv_dim]
@@ -73,7 +73,7 @@ class host_weights {
   float* rms_final;                   // [dim]
   weight_matrix wcls;                 // [vocab_size, dim]; == token_embedding when shared
 
-  std::vector<float> storage;  // the fp32 tensors, contiguous
+  std::vector<float> storage;        // the fp32 tensors, contiguous
   std::shared_ptr<const void> file;  // the mapping matrices point into, if any
 };
 
@@ -81,8 +81,7 @@ class host_weights {
 // matrices uniform in [-1/sqrt(in), 1/sqrt(in)], norms 1. Element i of
 // tensor t depends only on (seed, t, i), so any backend can regenerate the
 // same weights in place (e.g. on a GPU) without a host copy.
-void fill_dummy_weights(const model_config& config, std::uint64_t seed,
-                        host_weights& w);
+void fill_dummy_weights(const model_config& config, std::uint64_t seed, host_weights& w);
 
 // The weights fill_dummy_weights writes, with every matrix stored as a GGUF
 // quantized to `type` would store it (gguf::type_for; the rest fp32),
@@ -94,7 +93,6 @@ std::shared_ptr<const host_weights> typed_dummy_weights(const model_config& conf
 // `tensor` with bound `scale`. Tensors are numbered token_embedding 0, then
 // per layer wq, wk, wv, wo, w1, w2, w3, then wcls when separate. The
 // arithmetic is gpu/dummy_weight.hpp's, which a device generator shares.
-float dummy_weight(std::uint64_t seed, std::uint64_t tensor, std::uint64_t i,
-                   float scale);
+float dummy_weight(std::uint64_t seed, std::uint64_t tensor, std::uint64_t i, float scale);
 
 }  // namespace binserve

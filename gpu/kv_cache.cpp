@@ -4,17 +4,16 @@
 
 namespace binserve {
 
-status_or<kv_layout> kv_layout::plan(const model_config& config, std::int64_t budget_bytes,
-                                     int element_bytes, int block_size) {
+status_or<kv_layout> kv_layout::plan(const model_config& config, std::int64_t budget_bytes, int element_bytes,
+                                     int block_size) {
   kv_layout l;
   l.block_size = block_size;
   l.bytes_per_token = std::int64_t(2) * config.n_layers * config.kv_dim() * element_bytes;
   const std::int64_t block_bytes = l.bytes_per_token * block_size;
   if (block_size <= 0 || budget_bytes < block_bytes)
-    return status(error_code::out_of_memory,
-                  "KV cache budget of " + std::to_string(budget_bytes) +
-                      " bytes holds no block of " + std::to_string(block_size) + " positions (" +
-                      std::to_string(block_bytes) + " bytes)");
+    return status(error_code::out_of_memory, "KV cache budget of " + std::to_string(budget_bytes) +
+                                                 " bytes holds no block of " + std::to_string(block_size) +
+                                                 " positions (" + std::to_string(block_bytes) + " bytes)");
   l.n_blocks = static_cast<int>(std::min<std::int64_t>(budget_bytes / block_bytes, 1 << 30));
   return l;
 }
@@ -27,13 +26,11 @@ kv_cache::kv_cache(const kv_layout& layout, int max_len) : layout_(layout), max_
 status_or<int> kv_cache::open(int reserve_tokens) {
   if (reserve_tokens > max_len_)
     return status(error_code::input_too_large,
-                  std::to_string(reserve_tokens) + " positions exceed the context of " +
-                      std::to_string(max_len_));
+                  std::to_string(reserve_tokens) + " positions exceed the context of " + std::to_string(max_len_));
   const int need = blocks_for(std::max(reserve_tokens, 0));
   if (need > free_blocks())
-    return status(error_code::out_of_memory,
-                  "KV cache full: " + std::to_string(need) + " blocks needed, " +
-                      std::to_string(free_blocks()) + " free");
+    return status(error_code::out_of_memory, "KV cache full: " + std::to_string(need) + " blocks needed, " +
+                                                 std::to_string(free_blocks()) + " free");
   int seq;
   if (!free_seqs_.empty()) {
     seq = free_seqs_.back();
@@ -61,9 +58,7 @@ void kv_cache::close(int seq) {
   --n_open_;
 }
 
-bool kv_cache::is_open(int seq) const {
-  return seq >= 0 && seq < static_cast<int>(seqs_.size()) && seqs_[seq].open;
-}
+bool kv_cache::is_open(int seq) const { return seq >= 0 && seq < static_cast<int>(seqs_.size()) && seqs_[seq].open; }
 
 status kv_cache::grow(std::span<const kv_growth> growths) {
   int need = 0;
@@ -72,14 +67,13 @@ status kv_cache::grow(std::span<const kv_growth> growths) {
       return status(error_code::invalid_argument, "sequence " + std::to_string(g.seq) + " is not open");
     const sequence& s = seqs_[g.seq];
     if (s.length + g.n_tokens > max_len_)
-      return status(error_code::input_too_large,
-                    "sequence would hold " + std::to_string(s.length + g.n_tokens) +
-                        " positions, past the context of " + std::to_string(max_len_));
+      return status(error_code::input_too_large, "sequence would hold " + std::to_string(s.length + g.n_tokens) +
+                                                     " positions, past the context of " + std::to_string(max_len_));
     need += std::max(0, blocks_for(s.length + g.n_tokens) - static_cast<int>(s.blocks.size()));
   }
   if (need > free_blocks())
-    return status(error_code::out_of_memory, "KV cache full: " + std::to_string(need) +
-                                                 " blocks needed, " + std::to_string(free_blocks()) + " free");
+    return status(error_code::out_of_memory, "KV cache full: " + std::to_string(need) + " blocks needed, " +
+                                                 std::to_string(free_blocks()) + " free");
   for (const kv_growth& g : growths) {
     sequence& s = seqs_[g.seq];
     s.length += g.n_tokens;
@@ -91,8 +85,6 @@ status kv_cache::grow(std::span<const kv_growth> growths) {
   return status::ok_status();
 }
 
-int kv_cache::sequences_that_fit(int tokens) const {
-  return layout_.n_blocks / std::max(1, blocks_for(tokens));
-}
+int kv_cache::sequences_that_fit(int tokens) const { return layout_.n_blocks / std::max(1, blocks_for(tokens)); }
 
 }  // namespace binserve

@@ -18,16 +18,16 @@ namespace binserve {
 
 // Capacity planning in bytes: how many blocks a byte budget buys.
 struct kv_layout {
-  int block_size = 16;          // token positions per block
-  int n_blocks = 0;             // blocks in the cache
+  int block_size = 16;               // token positions per block
+  int n_blocks = 0;                  // blocks in the cache
   std::int64_t bytes_per_token = 0;  // K and V of one position, all layers
 
   std::int64_t bytes() const { return std::int64_t(n_blocks) * block_size * bytes_per_token; }
 
   // Blocks `budget_bytes` buys for `config` with `element_bytes` per value
   // (4 for fp32, 2 for fp16). Errors: out_of_memory when it buys no block.
-  static status_or<kv_layout> plan(const model_config& config, std::int64_t budget_bytes,
-                                   int element_bytes, int block_size);
+  static status_or<kv_layout> plan(const model_config& config, std::int64_t budget_bytes, int element_bytes,
+                                   int block_size);
 };
 
 // A request to append `n_tokens` positions to sequence `seq`.

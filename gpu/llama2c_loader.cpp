@@ -29,8 +29,7 @@ status read_header(std::ifstream& in, const std::string& path, model_config& c) 
   if (std::memcmp(h, "GGUF", 4) == 0) return invalid(path, "a GGUF file read as llama2.c");
   for (int v : h)
     if (v == 0 || v > (1 << 24) || v < -(1 << 24))
-      return invalid(path, "not a llama2.c checkpoint: header field " + std::to_string(v) +
-                               " out of range");
+      return invalid(path, "not a llama2.c checkpoint: header field " + std::to_string(v) + " out of range");
   c.dim = h[0];
   c.hidden_dim = h[1];
   c.n_layers = h[2];
@@ -53,10 +52,10 @@ status load_llama2c_weights(const std::string& path, model& out) {
   model_config c;
   if (status s = read_header(in, path, c); !s.ok()) return s;
   if (file_size != expected_size(c))
-    return invalid(path, "file has " + std::to_string(file_size) + " bytes but its header (dim=" +
-                             std::to_string(c.dim) + ", n_layers=" + std::to_string(c.n_layers) +
-                             ", vocab=" + std::to_string(c.vocab_size) + ") implies " +
-                             std::to_string(expected_size(c)));
+    return invalid(path, "file has " + std::to_string(file_size) +
+                             " bytes but its header (dim=" + std::to_string(c.dim) +
+                             ", n_layers=" + std::to_string(c.n_layers) + ", vocab=" + std::to_string(c.vocab_size) +
+                             ") implies " + std::to_string(expected_size(c)));
 
   auto w = std::make_unique<host_weights>(c);
   // Everything before the classifier is contiguous in both layouts; the RoPE

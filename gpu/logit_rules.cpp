@@ -9,8 +9,7 @@
 namespace binserve {
 
 bool logit_rules::active(int generated) const {
-  return presence_penalty != 0.0f || frequency_penalty != 0.0f || !bias.empty() ||
-         generated < min_tokens;
+  return presence_penalty != 0.0f || frequency_penalty != 0.0f || !bias.empty() || generated < min_tokens;
 }
 
 void apply_logit_rules(std::span<float> logits, const logit_rules& rules, std::span<const int> generated,
@@ -22,8 +21,7 @@ void apply_logit_rules(std::span<float> logits, const logit_rules& rules, std::s
     std::unordered_map<int, int> counts;
     for (int t : generated) ++counts[t];
     for (const auto& [t, c] : counts)
-      if (t >= 0 && t < vocab)
-        logits[t] -= static_cast<float>(c) * rules.frequency_penalty + rules.presence_penalty;
+      if (t >= 0 && t < vocab) logits[t] -= static_cast<float>(c) * rules.frequency_penalty + rules.presence_penalty;
   }
   if (static_cast<int>(generated.size()) < rules.min_tokens)
     for (int s : stop_tokens)
@@ -42,9 +40,8 @@ token_logprobs logprobs_of(std::span<const float> logits, int chosen, int k) {
   k = std::min<int>(k, static_cast<int>(logits.size()));
   std::vector<int> ids(logits.size());
   std::iota(ids.begin(), ids.end(), 0);
-  std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int a, int b) {
-    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
-  });
+  std::partial_sort(ids.begin(), ids.begin() + k, ids.end(),
+                    [&](int a, int b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
   for (int i = 0; i < k; ++i) out.top.push_back({ids[i], logprob(ids[i])});
   return out;
 }

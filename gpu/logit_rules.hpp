@@ -14,10 +14,10 @@
 namespace binserve {
 
 struct logit_rules {
-  float presence_penalty = 0.0f;   // [-2, 2]
-  float frequency_penalty = 0.0f;  // [-2, 2]
+  float presence_penalty = 0.0f;       // [-2, 2]
+  float frequency_penalty = 0.0f;      // [-2, 2]
   std::vector<logit_bias_entry> bias;  // tokens inside the vocabulary
-  int min_tokens = 0;  // stop tokens are masked while fewer were generated
+  int min_tokens = 0;                  // stop tokens are masked while fewer were generated
 
   // Whether any rule changes the logits of a sequence that has generated
   // `generated` tokens.

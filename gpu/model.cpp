@@ -31,9 +31,9 @@ constexpr shape_option kShapeOptions[] = {
 
 // "dummy:PRESET[,KEY=N]...[,arch=llama|qwen2][,tokenizer=FILE][,type=T]" ->
 // config, seed, vocabulary (made up, or FILE's: a GGUF's or a llama2.c
-// tokenizer's, whose size then is the model's), and with a type the weights. PRESET `custom` starts from no shape: dim, hidden,
-// layers, heads and vocab are then required (kv_heads defaults to heads, ctx
-// to 1024; the classifier is shared).
+// tokenizer's, whose size then is the model's), and with a type the weights. PRESET `custom` starts from no shape: dim,
+// hidden, layers, heads and vocab are then required (kv_heads defaults to heads, ctx to 1024; the classifier is
+// shared).
 status load_dummy(const std::string& spec, model& out) {
   std::string rest = spec.substr(std::strlen(kDummyPrefix));
   std::string preset = rest.substr(0, rest.find(','));
@@ -44,8 +44,9 @@ status load_dummy(const std::string& spec, model& out) {
   } else {
     auto config = model_preset(preset);
     if (!config.ok())
-      return status(error_code::invalid_argument, config.error().message() + "; or custom with dim, hidden, "
-                                                                             "layers, heads and vocab");
+      return status(error_code::invalid_argument, config.error().message() +
+                                                      "; or custom with dim, hidden, "
+                                                      "layers, heads and vocab");
     out.config = *config;
   }
   out.dummy_seed = 1;
@@ -70,8 +71,8 @@ status load_dummy(const std::string& spec, model& out) {
     }
     if (key == "type") {
       if (!(type = gguf::type_named(value)))
-        return status(error_code::invalid_argument, "'" + spec + "': option '" + opt +
-                                                        "' needs F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K");
+        return status(error_code::invalid_argument,
+                      "'" + spec + "': option '" + opt + "' needs F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K");
       continue;
     }
     const shape_option* shape = nullptr;
@@ -86,8 +87,10 @@ status load_dummy(const std::string& spec, model& out) {
     if (value.empty() || *stop != '\0' || v <= 0 || (shape != nullptr && v > shape->max))
       return status(error_code::invalid_argument, "'" + spec + "': option '" + opt + "' needs a positive integer" +
                                                       (shape != nullptr ? " up to " + std::to_string(shape->max) : ""));
-    if (shape != nullptr) out.config.*(shape->field) = static_cast<int>(v);
-    else out.dummy_seed = static_cast<std::uint64_t>(v);
+    if (shape != nullptr)
+      out.config.*(shape->field) = static_cast<int>(v);
+    else
+      out.dummy_seed = static_cast<std::uint64_t>(v);
   }
   if (custom && out.config.n_kv_heads == 0) out.config.n_kv_heads = out.config.n_heads;
   if (status s = out.config.validate(); !s.ok())
@@ -121,9 +124,8 @@ std::string default_tokenizer(const std::string& model_path, int vocab_size) {
 
 status load_llama2c(const std::string& path, const model_options& options, model& out) {
   if (status s = load_llama2c_weights(path, out); !s.ok()) return s;
-  const std::string tok = options.tokenizer_path.empty()
-                              ? default_tokenizer(path, out.config.vocab_size)
-                              : options.tokenizer_path;
+  const std::string tok =
+      options.tokenizer_path.empty() ? default_tokenizer(path, out.config.vocab_size) : options.tokenizer_path;
   auto v = load_llama2c_vocab(tok, out.config.vocab_size);
   if (!v.ok()) return v.error();
   out.vocab = std::move(*v);
@@ -136,25 +138,26 @@ status_or<model> load_model(const std::string& spec, const model_options& option
   model m;
   m.source = spec;
   status s;
-  if (spec.rfind(kDummyPrefix, 0) == 0) s = load_dummy(spec, m);
+  if (spec.rfind(kDummyPrefix, 0) == 0)
+    s = load_dummy(spec, m);
   else if (!std::filesystem::exists(spec))
     s = status(error_code::io_error, spec + ": no such model file");
   else if (options.format != "auto" && (options.format == "gguf") != gguf::is_gguf_file(spec))
     s = status(error_code::model_invalid, spec + ": not a " + options.format + " file");
-  else if (gguf::is_gguf_file(spec)) s = load_gguf(spec, m);
-  else s = load_llama2c(spec, options, m);
+  else if (gguf::is_gguf_file(spec))
+    s = load_gguf(spec, m);
+  else
+    s = load_llama2c(spec, options, m);
   if (!s.ok()) return s;
   if (m.vocab.size() != m.config.vocab_size)
-    return status(error_code::model_invalid,
-                  spec + ": tokenizer has " + std::to_string(m.vocab.size()) +
-                      " tokens but the model's vocabulary is " + std::to_string(m.config.vocab_size));
-  m.stop_tokens = options.stop_tokens.empty() ? std::vector<int>{m.vocab.eos_id, m.vocab.bos_id}
-                                              : options.stop_tokens;
+    return status(error_code::model_invalid, spec + ": tokenizer has " + std::to_string(m.vocab.size()) +
+                                                 " tokens but the model's vocabulary is " +
+                                                 std::to_string(m.config.vocab_size));
+  m.stop_tokens = options.stop_tokens.empty() ? std::vector<int>{m.vocab.eos_id, m.vocab.bos_id} : options.stop_tokens;
   if (options.stop_tokens.empty() && m.vocab.eot_id >= 0) m.stop_tokens.push_back(m.vocab.eot_id);
   for (int t : m.stop_tokens)
     if (t < 0 || t >= m.config.vocab_size)
-      return status(error_code::invalid_argument,
-                    "stop token " + std::to_string(t) + " is outside the vocabulary");
+      return status(error_code::invalid_argument, "stop token " + std::to_string(t) + " is outside the vocabulary");
   return m;
 }
 

@@ -26,7 +26,7 @@
 namespace binserve {
 
 struct model {
-  std::string source;       // what was loaded, for messages ("stories260K.bin")
+  std::string source;  // what was loaded, for messages ("stories260K.bin")
   model_config config;
   struct vocab vocab;
   std::vector<int> stop_tokens;  // generation ends when one is sampled
@@ -41,7 +41,7 @@ struct model {
 };
 
 struct model_options {
-  std::string tokenizer_path;  // llama2.c only; default: tokenizer.bin or tok<vocab>.bin beside the model
+  std::string tokenizer_path;    // llama2.c only; default: tokenizer.bin or tok<vocab>.bin beside the model
   std::vector<int> stop_tokens;  // empty: the model's BOS and EOS
   std::string format = "auto";   // auto (GGUF magic decides) | llama2c | gguf: the file must be it
 };

@@ -11,10 +11,10 @@ namespace {
 // overflow before validate() rejects it.
 __int128 wide_params(const model_config& c) {
   const __int128 d = c.dim, h = c.hidden_dim, kv = c.kv_dim();
-  const __int128 per_layer = 2 * d          // rms_att, rms_ffn
-                             + d * d * 2    // wq, wo
-                             + d * kv * 2   // wk, wv
-                             + d * h * 3;   // w1, w2, w3
+  const __int128 per_layer = 2 * d         // rms_att, rms_ffn
+                             + d * d * 2   // wq, wo
+                             + d * kv * 2  // wk, wv
+                             + d * h * 3;  // w1, w2, w3
   const __int128 embed = __int128(c.vocab_size) * d;
   const __int128 biases = c.qkv_bias ? d + 2 * kv : 0;  // bq, bk, bv
   return embed + c.n_layers * (per_layer + biases) + d + (c.shared_classifier ? 0 : embed);
@@ -25,34 +25,27 @@ __int128 wide_params(const model_config& c) {
 std::int64_t model_config::n_params() const { return static_cast<std::int64_t>(wide_params(*this)); }
 
 status model_config::validate() const {
-  auto bad = [](const std::string& what) {
-    return status(error_code::model_invalid, "model shape: " + what);
-  };
-  if (dim <= 0 || hidden_dim <= 0 || n_layers <= 0 || n_heads <= 0 ||
-      n_kv_heads <= 0 || vocab_size <= 0 || n_ctx <= 0)
-    return bad("every size must be positive (dim=" + std::to_string(dim) +
-               " hidden_dim=" + std::to_string(hidden_dim) + " n_layers=" +
-               std::to_string(n_layers) + " n_heads=" + std::to_string(n_heads) +
-               " n_kv_heads=" + std::to_string(n_kv_heads) + " vocab_size=" +
-               std::to_string(vocab_size) + " n_ctx=" + std::to_string(n_ctx) + ")");
+  auto bad = [](const std::string& what) { return status(error_code::model_invalid, "model shape: " + what); };
+  if (dim <= 0 || hidden_dim <= 0 || n_layers <= 0 || n_heads <= 0 || n_kv_heads <= 0 || vocab_size <= 0 || n_ctx <= 0)
+    return bad("every size must be positive (dim=" + std::to_string(dim) + " hidden_dim=" + std::to_string(hidden_dim) +
+               " n_layers=" + std::to_string(n_layers) + " n_heads=" + std::to_string(n_heads) +
+               " n_kv_heads=" + std::to_string(n_kv_heads) + " vocab_size=" + std::to_string(vocab_size) +
+               " n_ctx=" + std::to_string(n_ctx) + ")");
   if (dim % n_heads != 0)
-    return bad("dim " + std::to_string(dim) + " is not a multiple of n_heads " +
-               std::to_string(n_heads));
+    return bad("dim " + std::to_string(dim) + " is not a multiple of n_heads " + std::to_string(n_heads));
   if (n_heads % n_kv_heads != 0)
-    return bad("n_heads " + std::to_string(n_heads) +
-               " is not a multiple of n_kv_heads " + std::to_string(n_kv_heads));
+    return bad("n_heads " + std::to_string(n_heads) + " is not a multiple of n_kv_heads " + std::to_string(n_kv_heads));
   if (head_dim() % 2 != 0) return bad("head_dim must be even for RoPE");
-  if (!(norm_eps > 0.0f) || !(rope_theta > 0.0f))
-    return bad("norm_eps and rope_theta must be positive");
+  if (!(norm_eps > 0.0f) || !(rope_theta > 0.0f)) return bad("norm_eps and rope_theta must be positive");
   if (!rope_freq_factors.empty() && rope_freq_factors.size() != std::size_t(head_dim() / 2))
     return bad("rope_freq_factors has " + std::to_string(rope_freq_factors.size()) + " values for head_dim " +
                std::to_string(head_dim()) + " (want head_dim / 2)");
   for (float f : rope_freq_factors)
     if (!(f > 0.0f) || !std::isfinite(f)) return bad("rope_freq_factors must be positive and finite");
   if (wide_params(*this) > kMaxParams)
-    return bad("more than 2^40 parameters (dim=" + std::to_string(dim) + " hidden_dim=" +
-               std::to_string(hidden_dim) + " n_layers=" + std::to_string(n_layers) + " vocab_size=" +
-               std::to_string(vocab_size) + "): not a real model");
+    return bad("more than 2^40 parameters (dim=" + std::to_string(dim) + " hidden_dim=" + std::to_string(hidden_dim) +
+               " n_layers=" + std::to_string(n_layers) + " vocab_size=" + std::to_string(vocab_size) +
+               "): not a real model");
   return status::ok_status();
 }
 
@@ -64,8 +57,7 @@ struct preset {
   bool tied;  // the classifier is the token embedding
 };
 
-model_config shape(int dim, int hidden, int layers, int heads, int kv_heads,
-                   int vocab, int ctx) {
+model_config shape(int dim, int hidden, int layers, int heads, int kv_heads, int vocab, int ctx) {
   model_config c;
   c.dim = dim;
   c.hidden_dim = hidden;
@@ -145,8 +137,7 @@ status_or<model_config> model_preset(const std::string& name) {
       return c;
     }
   return status(error_code::invalid_argument,
-                "unknown model preset '" + name + "' (known: " +
-                    model_preset_names() + ")");
+                "unknown model preset '" + name + "' (known: " + model_preset_names() + ")");
 }
 
 std::string model_preset_names() {

@@ -16,13 +16,13 @@ namespace binserve {
 enum class rope_style { interleaved, halves };
 
 struct model_config {
-  int dim = 0;          // residual stream width
-  int hidden_dim = 0;   // SwiGLU inner width
+  int dim = 0;         // residual stream width
+  int hidden_dim = 0;  // SwiGLU inner width
   int n_layers = 0;
-  int n_heads = 0;      // query heads
-  int n_kv_heads = 0;   // key/value heads (grouped-query attention when < n_heads)
+  int n_heads = 0;     // query heads
+  int n_kv_heads = 0;  // key/value heads (grouped-query attention when < n_heads)
   int vocab_size = 0;
-  int n_ctx = 0;        // longest sequence (prompt + generated) the model serves
+  int n_ctx = 0;                // longest sequence (prompt + generated) the model serves
   float norm_eps = 1e-5f;       // RMSNorm epsilon
   float rope_theta = 10000.0f;  // RoPE base
   rope_style rope = rope_style::interleaved;

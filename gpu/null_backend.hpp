@@ -14,7 +14,6 @@ namespace binserve {
 constexpr int kNullToken = 259;
 
 // Errors: invalid_argument when the model's vocabulary lacks kNullToken.
-status_or<std::unique_ptr<backend>> make_null_backend(std::shared_ptr<const model> m,
-                                                      const backend_options& options);
+status_or<std::unique_ptr<backend>> make_null_backend(std::shared_ptr<const model> m, const backend_options& options);
 
 }  // namespace binserve

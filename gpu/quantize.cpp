@@ -203,7 +203,7 @@ void q6_k(const float* x, unsigned char* b) {
 std::uint16_t float_to_bf16(float f) {
   std::uint32_t u = std::bit_cast<std::uint32_t>(f);
   if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((u >> 16) | 64);  // quiet NaN
-  u += 0x7fffu + ((u >> 16) & 1u);  // round to nearest even
+  u += 0x7fffu + ((u >> 16) & 1u);                                                         // round to nearest even
   return static_cast<std::uint16_t>(u >> 16);
 }
 
@@ -220,7 +220,9 @@ std::optional<tensor_type> type_for(const std::vector<std::uint64_t>& dims, tens
 
 void quantize(tensor_type type, const float* x, unsigned char* out, std::uint64_t n) {
   switch (type) {
-    case tensor_type::f32: std::memcpy(out, x, n * sizeof(float)); return;
+    case tensor_type::f32:
+      std::memcpy(out, x, n * sizeof(float));
+      return;
     case tensor_type::f16:
       for (std::uint64_t i = 0; i < n; ++i) put_half(out + 2 * i, x[i]);
       return;

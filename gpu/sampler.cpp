@@ -77,8 +77,7 @@ int sample_multinomial(const std::vector<float>& probs, float u) {
 
 }  // namespace
 
-int sample_token(std::span<const float> logits, const sampling_params& params,
-                 std::uint64_t step) {
+int sample_token(std::span<const float> logits, const sampling_params& params, std::uint64_t step) {
   if (params.temperature <= 0.0f) return argmax(logits);
   const std::vector<float> probs = softmax(logits, params.temperature);
   const float u = sample_uniform(params.seed, step);

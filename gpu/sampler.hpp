@@ -24,7 +24,6 @@ float sample_uniform(std::uint64_t seed, std::uint64_t step);
 
 // Samples a token from `logits` ([vocab], not modified) for step `step`.
 // Preconditions: logits not empty; 0 < top_p <= 1; temperature >= 0.
-int sample_token(std::span<const float> logits, const sampling_params& params,
-                 std::uint64_t step);
+int sample_token(std::span<const float> logits, const sampling_params& params, std::uint64_t step);
 
 }  // namespace binserve

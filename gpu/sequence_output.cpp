@@ -2,8 +2,8 @@
 
 namespace binserve {
 
-sequence_output::sequence_output(generation_request request, const model& m,
-                                 std::shared_ptr<const tokenizer> tok, std::vector<int> resumed)
+sequence_output::sequence_output(generation_request request, const model& m, std::shared_ptr<const tokenizer> tok,
+                                 std::vector<int> resumed)
     : request_(std::move(request)), model_(&m), tok_(std::move(tok)), generated_(std::move(resumed)) {
   prev_ = request_.prompt_ids.empty() ? 0 : request_.prompt_ids.back();
   if (request_.stop.empty() || !tok_) return;

@@ -42,7 +42,7 @@ class sequence_output {
   const model* model_;
   std::shared_ptr<const tokenizer> tok_;
   std::optional<stop_string_matcher> stops_;  // when request.stop is not empty
-  int prev_ = 0;  // the token before the next one, for decoding
+  int prev_ = 0;                              // the token before the next one, for decoding
   std::vector<int> generated_;
 };
 

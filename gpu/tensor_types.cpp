@@ -75,32 +75,39 @@ void q6_k(const unsigned char* b, float* y) {
 
 std::optional<type_layout> layout_of(std::uint32_t id) {
   switch (static_cast<tensor_type>(id)) {
-    case tensor_type::f32: return type_layout{1, 4};
-    case tensor_type::f16: return type_layout{1, 2};
-    case tensor_type::bf16: return type_layout{1, 2};
-    case tensor_type::q8_0: return type_layout{32, 34};
-    case tensor_type::q4_0: return type_layout{32, 18};
-    case tensor_type::q4_k: return type_layout{kQK, 144};
-    case tensor_type::q5_k: return type_layout{kQK, 176};
-    case tensor_type::q6_k: return type_layout{kQK, 210};
+    case tensor_type::f32:
+      return type_layout{1, 4};
+    case tensor_type::f16:
+      return type_layout{1, 2};
+    case tensor_type::bf16:
+      return type_layout{1, 2};
+    case tensor_type::q8_0:
+      return type_layout{32, 34};
+    case tensor_type::q4_0:
+      return type_layout{32, 18};
+    case tensor_type::q4_k:
+      return type_layout{kQK, 144};
+    case tensor_type::q5_k:
+      return type_layout{kQK, 176};
+    case tensor_type::q6_k:
+      return type_layout{kQK, 210};
   }
   return std::nullopt;
 }
 
 std::string type_name(std::uint32_t id) {
   static const std::unordered_map<std::uint32_t, const char*> names = {
-      {0, "F32"},   {1, "F16"},   {2, "Q4_0"},  {3, "Q4_1"},  {6, "Q5_0"}, {7, "Q5_1"},
-      {8, "Q8_0"},  {9, "Q8_1"},  {10, "Q2_K"}, {11, "Q3_K"}, {12, "Q4_K"}, {13, "Q5_K"},
-      {14, "Q6_K"}, {15, "Q8_K"}, {24, "I8"},   {25, "I16"},  {26, "I32"}, {27, "I64"},
-      {28, "F64"},  {30, "BF16"}};
+      {0, "F32"},  {1, "F16"},   {2, "Q4_0"},  {3, "Q4_1"},  {6, "Q5_0"},  {7, "Q5_1"},  {8, "Q8_0"},
+      {9, "Q8_1"}, {10, "Q2_K"}, {11, "Q3_K"}, {12, "Q4_K"}, {13, "Q5_K"}, {14, "Q6_K"}, {15, "Q8_K"},
+      {24, "I8"},  {25, "I16"},  {26, "I32"},  {27, "I64"},  {28, "F64"},  {30, "BF16"}};
   const auto it = names.find(id);
   if (layout_of(id)) return it->second;
   return std::to_string(id) + (it == names.end() ? "" : std::string(" (") + it->second + ")");
 }
 
 std::optional<tensor_type> type_named(const std::string& name) {
-  for (tensor_type t : {tensor_type::f32, tensor_type::f16, tensor_type::bf16, tensor_type::q8_0,
-                        tensor_type::q4_0, tensor_type::q4_k, tensor_type::q5_k, tensor_type::q6_k})
+  for (tensor_type t : {tensor_type::f32, tensor_type::f16, tensor_type::bf16, tensor_type::q8_0, tensor_type::q4_0,
+                        tensor_type::q4_k, tensor_type::q5_k, tensor_type::q6_k})
     if (type_name(static_cast<std::uint32_t>(t)) == name) return t;
   return std::nullopt;
 }
@@ -123,9 +130,8 @@ float half_to_float(std::uint16_t h) {
     const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
     return sign ? -magnitude : magnitude;
   }
-  const std::uint32_t bits = exponent == 0x1f
-                                 ? sign | 0x7f800000u | (mantissa << 13)  // inf, NaN
-                                 : sign | ((exponent + 112) << 23) | (mantissa << 13);
+  const std::uint32_t bits = exponent == 0x1f ? sign | 0x7f800000u | (mantissa << 13)  // inf, NaN
+                                              : sign | ((exponent + 112) << 23) | (mantissa << 13);
   return std::bit_cast<float>(bits);
 }
 
@@ -134,8 +140,10 @@ std::uint16_t float_to_half(float f) {
   const std::uint32_t sign = (x >> 16) & 0x8000u;
   const std::uint32_t magnitude = x & 0x7fffffffu;
   std::uint32_t h = 0;
-  if (magnitude > 0x7f800000u) h = 0x7e00u;        // NaN
-  else if (magnitude >= 0x477ff000u) h = 0x7c00u;  // >= 65520 rounds to inf
+  if (magnitude > 0x7f800000u)
+    h = 0x7e00u;  // NaN
+  else if (magnitude >= 0x477ff000u)
+    h = 0x7c00u;                     // >= 65520 rounds to inf
   else if (magnitude < 0x38800000u)  // below 2^-14: a count of 2^-24 (1024 is 2^-14 itself)
     h = static_cast<std::uint32_t>(std::nearbyint(std::bit_cast<float>(magnitude) * 16777216.0f));
   else {
@@ -148,7 +156,9 @@ std::uint16_t float_to_half(float f) {
 
 void dequantize(tensor_type type, const unsigned char* src, float* dst, std::uint64_t n) {
   switch (type) {
-    case tensor_type::f32: std::memcpy(dst, src, n * sizeof(float)); return;
+    case tensor_type::f32:
+      std::memcpy(dst, src, n * sizeof(float));
+      return;
     case tensor_type::f16:
       for (std::uint64_t i = 0; i < n; ++i) dst[i] = half_at(src + 2 * i);
       return;

@@ -36,7 +36,14 @@ namespace binserve::gguf {
 
 // The ggml type ids (ggml.h's enum ggml_type) of the types binserve reads.
 enum class tensor_type : std::uint32_t {
-  f32 = 0, f16 = 1, q4_0 = 2, q8_0 = 8, q4_k = 12, q5_k = 13, q6_k = 14, bf16 = 30,
+  f32 = 0,
+  f16 = 1,
+  q4_0 = 2,
+  q8_0 = 8,
+  q4_k = 12,
+  q5_k = 13,
+  q6_k = 14,
+  bf16 = 30,
 };
 
 struct type_layout {

@@ -35,9 +35,7 @@ int parse_byte_piece(std::string_view piece) {
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
 // A NaN score would break the heap's ordering; it never wins a merge instead.
-float merge_rank(float score) {
-  return std::isnan(score) ? -std::numeric_limits<float>::infinity() : score;
-}
+float merge_rank(float score) { return std::isnan(score) ? -std::numeric_limits<float>::infinity() : score; }
 
 // One token of the sequence being merged, linked to its live neighbours.
 struct symbol {
@@ -68,8 +66,7 @@ struct lower_priority {
 // pair, repeat" loop, in O(n log n): stale heap entries are skipped on pop.
 // `merged_id(a, b)` is the token of a's piece followed by b's, or -1.
 template <class MergedId>
-void merge_symbols(std::vector<symbol>& syms, const std::vector<float>& scores,
-                   MergedId merged_id) {
+void merge_symbols(std::vector<symbol>& syms, const std::vector<float>& scores, MergedId merged_id) {
   std::priority_queue<merge_candidate, std::vector<merge_candidate>, lower_priority> heap;
   auto consider = [&](int left) {
     if (left < 0 || syms[left].next < 0) return;
@@ -117,9 +114,7 @@ token_kind classify(std::string_view piece) {
 
 using file_ptr = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
 
-bool read_exact(std::FILE* f, void* dst, std::size_t n) {
-  return std::fread(dst, 1, n, f) == n;
-}
+bool read_exact(std::FILE* f, void* dst, std::size_t n) { return std::fread(dst, 1, n, f) == n; }
 
 status read_failure(std::FILE* f, const std::string& path, const std::string& where) {
   if (std::ferror(f)) {
@@ -129,8 +124,7 @@ status read_failure(std::FILE* f, const std::string& path, const std::string& wh
 }
 
 // Appends token `index` (score, length, bytes) from `f` to `v`.
-status read_token(std::FILE* f, const std::string& path, std::int32_t max_len, int index,
-                  struct vocab& v) {
+status read_token(std::FILE* f, const std::string& path, std::int32_t max_len, int index, struct vocab& v) {
   const std::string where = "token " + std::to_string(index);
   float score = 0;
   std::int32_t len = 0;
@@ -138,9 +132,8 @@ status read_token(std::FILE* f, const std::string& path, std::int32_t max_len, i
     return read_failure(f, path, where);
   }
   if (len < 0 || len > max_len || len > kMaxPieceBytes) {
-    return {error_code::model_invalid, path + ": " + where + " has invalid length " +
-                                           std::to_string(len) + " (max_token_length " +
-                                           std::to_string(max_len) + ")"};
+    return {error_code::model_invalid, path + ": " + where + " has invalid length " + std::to_string(len) +
+                                           " (max_token_length " + std::to_string(max_len) + ")"};
   }
   std::string piece(static_cast<std::size_t>(len), '\0');
   if (!read_exact(f, piece.data(), piece.size())) return read_failure(f, path, where);
@@ -263,8 +256,7 @@ status_or<struct vocab> load_llama2c_vocab(const std::string& path, int vocab_si
     return read_failure(f.get(), path, "max_token_length");
   }
   if (max_len < 0) {
-    return status{error_code::model_invalid,
-                  path + ": negative max_token_length " + std::to_string(max_len)};
+    return status{error_code::model_invalid, path + ": negative max_token_length " + std::to_string(max_len)};
   }
   struct vocab v;
   for (int i = 0; i < vocab_size; ++i) {

@@ -54,9 +54,9 @@ class tokenizer {
   int lookup(std::string_view piece) const;  // -1 when absent
 
   struct vocab vocab_;
-  std::shared_ptr<const bpe_tokenizer> bpe_;  // byte_bpe only
+  std::shared_ptr<const bpe_tokenizer> bpe_;        // byte_bpe only
   std::unordered_map<std::string, int> piece_ids_;  // normal pieces only
-  int byte_ids_[256];  // token id of each byte's fallback token, -1 if none
+  int byte_ids_[256];                               // token id of each byte's fallback token, -1 if none
 };
 
 // Reads a llama2.c tokenizer file: int32 max_token_length, then per token

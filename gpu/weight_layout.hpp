@@ -21,8 +21,8 @@ namespace binserve {
 enum class layer_tensor { rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3 };
 
 inline constexpr std::array<layer_tensor, 9> kLayerTensors = {
-    layer_tensor::rms_att, layer_tensor::wq,      layer_tensor::wk, layer_tensor::wv, layer_tensor::wo,
-    layer_tensor::rms_ffn, layer_tensor::w1,      layer_tensor::w2, layer_tensor::w3};
+    layer_tensor::rms_att, layer_tensor::wq, layer_tensor::wk, layer_tensor::wv, layer_tensor::wo,
+    layer_tensor::rms_ffn, layer_tensor::w1, layer_tensor::w2, layer_tensor::w3};
 
 inline bool is_norm(layer_tensor t) { return t == layer_tensor::rms_att || t == layer_tensor::rms_ffn; }
 
@@ -36,14 +36,19 @@ inline tensor_shape shape_of(layer_tensor t, const model_config& c) {
   const std::int64_t d = c.dim, h = c.hidden_dim, kv = c.kv_dim();
   switch (t) {
     case layer_tensor::wk:
-    case layer_tensor::wv: return {kv, d};
+    case layer_tensor::wv:
+      return {kv, d};
     case layer_tensor::w1:
-    case layer_tensor::w3: return {h, d};
-    case layer_tensor::w2: return {d, h};
+    case layer_tensor::w3:
+      return {h, d};
+    case layer_tensor::w2:
+      return {d, h};
     case layer_tensor::wq:
-    case layer_tensor::wo: return {d, d};
+    case layer_tensor::wo:
+      return {d, d};
     case layer_tensor::rms_att:
-    case layer_tensor::rms_ffn: break;
+    case layer_tensor::rms_ffn:
+      break;
   }
   return {d, 1};
 }
@@ -63,15 +68,22 @@ auto& norm_member(Layer& l, layer_tensor t) {
 template <class Layer>
 auto& matrix_member(Layer& l, layer_tensor t) {
   switch (t) {
-    case layer_tensor::wq: return l.wq;
-    case layer_tensor::wk: return l.wk;
-    case layer_tensor::wv: return l.wv;
-    case layer_tensor::wo: return l.wo;
-    case layer_tensor::w1: return l.w1;
-    case layer_tensor::w2: return l.w2;
+    case layer_tensor::wq:
+      return l.wq;
+    case layer_tensor::wk:
+      return l.wk;
+    case layer_tensor::wv:
+      return l.wv;
+    case layer_tensor::wo:
+      return l.wo;
+    case layer_tensor::w1:
+      return l.w1;
+    case layer_tensor::w2:
+      return l.w2;
     case layer_tensor::w3:
     case layer_tensor::rms_att:
-    case layer_tensor::rms_ffn: break;
+    case layer_tensor::rms_ffn:
+      break;
   }
   assert(t == layer_tensor::w3 && "a norm is not a matrix");
   return l.w3;

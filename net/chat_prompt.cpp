@@ -10,7 +10,8 @@ status_or<chat_prompt> chat_prompt::make(const service& svc, const std::string& 
   auto t = chat_template::compile(source, own ? error_code::model_invalid : error_code::config_invalid,
                                   own ? "the model's tokenizer.chat_template" : "server.chat_template");
   if (!t.ok() && own)
-    return status(t.error().code(), t.error().message() + " (set server.chat_template to a template binserve can render)");
+    return status(t.error().code(),
+                  t.error().message() + " (set server.chat_template to a template binserve can render)");
   if (!t.ok()) return t.error();
   return chat_prompt(svc, std::move(*t), std::move(f));
 }

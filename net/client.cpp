@@ -56,8 +56,8 @@ struct client::impl {
   }
 
   // Streams `e` to on_token if it is a token of `id`; sets `out` if `e` ends `id`.
-  static void consume(const net::server_event& e, const net::client_id& id,
-                   std::optional<status_or<result>>& out, const token_callback& on_token) {
+  static void consume(const net::server_event& e, const net::client_id& id, std::optional<status_or<result>>& out,
+                      const token_callback& on_token) {
     if (const auto* t = std::get_if<net::token_event>(&e); t && t->id == id && on_token)
       on_token(static_cast<request_id>(std::get<std::int64_t>(id)), generated_token{t->index, t->token, t->text, {}});
     if (const auto* d = std::get_if<net::done_event>(&e); d && d->id == id) out = d->res;
@@ -88,8 +88,7 @@ client::~client() = default;
 
 status_or<result> client::generate(const request& r, const token_callback& on_token) {
   const net::client_id id = impl_->next_id++;
-  if (status s = impl_->send_line(net::encode_generate(id, r, static_cast<bool>(on_token))); !s.ok())
-    return s;
+  if (status s = impl_->send_line(net::encode_generate(id, r, static_cast<bool>(on_token))); !s.ok()) return s;
   std::optional<status_or<result>> out;
   while (!out) {
     auto e = impl_->read_event();

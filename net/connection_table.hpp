@@ -29,9 +29,9 @@ class connection_table {
   };
 
   enum class verdict {
-    admitted,           // room, or room made by shedding `shed`
-    address_full,       // its address has max_per_address connections
-    full,               // max_total connections, none pending to shed
+    admitted,      // room, or room made by shedding `shed`
+    address_full,  // its address has max_per_address connections
+    full,          // max_total connections, none pending to shed
   };
 
   struct admission {

@@ -18,8 +18,8 @@ std::string chunk(std::string_view data) {
 }
 
 openai::api_error cut_error() {
-  return openai::to_api_error(status(error_code::shutting_down,
-                                     "the server stopped before this request finished (server.drain_timeout_s)"));
+  return openai::to_api_error(
+      status(error_code::shutting_down, "the server stopped before this request finished (server.drain_timeout_s)"));
 }
 
 }  // namespace
@@ -84,8 +84,7 @@ void http_session::start_choice_stream(std::size_t i) {
   ch.started = true;
   if (call_->meta.kind == openai::api_kind::chat)
     send_event(openai::stream_role_chunk(call_->meta, static_cast<int>(i)));
-  if (!ch.prefix.empty())
-    send_event(openai::stream_chunk(call_->meta, static_cast<int>(i), ch.prefix, nullptr, 0, {}));
+  if (!ch.prefix.empty()) send_event(openai::stream_chunk(call_->meta, static_cast<int>(i), ch.prefix, nullptr, 0, {}));
 }
 
 void http_session::on_final(std::size_t i, status_or<result> r) {
@@ -157,9 +156,10 @@ void http_session::cancel_choices() {
 void http_session::send_event(const std::string& event) {
   if (!sse_started_) {
     sse_started_ = true;
-    send("HTTP/1.1 200 OK\r\nServer: binserve\r\nContent-Type: text/event-stream\r\n"
-         "Cache-Control: no-cache\r\nConnection: close\r\nTransfer-Encoding: chunked\r\nx-request-id: " +
-         request_id_ + "\r\n\r\n");
+    send(
+        "HTTP/1.1 200 OK\r\nServer: binserve\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nConnection: close\r\nTransfer-Encoding: chunked\r\nx-request-id: " +
+        request_id_ + "\r\n\r\n");
   }
   send(chunk(event));
 }

@@ -32,8 +32,8 @@
 
 #include "binserve/service.hpp"
 #include "binserve/status.hpp"
-#include "net/server_config.hpp"
 #include "net/front_end.hpp"
+#include "net/server_config.hpp"
 
 namespace binserve {
 
@@ -44,6 +44,6 @@ namespace binserve {
 // resolve, a chat template that does not compile), io_error (bind/listen
 // failed).
 status_or<std::unique_ptr<net::front_end>> start_http_server(service& svc, const server_config& config,
-                                                            std::string model_name);
+                                                             std::string model_name);
 
 }  // namespace binserve

@@ -64,15 +64,16 @@ bool same_secret(std::string_view a, std::string_view b) {
 void http_session::refuse(tcp::socket socket, http_shared&, connection_table::verdict why) {
   const bool address = why == connection_table::verdict::address_full;
   const int status = address ? 429 : 503;
-  const std::string body = openai::error_json(
-      {status,
-       address ? "this address has server.max_connections_per_address connections open"
-               : "the server has server.max_connections connections open",
-       address ? "rate_limit_error" : "server_error", "", "overloaded"});
+  const std::string body =
+      openai::error_json({status,
+                          address ? "this address has server.max_connections_per_address connections open"
+                                  : "the server has server.max_connections connections open",
+                          address ? "rate_limit_error" : "server_error", "", "overloaded"});
   auto text = std::make_shared<std::string>(
       "HTTP/1.1 " + std::to_string(status) + (address ? " Too Many Requests" : " Service Unavailable") +
       "\r\nServer: binserve\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
-      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
   auto s = std::make_shared<tcp::socket>(std::move(socket));
   asio::async_write(*s, asio::buffer(*text), [s, text](beast::error_code, std::size_t) {
     beast::error_code ec;
@@ -84,9 +85,7 @@ void http_session::refuse(tcp::socket socket, http_shared&, connection_table::ve
 http_session::http_session(tcp::socket socket, http_shared& shared, connection_id id)
     : stream_(std::move(socket)), st_(shared), id_(id), client_("http:" + std::to_string(id)) {}
 
-void http_session::start() {
-  read_request(std::chrono::milliseconds(st_.config.first_request_timeout_ms));
-}
+void http_session::start() { read_request(std::chrono::milliseconds(st_.config.first_request_timeout_ms)); }
 
 // The whole next request must arrive within `deadline` (slow senders and
 // idle connections end there); no deadline runs while a call is answered.
@@ -107,8 +106,9 @@ void http_session::on_header(beast::error_code ec) {
   const auto given = parser_->is_header_done() ? parser_->get()["x-request-id"] : beast::string_view();
   request_id_ = request_id_of(std::string_view(given.data(), given.size()), ++st_.requests);
   if (ec == http::error::body_limit) return on_body(ec);  // a Content-Length over the limit
-  if (ec) return reply_final(400, openai::error_json(http_error(400, "malformed HTTP request: " + ec.message(),
-                                                                  "protocol_malformed")));
+  if (ec)
+    return reply_final(
+        400, openai::error_json(http_error(400, "malformed HTTP request: " + ec.message(), "protocol_malformed")));
   if (std::string why = framing_error(parser_->get()); !why.empty())
     return reply_final(400, openai::error_json(http_error(400, why, "protocol_malformed")));
   http::async_read(stream_, buffer_, *parser_,
@@ -121,8 +121,8 @@ void http_session::on_body(beast::error_code ec) {
     return reply_final(413, openai::error_json(http_error(413, "the request body exceeds 1 MiB", "input_too_large")));
   if (ec && ec.category() == http::make_error_code(http::error::bad_target).category() &&
       ec != http::error::end_of_stream)
-    return reply_final(400, openai::error_json(http_error(400, "malformed HTTP request: " + ec.message(),
-                                                            "protocol_malformed")));
+    return reply_final(
+        400, openai::error_json(http_error(400, "malformed HTTP request: " + ec.message(), "protocol_malformed")));
   if (ec) return close();
   keep_alive_ = parser_->get().keep_alive() && !st_.ledger.draining();
   route();
@@ -166,10 +166,10 @@ void http_session::route() {
   if (target.starts_with("/v1/models/")) {
     if (!get) return wrong_method("GET");
     if (target.substr(11) != st_.model)
-      return reply(404, openai::error_json(http_error(404, "the model '" + std::string(target.substr(11)) +
-                                                               "' does not exist; this server serves '" +
-                                                               st_.model + "'",
-                                                           "model_not_found")));
+      return reply(404, openai::error_json(http_error(404,
+                                                      "the model '" + std::string(target.substr(11)) +
+                                                          "' does not exist; this server serves '" + st_.model + "'",
+                                                      "model_not_found")));
     return reply(200, openai::model_json(st_.model));
   }
   if (target == "/metrics") return get ? reply_metrics() : wrong_method("GET");
@@ -180,12 +180,12 @@ void http_session::route() {
   auto parsed = chat ? openai::parse_chat_completion(req.body()) : openai::parse_completion(req.body());
   if (!parsed.call) return reply_error(parsed.error);
   if (!parsed.call->model.empty() && parsed.call->model != st_.model)
-    return reply_error(http_error(404, "the model '" + parsed.call->model + "' does not exist; this server serves '" +
-                                           st_.model + "'",
-                                  "model_not_found"));
+    return reply_error(
+        http_error(404, "the model '" + parsed.call->model + "' does not exist; this server serves '" + st_.model + "'",
+                   "model_not_found"));
   if (!st_.ledger.open())
-    return reply_error(http_error(503, "the server is shutting down; retry on another replica", "shutting_down",
-                                  "server_error"));
+    return reply_error(
+        http_error(503, "the server is shutting down; retry on another replica", "shutting_down", "server_error"));
   if (chat)
     if (status s = st_.chat.apply(*parsed.call); !s.ok()) {
       openai::api_error e = openai::to_api_error(s, openai::api_kind::chat);

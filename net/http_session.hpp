@@ -10,9 +10,9 @@
 #include <utility>
 
 #include <boost/asio.hpp>
-#include <chrono>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
@@ -84,12 +84,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   // ---- a generation call (http_call.cpp) ----
   struct choice_state {
-    request_id id = 0;         // the service's
+    request_id id = 0;  // the service's
     std::vector<std::string> stops;
-    stream_text text;          // what its stream has sent
-    std::string prefix;        // echo: the prompt's text
+    stream_text text;             // what its stream has sent
+    std::string prefix;           // echo: the prompt's text
     std::size_t token_bytes = 0;  // of its tokens so far (logprobs' text_offset)
-    bool started = false;      // its first stream chunk went out
+    bool started = false;         // its first stream chunk went out
     std::optional<status_or<result>> final;
   };
   struct call_state {
@@ -97,7 +97,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     openai::response_meta meta;
     std::vector<choice_state> choices;
     int finished = 0;
-    bool ended = false;        // answered, failed or cut: later events are ignored
+    bool ended = false;  // answered, failed or cut: later events are ignored
   };
   void start_call(openai::api_call call);
   void submit_choice(std::size_t i);
@@ -122,7 +122,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool established_ = false;  // no longer pending (connection_table)
   bool keep_alive_ = false;   // for the current request
   bool closed_ = false;
-  std::string request_id_;    // x-request-id of the current request
+  std::string request_id_;  // x-request-id of the current request
   std::deque<std::string> outbox_;
   bool writing_ = false;
   bool close_after_writes_ = false;

@@ -62,16 +62,16 @@ struct chat_message {
 // render the answer.
 struct api_call {
   api_kind kind = api_kind::completion;
-  std::string model;             // as asked; empty when absent
+  std::string model;  // as asked; empty when absent
   // Choice i answers prompt i / n with sample i % n (OpenAI's order). With a
   // seed, sample j is seeded seed + j.
   std::vector<request> choices;
   int n = 1;
   bool stream = false;
-  bool include_usage = false;    // stream_options.include_usage
-  bool echo = false;             // completions: each text starts with its prompt
-  bool logprobs = false;         // answers carry logprobs (choices[i].logprobs >= 0)
-  bool return_token_ids = false; // answers carry prompt_token_ids and token_ids
+  bool include_usage = false;          // stream_options.include_usage
+  bool echo = false;                   // completions: each text starts with its prompt
+  bool logprobs = false;               // answers carry logprobs (choices[i].logprobs >= 0)
+  bool return_token_ids = false;       // answers carry prompt_token_ids and token_ids
   std::vector<chat_message> messages;  // chat: the conversation, in order
 };
 
@@ -135,8 +135,8 @@ struct answer_fields {
 
 // A text_completion or chat.completion object with every choice and usage.
 // Each choice carries its seed ("seed", an extension) and `fields`.
-std::string response_json(const response_meta& m, std::span<const choice_output> choices,
-                          const usage_counts& usage, answer_fields fields, const token_text_fn& text_of);
+std::string response_json(const response_meta& m, std::span<const choice_output> choices, const usage_counts& usage,
+                          answer_fields fields, const token_text_fn& text_of);
 
 // SSE events "data: {chunk}\n\n". The first chunk of a chat choice carries
 // its role (an empty content delta); then one chunk per streamed piece, its
@@ -145,9 +145,8 @@ std::string response_json(const response_meta& m, std::span<const choice_output>
 // its finish_reason; with include_usage, one chunk with usage and no
 // choices before [DONE].
 std::string stream_role_chunk(const response_meta& m, int index);
-std::string stream_chunk(const response_meta& m, int index, std::string_view text,
-                         const generated_token* logprobs_of, std::size_t text_offset,
-                         const token_text_fn& text_of);
+std::string stream_chunk(const response_meta& m, int index, std::string_view text, const generated_token* logprobs_of,
+                         std::size_t text_offset, const token_text_fn& text_of);
 std::string stream_final_chunk(const response_meta& m, int index, std::string_view reason);
 std::string stream_usage_chunk(const response_meta& m, const usage_counts& usage);
 

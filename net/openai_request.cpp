@@ -10,21 +10,36 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr int kMaxN = 16;           // samples per prompt
-constexpr int kMaxChoices = 64;     // prompts x n: one call's work stays bounded
+constexpr int kMaxN = 16;             // samples per prompt
+constexpr int kMaxChoices = 64;       // prompts x n: one call's work stays bounded
 constexpr std::size_t kMaxStops = 4;  // OpenAI's limit
 constexpr std::size_t kMaxLogitBias = 300;
 constexpr int kMaxLogprobs = 20;
 
 // What an endpoint accepts; any other key is a 400 naming it.
-const std::vector<std::string_view> kCommonKeys = {
-    "model", "max_tokens", "temperature", "top_p", "n", "seed", "stream", "stream_options", "stop",
-    "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "user", "ignore_eos",
-    "min_tokens", "priority", "length_hint", "return_token_ids"};
+const std::vector<std::string_view> kCommonKeys = {"model",
+                                                   "max_tokens",
+                                                   "temperature",
+                                                   "top_p",
+                                                   "n",
+                                                   "seed",
+                                                   "stream",
+                                                   "stream_options",
+                                                   "stop",
+                                                   "presence_penalty",
+                                                   "frequency_penalty",
+                                                   "logit_bias",
+                                                   "logprobs",
+                                                   "user",
+                                                   "ignore_eos",
+                                                   "min_tokens",
+                                                   "priority",
+                                                   "length_hint",
+                                                   "return_token_ids"};
 const std::vector<std::string_view> kCompletionKeys = {"prompt", "suffix", "echo", "best_of"};
-const std::vector<std::string_view> kChatKeys = {"messages", "max_completion_tokens", "top_logprobs",
-                                                  "response_format", "tools", "tool_choice",
-                                                  "parallel_tool_calls"};
+const std::vector<std::string_view> kChatKeys = {
+    "messages", "max_completion_tokens", "top_logprobs",       "response_format",
+    "tools",    "tool_choice",           "parallel_tool_calls"};
 
 // The first failure of a parse, with the parameter it names.
 struct failure {
@@ -47,8 +62,7 @@ check known_keys(const json& body, const std::vector<std::string_view>& own) {
     const auto known = [&](const std::vector<std::string_view>& keys) {
       return std::find(keys.begin(), keys.end(), key) != keys.end();
     };
-    if (!known(kCommonKeys) && !known(own))
-      return fail(key, "unrecognized request argument supplied: " + key);
+    if (!known(kCommonKeys) && !known(own)) return fail(key, "unrecognized request argument supplied: " + key);
   }
   return std::nullopt;
 }
@@ -157,19 +171,17 @@ check read_common(const json& body, const char* max_tokens_key, api_call& call, 
     call.model = m->get<std::string>();
   }
   const char* mt = field(body, max_tokens_key) ? max_tokens_key : "max_tokens";
-  for (check c : {read_int(body, mt, 1, INT_MAX, base.max_new_tokens),
-                  read_number(body, "temperature", base.temperature), read_number(body, "top_p", base.top_p),
-                  read_seed(body, base.seed),
-                  read_int(body, "n", 1, kMaxN, call.n), read_stream(body, call),
-                  read_stop(body, base.stop),
-                  read_number(body, "presence_penalty", base.presence_penalty),
-                  read_number(body, "frequency_penalty", base.frequency_penalty),
-                  read_logit_bias(body, base.logit_bias), read_user(body, base.client),
-                  read_bool(body, "ignore_eos", base.ignore_eos),
-                  read_int(body, "min_tokens", 0, INT_MAX, base.min_tokens),
-                  read_int(body, "priority", INT_MIN, INT_MAX, base.priority),
-                  read_int(body, "length_hint", 1, INT_MAX, base.length_hint),
-                  read_bool(body, "return_token_ids", call.return_token_ids)})
+  for (check c :
+       {read_int(body, mt, 1, INT_MAX, base.max_new_tokens), read_number(body, "temperature", base.temperature),
+        read_number(body, "top_p", base.top_p), read_seed(body, base.seed), read_int(body, "n", 1, kMaxN, call.n),
+        read_stream(body, call), read_stop(body, base.stop),
+        read_number(body, "presence_penalty", base.presence_penalty),
+        read_number(body, "frequency_penalty", base.frequency_penalty), read_logit_bias(body, base.logit_bias),
+        read_user(body, base.client), read_bool(body, "ignore_eos", base.ignore_eos),
+        read_int(body, "min_tokens", 0, INT_MAX, base.min_tokens),
+        read_int(body, "priority", INT_MIN, INT_MAX, base.priority),
+        read_int(body, "length_hint", 1, INT_MAX, base.length_hint),
+        read_bool(body, "return_token_ids", call.return_token_ids)})
     if (c) return c;
   if (call.return_token_ids && call.stream)
     return fail("return_token_ids", "return_token_ids is supported without stream only");
@@ -199,18 +211,21 @@ bool is_token_ids(const json& a) {
 // prompt: a string, strings, token ids, or lists of token ids.
 check read_prompts(const json& body, std::vector<request>& out) {
   const json* v = field(body, "prompt");
-  const check bad = fail("prompt", "prompt is required: a string, an array of strings, an array of token "
-                                   "ids or an array of such arrays");
+  const check bad = fail("prompt",
+                         "prompt is required: a string, an array of strings, an array of token "
+                         "ids or an array of such arrays");
   if (!v) return bad;
   auto one = [&](const json& p) {
     request r;
-    if (p.is_string()) r.prompt = p.get<std::string>();
+    if (p.is_string())
+      r.prompt = p.get<std::string>();
     else if (is_token_ids(p)) {
       for (const json& t : p) {
         if (t.get<std::int64_t>() < INT_MIN || t.get<std::int64_t>() > INT_MAX) return false;
         r.prompt_ids.push_back(static_cast<int>(t.get<std::int64_t>()));
       }
-    } else return false;
+    } else
+      return false;
     out.push_back(std::move(r));
     return true;
   };
@@ -254,8 +269,7 @@ check chat_extras(const json& body, api_call& call) {
   if (auto c = read_bool(body, "logprobs", logprobs)) return c;
   int top = 0;
   if (auto c = read_int(body, "top_logprobs", 0, kMaxLogprobs, top)) return c;
-  if (field(body, "top_logprobs") && !logprobs)
-    return fail("top_logprobs", "top_logprobs needs logprobs: true");
+  if (field(body, "top_logprobs") && !logprobs) return fail("top_logprobs", "top_logprobs needs logprobs: true");
   call.logprobs = logprobs;
   for (request& r : call.choices) r.logprobs = logprobs ? top : -1;
   return std::nullopt;
@@ -281,8 +295,7 @@ check message_text(const json& m, std::size_t i, std::string& out) {
   if (!c.is_array()) return fail("messages", where + ".content must be a string, null or an array of parts");
   for (std::size_t j = 0; j < c.size(); ++j) {
     const json& part = c[j];
-    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
-        !part["text"].is_string())
+    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
       return fail("messages", where + ".content[" + std::to_string(j) +
                                   "] must be {\"type\": \"text\", \"text\": string} (other parts are not supported)");
     out += part["text"].get<std::string>();
@@ -319,9 +332,12 @@ parsed_call failed(failure f) {
 // Parses `text` as a JSON object; nullopt (and `error` set) otherwise.
 std::optional<json> parse_object(std::string_view text, parsed_call& error) {
   json body = json::parse(text, nullptr, false);
-  if (body.is_discarded()) error = failed({"", "the request body is not valid JSON"});
-  else if (!body.is_object()) error = failed({"", "the request body must be a JSON object"});
-  else return body;
+  if (body.is_discarded())
+    error = failed({"", "the request body is not valid JSON"});
+  else if (!body.is_object())
+    error = failed({"", "the request body must be a JSON object"});
+  else
+    return body;
   return std::nullopt;
 }
 

@@ -23,12 +23,16 @@ const char* object_name(const response_meta& m, bool chunk) {
 
 json envelope(const response_meta& m, bool chunk) {
   const char* prefix = m.kind == api_kind::chat ? "chatcmpl-" : "cmpl-";
-  return {{"id", prefix + std::to_string(m.id)}, {"object", object_name(m, chunk)}, {"created", m.created},
-          {"model", m.model}, {"system_fingerprint", "binserve"}};
+  return {{"id", prefix + std::to_string(m.id)},
+          {"object", object_name(m, chunk)},
+          {"created", m.created},
+          {"model", m.model},
+          {"system_fingerprint", "binserve"}};
 }
 
 json usage_json(const usage_counts& u) {
-  return {{"prompt_tokens", u.prompt_tokens}, {"completion_tokens", u.completion_tokens},
+  return {{"prompt_tokens", u.prompt_tokens},
+          {"completion_tokens", u.completion_tokens},
           {"total_tokens", u.prompt_tokens + u.completion_tokens}};
 }
 
@@ -52,8 +56,10 @@ json chat_entry(const token_logprobs& lp, const token_text_fn& text_of) {
 
 // The legacy completions shape, as four parallel arrays.
 json completion_logprobs(std::span<const token_logprobs> lps, std::size_t offset, const token_text_fn& text_of) {
-  json out = {{"tokens", json::array()}, {"token_logprobs", json::array()},
-              {"top_logprobs", json::array()}, {"text_offset", json::array()}};
+  json out = {{"tokens", json::array()},
+              {"token_logprobs", json::array()},
+              {"top_logprobs", json::array()},
+              {"text_offset", json::array()}};
   for (const token_logprobs& lp : lps) {
     const std::string text = text_of(lp.chosen.token);
     json top = json::object();
@@ -79,8 +85,10 @@ json choice_json(const response_meta& m, const choice_output& c, answer_fields f
   const result& r = *c.r;
   const json logprobs = fields.logprobs ? logprobs_json(m.kind, r.logprobs, c.prefix.size(), text_of) : json(nullptr);
   json j = {{"index", c.index}, {"finish_reason", finish_reason(r)}, {"logprobs", logprobs}, {"seed", r.seed}};
-  if (m.kind == api_kind::completion) j["text"] = c.prefix + r.text;
-  else j["message"] = {{"role", "assistant"}, {"content", r.text}};
+  if (m.kind == api_kind::completion)
+    j["text"] = c.prefix + r.text;
+  else
+    j["message"] = {{"role", "assistant"}, {"content", r.text}};
   if (fields.token_ids && m.kind == api_kind::completion) j["prompt_token_ids"] = r.prompt_ids;
   if (fields.token_ids) j["token_ids"] = r.generated_ids;
   return j;
@@ -101,8 +109,8 @@ std::string param_of(std::string_view message, api_kind kind) {
   if (message.starts_with("max_new_tokens")) return chat ? "max_completion_tokens" : "max_tokens";
   if (message.find("stop string") != std::string_view::npos) return "stop";
   if (message.starts_with("logprobs")) return chat ? "top_logprobs" : "logprobs";
-  for (const char* field : {"temperature", "top_p", "min_tokens", "presence_penalty", "frequency_penalty",
-                            "logit_bias", "priority", "length_hint"})
+  for (const char* field : {"temperature", "top_p", "min_tokens", "presence_penalty", "frequency_penalty", "logit_bias",
+                            "priority", "length_hint"})
     if (message.starts_with(field)) return field;
   return {};
 }
@@ -113,11 +121,16 @@ int http_status_for(error_code code) {
   switch (code) {
     case error_code::invalid_argument:
     case error_code::protocol_malformed:
-    case error_code::input_too_large: return 400;
-    case error_code::overloaded: return 429;
-    case error_code::timed_out: return 504;
-    case error_code::shutting_down: return 503;
-    default: return 500;
+    case error_code::input_too_large:
+      return 400;
+    case error_code::overloaded:
+      return 429;
+    case error_code::timed_out:
+      return 504;
+    case error_code::shutting_down:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -141,10 +154,11 @@ std::string finish_reason(const result& r) {
   return r.stop_reason == "stop_token" || r.stop_reason == "stop_string" ? "stop" : "length";
 }
 
-std::string response_json(const response_meta& m, std::span<const choice_output> choices,
-                          const usage_counts& usage, answer_fields fields, const token_text_fn& text_of) {
+std::string response_json(const response_meta& m, std::span<const choice_output> choices, const usage_counts& usage,
+                          answer_fields fields, const token_text_fn& text_of) {
   json j = envelope(m, false);
-  if (fields.token_ids && m.kind == api_kind::chat && !choices.empty()) j["prompt_token_ids"] = choices[0].r->prompt_ids;
+  if (fields.token_ids && m.kind == api_kind::chat && !choices.empty())
+    j["prompt_token_ids"] = choices[0].r->prompt_ids;
   j["choices"] = json::array();
   for (const choice_output& c : choices) j["choices"].push_back(choice_json(m, c, fields, text_of));
   j["usage"] = usage_json(usage);
@@ -153,14 +167,15 @@ std::string response_json(const response_meta& m, std::span<const choice_output>
 
 std::string stream_role_chunk(const response_meta& m, int index) {
   json j = envelope(m, true);
-  j["choices"] = json::array({{{"index", index}, {"delta", {{"role", "assistant"}, {"content", ""}}},
-                               {"logprobs", nullptr}, {"finish_reason", nullptr}}});
+  j["choices"] = json::array({{{"index", index},
+                               {"delta", {{"role", "assistant"}, {"content", ""}}},
+                               {"logprobs", nullptr},
+                               {"finish_reason", nullptr}}});
   return sse(j);
 }
 
-std::string stream_chunk(const response_meta& m, int index, std::string_view text,
-                         const generated_token* logprobs_of, std::size_t text_offset,
-                         const token_text_fn& text_of) {
+std::string stream_chunk(const response_meta& m, int index, std::string_view text, const generated_token* logprobs_of,
+                         std::size_t text_offset, const token_text_fn& text_of) {
   json j = envelope(m, true);
   json choice = chunk_choice(m, index, text, nullptr);
   if (logprobs_of && logprobs_of->logprobs)
@@ -192,9 +207,7 @@ std::string models_json(const std::string& model) {
   return dump({{"object", "list"}, {"data", json::array({json::parse(model_json(model))})}});
 }
 
-std::string health_json(bool draining) {
-  return draining ? R"({"status":"draining"})" : R"({"status":"ok"})";
-}
+std::string health_json(bool draining) { return draining ? R"({"status":"draining"})" : R"({"status":"ok"})"; }
 
 std::size_t complete_utf8_prefix(std::string_view bytes) {
   // Look back at most 3 bytes for the lead byte of an unfinished sequence.

@@ -16,9 +16,7 @@ namespace {
 
 using json = nlohmann::json;
 
-status malformed(std::string message) {
-  return {error_code::protocol_malformed, std::move(message)};
-}
+status malformed(std::string message) { return {error_code::protocol_malformed, std::move(message)}; }
 
 status wrong_type(const std::string& field, const char* expected) {
   return malformed("field \"" + field + "\" must be " + expected);
@@ -28,8 +26,7 @@ status wrong_type(const std::string& field, const char* expected) {
 status check_fields(const json& o, const std::string& type, std::initializer_list<const char*> allowed) {
   for (const auto& item : o.items()) {
     const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture one
-    const bool known = std::any_of(allowed.begin(), allowed.end(),
-                                   [&](const char* a) { return key == a; });
+    const bool known = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; });
     if (!known) return malformed("unknown field \"" + key + "\" in a \"" + type + "\" message");
   }
   return {};
@@ -122,16 +119,15 @@ status read_request_fields(const json& o, generate_message& m) {
   if (o.contains("prompt") && !o["prompt"].is_string()) return wrong_type("prompt", "a string");
   if (o.contains("prompt")) r.prompt = o["prompt"].get<std::string>();
   int deadline_ms = 0;
-  for (status s : {read_prompt_ids(o, r.prompt_ids), read_int(o, "max_new_tokens", r.max_new_tokens),
-                   read_float(o, "temperature", r.temperature), read_float(o, "top_p", r.top_p),
-                   read_seed(o, r.seed), read_int(o, "target_length", r.target_length),
-                   read_bool(o, "stream", m.stream), read_int(o, "deadline_ms", deadline_ms),
-                   read_stop(o, r.stop), read_bool(o, "ignore_eos", r.ignore_eos),
-                   read_int(o, "min_tokens", r.min_tokens),
-                   read_float(o, "presence_penalty", r.presence_penalty),
-                   read_float(o, "frequency_penalty", r.frequency_penalty),
-                   read_logit_bias(o, r.logit_bias), read_int(o, "logprobs", r.logprobs),
-                   read_int(o, "priority", r.priority), read_int(o, "length_hint", r.length_hint)})
+  for (status s :
+       {read_prompt_ids(o, r.prompt_ids), read_int(o, "max_new_tokens", r.max_new_tokens),
+        read_float(o, "temperature", r.temperature), read_float(o, "top_p", r.top_p), read_seed(o, r.seed),
+        read_int(o, "target_length", r.target_length), read_bool(o, "stream", m.stream),
+        read_int(o, "deadline_ms", deadline_ms), read_stop(o, r.stop), read_bool(o, "ignore_eos", r.ignore_eos),
+        read_int(o, "min_tokens", r.min_tokens), read_float(o, "presence_penalty", r.presence_penalty),
+        read_float(o, "frequency_penalty", r.frequency_penalty), read_logit_bias(o, r.logit_bias),
+        read_int(o, "logprobs", r.logprobs), read_int(o, "priority", r.priority),
+        read_int(o, "length_hint", r.length_hint)})
     if (!s.ok()) return s;
   if (deadline_ms < 0) return wrong_type("deadline_ms", "a non-negative integer");
   r.deadline = std::chrono::milliseconds(deadline_ms);
@@ -139,11 +135,27 @@ status read_request_fields(const json& o, generate_message& m) {
 }
 
 status_or<client_message> parse_generate(const json& o) {
-  if (status s = check_fields(o, "generate", {"type", "id", "prompt", "prompt_ids", "max_new_tokens",
-                                              "temperature", "top_p", "seed", "target_length",
-                                              "stream", "deadline_ms", "stop", "ignore_eos", "min_tokens",
-                                              "presence_penalty", "frequency_penalty", "logit_bias",
-                                              "logprobs", "priority", "length_hint"});
+  if (status s = check_fields(o, "generate",
+                              {"type",
+                               "id",
+                               "prompt",
+                               "prompt_ids",
+                               "max_new_tokens",
+                               "temperature",
+                               "top_p",
+                               "seed",
+                               "target_length",
+                               "stream",
+                               "deadline_ms",
+                               "stop",
+                               "ignore_eos",
+                               "min_tokens",
+                               "presence_penalty",
+                               "frequency_penalty",
+                               "logit_bias",
+                               "logprobs",
+                               "priority",
+                               "length_hint"});
       !s.ok())
     return s;
   auto id = read_id(o);
@@ -240,9 +252,7 @@ json logprobs_json(const token_logprobs& lp) {
   return j;
 }
 
-token_logprob logprob_from(const json& j) {
-  return {int_at(j, "token"), static_cast<float>(number_at(j, "logprob"))};
-}
+token_logprob logprob_from(const json& j) { return {int_at(j, "token"), static_cast<float>(number_at(j, "logprob"))}; }
 
 token_logprobs logprobs_from(const json& j) {
   token_logprobs lp{logprob_from(j), {}};
@@ -317,8 +327,7 @@ done_event done_from(const json& j) {
   d.res.generated_ids = ints_at(j, "ids");
   d.res.stop_reason = j.at("stop_reason").get<std::string>();
   const json& t = j.at("timings");
-  d.res.timings = {number_at(t, "queue_ms"), number_at(t, "first_token_ms"),
-                   number_at(t, "total_ms")};
+  d.res.timings = {number_at(t, "queue_ms"), number_at(t, "first_token_ms"), number_at(t, "total_ms")};
   d.prompt_tokens = int_at(j, "prompt_tokens");
   d.res.predicted_length = int_at(j, "predicted_length");
   d.res.bin = int_at(j, "bin");
@@ -343,8 +352,8 @@ server_event event_from(const json& j) {
                        j.contains("logprobs") ? std::optional(logprobs_from(j.at("logprobs"))) : std::nullopt};
   if (type == "done") return done_from(j);
   if (type == "error")
-    return error_event{id_from_json(j.at("id")), status(code_from_name(j.at("code").get<std::string>()),
-                                                        j.at("message").get<std::string>())};
+    return error_event{id_from_json(j.at("id")),
+                       status(code_from_name(j.at("code").get<std::string>()), j.at("message").get<std::string>())};
   if (type == "stats") return stats_event{stats_from_json<stats>(j)};
   if (type == "pong") return pong_event{};
   throw std::invalid_argument("unknown event type \"" + type + "\"");
@@ -355,8 +364,7 @@ server_event event_from(const json& j) {
 status_or<client_message> parse_client_line(std::string_view line, std::size_t max_bytes) {
   if (line.size() > max_bytes)
     return status(error_code::input_too_large, "line of " + std::to_string(line.size()) +
-                                                   " bytes exceeds the limit of " +
-                                                   std::to_string(max_bytes));
+                                                   " bytes exceeds the limit of " + std::to_string(max_bytes));
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   const json o = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (o.is_discarded()) return malformed("line is not valid JSON");
@@ -371,13 +379,19 @@ std::string encode_token(const client_id& id, const generated_token& t) {
 }
 
 std::string encode_done(const client_id& id, const result& r) {
-  const json timings = {{"queue_ms", r.timings.queue_ms},
-                        {"first_token_ms", r.timings.first_token_ms},
-                        {"total_ms", r.timings.total_ms}};
-  json j = {{"type", "done"}, {"id", id_json(id)}, {"text", r.text}, {"ids", r.generated_ids},
-            {"stop_reason", r.stop_reason}, {"timings", timings},
-            {"prompt_tokens", r.prompt_ids.size()}, {"predicted_length", r.predicted_length},
-            {"bin", r.bin}, {"retries", r.retries}, {"seed", r.seed}};
+  const json timings = {
+      {"queue_ms", r.timings.queue_ms}, {"first_token_ms", r.timings.first_token_ms}, {"total_ms", r.timings.total_ms}};
+  json j = {{"type", "done"},
+            {"id", id_json(id)},
+            {"text", r.text},
+            {"ids", r.generated_ids},
+            {"stop_reason", r.stop_reason},
+            {"timings", timings},
+            {"prompt_tokens", r.prompt_ids.size()},
+            {"predicted_length", r.predicted_length},
+            {"bin", r.bin},
+            {"retries", r.retries},
+            {"seed", r.seed}};
   if (!r.logprobs.empty()) {
     j["logprobs"] = json::array();
     for (const token_logprobs& lp : r.logprobs) j["logprobs"].push_back(logprobs_json(lp));
@@ -386,8 +400,7 @@ std::string encode_done(const client_id& id, const result& r) {
 }
 
 std::string encode_error(const client_id& id, const status& s) {
-  return dump({{"type", "error"}, {"id", id_json(id)}, {"code", to_string(s.code())},
-               {"message", s.message()}});
+  return dump({{"type", "error"}, {"id", id_json(id)}, {"code", to_string(s.code())}, {"message", s.message()}});
 }
 
 std::string encode_stats(const stats& s) {
@@ -401,8 +414,10 @@ std::string encode_pong() { return R"({"type":"pong"})"; }
 std::string encode_generate(const client_id& id, const request& r, bool stream) {
   const request defaults;
   json j = {{"type", "generate"}, {"id", id_json(id)}};
-  if (r.prompt_ids.empty()) j["prompt"] = r.prompt;
-  else j["prompt_ids"] = r.prompt_ids;
+  if (r.prompt_ids.empty())
+    j["prompt"] = r.prompt;
+  else
+    j["prompt_ids"] = r.prompt_ids;
   if (r.max_new_tokens != defaults.max_new_tokens) j["max_new_tokens"] = r.max_new_tokens;
   if (r.temperature != defaults.temperature) j["temperature"] = r.temperature;
   if (r.top_p != defaults.top_p) j["top_p"] = r.top_p;

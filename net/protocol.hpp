@@ -39,8 +39,7 @@ struct auth_message {
   std::string token;
 };
 
-using client_message =
-    std::variant<generate_message, cancel_message, stats_message, ping_message, auth_message>;
+using client_message = std::variant<generate_message, cancel_message, stats_message, ping_message, auth_message>;
 
 // Parses one line (without its '\n'; a trailing '\r' is ignored).
 // Errors: input_too_large (line longer than max_bytes), protocol_malformed

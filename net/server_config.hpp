@@ -24,7 +24,7 @@ struct server_config {
   // closed (both ports).
   int idle_timeout_s = 60;
   int per_connection_in_flight = 64;  // requests one connection may have unfinished
-  std::string auth_token;          // non-empty: clients must present it
+  std::string auth_token;             // non-empty: clients must present it
   // On SIGINT/SIGTERM the servers stop accepting requests (HTTP 503 with
   // Retry-After, TCP `shutting_down` errors) and deliver every accepted one;
   // what is still unfinished after this long ends with an explicit error,

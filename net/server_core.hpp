@@ -27,13 +27,13 @@
 
 #include <boost/asio.hpp>
 
-#include "net/server_config.hpp"
 #include "binserve/service.hpp"
 #include "binserve/status.hpp"
 #include "net/connection_table.hpp"
 #include "net/delivery_ledger.hpp"
 #include "net/front_end.hpp"
 #include "net/io_gate.hpp"
+#include "net/server_config.hpp"
 
 namespace binserve::net {
 
@@ -41,7 +41,9 @@ namespace binserve::net {
 template <class Connection>
 struct shared_state {
   shared_state(service& s, const server_config& c, boost::asio::io_context& io)
-      : svc(s), config(c), gate(std::make_shared<io_gate>(io)),
+      : svc(s),
+        config(c),
+        gate(std::make_shared<io_gate>(io)),
         table({c.max_connections, c.max_connections_per_address}) {}
 
   service& svc;
@@ -122,8 +124,7 @@ class server_core final : public front_end {
     if (!ec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
     if (!ec) port_ = acceptor_.local_endpoint(ec).port();
     if (!ec) return {};
-    return status(error_code::io_error,
-                  "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+    return status(error_code::io_error, "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
   }
 
   // Starts accepting, on the io thread.

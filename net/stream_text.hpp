@@ -28,7 +28,7 @@ class stream_text {
 
  private:
   std::vector<std::string> stops_;
-  std::string held_;      // received, not sent
+  std::string held_;  // received, not sent
   std::size_t sent_ = 0;
 };
 

@@ -14,8 +14,12 @@ constexpr std::size_t kOutboxHighWater = 1 << 20;
 }  // namespace
 
 tcp_connection::tcp_connection(tcp::socket socket, tcp_shared& shared, connection_id id)
-    : socket_(std::move(socket)), st_(shared), id_(id), client_("tcp:" + std::to_string(id)),
-      deadline_(socket_.get_executor()), authed_(shared.config.auth_token.empty()) {}
+    : socket_(std::move(socket)),
+      st_(shared),
+      id_(id),
+      client_("tcp:" + std::to_string(id)),
+      deadline_(socket_.get_executor()),
+      authed_(shared.config.auth_token.empty()) {}
 
 void tcp_connection::start() {
   arm_deadline(std::chrono::milliseconds(st_.config.first_request_timeout_ms));
@@ -25,8 +29,8 @@ void tcp_connection::start() {
 void tcp_connection::refuse(tcp::socket socket, tcp_shared& shared, connection_table::verdict why) {
   auto c = std::make_shared<tcp_connection>(std::move(socket), shared, 0);  // not registered: its write keeps it
   c->reject(status(error_code::overloaded, why == connection_table::verdict::address_full
-                                                ? "this address has server.max_connections_per_address connections open"
-                                                : "the server has server.max_connections connections open"));
+                                               ? "this address has server.max_connections_per_address connections open"
+                                               : "the server has server.max_connections connections open"));
 }
 
 void tcp_connection::reject(const status& why) {
@@ -78,8 +82,10 @@ void tcp_connection::arm_deadline(std::chrono::milliseconds after) {
 
 void tcp_connection::update_idle_deadline() {
   if (closed_ || !established_) return;
-  if (in_flight_.empty() && outbox_.empty()) arm_deadline(std::chrono::seconds(st_.config.idle_timeout_s));
-  else deadline_.cancel();
+  if (in_flight_.empty() && outbox_.empty())
+    arm_deadline(std::chrono::seconds(st_.config.idle_timeout_s));
+  else
+    deadline_.cancel();
 }
 
 void tcp_connection::established() {
@@ -93,8 +99,10 @@ void tcp_connection::read_more() {
     if (ec) return self->close();
     self->on_bytes(std::string_view(self->chunk_.data(), n));
     if (self->closed_ || self->close_after_write_) return;
-    if (self->outbox_bytes_ > kOutboxHighWater) self->reading_paused_ = true;
-    else self->read_more();
+    if (self->outbox_bytes_ > kOutboxHighWater)
+      self->reading_paused_ = true;
+    else
+      self->read_more();
   });
 }
 
@@ -107,9 +115,8 @@ void tcp_connection::on_bytes(std::string_view data) {
     if (!discarding_ && line_.size() + part.size() > max) {
       discarding_ = true;
       std::string().swap(line_);
-      send(encode_error({}, status(error_code::input_too_large,
-                                   "line exceeds max_line_bytes (" + std::to_string(max) +
-                                       "); discarded up to its end")));
+      send(encode_error({}, status(error_code::input_too_large, "line exceeds max_line_bytes (" + std::to_string(max) +
+                                                                    "); discarded up to its end")));
     }
     if (!discarding_) line_.append(part);
     if (nl == std::string_view::npos) return;
@@ -125,8 +132,10 @@ void tcp_connection::on_line(std::string_view line) {
   auto msg = parse_client_line(line, static_cast<std::size_t>(st_.config.max_line_bytes));
   if (!authed_) return authenticate(msg);
   established();
-  if (!msg.ok()) send(encode_error({}, msg.error()));
-  else std::visit([this](auto& m) { handle(m); }, *msg);
+  if (!msg.ok())
+    send(encode_error({}, msg.error()));
+  else
+    std::visit([this](auto& m) { handle(m); }, *msg);
   update_idle_deadline();
 }
 
@@ -137,22 +146,22 @@ void tcp_connection::authenticate(const status_or<client_message>& msg) {
     established();
     return update_idle_deadline();
   }
-  reject(status(error_code::protocol_malformed,
-                "unauthorised: the first line must be {\"type\":\"auth\",\"token\":...}"));
+  reject(
+      status(error_code::protocol_malformed, "unauthorised: the first line must be {\"type\":\"auth\",\"token\":...}"));
 }
 
 void tcp_connection::handle(generate_message& m) {
   if (in_flight_.contains(m.id))
-    return send(encode_error(m.id, status(error_code::invalid_argument,
-                                          "id " + id_to_string(m.id) + " is already in flight")));
+    return send(
+        encode_error(m.id, status(error_code::invalid_argument, "id " + id_to_string(m.id) + " is already in flight")));
   if (in_flight_.size() >= static_cast<std::size_t>(st_.config.per_connection_in_flight))
-    return send(encode_error(m.id, status(error_code::overloaded,
-                                          "this connection has per_connection_in_flight (" +
-                                              std::to_string(st_.config.per_connection_in_flight) +
-                                              ") requests unfinished")));
+    return send(
+        encode_error(m.id, status(error_code::overloaded, "this connection has per_connection_in_flight (" +
+                                                              std::to_string(st_.config.per_connection_in_flight) +
+                                                              ") requests unfinished")));
   if (!st_.ledger.open())
-    return send(encode_error(m.id, status(error_code::shutting_down,
-                                          "the server is shutting down; retry on another replica")));
+    return send(
+        encode_error(m.id, status(error_code::shutting_down, "the server is shutting down; retry on another replica")));
   in_flight_[m.id] = {};
   m.req.client = client_;
   const std::weak_ptr<tcp_connection> weak = weak_from_this();

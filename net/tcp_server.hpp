@@ -29,8 +29,8 @@
 
 #include "binserve/service.hpp"
 #include "binserve/status.hpp"
-#include "net/server_config.hpp"
 #include "net/front_end.hpp"
+#include "net/server_config.hpp"
 
 namespace binserve::net {
 

@@ -26,9 +26,7 @@ status_or<std::string> read_file(const std::string& path) {
   return text.str();
 }
 
-bool is_blank(std::string_view s) {
-  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
+bool is_blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 example make_example(std::string prompt, int length, const tokenizer& tok) {
   example e;
@@ -52,10 +50,8 @@ status_or<example> parse_jsonl_line(std::string_view line, const tokenizer& tok)
     return status(error_code::invalid_argument, "lacks an integer field 'length'");
   // The parser stores every non-negative integer as unsigned, so a signed
   // one is negative.
-  if (!length->is_number_unsigned())
-    return status(error_code::invalid_argument, "'length' must not be negative");
-  if (length->get<std::uint64_t>() > INT_MAX)
-    return status(error_code::invalid_argument, "'length' is too large");
+  if (!length->is_number_unsigned()) return status(error_code::invalid_argument, "'length' must not be negative");
+  if (length->get<std::uint64_t>() > INT_MAX) return status(error_code::invalid_argument, "'length' is too large");
   example e = make_example(prompt->get<std::string>(), length->get<int>(), tok);
   if (const auto seed = j.find("seed"); seed != j.end()) {
     if (!seed->is_number_unsigned()) return status(error_code::invalid_argument, "'seed' must be an unsigned integer");
@@ -64,8 +60,7 @@ status_or<example> parse_jsonl_line(std::string_view line, const tokenizer& tok)
   return e;
 }
 
-status_or<std::vector<example>> load_jsonl(const std::string& path, const std::string& text,
-                                           const tokenizer& tok) {
+status_or<std::vector<example>> load_jsonl(const std::string& path, const std::string& text, const tokenizer& tok) {
   std::vector<example> out;
   std::istringstream lines(text);
   std::string line;
@@ -84,8 +79,7 @@ status_or<example> parse_alpaca_record(const json& r, const tokenizer& tok) {
   if (!r.is_object()) return status(error_code::invalid_argument, "expected a JSON object");
   for (const char* field : {"instruction", "output"})
     if (!r.contains(field) || !r[field].is_string())
-      return status(error_code::invalid_argument,
-                    std::string("lacks a string field '") + field + "'");
+      return status(error_code::invalid_argument, std::string("lacks a string field '") + field + "'");
   if (r.contains("input") && !r["input"].is_string())
     return status(error_code::invalid_argument, "field 'input' is not a string");
   std::string prompt = r["instruction"].get<std::string>();
@@ -95,8 +89,7 @@ status_or<example> parse_alpaca_record(const json& r, const tokenizer& tok) {
   return make_example(std::move(prompt), static_cast<int>(length), tok);
 }
 
-status_or<std::vector<example>> load_alpaca(const std::string& path, const std::string& text,
-                                            const tokenizer& tok) {
+status_or<std::vector<example>> load_alpaca(const std::string& path, const std::string& text, const tokenizer& tok) {
   const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return invalid(path, "not valid JSON");
   if (!j.is_array()) return invalid(path, "expected a JSON array of records");

@@ -29,8 +29,7 @@ std::uint64_t hash_ids(std::span<const int> ids) {
 // hidden (scaled to unit L2 norm: models differ in the scale of their
 // hidden states, the regressor's learning rate should not), bias, and the
 // prompt's log length relative to the context's.
-std::vector<sparse_feature> hidden_features(std::span<const float> hidden, std::size_t n_prompt,
-                                            int n_ctx) {
+std::vector<sparse_feature> hidden_features(std::span<const float> hidden, std::size_t n_prompt, int n_ctx) {
   double ss = 0.0;
   for (const float v : hidden) ss += double(v) * v;
   const double scale = ss > 0.0 ? 1.0 / std::sqrt(ss) : 0.0;
@@ -45,11 +44,8 @@ std::vector<sparse_feature> hidden_features(std::span<const float> hidden, std::
 
 }  // namespace
 
-embedding_predictor::embedding_predictor(std::unique_ptr<backend> b,
-                                         quantile_regressor_options options, bool online)
-    : b_(std::move(b)),
-      model_(with_features(options, b_->served_model().config.dim + 2)),
-      online_(online) {}
+embedding_predictor::embedding_predictor(std::unique_ptr<backend> b, quantile_regressor_options options, bool online)
+    : b_(std::move(b)), model_(with_features(options, b_->served_model().config.dim + 2)), online_(online) {}
 
 std::vector<sparse_feature> embedding_predictor::features(std::span<const int> prompt_ids) {
   const int n_ctx = b_->served_model().config.n_ctx;
@@ -67,8 +63,7 @@ std::vector<sparse_feature> embedding_predictor::features(std::span<const int> p
   return x;
 }
 
-std::vector<sparse_feature> embedding_predictor::features_to_predict(
-    std::span<const int> prompt_ids) {
+std::vector<sparse_feature> embedding_predictor::features_to_predict(std::span<const int> prompt_ids) {
   if (!online_) return features(prompt_ids);  // no observe() will want them
   const std::uint64_t key = hash_ids(prompt_ids);
   if (auto it = cache_.find(key); it != cache_.end()) {
@@ -85,14 +80,12 @@ std::vector<sparse_feature> embedding_predictor::features_to_predict(
   while (cache_order_.size() > kCacheCapacity) {
     const auto [old_key, old_serial] = cache_order_.front();
     cache_order_.pop_front();
-    if (auto it = cache_.find(old_key); it != cache_.end() && it->second.serial == old_serial)
-      cache_.erase(it);
+    if (auto it = cache_.find(old_key); it != cache_.end() && it->second.serial == old_serial) cache_.erase(it);
   }
   return x;
 }
 
-std::vector<sparse_feature> embedding_predictor::features_to_observe(
-    std::span<const int> prompt_ids) {
+std::vector<sparse_feature> embedding_predictor::features_to_observe(std::span<const int> prompt_ids) {
   auto it = cache_.find(hash_ids(prompt_ids));
   if (it == cache_.end()) return features(prompt_ids);  // evicted, or never predicted
   if (--it->second.pending > 0) return it->second.x;
@@ -114,8 +107,7 @@ void embedding_predictor::observe(const prediction_input& in, int true_length) {
   if (!x.empty()) model_.update(x, std::max(0, true_length));
 }
 
-void embedding_predictor::train(const std::vector<example>& examples, int epochs,
-                                std::uint64_t seed) {
+void embedding_predictor::train(const std::vector<example>& examples, int epochs, std::uint64_t seed) {
   // The prefill is the expensive part: one per example, not one per epoch.
   std::vector<std::vector<sparse_feature>> xs;
   std::vector<int> lengths;
@@ -136,17 +128,16 @@ void embedding_predictor::train(const std::vector<example>& examples, int epochs
 
 status embedding_predictor::save(const std::string& path) const { return model_.save_file(path); }
 
-status_or<std::unique_ptr<embedding_predictor>> embedding_predictor::load(
-    const std::string& path, std::unique_ptr<backend> b, bool online) {
+status_or<std::unique_ptr<embedding_predictor>> embedding_predictor::load(const std::string& path,
+                                                                          std::unique_ptr<backend> b, bool online) {
   auto m = quantile_regressor::load_file(path);
   if (!m.ok()) return m.error();
   const model& served = b->served_model();
   const int need = served.config.dim + 2;
   if (m->options().n_features != need)
-    return status(error_code::model_invalid,
-                  path + ": the predictor has " + std::to_string(m->options().n_features) +
-                      " features, but " + served.source + " (dim " +
-                      std::to_string(served.config.dim) + ") needs " + std::to_string(need));
+    return status(error_code::model_invalid, path + ": the predictor has " + std::to_string(m->options().n_features) +
+                                                 " features, but " + served.source + " (dim " +
+                                                 std::to_string(served.config.dim) + ") needs " + std::to_string(need));
   auto p = std::make_unique<embedding_predictor>(std::move(b), m->options(), online);
   p->model_ = std::move(*m);
   return p;

@@ -40,8 +40,7 @@ class embedding_predictor final : public length_predictor {
   status save(const std::string& path) const;
   // Errors: io_error, model_invalid (also when the file's feature count does
   // not match this model's dim + 2).
-  static status_or<std::unique_ptr<embedding_predictor>> load(const std::string& path,
-                                                              std::unique_ptr<backend> b,
+  static status_or<std::unique_ptr<embedding_predictor>> load(const std::string& path, std::unique_ptr<backend> b,
                                                               bool online);
 
  private:

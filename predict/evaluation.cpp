@@ -38,8 +38,8 @@ struct bin_scores {
 
 }  // namespace
 
-evaluation evaluate(length_predictor& p, const std::vector<example>& test,
-                    const std::vector<int>& train_lengths, int max_length) {
+evaluation evaluate(length_predictor& p, const std::vector<example>& test, const std::vector<int>& train_lengths,
+                    int max_length) {
   std::vector<int> sorted = train_lengths;
   std::sort(sorted.begin(), sorted.end());
   std::vector<bin_scores> bins;

@@ -20,7 +20,7 @@ struct evaluation {
 
 // Predicts each test example (max_new_tokens = max_length) and scores it.
 // `train_lengths` set the equal-mass bin boundaries.
-evaluation evaluate(length_predictor& p, const std::vector<example>& test,
-                    const std::vector<int>& train_lengths, int max_length);
+evaluation evaluate(length_predictor& p, const std::vector<example>& test, const std::vector<int>& train_lengths,
+                    int max_length);
 
 }  // namespace binserve

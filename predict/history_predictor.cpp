@@ -12,8 +12,7 @@ namespace {
 std::string key_of(const prediction_input& in) {
   if (!in.prompt.empty()) return "t" + std::string(in.prompt);
   std::string key(1 + in.prompt_ids.size_bytes(), 'i');
-  if (!in.prompt_ids.empty())
-    std::memcpy(key.data() + 1, in.prompt_ids.data(), in.prompt_ids.size_bytes());
+  if (!in.prompt_ids.empty()) std::memcpy(key.data() + 1, in.prompt_ids.data(), in.prompt_ids.size_bytes());
   return key;
 }
 

@@ -15,13 +15,11 @@ learned_predictor::learned_predictor(const quantile_regressor_options& options, 
 learned_predictor::learned_predictor(quantile_regressor model, bool online)
     : model_(std::move(model)), online_(online) {}
 
-std::vector<sparse_feature> learned_predictor::features(std::string_view prompt,
-                                                        std::span<const int> ids) const {
+std::vector<sparse_feature> learned_predictor::features(std::string_view prompt, std::span<const int> ids) const {
   return prompt_features(prompt, ids, model_.options().n_features);
 }
 
-void learned_predictor::train(const std::vector<example>& examples, int epochs,
-                              std::uint64_t seed) {
+void learned_predictor::train(const std::vector<example>& examples, int epochs, std::uint64_t seed) {
   // Features once, not once per epoch: hashing dominates an SGD step.
   std::vector<std::vector<sparse_feature>> x;
   x.reserve(examples.size());
@@ -47,8 +45,7 @@ void learned_predictor::observe(const prediction_input& in, int true_length) {
 
 status learned_predictor::save(const std::string& path) const { return model_.save_file(path); }
 
-status_or<std::unique_ptr<learned_predictor>> learned_predictor::load(const std::string& path,
-                                                                      bool online) {
+status_or<std::unique_ptr<learned_predictor>> learned_predictor::load(const std::string& path, bool online) {
   auto model = quantile_regressor::load_file(path);
   if (!model.ok()) return model.error();
   if (model->options().n_features <= prompt_feature_hashed_begin)

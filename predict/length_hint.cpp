@@ -23,8 +23,6 @@ int hinted_predictor::predict(const prediction_input& in) {
   return blend_length_hint(in.length_hint, predicted, weight_, in.max_new_tokens);
 }
 
-void hinted_predictor::observe(const prediction_input& in, int true_length) {
-  inner_->observe(in, true_length);
-}
+void hinted_predictor::observe(const prediction_input& in, int true_length) { inner_->observe(in, true_length); }
 
 }  // namespace binserve

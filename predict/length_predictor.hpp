@@ -19,10 +19,10 @@
 namespace binserve {
 
 struct prediction_input {
-  std::string_view prompt;         // the text (may be empty for id-only requests)
+  std::string_view prompt;  // the text (may be empty for id-only requests)
   std::span<const int> prompt_ids;
-  int known_length = 0;            // > 0 when the client knows the true length
-  int max_new_tokens = 0;          // the request's limit: predictions stay within [1, it]
+  int known_length = 0;    // > 0 when the client knows the true length
+  int max_new_tokens = 0;  // the request's limit: predictions stay within [1, it]
   // > 0: the client's own estimate (request::length_hint). Predictors never
   // read it: hinted_predictor (predict/length_hint.hpp) applies it.
   int length_hint = 0;

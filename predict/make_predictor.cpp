@@ -13,9 +13,7 @@ namespace {
 
 using predictor_ptr = std::unique_ptr<length_predictor>;
 
-status invalid(const std::string& message) {
-  return status(error_code::config_invalid, message);
-}
+status invalid(const std::string& message) { return status(error_code::config_invalid, message); }
 
 // Options of the quantile head of `learned` and `embedding`.
 quantile_regressor_options head_options(const predictor_config& c) {
@@ -31,14 +29,12 @@ status_or<predictor_ptr> make_learned(const predictor_config& c) {
   return predictor_ptr(std::move(*loaded));
 }
 
-status_or<predictor_ptr> make_embedding(const predictor_config& c,
-                                        std::shared_ptr<const model> served,
+status_or<predictor_ptr> make_embedding(const predictor_config& c, std::shared_ptr<const model> served,
                                         const backend_options& backend) {
   if (!served) return invalid("predictor.kind 'embedding' needs the served model");
   auto b = make_backend(std::move(served), backend);
   if (!b.ok()) return b.error();
-  if (c.model_file.empty())
-    return predictor_ptr(new embedding_predictor(std::move(*b), head_options(c), c.online));
+  if (c.model_file.empty()) return predictor_ptr(new embedding_predictor(std::move(*b), head_options(c), c.online));
   auto loaded = embedding_predictor::load(c.model_file, std::move(*b), c.online);
   if (!loaded.ok()) return loaded.error();
   return predictor_ptr(std::move(*loaded));
@@ -46,21 +42,18 @@ status_or<predictor_ptr> make_embedding(const predictor_config& c,
 
 // The predictor `kind` names; `field` ("predictor.kind" or
 // "predictor.fallback") is where that kind came from, for messages.
-status_or<predictor_ptr> make_kind(const std::string& kind, const std::string& field,
-                                   const predictor_config& c, std::shared_ptr<const model> served,
-                                   const backend_options& backend);
+status_or<predictor_ptr> make_kind(const std::string& kind, const std::string& field, const predictor_config& c,
+                                   std::shared_ptr<const model> served, const backend_options& backend);
 
-status_or<predictor_ptr> make_history(const predictor_config& c,
-                                      std::shared_ptr<const model> served,
+status_or<predictor_ptr> make_history(const predictor_config& c, std::shared_ptr<const model> served,
                                       const backend_options& backend) {
   auto fallback = make_kind(c.fallback, "predictor.fallback", c, std::move(served), backend);
   if (!fallback.ok()) return fallback.error();
   return predictor_ptr(new history_predictor(std::move(*fallback), size_t(c.history_capacity)));
 }
 
-status_or<predictor_ptr> make_kind(const std::string& kind, const std::string& field,
-                                   const predictor_config& c, std::shared_ptr<const model> served,
-                                   const backend_options& backend) {
+status_or<predictor_ptr> make_kind(const std::string& kind, const std::string& field, const predictor_config& c,
+                                   std::shared_ptr<const model> served, const backend_options& backend) {
   if (kind == "oracle") return predictor_ptr(new oracle_predictor(c.fixed_length));
   if (kind == "fixed") return predictor_ptr(new fixed_predictor(c.fixed_length));
   if (kind == "prompt-ratio") return predictor_ptr(new prompt_ratio_predictor(c.ratio));
@@ -72,8 +65,7 @@ status_or<predictor_ptr> make_kind(const std::string& kind, const std::string& f
 
 }  // namespace
 
-status_or<predictor_ptr> make_predictor(const predictor_config& c,
-                                        std::shared_ptr<const model> served,
+status_or<predictor_ptr> make_predictor(const predictor_config& c, std::shared_ptr<const model> served,
                                         const backend_options& backend) {
   if (status s = check_rules(c); !s.ok()) return s;
   auto made = make_kind(c.kind, "predictor.kind", c, std::move(served), backend);

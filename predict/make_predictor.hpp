@@ -23,8 +23,8 @@ namespace binserve {
 // negative capacity, embedding without a served model);
 // io_error / model_invalid from the model file; the errors of make_backend.
 status_or<std::unique_ptr<length_predictor>> make_predictor(const predictor_config& config,
-                                                           std::shared_ptr<const model> served,
-                                                           const backend_options& backend);
+                                                            std::shared_ptr<const model> served,
+                                                            const backend_options& backend);
 
 // Whether make_predictor gives `config` a backend of its own (embedding, or
 // history falling back to embedding): model weights and a KV cache beside

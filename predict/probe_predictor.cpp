@@ -10,9 +10,9 @@ namespace binserve {
 
 namespace {
 
-constexpr int kMaxSteps = 4096;   // refresh steps with a marginal of their own (later ones share the last)
-constexpr int kExtra = 3;          // features beside the states: log step, its square, log prompt length
-constexpr float kFloor = 1e-3f;    // the share of a pooled belief spread evenly: no bin is ever ruled out
+constexpr int kMaxSteps = 4096;  // refresh steps with a marginal of their own (later ones share the last)
+constexpr int kExtra = 3;        // features beside the states: log step, its square, log prompt length
+constexpr float kFloor = 1e-3f;  // the share of a pooled belief spread evenly: no bin is ever ruled out
 
 void raw_features(const probe_input& in, float* out) {
   std::copy(in.states.begin(), in.states.end(), out);
@@ -36,14 +36,12 @@ std::vector<int> equal_mass_edges(std::vector<int> remaining, int bins) {
 
 }  // namespace
 
-probe_predictor::probe_predictor(std::vector<int> layers, int refresh_tokens, int width,
-                                 const probe_options& o, softmax_mlp head)
-    : layers_(std::move(layers)), refresh_tokens_(refresh_tokens), width_(width), options_(o),
-      head_(std::move(head)) {}
+probe_predictor::probe_predictor(std::vector<int> layers, int refresh_tokens, int width, const probe_options& o,
+                                 softmax_mlp head)
+    : layers_(std::move(layers)), refresh_tokens_(refresh_tokens), width_(width), options_(o), head_(std::move(head)) {}
 
 status_or<probe_predictor> probe_predictor::train(std::span<const probe_example> rows, std::vector<int> layers,
-                                                  int refresh_tokens, const probe_options& o,
-                                                  std::uint64_t seed) {
+                                                  int refresh_tokens, const probe_options& o, std::uint64_t seed) {
   if (rows.empty()) return status(error_code::invalid_argument, "probe: no training rows");
   const int width = static_cast<int>(rows[0].in.states.size()), f = width + kExtra;
   std::vector<int> remaining;
@@ -102,8 +100,8 @@ std::vector<float> probe_predictor::features(const probe_input& in) const {
 status probe_predictor::fits(const model_config& c) const {
   for (int l : layers_)
     if (l < 1 || l > c.n_layers)
-      return status(error_code::invalid_argument, "the probe reads layer " + std::to_string(l) +
-                                                      ", the model has " + std::to_string(c.n_layers));
+      return status(error_code::invalid_argument,
+                    "the probe reads layer " + std::to_string(l) + ", the model has " + std::to_string(c.n_layers));
   if (width_ != static_cast<int>(layers_.size()) * c.dim)
     return status(error_code::invalid_argument, "the probe reads " + std::to_string(width_) +
                                                     " floats per sequence, the model's states are " +
@@ -164,17 +162,21 @@ int probe_predictor::remaining(const belief& b) const {
   return edges_.back() - 1;
 }
 
-void probe_predictor::learn(const probe_example& e, double lr) {
-  head_.step(features(e.in), bin_of(e.remaining), lr);
-}
+void probe_predictor::learn(const probe_example& e, double lr) { head_.step(features(e.in), bin_of(e.remaining), lr); }
 
 status probe_predictor::save(const std::string& path) const {
-  const nlohmann::json j = {{"kind", "probe"},       {"version", 1},
-                            {"layers", layers_},     {"refresh_tokens", refresh_tokens_},
-                            {"width", width_},       {"quantile", options_.quantile},
-                            {"smoothing", options_.smoothing}, {"edges", edges_},
-                            {"mean", mean_},         {"inv_std", inv_std_},
-                            {"marginal", marginal_}, {"head", head_.to_json()}};
+  const nlohmann::json j = {{"kind", "probe"},
+                            {"version", 1},
+                            {"layers", layers_},
+                            {"refresh_tokens", refresh_tokens_},
+                            {"width", width_},
+                            {"quantile", options_.quantile},
+                            {"smoothing", options_.smoothing},
+                            {"edges", edges_},
+                            {"mean", mean_},
+                            {"inv_std", inv_std_},
+                            {"marginal", marginal_},
+                            {"head", head_.to_json()}};
   std::ofstream out(path);
   if (!out) return status(error_code::io_error, path + ": cannot create");
   out << j.dump() << "\n";
@@ -202,8 +204,7 @@ status_or<probe_predictor> probe_predictor::load(const std::string& path) {
     p.inv_std_ = j.at("inv_std").get<std::vector<float>>();
     p.marginal_ = j.at("marginal").get<std::vector<std::vector<float>>>();
     const int bins = p.head_.classes();
-    if (refresh < 1 || o.quantile <= 0 || o.quantile >= 1 || o.smoothing < 0 || o.smoothing > 1 ||
-        p.layers_.empty())
+    if (refresh < 1 || o.quantile <= 0 || o.quantile >= 1 || o.smoothing < 0 || o.smoothing > 1 || p.layers_.empty())
       return invalid("bad settings");
     if (p.head_.inputs() != width + kExtra || int(p.mean_.size()) != width + kExtra ||
         p.inv_std_.size() != p.mean_.size() || int(p.edges_.size()) != bins + 1 || p.marginal_.empty())
@@ -227,12 +228,12 @@ status_or<std::vector<probe_example>> probe_examples(const state_trace& t, std::
     const int g = t.generation(r), step = t.step(r);
     if (g >= static_cast<int>(lengths.size()) || g >= static_cast<int>(prompt_tokens.size()) ||
         g >= static_cast<int>(keep.size()))
-      return status(error_code::invalid_argument, "state row " + std::to_string(r) + ": generation " +
-                                                      std::to_string(g) + " is not in the dataset");
+      return status(error_code::invalid_argument,
+                    "state row " + std::to_string(r) + ": generation " + std::to_string(g) + " is not in the dataset");
     if (step > lengths[g])
-      return status(error_code::invalid_argument, "state row " + std::to_string(r) + ": step " +
-                                                      std::to_string(step) + " is past generation " +
-                                                      std::to_string(g) + "'s length " + std::to_string(lengths[g]));
+      return status(error_code::invalid_argument, "state row " + std::to_string(r) + ": step " + std::to_string(step) +
+                                                      " is past generation " + std::to_string(g) + "'s length " +
+                                                      std::to_string(lengths[g]));
     if (keep[g]) out.push_back({{t.states(r), step, prompt_tokens[g]}, lengths[g] - step});
   }
   return out;

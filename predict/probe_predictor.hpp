@@ -93,8 +93,7 @@ class probe_predictor {
   static status_or<probe_predictor> load(const std::string& path);
 
  private:
-  probe_predictor(std::vector<int> layers, int refresh_tokens, int width, const probe_options& o,
-                  softmax_mlp head);
+  probe_predictor(std::vector<int> layers, int refresh_tokens, int width, const probe_options& o, softmax_mlp head);
   std::vector<float> features(const probe_input& in) const;  // [width + 3], scaled
   int bin_of(int remaining) const;
   std::vector<float> shifted(const belief& b, int tokens) const;
@@ -102,8 +101,8 @@ class probe_predictor {
   std::vector<int> layers_;
   int refresh_tokens_, width_;
   probe_options options_;
-  std::vector<int> edges_;                 // [bins + 1]: bin j holds [edges_[j], edges_[j + 1])
-  std::vector<float> mean_, inv_std_;      // [width + 3]: feature scaling
+  std::vector<int> edges_;             // [bins + 1]: bin j holds [edges_[j], edges_[j + 1])
+  std::vector<float> mean_, inv_std_;  // [width + 3]: feature scaling
   // [steps][bins]: the classifier's mean reading over training rows at step
   // s * refresh_tokens (later steps share the last)
   std::vector<std::vector<float>> marginal_;
@@ -116,7 +115,6 @@ class probe_predictor {
 // Errors: invalid_argument (a row's generation outside lengths, a step past
 // its generation's length, states of another width than t's).
 status_or<std::vector<probe_example>> probe_examples(const state_trace& t, std::span<const int> lengths,
-                                                     std::span<const int> prompt_tokens,
-                                                     const std::vector<bool>& keep);
+                                                     std::span<const int> prompt_tokens, const std::vector<bool>& keep);
 
 }  // namespace binserve

@@ -42,8 +42,7 @@ const std::uint64_t id_seed = fnv1a(fnv_offset, "id:");
 char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
 bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 bool is_word(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         static_cast<unsigned char>(c) >= 0x80;
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
 }
 
 // Lower-cased, whitespace runs collapsed to one space, padded with a space
@@ -52,8 +51,10 @@ std::string normalise(std::string_view text) {
   std::string out = " ";
   out.reserve(text.size() + 2);
   for (char c : text) {
-    if (!is_space(c)) out += lower(c);
-    else if (out.back() != ' ') out += ' ';
+    if (!is_space(c))
+      out += lower(c);
+    else if (out.back() != ' ')
+      out += ' ';
   }
   if (out.back() != ' ') out += ' ';
   return out;
@@ -92,15 +93,13 @@ std::vector<std::uint64_t> trigram_hashes(std::string_view norm) {
   std::vector<std::uint64_t> h;
   if (norm.size() < 3) return h;
   h.reserve(norm.size() - 2);
-  for (std::size_t i = 0; i + 3 <= norm.size(); ++i)
-    h.push_back(fnv1a(trigram_seed, norm.substr(i, 3)));
+  for (std::size_t i = 0; i + 3 <= norm.size(); ++i) h.push_back(fnv1a(trigram_seed, norm.substr(i, 3)));
   return h;
 }
 
 // Appends one group: each hashed slot weighted by its count, scaled to unit
 // L2 norm so long prompts do not swamp the fixed features.
-void append_group(const std::vector<std::uint64_t>& hashes, int n_features,
-                  std::vector<sparse_feature>& out) {
+void append_group(const std::vector<std::uint64_t>& hashes, int n_features, std::vector<sparse_feature>& out) {
   if (hashes.empty()) return;
   const std::uint64_t slots = std::uint64_t(n_features - prompt_feature_hashed_begin);
   std::vector<std::uint32_t> index(hashes.size());
@@ -122,8 +121,7 @@ void append_group(const std::vector<std::uint64_t>& hashes, int n_features,
 
 }  // namespace
 
-std::vector<sparse_feature> prompt_features(std::string_view text, std::span<const int> ids,
-                                            int n_features) {
+std::vector<sparse_feature> prompt_features(std::string_view text, std::span<const int> ids, int n_features) {
   const std::string norm = normalise(text);
   const std::vector<std::uint64_t> words = word_hashes(norm, ids);
   const std::vector<std::uint64_t> trigrams = trigram_hashes(norm);

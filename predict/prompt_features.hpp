@@ -22,7 +22,6 @@ inline constexpr int prompt_feature_hashed_begin = 16;
 // hashes token-id unigrams and bigrams into the word group instead. The hash
 // (FNV-1a) is stable across runs and machines: saved models depend on it.
 // Precondition: n_features > prompt_feature_hashed_begin.
-std::vector<sparse_feature> prompt_features(std::string_view text, std::span<const int> ids,
-                                            int n_features);
+std::vector<sparse_feature> prompt_features(std::string_view text, std::span<const int> ids, int n_features);
 
 }  // namespace binserve

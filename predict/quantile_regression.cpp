@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <cmath>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <istream>
@@ -40,8 +40,7 @@ void put_f64(std::ostream& out, double v) { put_u64(out, std::bit_cast<std::uint
 bool get_u32(std::istream& in, std::uint32_t& v) {
   unsigned char b[4];
   if (!in.read(reinterpret_cast<char*>(b), 4)) return false;
-  v = std::uint32_t(b[0]) | std::uint32_t(b[1]) << 8 | std::uint32_t(b[2]) << 16 |
-      std::uint32_t(b[3]) << 24;
+  v = std::uint32_t(b[0]) | std::uint32_t(b[1]) << 8 | std::uint32_t(b[2]) << 16 | std::uint32_t(b[3]) << 24;
   return true;
 }
 
@@ -75,9 +74,7 @@ bool get_floats(std::istream& in, std::size_t n, float min_value, std::vector<fl
   return true;
 }
 
-status invalid(const std::string& what) {
-  return status(error_code::model_invalid, "quantile model: " + what);
-}
+status invalid(const std::string& what) { return status(error_code::model_invalid, "quantile model: " + what); }
 
 status read_options(std::istream& in, quantile_regressor_options& o, std::int64_t& updates) {
   char m[4];
@@ -85,19 +82,16 @@ status read_options(std::istream& in, quantile_regressor_options& o, std::int64_
   std::uint32_t version = 0, n = 0;
   std::uint64_t u = 0;
   if (!get_u32(in, version)) return invalid("truncated header");
-  if (version != format_version)
-    return invalid("unsupported version " + std::to_string(version));
-  if (!get_u32(in, n) || !get_f64(in, o.quantile) || !get_f64(in, o.learning_rate) ||
-      !get_f64(in, o.l2) || !get_u64(in, u))
+  if (version != format_version) return invalid("unsupported version " + std::to_string(version));
+  if (!get_u32(in, n) || !get_f64(in, o.quantile) || !get_f64(in, o.learning_rate) || !get_f64(in, o.l2) ||
+      !get_u64(in, u))
     return invalid("truncated header");
   if (n < 1 || n > std::uint32_t(max_features))
     return invalid("feature count " + std::to_string(n) + " outside [1, 2^24]");
   if (!(o.quantile > 0 && o.quantile < 1)) return invalid("quantile outside (0, 1)");
-  if (!(o.learning_rate > 0 && std::isfinite(o.learning_rate)) ||
-      !(o.l2 >= 0 && std::isfinite(o.l2)))
+  if (!(o.learning_rate > 0 && std::isfinite(o.learning_rate)) || !(o.l2 >= 0 && std::isfinite(o.l2)))
     return invalid("learning rate or l2 out of range");
-  if (u > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
-    return invalid("update count out of range");
+  if (u > std::uint64_t(std::numeric_limits<std::int64_t>::max())) return invalid("update count out of range");
   o.n_features = int(n);
   updates = std::int64_t(u);
   return status::ok_status();
@@ -108,13 +102,9 @@ status read_options(std::istream& in, quantile_regressor_options& o, std::int64_
 quantile_regressor::quantile_regressor(const quantile_regressor_options& options)
     : options_(options), weights_(options.n_features, 0.0f), grad_sq_(options.n_features, 0.0f) {}
 
-quantile_regressor::quantile_regressor(const quantile_regressor_options& options,
-                                       std::vector<float> weights, std::vector<float> grad_sq,
-                                       std::int64_t updates)
-    : options_(options),
-      weights_(std::move(weights)),
-      grad_sq_(std::move(grad_sq)),
-      updates_(updates) {}
+quantile_regressor::quantile_regressor(const quantile_regressor_options& options, std::vector<float> weights,
+                                       std::vector<float> grad_sq, std::int64_t updates)
+    : options_(options), weights_(std::move(weights)), grad_sq_(std::move(grad_sq)), updates_(updates) {}
 
 double quantile_regressor::raw(std::span<const sparse_feature> x) const {
   double p = 0;
@@ -160,10 +150,8 @@ status_or<quantile_regressor> quantile_regressor::load(std::istream& in) {
   if (status s = read_options(in, o, updates); !s.ok()) return s;
   std::vector<float> weights, grad_sq;
   const float lowest = -std::numeric_limits<float>::max();
-  if (!get_floats(in, std::size_t(o.n_features), lowest, weights))
-    return invalid("truncated or non-finite weights");
-  if (!get_floats(in, std::size_t(o.n_features), 0.0f, grad_sq))
-    return invalid("truncated or invalid AdaGrad state");
+  if (!get_floats(in, std::size_t(o.n_features), lowest, weights)) return invalid("truncated or non-finite weights");
+  if (!get_floats(in, std::size_t(o.n_features), 0.0f, grad_sq)) return invalid("truncated or invalid AdaGrad state");
   return quantile_regressor(o, std::move(weights), std::move(grad_sq), updates);
 }
 

@@ -59,15 +59,15 @@ class quantile_regressor {
   static status_or<quantile_regressor> load_file(const std::string& path);
 
  private:
-  quantile_regressor(const quantile_regressor_options& options, std::vector<float> weights,
-                     std::vector<float> grad_sq, std::int64_t updates);
+  quantile_regressor(const quantile_regressor_options& options, std::vector<float> weights, std::vector<float> grad_sq,
+                     std::int64_t updates);
 
   // w . x: the predicted log1p(length), not clamped.
   double raw(std::span<const sparse_feature> x) const;
 
   quantile_regressor_options options_;
-  std::vector<float> weights_;    // [n_features]
-  std::vector<float> grad_sq_;    // AdaGrad accumulators [n_features]
+  std::vector<float> weights_;  // [n_features]
+  std::vector<float> grad_sq_;  // AdaGrad accumulators [n_features]
   std::int64_t updates_ = 0;
 };
 

@@ -25,8 +25,8 @@ struct point_scores {
 };
 
 struct refresh_scores {
-  point_scores admission;            // step 0
-  std::map<int, point_scores> after; // keyed 16, 32, 64: present where points exist
+  point_scores admission;             // step 0
+  std::map<int, point_scores> after;  // keyed 16, 32, 64: present where points exist
   double mae_all = 0, mae_last64 = 0;
   int n_all = 0, n_last64 = 0;
 };

@@ -64,12 +64,11 @@ struct adam_state {
 
 // Activations and gradients of one minibatch.
 struct softmax_mlp::batch_state {
-  std::vector<float> h, p, dz, dh;             // [m, hidden], [m, classes]
-  std::vector<float> gw1, gb1, gw2, gb2;       // shaped like the weights
+  std::vector<float> h, p, dz, dh;        // [m, hidden], [m, classes]
+  std::vector<float> gw1, gb1, gw2, gb2;  // shaped like the weights
 };
 
-softmax_mlp::softmax_mlp(int inputs, int classes, int hidden)
-    : inputs_(inputs), classes_(classes), hidden_(hidden) {}
+softmax_mlp::softmax_mlp(int inputs, int classes, int hidden) : inputs_(inputs), classes_(classes), hidden_(hidden) {}
 
 softmax_mlp::softmax_mlp(int inputs, int classes, int hidden, std::uint64_t seed)
     : inputs_(inputs), classes_(classes), hidden_(hidden) {
@@ -144,8 +143,7 @@ void softmax_mlp::gradients(const float* x, const int* y, int m, double l2, batc
   add_decay(s.gw1, w1_, l2);
 }
 
-void softmax_mlp::fit(std::span<const float> x, std::span<const int> y, const mlp_options& o,
-                      std::uint64_t seed) {
+void softmax_mlp::fit(std::span<const float> x, std::span<const int> y, const mlp_options& o, std::uint64_t seed) {
   const int n = static_cast<int>(y.size());
   std::vector<int> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -193,9 +191,8 @@ void softmax_mlp::step(std::span<const float> x, int y, double lr) {
 }
 
 nlohmann::json softmax_mlp::to_json() const {
-  return {{"inputs", inputs_}, {"classes", classes_}, {"hidden", hidden_},
-          {"w1", w1_},         {"b1", b1_},           {"w2", w2_},
-          {"b2", b2_}};
+  return {{"inputs", inputs_}, {"classes", classes_}, {"hidden", hidden_}, {"w1", w1_},
+          {"b1", b1_},         {"w2", w2_},           {"b2", b2_}};
 }
 
 status_or<softmax_mlp> softmax_mlp::from_json(const nlohmann::json& j, const std::string& where) {

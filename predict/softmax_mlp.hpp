@@ -18,10 +18,10 @@
 namespace binserve {
 
 struct mlp_options {
-  int hidden = 64;               // units of the hidden layer, 0: linear
-  double learning_rate = 1e-3;   // Adam's step
-  double l2 = 1e-5;              // weight decay on W1 and W2
-  int batch = 256;               // rows per minibatch
+  int hidden = 64;              // units of the hidden layer, 0: linear
+  double learning_rate = 1e-3;  // Adam's step
+  double l2 = 1e-5;             // weight decay on W1 and W2
+  int batch = 256;              // rows per minibatch
   int epochs = 10;
 };
 

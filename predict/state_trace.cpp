@@ -73,8 +73,7 @@ status_or<state_trace> state_trace::load(const std::string& path) {
   std::vector<float> row(t.width());
   for (std::int64_t r = 0; r < rows; ++r) {
     std::int32_t g = 0, step = 0;
-    if (!get(in, g) || !get(in, step) ||
-        !in.read(reinterpret_cast<char*>(row.data()), std::streamsize(row.size()) * 4))
+    if (!get(in, g) || !get(in, step) || !in.read(reinterpret_cast<char*>(row.data()), std::streamsize(row.size()) * 4))
       return invalid("truncated at row " + std::to_string(r) + " of " + std::to_string(rows));
     if (g < 0 || step < 0) return invalid("row " + std::to_string(r) + ": negative generation or step");
     t.add(g, step, row);

@@ -34,9 +34,7 @@ class state_trace {
   std::size_t rows() const { return generation_.size(); }
   int generation(std::size_t r) const { return generation_[r]; }
   int step(std::size_t r) const { return step_[r]; }
-  std::span<const float> states(std::size_t r) const {
-    return {states_.data() + r * width(), std::size_t(width())};
-  }
+  std::span<const float> states(std::size_t r) const { return {states_.data() + r * width(), std::size_t(width())}; }
 
   // Errors: io_error naming the path.
   status save(const std::string& path) const;

@@ -56,8 +56,8 @@ std::vector<request_id> batch_core::running(int e) const {
 }
 
 int batch_core::idle_executors() const {
-  return static_cast<int>(std::count_if(executors_.begin(), executors_.end(),
-                                        [](const auto& x) { return x.second.idle; }));
+  return static_cast<int>(
+      std::count_if(executors_.begin(), executors_.end(), [](const auto& x) { return x.second.idle; }));
 }
 
 // Taken batches, in the order they were answered, to the idle executor that

@@ -74,7 +74,7 @@ class batch_core {
  private:
   struct executor {
     bool idle = true;
-    std::int64_t last_dispatch = 0;  // when it last got a batch (a sequence number)
+    std::int64_t last_dispatch = 0;   // when it last got a batch (a sequence number)
     std::vector<request_id> running;  // its batch, less what left early
   };
   batch_actions dispatch();

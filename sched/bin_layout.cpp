@@ -14,8 +14,8 @@ namespace {
 status check(const policy_config& p, int max_new_tokens) {
   if (status s = check_rules(p); !s.ok()) return s;
   if (max_new_tokens < 1)
-    return status(error_code::invalid_argument, "bin_layout: max_new_tokens must be >= 1 (got " +
-                                                    std::to_string(max_new_tokens) + ")");
+    return status(error_code::invalid_argument,
+                  "bin_layout: max_new_tokens must be >= 1 (got " + std::to_string(max_new_tokens) + ")");
   return status::ok_status();
 }
 
@@ -37,13 +37,11 @@ status_or<bin_layout> bin_layout::make(const policy_config& p, int max_new_token
       for (int i = 1; i <= max_new_tokens; ++i) sample.push_back(i);
     l.set_equal_mass(std::move(sample));
   } else {  // sequence
-    const std::int64_t budget = p.kv_token_budget > 0 ? p.kv_token_budget
-                                                      : std::int64_t(p.batch_size) * max_new_tokens;
+    const std::int64_t budget = p.kv_token_budget > 0 ? p.kv_token_budget : std::int64_t(p.batch_size) * max_new_tokens;
     for (int lo = 0; lo < max_new_tokens; lo += p.bin_width) {
       const int hi = std::min(lo + p.bin_width, max_new_tokens);
       const int size = p.variable_batch
-                           ? static_cast<int>(std::clamp<std::int64_t>(budget / hi, p.batch_size,
-                                                                       p.max_batch_size))
+                           ? static_cast<int>(std::clamp<std::int64_t>(budget / hi, p.batch_size, p.max_batch_size))
                            : p.batch_size;
       l.bins_.push_back({lo, hi, size, p.cap_batches ? hi : max_new_tokens});
     }
@@ -97,8 +95,8 @@ void bin_layout::observe_prediction(int predicted) {
 std::vector<bin_summary> bin_layout::summaries() const {
   std::vector<bin_summary> out;
   for (size_t b = 0; b < bins_.size(); ++b)
-    out.push_back({static_cast<int>(b), bins_[b].lo, bins_[b].hi, b + 1 == bins_.size(),
-                   bins_[b].batch_size, bins_[b].cap, 0, 0, 0.0});
+    out.push_back({static_cast<int>(b), bins_[b].lo, bins_[b].hi, b + 1 == bins_.size(), bins_[b].batch_size,
+                   bins_[b].cap, 0, 0, 0.0});
   return out;
 }
 

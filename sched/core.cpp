@@ -23,8 +23,7 @@ status_or<std::unique_ptr<core>> make_core(const policy_config& config) {
   return std::make_unique<core>(std::move(*p), o);
 }
 
-core::core(std::unique_ptr<policy> p, const core_options& options)
-    : policy_(std::move(p)), options_(options) {}
+core::core(std::unique_ptr<policy> p, const core_options& options) : policy_(std::move(p)), options_(options) {}
 
 std::vector<step_plan> core::add_executor(int e, const executor_capacity& capacity, time_ns now) {
   executors_[e] = executor{capacity, false};
@@ -61,8 +60,8 @@ void core::enqueue(const arrival& a, time_ns now) {
   en.arrived = now;
 }
 
-std::vector<step_plan> core::step_done(int e, std::span<const progress> live,
-                                       std::span<const request_id> ended, time_ns now) {
+std::vector<step_plan> core::step_done(int e, std::span<const progress> live, std::span<const request_id> ended,
+                                       time_ns now) {
   auto x = executors_.find(e);
   if (x == executors_.end()) return {};
   x->second.busy = false;
@@ -75,8 +74,7 @@ std::vector<step_plan> core::step_done(int e, std::span<const progress> live,
     if (it == entries_.end() || it->second.home != e) continue;
     entry& en = it->second;
     en.generated = p.generated;
-    if (const int fresh = estimate_after(en.a.predicted, en.generated, en.a.max_new_tokens);
-        fresh != en.a.predicted) {
+    if (const int fresh = estimate_after(en.a.predicted, en.generated, en.a.max_new_tokens); fresh != en.a.predicted) {
       en.a.predicted = fresh;
       ++counters_.reestimates;
     }
@@ -98,13 +96,13 @@ void core::predicted(request_id id, int length) {
 }
 
 int core::waiting() const {
-  return static_cast<int>(std::count_if(entries_.begin(), entries_.end(), [](const auto& kv) { return !kv.second.live; }));
+  return static_cast<int>(
+      std::count_if(entries_.begin(), entries_.end(), [](const auto& kv) { return !kv.second.live; }));
 }
 
 int core::live_on(int e) const {
-  return static_cast<int>(std::count_if(entries_.begin(), entries_.end(), [e](const auto& kv) {
-    return kv.second.live && kv.second.home == e;
-  }));
+  return static_cast<int>(std::count_if(entries_.begin(), entries_.end(),
+                                        [e](const auto& kv) { return kv.second.live && kv.second.home == e; }));
 }
 
 std::vector<step_plan> core::plan_idle(time_ns now) {

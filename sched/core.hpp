@@ -19,11 +19,9 @@
 // then the starvation guard, then the policy's key. A non-preemptive policy
 // only fills free slots; a preemptive one keeps the best max_live and
 // preempts the rest. A request the starvation guard admitted is not
-// preempted by policy again: it starved once, and runs to its end. A preempted sequence keeps its KV blocks (parked) while
-// the executor's budget holds them, else is evicted: its blocks are freed
-// and its prompt and tokens so far are recomputed when it runs again
-// (counted). A request is preempted by policy at most
-// policy.max_preemptions times.
+// preempted by policy again: it starved once, and runs to its end. A preempted sequence keeps its KV blocks (parked)
+// while the executor's budget holds them, else is evicted: its blocks are freed and its prompt and tokens so far are
+// recomputed when it runs again (counted). A request is preempted by policy at most policy.max_preemptions times.
 //
 // KV budget: an executor with a known cache (kv_blocks > 0) never gets more
 // sequences than its blocks hold. A sequence opened with `reserve_tokens`
@@ -59,8 +57,8 @@ namespace binserve::sched {
 int estimate_after(int predicted, int generated, int max_new_tokens);
 
 struct core_options {
-  int max_wait_steps = 0;        // > 0: a request waiting this many steps goes first in its class
-  int max_preemptions = 4;       // policy preemptions of one request at most
+  int max_wait_steps = 0;          // > 0: a request waiting this many steps goes first in its class
+  int max_preemptions = 4;         // policy preemptions of one request at most
   bool reserve_predicted = false;  // KV reservation by predicted length (else by max_new_tokens)
 };
 
@@ -68,11 +66,11 @@ struct core_options {
 struct arrival {
   request_id id = 0;
   std::string client;
-  int priority = 0;          // higher classes always first
+  int priority = 0;  // higher classes always first
   int prompt_tokens = 1;
   int max_new_tokens = 1;
-  int predicted = 1;         // predicted total output length, in [1, max_new_tokens]
-  int generated = 0;         // tokens it starts from (a re-queued request's resumed ones)
+  int predicted = 1;  // predicted total output length, in [1, max_new_tokens]
+  int generated = 0;  // tokens it starts from (a re-queued request's resumed ones)
 };
 
 struct executor_capacity {
@@ -132,8 +130,8 @@ class core {
   // Executor `e` ran its step: `live` is every sequence still running there
   // with its tokens in all, `ended` those that finished or failed. Ids the
   // core does not hold (cancelled meanwhile) are ignored.
-  std::vector<step_plan> step_done(int e, std::span<const progress> live,
-                                   std::span<const request_id> ended, time_ns now);
+  std::vector<step_plan> step_done(int e, std::span<const progress> live, std::span<const request_id> ended,
+                                   time_ns now);
 
   // Forgets `id` wherever it is (the caller tells its executor).
   void cancel(request_id id);
@@ -142,7 +140,7 @@ class core {
   void predicted(request_id id, int length);
 
   int waiting() const;
-  int live_on(int e) const;     // sequences in e's current step (0 when idle)
+  int live_on(int e) const;  // sequences in e's current step (0 when idle)
   bool holds(request_id id) const { return entries_.count(id) > 0; }
   const core_counters& counters() const { return counters_; }
 
@@ -152,13 +150,13 @@ class core {
     int generated = 0;
     std::uint64_t order = 0;  // arrival order
     time_ns arrived = 0;
-    int home = -1;            // executor holding its sequence (live or parked); -1: none
+    int home = -1;  // executor holding its sequence (live or parked); -1: none
     bool live = false;
-    int reserve = 0;          // its sequence's reservation (tokens)
-    int waited_steps = 0;     // steps seen since it last ran
+    int reserve = 0;       // its sequence's reservation (tokens)
+    int waited_steps = 0;  // steps seen since it last ran
     int preemptions = 0;
-    bool promoted = false;    // admitted by the starvation guard: runs to its end
-    bool evicted = false;     // its next admission recomputes its tokens
+    bool promoted = false;  // admitted by the starvation guard: runs to its end
+    bool evicted = false;   // its next admission recomputes its tokens
   };
   struct executor {
     executor_capacity cap;
@@ -168,8 +166,7 @@ class core {
   std::vector<step_plan> plan_idle(time_ns now);
   step_plan plan(int e, time_ns now);
   std::vector<entry*> rank(int e, time_ns now);
-  std::vector<entry*> choose(const executor& x, int e, const std::vector<entry*>& ranked,
-                             std::int64_t& used) const;
+  std::vector<entry*> choose(const executor& x, int e, const std::vector<entry*>& ranked, std::int64_t& used) const;
   std::int64_t blocks_of(const executor& x, const entry& en, int reserve) const;
   int reserve_for(const executor& x, const entry& en) const;
   void preempt(entry& en, bool keep, step_plan& out);

@@ -34,8 +34,8 @@ namespace binserve::sched {
 
 // limits.batch_timeout_slack and limits.batch_timeout_floor_ms.
 struct deadline_rule {
-  double slack = 4.0;    // > 0: how many times its expected duration a batch may take
-  double floor_s = 30.0; // > 0: the shortest deadline, and the only one before any observation
+  double slack = 4.0;     // > 0: how many times its expected duration a batch may take
+  double floor_s = 30.0;  // > 0: the shortest deadline, and the only one before any observation
 };
 
 class executor_pace {

@@ -49,8 +49,10 @@ class fair_queue {
     forget_turns();
     std::vector<Job> out;
     while (static_cast<int>(out.size()) < n)
-      if (auto j = pop()) out.push_back(std::move(*j));
-      else break;
+      if (auto j = pop())
+        out.push_back(std::move(*j));
+      else
+        break;
     return out;
   }
 

@@ -23,11 +23,11 @@ namespace binserve::sched {
 
 // What a policy may rank a request by.
 struct candidate {
-  int predicted = 0;         // predicted total output length (>= 1)
-  int generated = 0;         // tokens generated so far, across preemptions
+  int predicted = 0;  // predicted total output length (>= 1)
+  int generated = 0;  // tokens generated so far, across preemptions
   int max_new_tokens = 0;
-  int client_position = 0;   // waiting: its place among its client's waiting requests (0: the oldest)
-  double waited_s = 0;       // since it arrived
+  int client_position = 0;  // waiting: its place among its client's waiting requests (0: the oldest)
+  double waited_s = 0;      // since it arrived
 };
 
 class policy {

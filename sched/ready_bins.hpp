@@ -32,8 +32,10 @@ class ready_bins {
   // already held keeps its place among ties).
   void set(int bin, bin_readiness r) {
     auto [it, added] = ready_.try_emplace(bin, held{r, next_seq_});
-    if (added) ++next_seq_;
-    else it->second.r = r;
+    if (added)
+      ++next_seq_;
+    else
+      it->second.r = r;
   }
 
   // Bin `bin` holds nothing to take (emptied, or neither full nor expired);

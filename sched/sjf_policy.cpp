@@ -18,8 +18,6 @@ class sjf final : public policy {
 
 }  // namespace
 
-std::unique_ptr<policy> make_sjf(const policy_config& config) {
-  return std::make_unique<sjf>(config.sjf_aging_per_s);
-}
+std::unique_ptr<policy> make_sjf(const policy_config& config) { return std::make_unique<sjf>(config.sjf_aging_per_s); }
 
 }  // namespace binserve::sched

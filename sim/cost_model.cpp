@@ -1,13 +1,13 @@
 #include "sim/cost_model.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <iterator>
 #include <set>
-#include <tuple>
-#include <cmath>
-#include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -21,8 +21,7 @@ namespace {
 // it, or the nearest two beyond either end, and its weight `w` on the upper
 // one, so the value there is (1 - w) * lo + w * hi. One key: that key twice.
 template <class Map>
-std::tuple<typename Map::const_iterator, typename Map::const_iterator, double> blend(const Map& m,
-                                                                                     std::int64_t x) {
+std::tuple<typename Map::const_iterator, typename Map::const_iterator, double> blend(const Map& m, std::int64_t x) {
   auto hi = m.lower_bound(x);
   if (hi != m.end() && hi->first == x) return {hi, hi, 0.0};
   if (m.size() == 1) return {m.begin(), m.begin(), 0.0};
@@ -162,8 +161,7 @@ status_or<cost_model> from_step_trace(std::string_view text, const std::string& 
   auto records = parse_step_trace(text, origin);
   if (!records.ok()) return records.error();
   std::vector<cost_sample> samples;
-  for (const step_record& r : *records)
-    samples.push_back({{r.live, r.context_tokens, r.prefill_tokens}, r.seconds});
+  for (const step_record& r : *records) samples.push_back({{r.live, r.context_tokens, r.prefill_tokens}, r.seconds});
   return cost_model::fit_table(samples);
 }
 
@@ -212,8 +210,7 @@ cost_model cost_model::unit(double seconds_per_step) {
 
 status_or<cost_model> cost_model::fit(const std::vector<cost_sample>& samples) {
   if (status s = check_samples(samples); !s.ok()) return s;
-  if (samples.size() < 2)
-    return status(error_code::invalid_argument, "a cost fit needs at least 2 measured steps");
+  if (samples.size() < 2) return status(error_code::invalid_argument, "a cost fit needs at least 2 measured steps");
   design d{std::vector<std::vector<double>>(4), {}};
   for (const cost_sample& s : samples) {
     d.cols[0].push_back(1.0);
@@ -311,8 +308,8 @@ double cost_model::base_at(std::int64_t live) const {
 
 double cost_model::step_seconds(const step_shape& s) const {
   const double base = kind_ == kind::table ? base_at(s.live) : c_.base + c_.per_sequence * double(s.live);
-  const double t = base + c_.per_context_token * double(s.context_tokens) +
-                   c_.per_prefill_token * double(s.prefill_tokens);
+  const double t =
+      base + c_.per_context_token * double(s.context_tokens) + c_.per_prefill_token * double(s.prefill_tokens);
   return std::max(t, 0.0);
 }
 
@@ -320,11 +317,14 @@ std::string cost_model::to_json() const {
   if (kind_ == kind::table) {
     nlohmann::json bases = nlohmann::json::object();
     for (const auto& [live, seconds] : base_) bases[std::to_string(live)] = seconds;
-    return nlohmann::json{{"kind", "table"}, {"base_s", bases}, {"per_context_token_s", c_.per_context_token},
+    return nlohmann::json{{"kind", "table"},
+                          {"base_s", bases},
+                          {"per_context_token_s", c_.per_context_token},
                           {"per_prefill_token_s", c_.per_prefill_token}}
         .dump();
   }
-  return nlohmann::json{{"kind", kind_ == kind::unit ? "unit" : "linear"}, {"base_s", c_.base},
+  return nlohmann::json{{"kind", kind_ == kind::unit ? "unit" : "linear"},
+                        {"base_s", c_.base},
                         {"per_sequence_s", c_.per_sequence},
                         {"per_context_token_s", c_.per_context_token},
                         {"per_prefill_token_s", c_.per_prefill_token}}

@@ -46,8 +46,7 @@ status check(const tools::workload& w, const max_rate_options& o) {
 }  // namespace
 
 status_or<max_rate_result> max_sustainable_rate(const sim_config& config, const cost_model& cost,
-                                                const tools::workload& unit_rate,
-                                                const max_rate_options& o) {
+                                                const tools::workload& unit_rate, const max_rate_options& o) {
   if (status s = check(unit_rate, o); !s.ok()) return s;
   rate_probe probe(config, cost, unit_rate, o.tolerance);
   auto first = probe.sustainable(o.start_rate);

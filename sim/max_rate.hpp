@@ -41,7 +41,6 @@ struct max_rate_result {
 // 4 requests are given, or when no bracket is found within 2^40 of
 // start_rate; simulate's errors.
 status_or<max_rate_result> max_sustainable_rate(const sim_config& config, const cost_model& cost,
-                                                const tools::workload& unit_rate,
-                                                const max_rate_options& options);
+                                                const tools::workload& unit_rate, const max_rate_options& options);
 
 }  // namespace binserve::sim

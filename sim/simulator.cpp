@@ -61,8 +61,8 @@ struct executor_state {
 
 class simulation {
  public:
-  simulation(const sim_config& c, const cost_model& cost, const tools::workload& w,
-             sched::bin_layout layout, std::unique_ptr<length_predictor> predictor, std::unique_ptr<sched::core> core);
+  simulation(const sim_config& c, const cost_model& cost, const tools::workload& w, sched::bin_layout layout,
+             std::unique_ptr<length_predictor> predictor, std::unique_ptr<sched::core> core);
   sim_result run();
 
  private:
@@ -99,31 +99,37 @@ class simulation {
   sim_result out_;
 };
 
-simulation::simulation(const sim_config& c, const cost_model& cost, const tools::workload& w,
-                       sched::bin_layout layout, std::unique_ptr<length_predictor> predictor,
-                       std::unique_ptr<sched::core> core)
-    : c_(c), cost_(cost), w_(w), layout_(std::move(layout)), predictor_(std::move(predictor)),
-      metrics_(layout_.summaries()), req_(w.requests.size()), exec_(c.executors), core_(std::move(core)) {
+simulation::simulation(const sim_config& c, const cost_model& cost, const tools::workload& w, sched::bin_layout layout,
+                       std::unique_ptr<length_predictor> predictor, std::unique_ptr<sched::core> core)
+    : c_(c),
+      cost_(cost),
+      w_(w),
+      layout_(std::move(layout)),
+      predictor_(std::move(predictor)),
+      metrics_(layout_.summaries()),
+      req_(w.requests.size()),
+      exec_(c.executors),
+      core_(std::move(core)) {
   const sched::time_ns max_wait = std::chrono::nanoseconds(c.policy.max_wait).count();
   for (const sched::bin_spec& spec : layout_.bins()) bins_.emplace_back(spec, max_wait);
   for (size_t r = 0; r < req_.size(); ++r) {
     const example& e = w.requests[r];
     req_[r].target = e.length;
-    req_[r].prompt = r < w.prompt_tokens.size()   ? w.prompt_tokens[r]
-                     : !e.prompt_ids.empty()      ? static_cast<int>(e.prompt_ids.size())
-                                                  : c.prompt_tokens;
+    req_[r].prompt = r < w.prompt_tokens.size() ? w.prompt_tokens[r]
+                     : !e.prompt_ids.empty()    ? static_cast<int>(e.prompt_ids.size())
+                                                : c.prompt_tokens;
     req_[r].prompt = std::max(req_[r].prompt, 1);
   }
 }
 
-void simulation::push(ns_t t, event_kind kind, int a, std::uint64_t gen) {
-  events_.push({t, seq_++, kind, a, gen});
-}
+void simulation::push(ns_t t, event_kind kind, int a, std::uint64_t gen) { events_.push({t, seq_++, kind, a, gen}); }
 
 sim_result simulation::run() {
   for (int e = 0; e < c_.executors; ++e) {
-    if (core_) apply(core_->add_executor(e, {c_.policy.max_batch_size, c_.kv_blocks, c_.kv_block_size, 0}, now_));
-    else act(batches_.add_executor(e));
+    if (core_)
+      apply(core_->add_executor(e, {c_.policy.max_batch_size, c_.kv_blocks, c_.kv_block_size, 0}, now_));
+    else
+      act(batches_.add_executor(e));
   }
   push(to_ns(w_.arrival_s[0]), event_kind::arrival, 0);
   while (!events_.empty()) {
@@ -139,12 +145,18 @@ sim_result simulation::run() {
 
 void simulation::handle(const event& e) {
   switch (e.kind) {
-    case event_kind::arrival: return on_arrival(e.a);
-    case event_kind::flush: return on_bin(e.a, bins_[e.a].flush(e.gen, now_));
-    case event_kind::leave: return complete(e.a);
-    case event_kind::retry: return on_retry(e.a);
-    case event_kind::batch_end: return act(batches_.batch_done(e.a));
-    case event_kind::step_end: return on_step_end(e.a);
+    case event_kind::arrival:
+      return on_arrival(e.a);
+    case event_kind::flush:
+      return on_bin(e.a, bins_[e.a].flush(e.gen, now_));
+    case event_kind::leave:
+      return complete(e.a);
+    case event_kind::retry:
+      return on_retry(e.a);
+    case event_kind::batch_end:
+      return act(batches_.batch_done(e.a));
+    case event_kind::step_end:
+      return on_step_end(e.a);
   }
 }
 
@@ -322,8 +334,7 @@ status check(const sim_config& c, const tools::workload& w) {
 
 }  // namespace
 
-status_or<sim_result> simulate(const sim_config& config, const cost_model& cost,
-                               const tools::workload& w) {
+status_or<sim_result> simulate(const sim_config& config, const cost_model& cost, const tools::workload& w) {
   if (status s = check(config, w); !s.ok()) return s;
   auto layout = sched::bin_layout::make(config.policy, config.max_new_tokens);
   if (!layout.ok()) return layout.error();

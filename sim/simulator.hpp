@@ -46,11 +46,11 @@ namespace binserve::sim {
 
 struct sim_config {
   policy_config policy;
-  predictor_config predictor;   // oracle, fixed, prompt-ratio or learned (no served model here)
-  int max_new_tokens = 512;     // every request's limit, and the retry bin's cap
+  predictor_config predictor;  // oracle, fixed, prompt-ratio or learned (no served model here)
+  int max_new_tokens = 512;    // every request's limit, and the retry bin's cap
   int executors = 1;
-  int prompt_tokens = 8;        // a request's prompt length when the workload gives none
-  bool known_is_hint = false;   // the predictor's known_length is the workload's hint, not the truth
+  int prompt_tokens = 8;       // a request's prompt length when the workload gives none
+  bool known_is_hint = false;  // the predictor's known_length is the workload's hint, not the truth
   // Continuous: each executor's KV cache in blocks of kv_block_size
   // positions (0: not budgeted), as the executors announce theirs.
   std::int64_t kv_blocks = 0;
@@ -73,7 +73,6 @@ struct sim_result {
 // from the policy or the predictor (bin_layout::make, make_predictor),
 // invalid_argument when executors < 1, the workload is empty, its arrival
 // times are missing or decreasing, or a length is outside [1, max_new_tokens].
-status_or<sim_result> simulate(const sim_config& config, const cost_model& cost,
-                               const tools::workload& w);
+status_or<sim_result> simulate(const sim_config& config, const cost_model& cost, const tools::workload& w);
 
 }  // namespace binserve::sim

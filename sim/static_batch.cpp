@@ -9,8 +9,7 @@ batch_timing time_static_batch(const std::vector<batch_member>& members, const c
   const size_t n = members.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return members[a].steps < members[b].steps; });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return members[a].steps < members[b].steps; });
   batch_timing out;
   out.leave_s.assign(n, 0.0);
   out.steps = members[order.back()].steps;

@@ -14,8 +14,8 @@
 namespace binserve::sim {
 
 struct batch_member {
-  int steps = 1;             // steps it stays (>= 1)
-  std::int64_t held = 1;     // tokens its first step feeds (prompt + resumed output, >= 1)
+  int steps = 1;          // steps it stays (>= 1)
+  std::int64_t held = 1;  // tokens its first step feeds (prompt + resumed output, >= 1)
 };
 
 struct batch_timing {

@@ -50,9 +50,7 @@ status bad_spec(const std::string& what, const std::string& spec, const std::str
   return status(error_code::invalid_argument, what + " '" + spec + "': expected " + expected);
 }
 
-example synthetic(int i, int length) {
-  return example{"Request " + std::to_string(i) + ":", {}, length};
-}
+example synthetic(int i, int length) { return example{"Request " + std::to_string(i) + ":", {}, length}; }
 
 // `requests` requests whose lengths come from `draw()`, clamped to [1, cap].
 template <class Draw>
@@ -73,8 +71,7 @@ status_or<workload> load_uniform(const workload_options& o) {
   const auto colon = args.find(':');
   const auto a = to_int(args.substr(0, colon));
   const auto b = colon == std::string::npos ? std::nullopt : to_int(args.substr(colon + 1));
-  if (!a || !b || *a < 1 || *a > *b)
-    return bad_spec("workload", o.source, "uniform:A:B with integers 1 <= A <= B");
+  if (!a || !b || *a < 1 || *a > *b) return bad_spec("workload", o.source, "uniform:A:B with integers 1 <= A <= B");
   auto rng = rng_for(o.seed, stream::lengths);
   std::uniform_int_distribution<int> length(*a, *b);
   return drawn(o, [&] { return length(rng); });
@@ -154,8 +151,8 @@ status_or<std::vector<csv_row>> read_csv(const std::string& path) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const auto row = n == 1 ? std::nullopt : parse_csv_row(line);
     if (n == 1 ? line != header : !line.empty() && !row)
-      return status(error_code::invalid_argument, path + ":" + std::to_string(n) + ": expected " +
-                                                      (n == 1 ? "the header " + header : header));
+      return status(error_code::invalid_argument,
+                    path + ":" + std::to_string(n) + ": expected " + (n == 1 ? "the header " + header : header));
     if (row) rows.push_back(*row);
   }
   if (rows.size() < 2) return status(error_code::invalid_argument, path + ": fewer than 2 rows");
@@ -217,15 +214,21 @@ status_or<workload> load_prompts(const workload_options& o) {
 
 status_or<source> load_source(const workload_options& o) {
   status_or<workload> w = status(error_code::internal, "no source");
-  if (starts_with(o.source, "const:")) w = load_const(o);
-  else if (starts_with(o.source, "uniform:")) w = load_uniform(o);
-  else if (starts_with(o.source, "exponential:")) w = load_exponential(o);
-  else if (ends_with(o.source, ".csv")) return load_csv_trace(o);
-  else if (!is_dataset(o.source)) w = load_json_trace(o);
+  if (starts_with(o.source, "const:"))
+    w = load_const(o);
+  else if (starts_with(o.source, "uniform:"))
+    w = load_uniform(o);
+  else if (starts_with(o.source, "exponential:"))
+    w = load_exponential(o);
+  else if (ends_with(o.source, ".csv"))
+    return load_csv_trace(o);
+  else if (!is_dataset(o.source))
+    w = load_json_trace(o);
   else if (o.length_model.empty())
     return status(error_code::invalid_argument,
                   o.source + ": a prompt dataset needs --length-model (whose tokenizer counts lengths)");
-  else w = load_prompts(o);
+  else
+    w = load_prompts(o);
   if (!w.ok()) return w.error();
   return source{std::move(*w), {}};
 }

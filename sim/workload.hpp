@@ -38,13 +38,13 @@ namespace binserve::tools {
 struct workload_options {
   std::string source;
   std::string length_field = "L_t0.0";
-  std::string hint_field;      // JSON trace: a second length field kept as example::hint
-  std::string length_model;    // dataset workloads: the tokenizer counting lengths
-  std::string served_model;    // its tokenizer encodes prompts as the service will
+  std::string hint_field;    // JSON trace: a second length field kept as example::hint
+  std::string length_model;  // dataset workloads: the tokenizer counting lengths
+  std::string served_model;  // its tokenizer encodes prompts as the service will
   double test_fraction = 0.2;
-  int requests = 1024;         // trace/const/synthetic: how many (a trace is cycled)
-  int cap = 512;               // lengths are clamped to [1, cap]
-  std::uint64_t seed = 1;      // synthetic lengths and Poisson gaps
+  int requests = 1024;     // trace/const/synthetic: how many (a trace is cycled)
+  int cap = 512;           // lengths are clamped to [1, cap]
+  std::uint64_t seed = 1;  // synthetic lengths and Poisson gaps
   std::string arrivals = "offline";
   // Dataset workloads: exactly `requests` requests, the held-out part cycled
   // or cut (a load generator's count), instead of that part once.

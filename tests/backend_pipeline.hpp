@@ -8,8 +8,8 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,9 +65,9 @@ class recording_sink final : public client_sink {
 
 struct pipeline_options {
   policy_config policy;
-  predictor_config predictor;  // default: fixed at 8 tokens (kind empty)
-  std::function<void(request_id)> on_arrival;            // scheduler_params'
-  std::function<void(const sched::step_plan&)> on_plan;  // scheduler_params'
+  predictor_config predictor;                             // default: fixed at 8 tokens (kind empty)
+  std::function<void(request_id)> on_arrival;             // scheduler_params'
+  std::function<void(const sched::step_plan&)> on_plan;   // scheduler_params'
   std::function<void(const sched::batch_run&)> on_batch;  // scheduler_params'
   std::function<void(int, bool, bool)> on_bin;            // scheduler_params'
   executor_probe probe;                                   // scheduler_params'

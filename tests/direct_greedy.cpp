@@ -7,8 +7,8 @@
 
 namespace binserve::testing {
 
-std::vector<std::vector<int>> direct_greedy(const std::string& model_path,
-                                            const std::vector<std::string>& prompts, int max_new_tokens) {
+std::vector<std::vector<int>> direct_greedy(const std::string& model_path, const std::vector<std::string>& prompts,
+                                            int max_new_tokens) {
   auto loaded = load_model(model_path);
   EXPECT_TRUE(loaded.ok()) << loaded.error().to_string();
   if (!loaded.ok()) return {};
@@ -25,8 +25,8 @@ std::vector<std::vector<int>> direct_greedy(const std::string& model_path,
   return out;
 }
 
-std::vector<std::string> direct_greedy_texts(const std::string& model_path,
-                                             const std::vector<std::string>& prompts, int max_new_tokens) {
+std::vector<std::string> direct_greedy_texts(const std::string& model_path, const std::vector<std::string>& prompts,
+                                             int max_new_tokens) {
   const auto ids = direct_greedy(model_path, prompts, max_new_tokens);
   auto loaded = load_model(model_path);
   if (!loaded.ok() || ids.size() != prompts.size()) return {};

@@ -21,18 +21,17 @@
 namespace binserve::testing {
 
 struct backend_faults {
-  int fail_forward_at = 0;  // > 0: the forward of this number (1 = the first) fails
-  int fail_sample_at = 0;   // > 0: the sample of this number fails
-  int nan_logits_at = 0;    // > 0: logits read after this forward number are NaNs (a failed copy)
-  bool sticky = false;      // a failure stays: every later forward and sample fail too
-  int max_positions = 0;    // > 0: no sequence grows past this many positions
-  bool host_sample = false; // sample with backend's default (from logits()) instead of the inner one's
+  int fail_forward_at = 0;   // > 0: the forward of this number (1 = the first) fails
+  int fail_sample_at = 0;    // > 0: the sample of this number fails
+  int nan_logits_at = 0;     // > 0: logits read after this forward number are NaNs (a failed copy)
+  bool sticky = false;       // a failure stays: every later forward and sample fail too
+  int max_positions = 0;     // > 0: no sequence grows past this many positions
+  bool host_sample = false;  // sample with backend's default (from logits()) instead of the inner one's
 };
 
 class failing_backend final : public backend {
  public:
-  failing_backend(std::unique_ptr<backend> inner, backend_faults faults)
-      : inner_(std::move(inner)), faults_(faults) {}
+  failing_backend(std::unique_ptr<backend> inner, backend_faults faults) : inner_(std::move(inner)), faults_(faults) {}
 
   const model& served_model() const override { return inner_->served_model(); }
   const kv_cache& kv() const override { return inner_->kv(); }
@@ -45,9 +44,8 @@ class failing_backend final : public backend {
     if (forwards_ == faults_.fail_forward_at) return fail("forward " + std::to_string(forwards_));
     for (const sequence_chunk& c : chunks)
       if (faults_.max_positions > 0 && inner_->kv().length(c.seq) + int(c.tokens.size()) > faults_.max_positions)
-        return status(error_code::out_of_memory, "injected: sequence " + std::to_string(c.seq) +
-                                                     " cannot grow past " + std::to_string(faults_.max_positions) +
-                                                     " positions");
+        return status(error_code::out_of_memory, "injected: sequence " + std::to_string(c.seq) + " cannot grow past " +
+                                                     std::to_string(faults_.max_positions) + " positions");
     return inner_->forward(chunks);
   }
 

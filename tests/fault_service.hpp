@@ -16,15 +16,14 @@
 #include "binserve/request.hpp"
 #include "gpu/model.hpp"
 #include "tests/direct_greedy.hpp"
-#include "tests/test_paths.hpp"
 #include "tests/policy_named.hpp"
+#include "tests/test_paths.hpp"
 
 namespace binserve::testing {
 
 inline const char* const kFaultModel = "models/stories260K.bin";
-inline const std::vector<std::string> kFaultPrompts = {"Once upon a time", "Lily wanted a puppy",
-                                                       "The sun was hot", "Tom and Sam",
-                                                       "One day, a little bird", "The cat sat"};
+inline const std::vector<std::string> kFaultPrompts = {"Once upon a time", "Lily wanted a puppy",    "The sun was hot",
+                                                       "Tom and Sam",      "One day, a little bird", "The cat sat"};
 constexpr int kFaultLongest = 12;
 
 // Greedy ids of each prompt alone, up to kFaultLongest tokens; a request for

@@ -10,9 +10,7 @@
 
 namespace binserve::testing {
 
-run_result run_binserve(const std::string& args) {
-  return run_shell(binserve_binary() + " " + args + " 2>&1");
-}
+run_result run_binserve(const std::string& args) { return run_shell(binserve_binary() + " " + args + " 2>&1"); }
 
 run_result run_binserve_bench(const std::string& args) {
   return run_shell(binserve_bench_binary() + " " + args + " 2>&1");

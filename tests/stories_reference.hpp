@@ -13,8 +13,8 @@
 #include "binserve/request.hpp"
 #include "gpu/generate.hpp"
 #include "gpu/tokenizer.hpp"
-#include "tests/test_paths.hpp"
 #include "tests/policy_named.hpp"
+#include "tests/test_paths.hpp"
 
 namespace binserve::testing {
 

@@ -12,9 +12,7 @@ std::string shared_path(const std::string& relative) {
   return std::string(env != nullptr && *env != '\0' ? env : BINSERVE_SHARED_DIR) + "/" + relative;
 }
 
-bool has_shared(const std::string& relative) {
-  return std::filesystem::exists(shared_path(relative));
-}
+bool has_shared(const std::string& relative) { return std::filesystem::exists(shared_path(relative)); }
 
 std::string binserve_binary() { return BINSERVE_BINARY; }
 

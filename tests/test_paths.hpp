@@ -25,9 +25,9 @@ bool write_file(const std::string& path, const std::string& bytes);
 }  // namespace binserve::testing
 
 // Skips the current test, printing why, when a shared file is missing.
-#define BINSERVE_REQUIRE_SHARED(relative)                                     \
-  do {                                                                        \
-    if (!::binserve::testing::has_shared(relative))                           \
+#define BINSERVE_REQUIRE_SHARED(relative)                                       \
+  do {                                                                          \
+    if (!::binserve::testing::has_shared(relative))                             \
       GTEST_SKIP() << "skipped: " << ::binserve::testing::shared_path(relative) \
-                   << " is absent (../shared not beside the project)";        \
+                   << " is absent (../shared not beside the project)";          \
   } while (0)

@@ -46,9 +46,12 @@ int run_client(const client_flags& f) {
     print_token = [](request_id, const generated_token& t) { std::cout << t.text << std::flush; };
   auto res = c->generate(r, print_token);
   if (!res.ok()) return fail(res.error());
-  if (f.json) std::cout << net::encode_done(static_cast<std::int64_t>(res->id), *res) << "\n";
-  else if (f.stream) std::cout << "\n";
-  else std::cout << res->text << "\n";
+  if (f.json)
+    std::cout << net::encode_done(static_cast<std::int64_t>(res->id), *res) << "\n";
+  else if (f.stream)
+    std::cout << "\n";
+  else
+    std::cout << res->text << "\n";
   return 0;
 }
 
@@ -61,8 +64,7 @@ void add_client_command(CLI::App& app) {
   cmd->add_option("--port", flags->port, "Server TCP port")->capture_default_str();
   cmd->add_option("--prompt", flags->prompt, "Prompt text");
   cmd->add_flag("--stats", flags->stats, "Print the server's metrics instead");
-  cmd->add_option("--max-new-tokens", flags->max_new_tokens, "Most tokens to generate")
-      ->capture_default_str();
+  cmd->add_option("--max-new-tokens", flags->max_new_tokens, "Most tokens to generate")->capture_default_str();
   cmd->add_flag("--stream", flags->stream, "Print tokens as they are generated");
   cmd->add_flag("--json", flags->json, "Print the final result as the protocol's `done` line");
   cmd->callback([flags] {

@@ -66,14 +66,17 @@ void add_generate_command(CLI::App& app) {
   f->model.add_to(*cmd);
   cmd->add_option("--prompt", f->prompt, "prompt text")->required();
   cmd->add_option("--max-new-tokens", f->request.max_new_tokens, "most tokens to generate")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--target-length", f->request.target_length,
                   "ignore stop tokens and generate exactly N tokens (0: off)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--temperature", f->request.sampling.temperature, "0 is greedy")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--top-p", f->request.sampling.top_p, "nucleus sampling mass")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", f->request.sampling.seed, "sampling seed")->capture_default_str();
   cmd->add_flag("--json", f->json, "print one JSON object");
   cmd->callback([f] {

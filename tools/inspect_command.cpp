@@ -62,8 +62,13 @@ int run_inspect(const inspect_flags& f) {
     nonfinite += s.nonfinite;
     const std::string type = gguf::type_name(std::uint32_t(t.type));
     if (f.json) {
-      out["tensors"].push_back({{"name", t.name}, {"type", type}, {"shape", t.dims}, {"bytes", t.n_bytes},
-                                {"sum", s.sum}, {"sumsq", s.sumsq}, {"nonfinite", s.nonfinite}});
+      out["tensors"].push_back({{"name", t.name},
+                                {"type", type},
+                                {"shape", t.dims},
+                                {"bytes", t.n_bytes},
+                                {"sum", s.sum},
+                                {"sumsq", s.sumsq},
+                                {"nonfinite", s.nonfinite}});
       continue;
     }
     std::printf("%-28s %-5s %-16s %12llu %16.9g %16.9g %9llu\n", t.name.c_str(), type.c_str(),

@@ -7,7 +7,11 @@
 namespace binserve::tools {
 
 void model_flags::add_to(CLI::App& cmd) {
-  cmd.add_option("--model", model, "model: a llama2.c .bin, a .gguf, or dummy:PRESET[,KEY=N]... (KEY: seed, ctx, layers, dim, hidden, heads, kv_heads, vocab; PRESET custom sets its shape with them; arch=qwen2 gives its layers q/k/v biases and half-split RoPE; tokenizer=FILE takes the vocabulary of a GGUF or llama2.c tokenizer file; type=Q8_0, Q4_K, ... makes the weights in that type)")
+  cmd.add_option("--model", model,
+                 "model: a llama2.c .bin, a .gguf, or dummy:PRESET[,KEY=N]... (KEY: seed, ctx, layers, dim, hidden, "
+                 "heads, kv_heads, vocab; PRESET custom sets its shape with them; arch=qwen2 gives its layers q/k/v "
+                 "biases and half-split RoPE; tokenizer=FILE takes the vocabulary of a GGUF or llama2.c tokenizer "
+                 "file; type=Q8_0, Q4_K, ... makes the weights in that type)")
       ->required();
   cmd.add_option("--tokenizer", tokenizer, "llama2.c tokenizer file (default: beside the model)");
   add_enum_option(cmd, "--backend", backend.kind, "execution backend: cpu or cuda");

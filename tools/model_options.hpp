@@ -12,8 +12,8 @@
 namespace binserve::tools {
 
 struct model_flags {
-  std::string model;       // path or dummy:PRESET
-  std::string tokenizer;   // llama2.c tokenizer file
+  std::string model;      // path or dummy:PRESET
+  std::string tokenizer;  // llama2.c tokenizer file
   backend_options backend;
 
   // Adds --model, --tokenizer, --backend, --threads, --dtype, --device to `cmd`.

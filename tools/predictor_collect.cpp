@@ -50,8 +50,7 @@ status_or<std::vector<std::string>> read_prompts(const std::string& path) {
 // The model's own openings: the first opening_tokens tokens of stories told
 // from BOS (temperature 1, opening i seeded sampling.seed + 1e6 + i), cut at
 // the last space so no word is split; duplicates dropped.
-status_or<std::vector<std::string>> make_openings(backend& b, const tokenizer& tok, int bos,
-                                                  const collect_flags& f) {
+status_or<std::vector<std::string>> make_openings(backend& b, const tokenizer& tok, int bos, const collect_flags& f) {
   std::vector<std::string> out;
   std::set<std::string> seen;
   for (int first = 0; first < f.openings; first += f.batch) {
@@ -80,8 +79,8 @@ status_or<std::vector<std::string>> make_openings(backend& b, const tokenizer& t
 // depend on the batch it happened to share. With a trace, each generation's
 // states at steps 0, R, 2R, ... are added to it.
 status_or<std::vector<generation_result>> generate_slice(backend& b, const collect_flags& f,
-                                                         const std::vector<std::vector<int>>& prompt_ids,
-                                                         int first, int n, state_trace* trace) {
+                                                         const std::vector<std::vector<int>>& prompt_ids, int first,
+                                                         int n, state_trace* trace) {
   std::vector<generation_request> batch(n);
   for (int i = 0; i < n; ++i) {
     batch[i].prompt_ids = prompt_ids[(first + i) / f.samples];
@@ -102,9 +101,9 @@ int run_collect(const collect_flags& f) {
   auto m = f.model.load();
   if (!m) return 1;
   backend_options bo = f.model.backend;
-  if (f.self) bo.state_layers = f.state_layers.empty() ? std::vector<int>{std::max(1, m->config.n_layers / 2),
-                                                                          m->config.n_layers}
-                                                       : f.state_layers;
+  if (f.self)
+    bo.state_layers = f.state_layers.empty() ? std::vector<int>{std::max(1, m->config.n_layers / 2), m->config.n_layers}
+                                             : f.state_layers;
   auto b = make_backend(m, bo);
   if (!b.ok()) return report(b.error());
   const tokenizer tok(m->vocab);
@@ -125,9 +124,12 @@ int run_collect(const collect_flags& f) {
     for (int i = 0; i < n; ++i) {
       const int g = first + i, p = g / f.samples;
       const generation_result& r = (*results)[i];
-      out << json{{"prompt", (*prompts)[p]},  {"prompt_index", p},
-                  {"sample", g % f.samples},  {"seed", f.sampling.seed + g},
-                  {"length", r.generated_ids.size()}, {"reason", to_string(r.reason)},
+      out << json{{"prompt", (*prompts)[p]},
+                  {"prompt_index", p},
+                  {"sample", g % f.samples},
+                  {"seed", f.sampling.seed + g},
+                  {"length", r.generated_ids.size()},
+                  {"reason", to_string(r.reason)},
                   {"text", tok.decode(r.generated_ids, prompt_ids[p].back())}}
                  .dump(-1, ' ', false, json::error_handler_t::replace)
           << "\n";
@@ -157,30 +159,35 @@ void add_predictor_collect(CLI::App& parent) {
                        ->check(CLI::PositiveNumber);
   prompts->excludes(openings);
   cmd->add_option("--opening-tokens", f->opening_tokens, "tokens told per opening (cut at its last space)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--out", f->out,
                   "JSONL to write: {\"prompt\", \"prompt_index\", \"sample\", \"seed\", \"length\", "
                   "\"reason\", \"text\"} per generation")
       ->required();
-  cmd->add_option("--samples", f->samples, "answers per prompt")->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--temperature", f->sampling.temperature, "0 is greedy")->capture_default_str()
+  cmd->add_option("--samples", f->samples, "answers per prompt")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--temperature", f->sampling.temperature, "0 is greedy")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", f->sampling.top_p, "nucleus sampling mass")->capture_default_str()
+  cmd->add_option("--top-p", f->sampling.top_p, "nucleus sampling mass")
+      ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--seed", f->sampling.seed, "seed of generation 0 (generation g: seed + g)")
-      ->capture_default_str();
+  cmd->add_option("--seed", f->sampling.seed, "seed of generation 0 (generation g: seed + g)")->capture_default_str();
   cmd->add_option("--max-new-tokens", f->max_new_tokens, "most tokens per answer")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", f->batch, "generations per static batch")->capture_default_str()
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", f->batch, "generations per static batch")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--self", f->self, "also record the model's layer states every --refresh-tokens (the probe's data)");
   cmd->add_option("--states", f->states, "where --self writes the states (default: OUT.states)");
   cmd->add_option("--state-layers", f->state_layers,
                   "layers whose residual stream --self records (default: the middle and the last)")
-      ->delimiter(',')->check(CLI::PositiveNumber);
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--refresh-tokens", f->refresh_tokens, "tokens between recorded states")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->callback([f] {
     if (f->prompts.empty() && f->openings == 0) throw CLI::RequiredError("--prompts or --openings");
     if (int rc = run_collect(*f); rc != 0) throw CLI::RuntimeError(rc);

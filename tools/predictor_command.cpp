@@ -35,8 +35,7 @@ struct train_flags {
 
 // ---- training -----------------------------------------------------------------
 
-std::unique_ptr<learned_predictor> train_learned(const std::vector<example>& train,
-                                                 const fit_flags& f) {
+std::unique_ptr<learned_predictor> train_learned(const std::vector<example>& train, const fit_flags& f) {
   quantile_regressor_options o;
   o.quantile = f.quantile;
   auto p = std::make_unique<learned_predictor>(o, /*online=*/false);
@@ -44,9 +43,9 @@ std::unique_ptr<learned_predictor> train_learned(const std::vector<example>& tra
   return p;
 }
 
-status_or<std::unique_ptr<embedding_predictor>> train_embedding(
-    const std::shared_ptr<const model>& m, const backend_options& bo,
-    const std::vector<example>& train, const fit_flags& f) {
+status_or<std::unique_ptr<embedding_predictor>> train_embedding(const std::shared_ptr<const model>& m,
+                                                                const backend_options& bo,
+                                                                const std::vector<example>& train, const fit_flags& f) {
   auto b = make_backend(m, bo);
   if (!b.ok()) return b.error();
   quantile_regressor_options o;
@@ -61,8 +60,8 @@ int run_train(const train_flags& f) {
   if (!m) return 1;
   auto split = load_split(*m, f.data, f.fit.test_fraction);
   if (!split.ok()) return report(split.error());
-  std::cerr << "train: " << split->train.size() << " examples (" << split->test.size()
-            << " held out), " << f.kind << ", " << f.fit.epochs << " epochs\n";
+  std::cerr << "train: " << split->train.size() << " examples (" << split->test.size() << " held out), " << f.kind
+            << ", " << f.fit.epochs << " epochs\n";
   status saved;
   if (f.kind == "learned") {
     saved = train_learned(split->train, f.fit)->save(f.out);
@@ -107,10 +106,8 @@ status_or<predictor_ptr> make_embedding(const eval_context& c) {
 status_or<predictor_ptr> make_history(const eval_context& c) {
   auto fallback = make_learned(c);
   if (!fallback.ok()) return fallback.error();
-  auto p = std::make_unique<history_predictor>(std::move(*fallback),
-                                               predictor_config{}.history_capacity);
-  for (const example& e : c.split.train)
-    p->observe({e.prompt, e.prompt_ids, 0, c.max_new_tokens}, e.length);
+  auto p = std::make_unique<history_predictor>(std::move(*fallback), predictor_config{}.history_capacity);
+  for (const example& e : c.split.train) p->observe({e.prompt, e.prompt_ids, 0, c.max_new_tokens}, e.length);
   return predictor_ptr(std::move(p));
 }
 
@@ -128,9 +125,9 @@ status_or<predictor_ptr> make_prompt_predictor(const std::string& name, const ev
   if (name == "learned") return make_learned(c);
   if (name == "embedding") return make_embedding(c);
   if (name == "history") return make_history(c);
-  return status(error_code::invalid_argument,
-                "predictor '" + name + "' is unknown (known: fixed, prompt-ratio, learned, "
-                "embedding, history)");
+  return status(error_code::invalid_argument, "predictor '" + name +
+                                                  "' is unknown (known: fixed, prompt-ratio, learned, "
+                                                  "embedding, history)");
 }
 
 namespace {
@@ -139,8 +136,8 @@ json to_json(const evaluation& ev) {
   json bin = json::object(), pm1 = json::object();
   for (const auto& [k, v] : ev.bin_acc) bin[std::to_string(k)] = v;
   for (const auto& [k, v] : ev.bin_acc_pm1) pm1[std::to_string(k)] = v;
-  return {{"mae", ev.mae},        {"acc50", ev.acc50},     {"acc100", ev.acc100},
-          {"bin_acc", bin},       {"bin_acc_pm1", pm1},    {"under_rate", ev.under_rate}};
+  return {{"mae", ev.mae},  {"acc50", ev.acc50},  {"acc100", ev.acc100},
+          {"bin_acc", bin}, {"bin_acc_pm1", pm1}, {"under_rate", ev.under_rate}};
 }
 
 // Every predictor is built before any is scored, so a bad name or model
@@ -156,15 +153,14 @@ status_or<std::vector<predictor_ptr>> make_all(const eval_context& c) {
 }
 
 void print_table(const eval_flags& f, const std::vector<evaluation>& evs) {
-  std::printf("%-13s %6s %8s %7s %7s %6s %6s %6s %6s %6s %6s %7s\n", "predictor", "n", "MAE",
-              "Acc-50", "Acc-100", "bin2", "bin4", "bin8", "+-1b2", "+-1b4", "+-1b8", "under");
+  std::printf("%-13s %6s %8s %7s %7s %6s %6s %6s %6s %6s %6s %7s\n", "predictor", "n", "MAE", "Acc-50", "Acc-100",
+              "bin2", "bin4", "bin8", "+-1b2", "+-1b4", "+-1b8", "under");
   auto at = [](const std::map<int, double>& m, int k) { return m.count(k) ? m.at(k) : 0.0; };
   for (size_t i = 0; i < evs.size(); ++i) {
     const evaluation& ev = evs[i];
-    std::printf("%-13s %6d %8.1f %7.3f %7.3f %6.3f %6.3f %6.3f %6.3f %6.3f %6.3f %7.3f\n",
-                f.predictors[i].c_str(), ev.n, ev.mae, ev.acc50, ev.acc100, at(ev.bin_acc, 2),
-                at(ev.bin_acc, 4), at(ev.bin_acc, 8), at(ev.bin_acc_pm1, 2),
-                at(ev.bin_acc_pm1, 4), at(ev.bin_acc_pm1, 8), ev.under_rate);
+    std::printf("%-13s %6d %8.1f %7.3f %7.3f %6.3f %6.3f %6.3f %6.3f %6.3f %6.3f %7.3f\n", f.predictors[i].c_str(),
+                ev.n, ev.mae, ev.acc50, ev.acc100, at(ev.bin_acc, 2), at(ev.bin_acc, 4), at(ev.bin_acc, 8),
+                at(ev.bin_acc_pm1, 2), at(ev.bin_acc_pm1, 4), at(ev.bin_acc_pm1, 8), ev.under_rate);
   }
 }
 
@@ -184,14 +180,11 @@ int run_eval(const eval_flags& f) {
   auto split = load_split(*m, f.data, f.fit.test_fraction);
   if (!split.ok()) return report(split.error());
   if (split->test.empty())
-    return report(
-        status(error_code::invalid_argument, f.data + ": no test examples after the split"));
+    return report(status(error_code::invalid_argument, f.data + ": no test examples after the split"));
   std::vector<int> train_lengths;
   for (const example& e : split->train) train_lengths.push_back(e.length);
-  const int limit =
-      f.max_new_tokens > 0
-          ? f.max_new_tokens
-          : std::max(1, *std::max_element(train_lengths.begin(), train_lengths.end()));
+  const int limit = f.max_new_tokens > 0 ? f.max_new_tokens
+                                         : std::max(1, *std::max_element(train_lengths.begin(), train_lengths.end()));
   auto predictors = make_all({f, m, *split, limit});
   if (!predictors.ok()) return report(predictors.error());
   std::vector<evaluation> evs;
@@ -208,23 +201,29 @@ int run_eval(const eval_flags& f) {
 
 void add_fit_options(CLI::App& cmd, fit_flags& f) {
   cmd.add_option("--quantile", f.quantile, "the quantile of the length to predict")
-      ->capture_default_str()->check(CLI::Range(0.01, 0.99));
-  cmd.add_option("--epochs", f.epochs, "training passes")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 0.99));
+  cmd.add_option("--epochs", f.epochs, "training passes")->capture_default_str()->check(CLI::PositiveNumber);
   cmd.add_option("--seed", f.seed, "training shuffle seed")->capture_default_str();
   cmd.add_option("--test-fraction", f.test_fraction, "share of prompts held out for eval")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd.add_option("--probe-bins", f.probe.bins, "probe: classes of remaining length")->capture_default_str()
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--probe-bins", f.probe.bins, "probe: classes of remaining length")
+      ->capture_default_str()
       ->check(CLI::Range(2, 4096));
   cmd.add_option("--probe-hidden", f.probe.mlp.hidden, "probe: hidden units (0: a linear softmax)")
-      ->capture_default_str()->check(CLI::Range(0, 4096));
-  cmd.add_option("--probe-epochs", f.probe.mlp.epochs, "probe: training passes")->capture_default_str()
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  cmd.add_option("--probe-epochs", f.probe.mlp.epochs, "probe: training passes")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd.add_option("--probe-learning-rate", f.probe.mlp.learning_rate, "probe: Adam's step")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd.add_option("--probe-smoothing", f.probe.smoothing,
                  "probe: weight of earlier readings when pooling (0: the latest alone)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 void add_train(CLI::App& parent) {
@@ -233,7 +232,8 @@ void add_train(CLI::App& parent) {
   f->model.add_to(*cmd);
   cmd->add_option("--data", f->data, "JSONL {prompt, length} or an Alpaca JSON array")->required();
   cmd->add_option("--out", f->out, "predictor file to write")->required();
-  cmd->add_option("--kind", f->kind, "learned, embedding or probe")->capture_default_str()
+  cmd->add_option("--kind", f->kind, "learned, embedding or probe")
+      ->capture_default_str()
       ->check(CLI::IsMember({"learned", "embedding", "probe"}));
   cmd->add_option("--trace", f->trace, "probe: the states `predictor collect --self` recorded for --data");
   add_fit_options(*cmd, f->fit);
@@ -247,19 +247,19 @@ void add_eval(CLI::App& parent) {
   cmd->add_option("--data", f->data, "JSONL {prompt, length} or an Alpaca JSON array")->required();
   cmd->add_option("--predictors", f->predictors,
                   "fixed, prompt-ratio, learned, embedding, history; with --trace also step, probe, "
-                  "probe-raw, floor")->delimiter(',')
+                  "probe-raw, floor")
+      ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--trace", f->trace,
                   "states `predictor collect --self` recorded for --data: score remaining lengths at "
                   "refresh points");
   cmd->add_option("--probe-model", f->probe_model, "trained probe (default: train one)");
-  cmd->add_option("--learned-model", f->learned_model,
-                  "trained learned predictor (default: train one)");
-  cmd->add_option("--embedding-model", f->embedding_model,
-                  "trained embedding predictor (default: train one)");
+  cmd->add_option("--learned-model", f->learned_model, "trained learned predictor (default: train one)");
+  cmd->add_option("--embedding-model", f->embedding_model, "trained embedding predictor (default: train one)");
   cmd->add_option("--max-new-tokens", f->max_new_tokens,
                   "the requests' limit on predictions (0: the longest training length)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", f->json, "print one JSON object");
   add_fit_options(*cmd, f->fit);
   on_run(cmd, f, run_eval);
@@ -271,8 +271,7 @@ status_or<dataset_split> load_split(const model& m, const std::string& path, dou
   auto all = load_dataset(path, tokenizer(m.vocab));
   if (!all.ok()) return all.error();
   dataset_split split = split_dataset(*all, fraction);
-  if (split.train.empty())
-    return status(error_code::invalid_argument, path + ": no training examples after the split");
+  if (split.train.empty()) return status(error_code::invalid_argument, path + ": no training examples after the split");
   return split;
 }
 

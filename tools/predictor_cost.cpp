@@ -145,20 +145,30 @@ void add_predictor_cost(CLI::App& parent) {
   CLI::App* cmd = parent.add_subcommand("cost", "the probe's time per refresh beside a decode step");
   f->model.add_to(*cmd);
   cmd->add_option("--state-layers", f->state_layers, "layers the probe reads")
-      ->delimiter(',')->required()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", f->batches, "batch sizes")->delimiter(',')->capture_default_str()
+      ->delimiter(',')
+      ->required()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--context", f->context, "tokens in each sequence")->capture_default_str()
+  cmd->add_option("--batch", f->batches, "batch sizes")
+      ->delimiter(',')
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--steps", f->steps, "decode steps timed per round")->capture_default_str()
+  cmd->add_option("--context", f->context, "tokens in each sequence")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--steps", f->steps, "decode steps timed per round")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--rounds", f->rounds, "rounds, interleaved between the two backends")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--refresh-tokens", f->refresh_tokens, "tokens between refreshes")->capture_default_str()
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--probe-bins", f->probe.bins, "classes of remaining length")->capture_default_str()
+  cmd->add_option("--refresh-tokens", f->refresh_tokens, "tokens between refreshes")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--probe-bins", f->probe.bins, "classes of remaining length")
+      ->capture_default_str()
       ->check(CLI::Range(2, 4096));
-  cmd->add_option("--probe-hidden", f->probe.mlp.hidden, "hidden units")->capture_default_str()
+  cmd->add_option("--probe-hidden", f->probe.mlp.hidden, "hidden units")
+      ->capture_default_str()
       ->check(CLI::Range(0, 4096));
   cmd->add_flag("--json", f->json, "print one JSON array");
   on_run(cmd, f, run_cost);

@@ -160,21 +160,28 @@ void add_predictor_floor(CLI::App& parent) {
   CLI::App* cmd = parent.add_subcommand("floor", "the best any predictor can do at each refresh point");
   f->model.add_to(*cmd);
   cmd->add_option("--data", f->data, "JSONL of the model's own generations (predictor collect)")->required();
-  cmd->add_option("--prompts", f->prompts, "held-out prompts to branch from")->capture_default_str()
+  cmd->add_option("--prompts", f->prompts, "held-out prompts to branch from")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--branches", f->branches, "continuations of each prefix")->capture_default_str()
+  cmd->add_option("--branches", f->branches, "continuations of each prefix")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--refresh-tokens", f->refresh_tokens, "tokens between refresh points")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--temperature", f->sampling.temperature, "the sampler of --data's generations")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", f->sampling.top_p, "nucleus sampling mass")->capture_default_str()
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-p", f->sampling.top_p, "nucleus sampling mass")
+      ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", f->sampling.seed, "seed of the first trunk")->capture_default_str();
-  cmd->add_option("--max-new-tokens", f->max_new_tokens, "most tokens per answer")->capture_default_str()
+  cmd->add_option("--max-new-tokens", f->max_new_tokens, "most tokens per answer")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--test-fraction", f->test_fraction, "the split of --data (as eval's)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--json", f->json, "print one JSON object");
   on_run(cmd, f, run_floor);
 }

@@ -27,8 +27,7 @@ struct eval_flags {
   model_flags model;
   std::string data, learned_model, embedding_model, probe_model;
   std::string trace;  // the states of --data's generations: score remaining lengths at refresh points
-  std::vector<std::string> predictors = {"fixed", "prompt-ratio", "learned", "embedding",
-                                         "history"};
+  std::vector<std::string> predictors = {"fixed", "prompt-ratio", "learned", "embedding", "history"};
   fit_flags fit;
   int max_new_tokens = 0;  // 0: the longest training length
   bool json = false;

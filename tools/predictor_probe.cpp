@@ -129,8 +129,7 @@ std::vector<int> predict_probe(const traced_data& d, const test_points& t, const
   return out;
 }
 
-std::vector<int> predict_prompt_only(const traced_data& d, const test_points& t, length_predictor& p,
-                                     int limit) {
+std::vector<int> predict_prompt_only(const traced_data& d, const test_points& t, length_predictor& p, int limit) {
   std::map<int, int> at_admission;
   std::vector<int> out;
   for (std::size_t i = 0; i < t.points.size(); ++i) {
@@ -154,7 +153,8 @@ status_or<probe_predictor> the_probe(const traced_data& d, const eval_context& c
   if (!p.ok()) return p.error();
   if (p->width() != d.trace.width())
     return status(error_code::invalid_argument, "the probe reads " + std::to_string(p->width()) +
-                                                    " floats per row, the trace has " + std::to_string(d.trace.width()));
+                                                    " floats per row, the trace has " +
+                                                    std::to_string(d.trace.width()));
   made = *p;
   return p;
 }
@@ -175,8 +175,12 @@ status_or<std::vector<int>> predict_named(const std::string& name, const traced_
 }
 
 json to_json(const point_scores& s) {
-  return {{"n", s.n},           {"mae", s.mae},         {"acc50", s.acc50},
-          {"acc100", s.acc100}, {"kendall_tau", s.kendall_tau}, {"bin_acc4", s.bin_acc4}};
+  return {{"n", s.n},
+          {"mae", s.mae},
+          {"acc50", s.acc50},
+          {"acc100", s.acc100},
+          {"kendall_tau", s.kendall_tau},
+          {"bin_acc4", s.bin_acc4}};
 }
 
 json to_json(const refresh_scores& r) {
@@ -197,15 +201,14 @@ json to_json(const refresh_scores& r) {
 }
 
 void print_table(const eval_flags& f, const std::vector<refresh_scores>& all) {
-  std::printf("%-13s %6s %7s %6s %7s %6s %7s %6s %7s %6s %8s %8s\n", "predictor", "n", "MAE@0", "tau@0",
-              "MAE@16", "tau16", "MAE@32", "tau32", "MAE@64", "tau64", "MAE all", "MAE l64");
+  std::printf("%-13s %6s %7s %6s %7s %6s %7s %6s %7s %6s %8s %8s\n", "predictor", "n", "MAE@0", "tau@0", "MAE@16",
+              "tau16", "MAE@32", "tau32", "MAE@64", "tau64", "MAE all", "MAE l64");
   for (std::size_t i = 0; i < all.size(); ++i) {
     const refresh_scores& r = all[i];
     auto at = [&](int step) { return r.after.count(step) ? r.after.at(step) : point_scores{}; };
-    std::printf("%-13s %6d %7.1f %6.3f %7.1f %6.3f %7.1f %6.3f %7.1f %6.3f %8.1f %8.1f\n",
-                f.predictors[i].c_str(), r.n_all, r.admission.mae, r.admission.kendall_tau, at(16).mae,
-                at(16).kendall_tau, at(32).mae, at(32).kendall_tau, at(64).mae, at(64).kendall_tau,
-                r.mae_all, r.mae_last64);
+    std::printf("%-13s %6d %7.1f %6.3f %7.1f %6.3f %7.1f %6.3f %7.1f %6.3f %8.1f %8.1f\n", f.predictors[i].c_str(),
+                r.n_all, r.admission.mae, r.admission.kendall_tau, at(16).mae, at(16).kendall_tau, at(32).mae,
+                at(32).kendall_tau, at(64).mae, at(64).kendall_tau, r.mae_all, r.mae_last64);
   }
 }
 

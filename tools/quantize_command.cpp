@@ -4,8 +4,8 @@
 #include <map>
 #include <memory>
 
-#include "gpu/gguf_quantize.hpp"
 #include "gpu/backend.hpp"
+#include "gpu/gguf_quantize.hpp"
 #include "gpu/gguf_reader.hpp"
 #include "gpu/host_weights.hpp"
 #include "gpu/model.hpp"
@@ -21,7 +21,7 @@ struct quantize_flags {
 
 const std::map<std::string, gguf::tensor_type>& writable_types() {
   static const std::map<std::string, gguf::tensor_type> types = {
-      {"F32", gguf::tensor_type::f32},   {"F16", gguf::tensor_type::f16}, {"BF16", gguf::tensor_type::bf16},
+      {"F32", gguf::tensor_type::f32},   {"F16", gguf::tensor_type::f16},   {"BF16", gguf::tensor_type::bf16},
       {"Q8_0", gguf::tensor_type::q8_0}, {"Q4_0", gguf::tensor_type::q4_0}, {"Q4_K", gguf::tensor_type::q4_k},
       {"Q5_K", gguf::tensor_type::q5_k}, {"Q6_K", gguf::tensor_type::q6_k}};
   return types;
@@ -55,9 +55,7 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("--model", flags->model,
                   "a .gguf file (of any type binserve reads), a llama2.c .bin (tokenizer beside it), or dummy:SPEC")
       ->required();
-  cmd->add_option("--type", flags->type, "the matrices' type")
-      ->required()
-      ->check(CLI::IsMember(writable_types()));
+  cmd->add_option("--type", flags->type, "the matrices' type")->required()->check(CLI::IsMember(writable_types()));
   cmd->add_option("--out", flags->out, "the .gguf file to write")->required();
   cmd->callback([flags] {
     const status s = run_quantize(*flags);

@@ -73,8 +73,9 @@ void raise_open_file_limit() {
 // clients for up to `timeout_s`, then ends the rest with shutting_down
 // errors and stops the front ends. Returns how many had to be cut.
 int drain(const std::vector<std::unique_ptr<net::front_end>>& front_ends, double timeout_s, int sig) {
-  logger().warn("{}: draining: new requests are refused; the accepted ones have {} s (server.drain_timeout_s) to finish",
-                strsignal(sig), timeout_s);
+  logger().warn(
+      "{}: draining: new requests are refused; the accepted ones have {} s (server.drain_timeout_s) to finish",
+      strsignal(sig), timeout_s);
   for (const auto& f : front_ends) f->begin_drain();
   using clock = std::chrono::steady_clock;
   const clock::time_point deadline =

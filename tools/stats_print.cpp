@@ -19,9 +19,12 @@ constexpr int kKeyWidth = 22;
 template <class T>
 std::string cell(const T& v) {
   std::ostringstream out;
-  if constexpr (std::is_same_v<T, std::string>) out << (v.empty() ? "-" : v);
-  else if constexpr (std::is_same_v<T, bool>) out << (v ? "true" : "false");
-  else out << std::setprecision(4) << v;
+  if constexpr (std::is_same_v<T, std::string>)
+    out << (v.empty() ? "-" : v);
+  else if constexpr (std::is_same_v<T, bool>)
+    out << (v ? "true" : "false");
+  else
+    out << std::setprecision(4) << v;
   return out.str();
 }
 
@@ -29,7 +32,8 @@ std::string cell(const T& v) {
 template <described T>
 std::string inline_fields(const T& x) {
   std::string line;
-  for_each_field<T>([&](const auto& f) { line += (line.empty() ? "" : "  ") + std::string(f.key) + " " + cell(x.*f.member); });
+  for_each_field<T>(
+      [&](const auto& f) { line += (line.empty() ? "" : "  ") + std::string(f.key) + " " + cell(x.*f.member); });
   return line;
 }
 

@@ -34,8 +34,8 @@ int run_worker(const worker_flags& f) {
   if (!node.ok()) return report(node.error());
   std::cout << "worker_port=" << (*node)->port() << "\n" << std::flush;
   std::cerr << "binserve: worker serving " << d->service.model << " (" << d->service.executors
-            << " executors, fingerprint " << (*node)->fingerprint() << ") on " << f.host << ":"
-            << (*node)->port() << "; SIGINT or SIGTERM stops\n";
+            << " executors, fingerprint " << (*node)->fingerprint() << ") on " << f.host << ":" << (*node)->port()
+            << "; SIGINT or SIGTERM stops\n";
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::cerr << "binserve: worker stopping\n";

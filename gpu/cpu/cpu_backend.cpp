@@ -31,8 +31,8 @@ void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) 
 
 class cpu_backend final : public backend {
  public:
-  cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w,
-              const kv_layout& layout, int threads, cpu::isa kernels, std::vector<int> state_layers);
+  cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w, const kv_layout& layout,
+              int threads, cpu::isa kernels, std::vector<int> state_layers);
 
   const model& served_model() const override { return *model_; }
   const kv_cache& kv() const override { return kv_; }
@@ -63,8 +63,7 @@ class cpu_backend final : public backend {
   float* kv_at(std::unique_ptr<float[]>& cache, int layer, int seq, int pos) {
     const int bs = kv_.layout().block_size;
     const std::int64_t block = kv_.block_of(seq, pos);
-    return cache.get() + ((std::int64_t(layer) * kv_.layout().n_blocks + block) * bs + pos % bs) *
-                              c_.kv_dim();
+    return cache.get() + ((std::int64_t(layer) * kv_.layout().n_blocks + block) * bs + pos % bs) * c_.kv_dim();
   }
 
   std::shared_ptr<const model> model_;
@@ -81,22 +80,30 @@ class cpu_backend final : public backend {
   const rope_table rope_;  // [n_ctx, head_dim / 2]
 
   // Per-forward activations for the n tokens of the batch.
-  std::vector<int> tok_, seq_, pos_;  // [n]
-  std::vector<int> last_;             // [chunks]: index of each chunk's last token
+  std::vector<int> tok_, seq_, pos_;             // [n]
+  std::vector<int> last_;                        // [chunks]: index of each chunk's last token
   std::vector<float> x_, xb_, q_, k_, v_, att_;  // [n, dim] / [n, kv_dim]
   std::vector<std::vector<float>> norms_;        // per member: [n, dim]
-  std::vector<float> hb_, hb2_;                   // [n, hidden_dim]
-  std::vector<float> scores_;                     // [threads, n_ctx]
-  std::vector<float> logits_;                     // [chunks, vocab_size]
-  std::vector<float> states_;                     // [chunks, state_layers, dim]
-  std::vector<std::atomic<int>> loops_;           // the team's shared loops: kLoopsPerLayer a layer + 1
+  std::vector<float> hb_, hb2_;                  // [n, hidden_dim]
+  std::vector<float> scores_;                    // [threads, n_ctx]
+  std::vector<float> logits_;                    // [chunks, vocab_size]
+  std::vector<float> states_;                    // [chunks, state_layers, dim]
+  std::vector<std::atomic<int>> loops_;          // the team's shared loops: kLoopsPerLayer a layer + 1
 };
 
-cpu_backend::cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w,
-                         const kv_layout& layout, int threads, cpu::isa kernels, std::vector<int> state_layers)
-    : model_(std::move(m)), w_(std::move(w)), c_(model_->config), kv_(layout, c_.n_ctx),
-      threads_(threads), matmul_(threads, kernels), attn_(cpu::attention_kernels_for(kernels)),
-      state_layers_(std::move(state_layers)), rope_(make_rope_table(c_)), norms_(threads), loops_(c_.n_layers * kLoopsPerLayer + 1) {
+cpu_backend::cpu_backend(std::shared_ptr<const model> m, std::shared_ptr<const host_weights> w, const kv_layout& layout,
+                         int threads, cpu::isa kernels, std::vector<int> state_layers)
+    : model_(std::move(m)),
+      w_(std::move(w)),
+      c_(model_->config),
+      kv_(layout, c_.n_ctx),
+      threads_(threads),
+      matmul_(threads, kernels),
+      attn_(cpu::attention_kernels_for(kernels)),
+      state_layers_(std::move(state_layers)),
+      rope_(make_rope_table(c_)),
+      norms_(threads),
+      loops_(c_.n_layers * kLoopsPerLayer + 1) {
   const std::size_t cache = std::size_t(c_.n_layers) * layout.n_blocks * layout.block_size * c_.kv_dim();
   k_cache_ = std::make_unique_for_overwrite<float[]>(cache);
   v_cache_ = std::make_unique_for_overwrite<float[]>(cache);
@@ -211,27 +218,27 @@ void cpu_backend::layer(cpu::team_member& me, int l) {
   // q (n, dim) = xn @ wq^T (+ bq); k, v (n, kv_dim) = xn @ wk^T (+ bk), xn @
   // wv^T (+ bv); RoPE on q and k at each token's position (over whole heads
   // for halves); k, v appended to the cache
-  matmul_.run(me, xn, n,
-              std::array{cpu::product{&lw.wq, q_.data()}, cpu::product{&lw.wk, k_.data()},
-                         cpu::product{&lw.wv, v_.data()}},
-              [&](int begin, int end) {
-                const int kv_end = std::min(end, kv_dim);
-                for (int i = 0; i < n; ++i) {
-                  float* q = &q_[std::size_t(i) * dim];
-                  float* k = &k_[std::size_t(i) * kv_dim];
-                  float* v = &v_[std::size_t(i) * kv_dim];
-                  if (c_.qkv_bias) {  // before RoPE, as the bias is part of the projection
-                    for (int j = begin; j < end; ++j) q[j] += lw.bq[j];
-                    for (int j = begin; j < kv_end; ++j) k[j] += lw.bk[j], v[j] += lw.bv[j];
-                  }
-                  rope(q, pos_[i], begin, end);
-                  if (begin >= kv_end) continue;
-                  rope(k, pos_[i], begin, kv_end);
-                  std::copy(k + begin, k + kv_end, k_at(l, seq_[i], pos_[i]) + begin);
-                  std::copy(v + begin, v + kv_end, v_at(l, seq_[i], pos_[i]) + begin);
-                }
-              },
-              c_.rope == rope_style::halves ? c_.head_dim() : 1);
+  matmul_.run(
+      me, xn, n,
+      std::array{cpu::product{&lw.wq, q_.data()}, cpu::product{&lw.wk, k_.data()}, cpu::product{&lw.wv, v_.data()}},
+      [&](int begin, int end) {
+        const int kv_end = std::min(end, kv_dim);
+        for (int i = 0; i < n; ++i) {
+          float* q = &q_[std::size_t(i) * dim];
+          float* k = &k_[std::size_t(i) * kv_dim];
+          float* v = &v_[std::size_t(i) * kv_dim];
+          if (c_.qkv_bias) {  // before RoPE, as the bias is part of the projection
+            for (int j = begin; j < end; ++j) q[j] += lw.bq[j];
+            for (int j = begin; j < kv_end; ++j) k[j] += lw.bk[j], v[j] += lw.bv[j];
+          }
+          rope(q, pos_[i], begin, end);
+          if (begin >= kv_end) continue;
+          rope(k, pos_[i], begin, kv_end);
+          std::copy(k + begin, k + kv_end, k_at(l, seq_[i], pos_[i]) + begin);
+          std::copy(v + begin, v + kv_end, v_at(l, seq_[i], pos_[i]) + begin);
+        }
+      },
+      c_.rope == rope_style::halves ? c_.head_dim() : 1);
   me.barrier();
   // att (n, dim) = grouped-query attention over each sequence's cache
   attention(me, l);
@@ -276,8 +283,7 @@ void cpu_backend::add_rows(int begin, int end) {
 const float* cpu_backend::rmsnorm_rows(const cpu::team_member& me, const float* weight) {
   std::vector<float>& xn = norms_[me.index()];
   xn.resize(x_.size());
-  for (std::size_t i = 0; i < tok_.size(); ++i)
-    rmsnorm(&xn[i * c_.dim], &x_[i * c_.dim], weight, c_.dim, c_.norm_eps);
+  for (std::size_t i = 0; i < tok_.size(); ++i) rmsnorm(&xn[i * c_.dim], &x_[i * c_.dim], weight, c_.dim, c_.norm_eps);
   return xn.data();
 }
 
@@ -301,31 +307,27 @@ status_or<std::shared_ptr<const host_weights>> weights_of(const model& m) {
 
 }  // namespace
 
-status_or<std::unique_ptr<backend>> make_cpu_backend(std::shared_ptr<const model> m,
-                                                     const backend_options& options) {
+status_or<std::unique_ptr<backend>> make_cpu_backend(std::shared_ptr<const model> m, const backend_options& options) {
   if (options.dtype != data_type::fp32)
-    return status(error_code::invalid_argument, "the cpu backend computes in fp32, not " +
-                                                    name_of(options.dtype) + " (fp16/bf16 need backend cuda)");
+    return status(error_code::invalid_argument,
+                  "the cpu backend computes in fp32, not " + name_of(options.dtype) + " (fp16/bf16 need backend cuda)");
   const model_config& c = m->config;
-  const std::int64_t kv_bytes =
-      options.kv_cache_bytes > 0 ? options.kv_cache_bytes : default_kv_cache_bytes(c, 4);
+  const std::int64_t kv_bytes = options.kv_cache_bytes > 0 ? options.kv_cache_bytes : default_kv_cache_bytes(c, 4);
   auto layout = kv_layout::plan(c, kv_bytes, 4, options.kv_block_size);
   if (!layout.ok()) return layout.error();
   const std::int64_t weight_bytes = m->is_dummy() ? c.n_params() * 4 : 0;
   const std::int64_t need = weight_bytes + layout->bytes();
   if (need > host_memory_bytes() * 9 / 10)
     return status(error_code::out_of_memory,
-                  m->source + ": the CPU backend needs " + std::to_string(need >> 20) +
-                      " MiB (weights " + std::to_string(weight_bytes >> 20) + " MiB + KV cache " +
-                      std::to_string(layout->bytes() >> 20) + " MiB) but the host has " +
-                      std::to_string(host_memory_bytes() >> 20) + " MiB");
+                  m->source + ": the CPU backend needs " + std::to_string(need >> 20) + " MiB (weights " +
+                      std::to_string(weight_bytes >> 20) + " MiB + KV cache " + std::to_string(layout->bytes() >> 20) +
+                      " MiB) but the host has " + std::to_string(host_memory_bytes() >> 20) + " MiB");
   auto kernels = cpu::chosen_isa();
   if (!kernels.ok()) return kernels.error();
   auto w = weights_of(*m);
   if (!w.ok()) return w.error();
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
-  return std::unique_ptr<backend>(
-      new cpu_backend(std::move(m), *w, *layout, threads, *kernels, options.state_layers));
+  return std::unique_ptr<backend>(new cpu_backend(std::move(m), *w, *layout, threads, *kernels, options.state_layers));
 }
 
 }  // namespace binserve

@@ -12,7 +12,6 @@ namespace binserve {
 
 // Uses m->weights, or generates dummy weights for a dummy model.
 // Errors: out_of_memory when weights plus KV cache exceed the host's memory.
-status_or<std::unique_ptr<backend>> make_cpu_backend(std::shared_ptr<const model> m,
-                                                     const backend_options& options);
+status_or<std::unique_ptr<backend>> make_cpu_backend(std::shared_ptr<const model> m, const backend_options& options);
 
 }  // namespace binserve

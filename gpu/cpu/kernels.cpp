@@ -147,12 +147,11 @@ float round_even(float v) {
 
 // The scalar kernel of one dot: every output of the tile, one at a time.
 template <typename X, float (*Dot)(const unsigned char*, const X*, int)>
-void scalar_matmul(const matrix_view& w, int o_begin, int o_end, const void* x, std::size_t x_row_bytes,
-                   int rows, float* y, int y_stride) {
+void scalar_matmul(const matrix_view& w, int o_begin, int o_end, const void* x, std::size_t x_row_bytes, int rows,
+                   float* y, int y_stride) {
   for (int r = 0; r < rows; ++r) {
     const X* xr = reinterpret_cast<const X*>(static_cast<const unsigned char*>(x) + r * x_row_bytes);
-    for (int o = o_begin; o < o_end; ++o)
-      y[std::size_t(r) * y_stride + o] = Dot(w.data + o * w.row_bytes, xr, w.in);
+    for (int o = o_begin; o < o_end; ++o) y[std::size_t(r) * y_stride + o] = Dot(w.data + o * w.row_bytes, xr, w.in);
   }
 }
 
@@ -162,21 +161,27 @@ activation_format activation_format_of(gguf::tensor_type w) {
   switch (w) {
     case gguf::tensor_type::f32:
     case gguf::tensor_type::f16:
-    case gguf::tensor_type::bf16: return activation_format::f32;
+    case gguf::tensor_type::bf16:
+      return activation_format::f32;
     case gguf::tensor_type::q8_0:
-    case gguf::tensor_type::q4_0: return activation_format::q8;
+    case gguf::tensor_type::q4_0:
+      return activation_format::q8;
     case gguf::tensor_type::q4_k:
     case gguf::tensor_type::q5_k:
-    case gguf::tensor_type::q6_k: return activation_format::q8k;
+    case gguf::tensor_type::q6_k:
+      return activation_format::q8k;
   }
   return activation_format::f32;
 }
 
 std::size_t activation_row_bytes(activation_format f, int n) {
   switch (f) {
-    case activation_format::f32: return std::size_t(n) * sizeof(float);
-    case activation_format::q8: return std::size_t(n / 32) * sizeof(q8_block);
-    case activation_format::q8k: return std::size_t(n / 256) * sizeof(q8k_block);
+    case activation_format::f32:
+      return std::size_t(n) * sizeof(float);
+    case activation_format::q8:
+      return std::size_t(n / 32) * sizeof(q8_block);
+    case activation_format::q8k:
+      return std::size_t(n / 256) * sizeof(q8k_block);
   }
   return 0;
 }
@@ -198,8 +203,7 @@ void quantize_row_q8k(const float* x, q8k_block* out, int n) {
       if (std::fabs(x[i]) > amax) amax = std::fabs(max = x[i]);
     q8k_block& o = out[b];
     const float iscale = amax != 0 ? -128 / max : 0;
-    for (int i = 0; i < 256; ++i)
-      o.q[i] = static_cast<std::int8_t>(std::min(127.0f, round_even(iscale * x[i])));
+    for (int i = 0; i < 256; ++i) o.q[i] = static_cast<std::int8_t>(std::min(127.0f, round_even(iscale * x[i])));
     for (int s = 0; s < 16; ++s) {
       int sum = 0;
       for (int i = 0; i < 16; ++i) sum += o.q[16 * s + i];
@@ -211,9 +215,12 @@ void quantize_row_q8k(const float* x, q8k_block* out, int n) {
 
 const char* isa_name(isa i) {
   switch (i) {
-    case isa::scalar: return "scalar";
-    case isa::avx2: return "avx2";
-    case isa::avx512: return "avx512";
+    case isa::scalar:
+      return "scalar";
+    case isa::avx2:
+      return "avx2";
+    case isa::avx512:
+      return "avx512";
   }
   return "?";
 }
@@ -221,8 +228,10 @@ const char* isa_name(isa i) {
 bool cpu_supports(isa i) {
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   switch (i) {
-    case isa::scalar: return true;
-    case isa::avx2: return avx2;
+    case isa::scalar:
+      return true;
+    case isa::avx2:
+      return avx2;
     case isa::avx512:
       return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
@@ -241,8 +250,8 @@ status_or<isa> chosen_isa() {
   for (isa i : {isa::scalar, isa::avx2, isa::avx512})
     if (std::strcmp(name, isa_name(i)) == 0) {
       if (cpu_supports(i)) return i;
-      return status(error_code::invalid_argument,
-                    std::string("BINSERVE_CPU_KERNELS=") + name + ": this CPU lacks it (best: " + isa_name(best_isa()) + ")");
+      return status(error_code::invalid_argument, std::string("BINSERVE_CPU_KERNELS=") + name +
+                                                      ": this CPU lacks it (best: " + isa_name(best_isa()) + ")");
     }
   return status(error_code::invalid_argument,
                 std::string("BINSERVE_CPU_KERNELS=") + name + ": not scalar, avx2 or avx512");
@@ -256,9 +265,12 @@ attention_kernels attention_kernels_for(isa i) {
 
 matmul_kernel kernel_for(gguf::tensor_type type, isa i) {
   switch (i) {
-    case isa::scalar: return detail::scalar_kernel(type);
-    case isa::avx2: return detail::avx2_kernel(type);
-    case isa::avx512: return detail::avx512_kernel(type);
+    case isa::scalar:
+      return detail::scalar_kernel(type);
+    case isa::avx2:
+      return detail::avx2_kernel(type);
+    case isa::avx512:
+      return detail::avx512_kernel(type);
   }
   return nullptr;
 }
@@ -266,14 +278,22 @@ matmul_kernel kernel_for(gguf::tensor_type type, isa i) {
 matmul_kernel detail::scalar_kernel(gguf::tensor_type type) {
   using gguf::tensor_type;
   switch (type) {
-    case tensor_type::f32: return scalar_matmul<float, dot_float<tensor_type::f32>>;
-    case tensor_type::f16: return scalar_matmul<float, dot_float<tensor_type::f16>>;
-    case tensor_type::bf16: return scalar_matmul<float, dot_float<tensor_type::bf16>>;
-    case tensor_type::q8_0: return scalar_matmul<q8_block, dot_q8<false>>;
-    case tensor_type::q4_0: return scalar_matmul<q8_block, dot_q8<true>>;
-    case tensor_type::q4_k: return scalar_matmul<q8k_block, dot_q45_k<false>>;
-    case tensor_type::q5_k: return scalar_matmul<q8k_block, dot_q45_k<true>>;
-    case tensor_type::q6_k: return scalar_matmul<q8k_block, dot_q6_k>;
+    case tensor_type::f32:
+      return scalar_matmul<float, dot_float<tensor_type::f32>>;
+    case tensor_type::f16:
+      return scalar_matmul<float, dot_float<tensor_type::f16>>;
+    case tensor_type::bf16:
+      return scalar_matmul<float, dot_float<tensor_type::bf16>>;
+    case tensor_type::q8_0:
+      return scalar_matmul<q8_block, dot_q8<false>>;
+    case tensor_type::q4_0:
+      return scalar_matmul<q8_block, dot_q8<true>>;
+    case tensor_type::q4_k:
+      return scalar_matmul<q8k_block, dot_q45_k<false>>;
+    case tensor_type::q5_k:
+      return scalar_matmul<q8k_block, dot_q45_k<true>>;
+    case tensor_type::q6_k:
+      return scalar_matmul<q8k_block, dot_q6_k>;
   }
   return nullptr;
 }

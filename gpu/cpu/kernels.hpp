@@ -77,8 +77,8 @@ struct matrix_view {
 // y[r * y_stride + o] = dot(W row o, x row r) for o in [o_begin, o_end) and
 // r < rows, in the order stated above; x rows are `x_row_bytes` apart in the
 // format activation_format_of(w.type).
-using matmul_kernel = void (*)(const matrix_view& w, int o_begin, int o_end, const void* x,
-                               std::size_t x_row_bytes, int rows, float* y, int y_stride);
+using matmul_kernel = void (*)(const matrix_view& w, int o_begin, int o_end, const void* x, std::size_t x_row_bytes,
+                               int rows, float* y, int y_stride);
 
 // Kernels by instruction set. `scalar` runs anywhere and defines the results;
 // avx2 needs AVX2, FMA and F16C; avx512 also AVX-512 F, VL, BW and VNNI.

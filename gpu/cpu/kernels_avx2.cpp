@@ -68,14 +68,22 @@ attention_kernels detail::avx2_attention_kernels() { return {scores, mix}; }
 matmul_kernel detail::avx2_kernel(tensor_type type) {
   switch (type) {
     // 3 x 4 float accumulators + 3 weight vectors + 1 activation vector = 16
-    case tensor_type::f32: return tiled<float_tiles<tensor_type::f32, 3, 4>>;
-    case tensor_type::f16: return tiled<float_tiles<tensor_type::f16, 3, 4>>;
-    case tensor_type::bf16: return tiled<float_tiles<tensor_type::bf16, 3, 4>>;
-    case tensor_type::q8_0: return tiled<q8_tiles<false, 2, 4>>;
-    case tensor_type::q4_0: return tiled<q8_tiles<true, 2, 4>>;
-    case tensor_type::q4_k: return k_quant_kernel<tensor_type::q4_k>();
-    case tensor_type::q5_k: return k_quant_kernel<tensor_type::q5_k>();
-    case tensor_type::q6_k: return k_quant_kernel<tensor_type::q6_k>();
+    case tensor_type::f32:
+      return tiled<float_tiles<tensor_type::f32, 3, 4>>;
+    case tensor_type::f16:
+      return tiled<float_tiles<tensor_type::f16, 3, 4>>;
+    case tensor_type::bf16:
+      return tiled<float_tiles<tensor_type::bf16, 3, 4>>;
+    case tensor_type::q8_0:
+      return tiled<q8_tiles<false, 2, 4>>;
+    case tensor_type::q4_0:
+      return tiled<q8_tiles<true, 2, 4>>;
+    case tensor_type::q4_k:
+      return k_quant_kernel<tensor_type::q4_k>();
+    case tensor_type::q5_k:
+      return k_quant_kernel<tensor_type::q5_k>();
+    case tensor_type::q6_k:
+      return k_quant_kernel<tensor_type::q6_k>();
   }
   return nullptr;
 }

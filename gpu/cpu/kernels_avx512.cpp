@@ -10,14 +10,22 @@ namespace binserve::cpu {
 matmul_kernel detail::avx512_kernel(tensor_type type) {
   switch (type) {
     // 4 x 6 float accumulators + 4 weight vectors + 1 activation vector = 29 of 32
-    case tensor_type::f32: return tiled<float_tiles<tensor_type::f32, 4, 6>>;
-    case tensor_type::f16: return tiled<float_tiles<tensor_type::f16, 4, 6>>;
-    case tensor_type::bf16: return tiled<float_tiles<tensor_type::bf16, 4, 6>>;
-    case tensor_type::q8_0: return tiled<q8_tiles<false, 4, 4>>;
-    case tensor_type::q4_0: return tiled<q8_tiles<true, 4, 4>>;
-    case tensor_type::q4_k: return k_quant_kernel<tensor_type::q4_k>();
-    case tensor_type::q5_k: return k_quant_kernel<tensor_type::q5_k>();
-    case tensor_type::q6_k: return k_quant_kernel<tensor_type::q6_k>();
+    case tensor_type::f32:
+      return tiled<float_tiles<tensor_type::f32, 4, 6>>;
+    case tensor_type::f16:
+      return tiled<float_tiles<tensor_type::f16, 4, 6>>;
+    case tensor_type::bf16:
+      return tiled<float_tiles<tensor_type::bf16, 4, 6>>;
+    case tensor_type::q8_0:
+      return tiled<q8_tiles<false, 4, 4>>;
+    case tensor_type::q4_0:
+      return tiled<q8_tiles<true, 4, 4>>;
+    case tensor_type::q4_k:
+      return k_quant_kernel<tensor_type::q4_k>();
+    case tensor_type::q5_k:
+      return k_quant_kernel<tensor_type::q5_k>();
+    case tensor_type::q6_k:
+      return k_quant_kernel<tensor_type::q6_k>();
   }
   return nullptr;
 }

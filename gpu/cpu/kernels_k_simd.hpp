@@ -83,7 +83,8 @@ void sums_q45_k(const unsigned char* w, const q8k_block& x, std::int32_t& isum, 
   unpack_scales(w + 4, sm);
   // mins m_0 m_0 m_1 m_1 ... m_7 m_7 as int16 against the 16 bsums: 8 int32 pair sums
   const __m128i dup = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
-  const __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sm)), dup));
+  const __m256i mins =
+      _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sm)), dup));
   msum = hsum(_mm256_madd_epi16(load(x.bsums), mins));
 #if defined(__AVX512BW__) && defined(__AVX512VNNI__)
   // Step c: bytes qs[32c ..] twice, shifted by 0 (low 256 bits) and 4 (high):
@@ -93,7 +94,8 @@ void sums_q45_k(const unsigned char* w, const q8k_block& x, std::int32_t& isum, 
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   const __m512i shifts = _mm512_mask_blend_epi16(kHighWords, _mm512_setzero_si512(), _mm512_set1_epi16(4));
   const __m512i pick = _mm512_mask_blend_epi16(kHighWords, _mm512_setzero_si512(), _mm512_set1_epi16(1));
-  const __m512i sc16 = _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sm))));
+  const __m512i sc16 =
+      _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sm))));
   const __m512i qh = five_bits ? twice(load(w + 16)) : _mm512_setzero_si512();
   __m512i acc = _mm512_setzero_si512();
   for (int c = 0; c < 4; ++c) {
@@ -103,7 +105,8 @@ void sums_q45_k(const unsigned char* w, const q8k_block& x, std::int32_t& isum, 
                                                   _mm512_set1_epi8(static_cast<char>(1 << (2 * c + 1))));
       q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(qh, bits), q, _mm512_set1_epi8(16));
     }
-    const __m512i scales = _mm512_permutexvar_epi16(_mm512_add_epi16(pick, _mm512_set1_epi16(static_cast<short>(2 * c))), sc16);
+    const __m512i scales =
+        _mm512_permutexvar_epi16(_mm512_add_epi16(pick, _mm512_set1_epi16(static_cast<short>(2 * c))), sc16);
     const __m512i pairs = _mm512_maddubs_epi16(q, _mm512_loadu_si512(x.q + 64 * c));
     acc = _mm512_dpwssd_epi32(acc, pairs, scales);
   }
@@ -177,8 +180,8 @@ float dot_q6_k(const unsigned char* w, const q8k_block* x, int n) {
 
 // Every output of the tile: weight row o outer, activation rows inner.
 template <float (*Dot)(const unsigned char*, const q8k_block*, int)>
-void k_matmul(const matrix_view& w, int o_begin, int o_end, const void* x, std::size_t x_row_bytes, int rows,
-            float* y, int y_stride) {
+void k_matmul(const matrix_view& w, int o_begin, int o_end, const void* x, std::size_t x_row_bytes, int rows, float* y,
+              int y_stride) {
   const auto* x_bytes = static_cast<const unsigned char*>(x);
   for (int o = o_begin; o < o_end; ++o) {
     const unsigned char* w_row = w.data + std::size_t(o) * w.row_bytes;

@@ -25,7 +25,6 @@
 namespace binserve::cpu {
 namespace {
 
-
 using gguf::tensor_type;
 
 float fma1(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
@@ -177,8 +176,7 @@ void over_outputs(const matrix_view& w, int o_begin, int o_end, const unsigned c
 // a core's L2 cache (256 KiB), each slab through every row: the weights are
 // read from memory once per call, not once per group of rows.
 template <class K>
-void tiled(const matrix_view& w, int o_begin, int o_end, const void* xv, std::size_t xrb, int rows, float* y,
-           int ys) {
+void tiled(const matrix_view& w, int o_begin, int o_end, const void* xv, std::size_t xrb, int rows, float* y, int ys) {
   constexpr std::size_t kSlabBytes = std::size_t(256) << 10;
   const int slab = K::O * static_cast<int>(1 + kSlabBytes / (w.row_bytes * K::O));
   const auto* x = static_cast<const unsigned char*>(xv);

@@ -33,8 +33,7 @@ struct attention_plan {
 inline attention_plan plan_attention(int n, int n_heads, int max_len) {
   attention_plan p;
   auto splits = [&](int len) { return (std::max(max_len, 1) + len - 1) / len; };
-  while (p.split_len < kMaxSplitLen && std::int64_t(n) * n_heads * splits(p.split_len) > kMaxTriples)
-    p.split_len *= 2;
+  while (p.split_len < kMaxSplitLen && std::int64_t(n) * n_heads * splits(p.split_len) > kMaxTriples) p.split_len *= 2;
   p.n_splits = splits(p.split_len);
   return p;
 }

@@ -19,8 +19,7 @@ namespace binserve::cuda {
 // cudaErrorMemoryAllocation gives out_of_memory.
 inline status check(cudaError_t e, const char* what) {
   if (e == cudaSuccess) return status::ok_status();
-  const error_code code =
-      e == cudaErrorMemoryAllocation ? error_code::out_of_memory : error_code::backend_failure;
+  const error_code code = e == cudaErrorMemoryAllocation ? error_code::out_of_memory : error_code::backend_failure;
   return status(code, std::string(what) + ": " + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
 }
 
@@ -28,10 +27,8 @@ inline status check(cudaError_t e, const char* what) {
 // out_of_memory.
 inline status check(cublasStatus_t e, const char* what) {
   if (e == CUBLAS_STATUS_SUCCESS) return status::ok_status();
-  const error_code code =
-      e == CUBLAS_STATUS_ALLOC_FAILED ? error_code::out_of_memory : error_code::backend_failure;
-  return status(code, std::string(what) + ": cuBLAS " + cublasGetStatusName(e) + ": " +
-                          cublasGetStatusString(e));
+  const error_code code = e == CUBLAS_STATUS_ALLOC_FAILED ? error_code::out_of_memory : error_code::backend_failure;
+  return status(code, std::string(what) + ": cuBLAS " + cublasGetStatusName(e) + ": " + cublasGetStatusString(e));
 }
 
 // The error of the last kernel launch on this thread (a bad configuration),
@@ -41,14 +38,13 @@ inline status check_launch(const char* kernel) { return check(cudaGetLastError()
 }  // namespace binserve::cuda
 
 // Returns the status of `expr` from the enclosing function when it is not ok.
-#define BINSERVE_CUDA_TRY(expr)                                   \
-  do {                                                            \
-    if (::binserve::status s_ = ::binserve::cuda::check((expr), #expr); !s_.ok()) \
-      return s_;                                                  \
+#define BINSERVE_CUDA_TRY(expr)                                                              \
+  do {                                                                                       \
+    if (::binserve::status s_ = ::binserve::cuda::check((expr), #expr); !s_.ok()) return s_; \
   } while (0)
 
 // Returns `st` (a status) from the enclosing function when it is not ok.
-#define BINSERVE_TRY(st)                                \
-  do {                                                  \
+#define BINSERVE_TRY(st)                                   \
+  do {                                                     \
     if (::binserve::status s_ = (st); !s_.ok()) return s_; \
   } while (0)

@@ -48,8 +48,8 @@ class cuda_backend final : public backend {
   // call's code (an allocation included): the backend is unusable now, which
   // is no request's fault. Returns it.
   status fail(status s) const;
-  status sample_temperature_rows(std::span<const sampling_params> params,
-                                 std::span<const std::uint64_t> steps, int rows) const;
+  status sample_temperature_rows(std::span<const sampling_params> params, std::span<const std::uint64_t> steps,
+                                 int rows) const;
   status init_kv_cache(const backend_options& options);
   status init_rope();
   status prepare(std::span<const sequence_chunk> chunks);
@@ -70,9 +70,9 @@ class cuda_backend final : public backend {
   cublasHandle_t cublas_ = nullptr;
   std::unique_ptr<device_weights> w_;
   std::unique_ptr<kv_cache> kv_;
-  device_buffer k_cache_, v_cache_;  // [n_layers, n_blocks, block_size, kv_dim] T
+  device_buffer k_cache_, v_cache_;    // [n_layers, n_blocks, block_size, kv_dim] T
   device_buffer rope_cos_, rope_sin_;  // [n_ctx, head_dim / 2] fp32, the CPU backend's values
-  mutable activations a_;  // sample() grows sample_args
+  mutable activations a_;              // sample() grows sample_args
 
   // The last forward, on the host: [tok n][pos n][chunk_of n][last n_out][block_table n_out x max_blocks]
   std::vector<int> meta_;
@@ -83,7 +83,7 @@ class cuda_backend final : public backend {
   cudaEvent_t meta_copied_ = nullptr;
   int n_ = 0, n_out_ = 0, max_blocks_ = 0, max_len_ = 0;
   attention_params attention_;  // the last forward's split plan
-  mutable status failed_;  // sticky CUDA failure (fetch and sample set it too)
+  mutable status failed_;       // sticky CUDA failure (fetch and sample set it too)
   mutable std::vector<float> logits_host_, hidden_host_, states_host_;
   mutable bool logits_ready_ = false, hidden_ready_ = false, states_ready_ = false;
 };
@@ -119,15 +119,16 @@ status cuda_backend::init_kv_cache(const backend_options& options) {
   if (bytes <= 0) {
     auto fit = device_kv_cache_bytes(c_, element_bytes(t_), w_->matrix_bytes(), free_bytes,
                                      static_cast<std::int64_t>(total_b), options.device_memory_share);
-    if (!fit.ok()) return status(fit.error().code(), "device " + std::to_string(device_) + ": " + fit.error().message());
+    if (!fit.ok())
+      return status(fit.error().code(), "device " + std::to_string(device_) + ": " + fit.error().message());
     bytes = *fit;
   }
   if (bytes > free_bytes)
-    return status(error_code::out_of_memory,
-                  "KV cache of " + std::to_string(bytes >> 20) + " MiB does not fit: " +
-                      std::to_string(free_bytes >> 20) + " MiB of " + std::to_string(total_b >> 20) +
-                      " MiB free on device " + std::to_string(device_) + " after " +
-                      std::to_string(w_->matrix_bytes() >> 20) + " MiB of weights");
+    return status(error_code::out_of_memory, "KV cache of " + std::to_string(bytes >> 20) +
+                                                 " MiB does not fit: " + std::to_string(free_bytes >> 20) + " MiB of " +
+                                                 std::to_string(total_b >> 20) + " MiB free on device " +
+                                                 std::to_string(device_) + " after " +
+                                                 std::to_string(w_->matrix_bytes() >> 20) + " MiB of weights");
   auto layout = kv_layout::plan(c_, std::max<std::int64_t>(bytes, 0), element_bytes(t_), options.kv_block_size);
   if (!layout.ok()) return layout.error();
   BINSERVE_TRY(k_cache_.allocate(layout->bytes() / 2, "KV cache (keys)"));
@@ -241,8 +242,9 @@ status cuda_backend::layer(int l, int n, const kv_view& kv) {
   BINSERVE_TRY(gemm(cublas_, {a_.k.get<float>(), a_.xb.get(), lw.wk, n, dim, kv_dim}, t_));
   BINSERVE_TRY(gemm(cublas_, {a_.v.get<float>(), a_.xb.get(), lw.wv, n, dim, kv_dim}, t_));
   // RoPE on q and k at each token's position; k, v appended to the cache
-  const rope_params rp{a_.q.get<float>(), a_.k.get<float>(), a_.v.get<float>(), rope_cos_.get<float>(),
-                       rope_sin_.get<float>(), n, dim, c_.head_dim()};
+  const rope_params rp{
+      a_.q.get<float>(), a_.k.get<float>(), a_.v.get<float>(), rope_cos_.get<float>(), rope_sin_.get<float>(), n, dim,
+      c_.head_dim()};
   BINSERVE_TRY(rope_kv_append(rp, kv, t_, stream_));
   // att (n, dim) = grouped-query attention over each sequence's cache
   BINSERVE_TRY(attention(attention_, kv, t_, stream_));
@@ -253,8 +255,7 @@ status cuda_backend::layer(int l, int n, const kv_view& kv) {
   // hb (n, hidden) = silu(xb @ w1^T) * (xb @ w3^T)
   BINSERVE_TRY(gemm(cublas_, {a_.hb.get<float>(), a_.xb.get(), lw.w1, n, dim, hidden}, t_));
   BINSERVE_TRY(gemm(cublas_, {a_.hb2.get<float>(), a_.xb.get(), lw.w3, n, dim, hidden}, t_));
-  BINSERVE_TRY(swiglu(a_.hb_t.get(), a_.hb.get<float>(), a_.hb2.get<float>(), std::int64_t(n) * hidden, t_,
-                      stream_));
+  BINSERVE_TRY(swiglu(a_.hb_t.get(), a_.hb.get<float>(), a_.hb2.get<float>(), std::int64_t(n) * hidden, t_, stream_));
   // x += hb @ w2^T
   return gemm(cublas_, {x, a_.hb_t.get(), lw.w2, n, hidden, dim, 1.0f}, t_);
 }
@@ -263,8 +264,8 @@ status cuda_backend::run(int n, int n_out) {
   int* meta = a_.meta.get<int>();
   BINSERVE_TRY(upload_meta(meta));
   const int *tok = meta, *pos = meta + n, *chunk_of = pos + n, *last = chunk_of + n, *table = last + n_out;
-  const kv_view kv{k_cache_.get(), v_cache_.get(), table, chunk_of, pos, max_blocks_,
-                   kv_->layout().block_size, kv_->layout().n_blocks, 0, c_.kv_dim()};
+  const kv_view kv{k_cache_.get(),           v_cache_.get(),         table, chunk_of,   pos, max_blocks_,
+                   kv_->layout().block_size, kv_->layout().n_blocks, 0,     c_.kv_dim()};
 
   // x (n, dim) = token_embedding[tok]
   BINSERVE_TRY(embed(a_.x.get<float>(), w_->token_embedding, tok, n, c_.dim, t_, stream_));
@@ -276,13 +277,13 @@ status cuda_backend::run(int n, int n_out) {
     // states (chunk, k) = x[last] after layer l + 1 when that is state layer k
     for (std::size_t k = 0; k < state_layers_.size(); ++k)
       if (state_layers_[k] == l + 1)
-        BINSERVE_TRY(gather_rows(a_.states.get<float>() + k * c_.dim, width, a_.x.get<float>(), last, n_out,
-                                 c_.dim, stream_));
+        BINSERVE_TRY(
+            gather_rows(a_.states.get<float>() + k * c_.dim, width, a_.x.get<float>(), last, n_out, c_.dim, stream_));
   }
   // hidden (n_out, dim) = rmsnorm(x[last]) * rms_final; logits (n_out, vocab) = hidden @ wcls^T
-  BINSERVE_TRY(rmsnorm({a_.xb.get(), a_.hidden.get<float>(), a_.x.get<float>(), last, w_->rms_final, n_out,
-                        c_.dim, c_.norm_eps},
-                       t_, stream_));
+  BINSERVE_TRY(
+      rmsnorm({a_.xb.get(), a_.hidden.get<float>(), a_.x.get<float>(), last, w_->rms_final, n_out, c_.dim, c_.norm_eps},
+              t_, stream_));
   return gemm(cublas_, {a_.logits.get<float>(), a_.xb.get(), w_->wcls, n_out, c_.dim, c_.vocab_size}, t_);
 }
 
@@ -320,8 +321,7 @@ status cuda_backend::synchronize() {
   return failed_;
 }
 
-void cuda_backend::fetch(std::vector<float>& host, bool& ready, const device_buffer& device,
-                         std::size_t count) const {
+void cuda_backend::fetch(std::vector<float>& host, bool& ready, const device_buffer& device, std::size_t count) const {
   if (ready) return;
   host.resize(count);
   ready = true;
@@ -372,8 +372,7 @@ status_or<std::vector<int>> cuda_backend::sample(std::span<const sampling_params
   if (s.ok()) s = check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
   if (!s.ok()) return fail(s);
   for (int i = 0; i < rows; ++i)
-    if (params[i].temperature > 0.0f && params[i].top_p < 1.0f)
-      out[i] = sample_token(logits(i), params[i], steps[i]);
+    if (params[i].temperature > 0.0f && params[i].top_p < 1.0f) out[i] = sample_token(logits(i), params[i], steps[i]);
   if (!failed_.ok()) return failed_;  // logits(i)'s copy failed: those were NaNs
   return out;
 }
@@ -398,9 +397,14 @@ status cuda_backend::sample_temperature_rows(std::span<const sampling_params> pa
   BINSERVE_CUDA_TRY(cudaMemcpyAsync(a_.sample_args.get(), args.data(), args.size() * 4, cudaMemcpyHostToDevice,
                                     stream_));  // pageable: staged before the call returns
   const std::int32_t* dev = a_.sample_args.get<std::int32_t>();
-  const temperature_sample_params tp{a_.ids.get<int>(), a_.probs.get<float>(), a_.logits.get<float>(), dev,
+  const temperature_sample_params tp{a_.ids.get<int>(),
+                                     a_.probs.get<float>(),
+                                     a_.logits.get<float>(),
+                                     dev,
                                      reinterpret_cast<const float*>(dev + jobs),
-                                     reinterpret_cast<const float*>(dev + 2 * jobs), jobs, c_.vocab_size};
+                                     reinterpret_cast<const float*>(dev + 2 * jobs),
+                                     jobs,
+                                     c_.vocab_size};
   return temperature_sample(tp, stream_);
 }
 
@@ -410,7 +414,8 @@ status_or<double> cuda_backend::measure_memory_bandwidth() {
   BINSERVE_CUDA_TRY(cudaSetDevice(device_));
   size_t free_b = 0, total_b = 0;
   BINSERVE_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
-  const std::int64_t bytes = std::min<std::int64_t>(std::int64_t(1) << 30, std::int64_t(free_b) / 4) & ~std::int64_t(255);
+  const std::int64_t bytes =
+      std::min<std::int64_t>(std::int64_t(1) << 30, std::int64_t(free_b) / 4) & ~std::int64_t(255);
   if (bytes < (std::int64_t(64) << 20))
     return status(error_code::out_of_memory, "bandwidth probe: under 256 MiB of device memory free");
   device_buffer src, dst;
@@ -423,8 +428,9 @@ status_or<double> cuda_backend::measure_memory_bandwidth() {
   std::vector<float> ms;
   for (int rep = 0; rep < 23 && s.ok(); ++rep) {
     s = check(cudaEventRecord(start, stream_), "cudaEventRecord");
-    if (s.ok()) s = check(cudaMemcpyAsync(dst.get(), src.get(), bytes, cudaMemcpyDeviceToDevice, stream_),
-                          "cudaMemcpyAsync (device to device)");
+    if (s.ok())
+      s = check(cudaMemcpyAsync(dst.get(), src.get(), bytes, cudaMemcpyDeviceToDevice, stream_),
+                "cudaMemcpyAsync (device to device)");
     if (s.ok()) s = check(cudaEventRecord(stop, stream_), "cudaEventRecord");
     if (s.ok()) s = check(cudaEventSynchronize(stop), "cudaEventSynchronize");
     float t = 0.0f;
@@ -440,20 +446,20 @@ status_or<double> cuda_backend::measure_memory_bandwidth() {
 
 }  // namespace
 
-status_or<std::unique_ptr<backend>> make_cuda_backend(std::shared_ptr<const model> m,
-                                                      const backend_options& options) {
+status_or<std::unique_ptr<backend>> make_cuda_backend(std::shared_ptr<const model> m, const backend_options& options) {
   if (m->config.qkv_bias || m->config.rope != rope_style::interleaved)
     return status(error_code::invalid_argument,
-                  m->source + ": the cuda backend does not yet run q/k/v biases or half-split RoPE (Qwen2's); "
-                              "serve it with backend cpu");
+                  m->source +
+                      ": the cuda backend does not yet run q/k/v biases or half-split RoPE (Qwen2's); "
+                      "serve it with backend cpu");
   int count = 0;
   if (const cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess)
     return status(error_code::backend_failure,
                   std::string("no CUDA device: ") + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
   if (count == 0) return status(error_code::backend_failure, "no CUDA device: cudaGetDeviceCount found none");
   if (options.device < 0 || options.device >= count)
-    return status(error_code::invalid_argument, "CUDA device " + std::to_string(options.device) +
-                                                    " does not exist (" + std::to_string(count) + " found)");
+    return status(error_code::invalid_argument, "CUDA device " + std::to_string(options.device) + " does not exist (" +
+                                                    std::to_string(count) + " found)");
   auto b = std::make_unique<cuda_backend>(std::move(m), options.dtype, options.device);
   if (status s = b->init(options); !s.ok()) return s;
   return std::unique_ptr<backend>(std::move(b));

@@ -35,7 +35,6 @@ namespace binserve::cuda {
 // gives the sizes and the free memory); backend_failure for other CUDA errors.
 // KV budget: options.kv_cache_bytes, or when 0 the smaller of 256 full-context
 // sequences and 90% of the device memory free after the weights less 1 GiB.
-status_or<std::unique_ptr<backend>> make_cuda_backend(std::shared_ptr<const model> m,
-                                                      const backend_options& options);
+status_or<std::unique_ptr<backend>> make_cuda_backend(std::shared_ptr<const model> m, const backend_options& options);
 
 }  // namespace binserve::cuda

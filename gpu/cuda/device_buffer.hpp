@@ -46,8 +46,7 @@ class device_buffer {
     (void)cudaGetLastError();  // clear the (non-sticky) allocation error
     size_t free_b = 0, total_b = 0;
     (void)cudaMemGetInfo(&free_b, &total_b);
-    return status(e == cudaErrorMemoryAllocation ? error_code::out_of_memory
-                                                 : error_code::backend_failure,
+    return status(e == cudaErrorMemoryAllocation ? error_code::out_of_memory : error_code::backend_failure,
                   what + ": cannot allocate " + std::to_string(bytes >> 20) + " MiB on the GPU (" +
                       std::to_string(free_b >> 20) + " MiB free of " + std::to_string(total_b >> 20) +
                       " MiB): " + cudaGetErrorString(e));
@@ -60,7 +59,9 @@ class device_buffer {
   }
 
   template <class T = void>
-  T* get() const { return static_cast<T*>(ptr_); }
+  T* get() const {
+    return static_cast<T*>(ptr_);
+  }
   std::int64_t bytes() const { return bytes_; }
 
  private:

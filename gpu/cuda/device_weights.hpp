@@ -37,13 +37,12 @@ class device_weights {
  public:
   // Uploads or generates the weights of `m` on `stream` and waits for them.
   // Errors: out_of_memory (with the sizes), backend_failure.
-  static status_or<std::unique_ptr<device_weights>> create(const model& m, data_type t,
-                                                           cudaStream_t stream);
+  static status_or<std::unique_ptr<device_weights>> create(const model& m, data_type t, cudaStream_t stream);
 
-  void* token_embedding;        // [vocab_size, dim] T
-  std::vector<device_layer> layers;   // [n_layers]
-  float* rms_final;             // [dim]
-  void* wcls;                   // [vocab_size, dim] T; == token_embedding when shared
+  void* token_embedding;             // [vocab_size, dim] T
+  std::vector<device_layer> layers;  // [n_layers]
+  float* rms_final;                  // [dim]
+  void* wcls;                        // [vocab_size, dim] T; == token_embedding when shared
 
   // Bytes of the matrices (what a decode step reads) and of the norms.
   std::int64_t matrix_bytes() const { return matrices_.bytes(); }

@@ -18,7 +18,7 @@ struct gemm_params {
   const void* x = nullptr;  // (rows, in) T, row-major
   const void* w = nullptr;  // (out, in) T, row-major
   int rows = 0, in = 0, out = 0;
-  float beta = 0.0f;        // 0: overwrite y; 1: y += x @ W^T
+  float beta = 0.0f;  // 0: overwrite y; 1: y += x @ W^T
 };
 
 // Errors: backend_failure naming cublasGemmEx and the cuBLAS status.

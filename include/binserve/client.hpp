@@ -21,8 +21,7 @@ class client {
  public:
   // Connects; with a non-empty auth_token, authenticates first.
   // Errors: io_error (cannot resolve or connect).
-  static status_or<client> connect(const std::string& host, int port,
-                                   const std::string& auth_token = {});
+  static status_or<client> connect(const std::string& host, int port, const std::string& auth_token = {});
 
   client(client&&) noexcept;
   client& operator=(client&&) noexcept;

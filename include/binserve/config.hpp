@@ -22,10 +22,10 @@ inline constexpr int kMaxBackendThreads = 1024;
 // policy.kind: binned (vanilla, multibin, sequence) or continuous
 // (sched/policy_registry.cpp makes each continuous one).
 enum class policy_kind { vanilla, multibin, sequence, continuous, continuous_sjf, continuous_srpt };
-enum class retry_mode { restart, resume };     // policy.retry
-enum class kv_admission { max, predicted };    // policy.kv_admission
-enum class backend_kind { cpu, cuda, null };   // backend.kind (null: no compute, for overhead tests)
-enum class data_type { fp32, fp16, bf16 };     // model.dtype
+enum class retry_mode { restart, resume };    // policy.retry
+enum class kv_admission { max, predicted };   // policy.kv_admission
+enum class backend_kind { cpu, cuda, null };  // backend.kind (null: no compute, for overhead tests)
+enum class data_type { fp32, fp16, bf16 };    // model.dtype
 
 struct policy_config {
   // vanilla:        one bin, fixed batch size, cap = max_new_tokens
@@ -40,17 +40,17 @@ struct policy_config {
   // continuous-srpt: continuous, shortest predicted remaining length first,
   //                 preemptive (sched/core.hpp)
   policy_kind kind = policy_kind::vanilla;
-  int batch_size = 16;      // B: the batch threshold of a bin
-  int bins = 4;             // multibin: k
+  int batch_size = 16;  // B: the batch threshold of a bin
+  int bins = 4;         // multibin: k
   // multibin: predicted lengths whose quantiles set the boundaries; empty:
   // estimated online from recent predictions.
   std::vector<int> length_sample;
-  int bin_width = 50;       // sequence
+  int bin_width = 50;          // sequence
   bool variable_batch = true;  // sequence: VBS
   // sequence: cap each batch at its bin's upper edge and recompute the
   // overflows (FCR); false: every batch may run to max_new_tokens.
   bool cap_batches = true;
-  int max_batch_size = 256;    // VBS and continuous: the most sequences at once
+  int max_batch_size = 256;  // VBS and continuous: the most sequences at once
   // VBS: a bin of cap c gets batch size kv_token_budget / c (within
   // [batch_size, max_batch_size]); 0 = batch_size * max_new_tokens.
   std::int64_t kv_token_budget = 0;
@@ -78,11 +78,11 @@ struct policy_config {
 struct predictor_config {
   // oracle | fixed | prompt-ratio | learned | embedding | history
   std::string kind = "oracle";
-  int fixed_length = 128;       // fixed; oracle's fallback when a request has no known length
-  double ratio = 1.0;           // prompt-ratio: predicted = ratio * prompt tokens
-  std::string model_file;       // learned / embedding: trained model to load (empty: untrained)
-  double quantile = 0.8;        // learned / embedding: the quantile of the length to predict
-  bool online = true;           // learned / embedding: learn from every completion
+  int fixed_length = 128;            // fixed; oracle's fallback when a request has no known length
+  double ratio = 1.0;                // prompt-ratio: predicted = ratio * prompt tokens
+  std::string model_file;            // learned / embedding: trained model to load (empty: untrained)
+  double quantile = 0.8;             // learned / embedding: the quantile of the length to predict
+  bool online = true;                // learned / embedding: learn from every completion
   std::string fallback = "learned";  // history: the predictor for prompts never seen
   int history_capacity = 100000;     // history: prompts remembered
   // How much a request's length_hint counts against the predictor's own
@@ -98,9 +98,9 @@ struct predictor_config {
 };
 
 struct limits_config {
-  int queue_capacity = 4096;    // requests accepted and not finished
-  int max_prompt_tokens = 0;    // 0: the model's context - 1
-  int max_new_tokens = 512;     // the most a request may ask for
+  int queue_capacity = 4096;  // requests accepted and not finished
+  int max_prompt_tokens = 0;  // 0: the model's context - 1
+  int max_new_tokens = 512;   // the most a request may ask for
   // A request whose executor died more than this many times (a fault, or a
   // worker node lost mid-batch) fails with backend_failure naming the fault,
   // instead of being re-queued forever.
@@ -122,15 +122,15 @@ struct worker_endpoint {
 };
 
 struct service_config {
-  std::string model;            // path or dummy:PRESET
+  std::string model;                  // path or dummy:PRESET
   std::string model_format = "auto";  // auto (by the file's magic) | llama2c | gguf
-  std::string tokenizer;        // llama2.c tokenizer file
-  std::vector<int> stop_tokens;  // empty: the model's BOS and EOS
+  std::string tokenizer;              // llama2.c tokenizer file
+  std::vector<int> stop_tokens;       // empty: the model's BOS and EOS
   data_type dtype = data_type::fp32;  // the CPU backend computes in fp32
   backend_kind backend = backend_kind::cpu;
-  int device = 0;               // cuda: the device ordinal the executors use
-  int threads = 0;              // per executor, 0 = every core; at most kMaxBackendThreads
-  int executors = 1;            // at most kMaxExecutors
+  int device = 0;                   // cuda: the device ordinal the executors use
+  int threads = 0;                  // per executor, 0 = every core; at most kMaxBackendThreads
+  int executors = 1;                // at most kMaxExecutors
   std::int64_t kv_cache_bytes = 0;  // per executor, 0 = default
   // cuda, kv_cache_bytes 0: the share of the device's memory the backends on
   // it (each executor, and the embedding predictor's) split evenly, each for

@@ -40,8 +40,8 @@ struct request {
   // only some compile without -Wmissing-field-initializers warnings.)
   std::string prompt{};           // text, tokenized by the service (BOS added)
   std::vector<int> prompt_ids{};  // used instead of `prompt` when not empty
-  float temperature = 0.0f;     // 0: greedy; at most 2
-  float top_p = 1.0f;           // in (0, 1]
+  float temperature = 0.0f;       // 0: greedy; at most 2
+  float top_p = 1.0f;             // in (0, 1]
   // The sampling seed. Absent: the service draws a fresh one (reported in
   // result::seed), so unseeded requests sample independently.
   std::optional<std::uint64_t> seed{};
@@ -114,8 +114,8 @@ struct result {
   std::string stop_reason;
   request_timings timings;
   int predicted_length = 0;
-  int bin = 0;      // the bin of its final run (the retry bin after a retry)
-  int retries = 0;  // times it overflowed a batch's length cap
+  int bin = 0;             // the bin of its final run (the retry bin after a retry)
+  int retries = 0;         // times it overflowed a batch's length cap
   std::uint64_t seed = 0;  // the sampling seed used (drawn when the request had none)
   // One per generated token (request::logprobs >= 0); empty otherwise.
   std::vector<token_logprobs> logprobs;
@@ -123,9 +123,9 @@ struct result {
 
 // One generated token, as streamed to a token_callback.
 struct generated_token {
-  int index = 0;     // its position in the output, from 0
-  int id = 0;        // the token (a stop token that ends the text is not streamed)
-  std::string text;  // the bytes it adds: possibly empty, or part of a UTF-8 character
+  int index = 0;                           // its position in the output, from 0
+  int id = 0;                              // the token (a stop token that ends the text is not streamed)
+  std::string text;                        // the bytes it adds: possibly empty, or part of a UTF-8 character
   std::optional<token_logprobs> logprobs;  // when the request asked for them
 };
 

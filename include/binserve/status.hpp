@@ -34,20 +34,34 @@ enum class error_code {
 // These names are part of the wire protocol.
 inline const char* to_string(error_code code) {
   switch (code) {
-    case error_code::ok: return "ok";
-    case error_code::invalid_argument: return "invalid_argument";
-    case error_code::config_invalid: return "config_invalid";
-    case error_code::model_invalid: return "model_invalid";
-    case error_code::io_error: return "io_error";
-    case error_code::protocol_malformed: return "protocol_malformed";
-    case error_code::input_too_large: return "input_too_large";
-    case error_code::overloaded: return "overloaded";
-    case error_code::cancelled: return "cancelled";
-    case error_code::timed_out: return "timed_out";
-    case error_code::out_of_memory: return "out_of_memory";
-    case error_code::backend_failure: return "backend_failure";
-    case error_code::shutting_down: return "shutting_down";
-    case error_code::internal: return "internal";
+    case error_code::ok:
+      return "ok";
+    case error_code::invalid_argument:
+      return "invalid_argument";
+    case error_code::config_invalid:
+      return "config_invalid";
+    case error_code::model_invalid:
+      return "model_invalid";
+    case error_code::io_error:
+      return "io_error";
+    case error_code::protocol_malformed:
+      return "protocol_malformed";
+    case error_code::input_too_large:
+      return "input_too_large";
+    case error_code::overloaded:
+      return "overloaded";
+    case error_code::cancelled:
+      return "cancelled";
+    case error_code::timed_out:
+      return "timed_out";
+    case error_code::out_of_memory:
+      return "out_of_memory";
+    case error_code::backend_failure:
+      return "backend_failure";
+    case error_code::shutting_down:
+      return "shutting_down";
+    case error_code::internal:
+      return "internal";
   }
   return "unknown";
 }
@@ -55,8 +69,7 @@ inline const char* to_string(error_code code) {
 class [[nodiscard]] status {
  public:
   status() = default;  // ok
-  status(error_code code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  status(error_code code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static status ok_status() { return {}; }
 

@@ -14,7 +14,6 @@
 namespace binserve {
 namespace {
 
-
 service_setup timeout_config(const std::string& policy) {
   service_setup c = testing::fault_service_config(policy);
   c.limits.batch_timeout_slack = 4;
@@ -28,8 +27,7 @@ service_setup timeout_config(const std::string& policy) {
 void expect_all_complete(service& svc, int n) {
   static const auto golden = testing::fault_greedy();
   std::vector<submission> subs;
-  for (int i = 0; i < n; ++i)
-    subs.push_back(svc.submit(testing::fault_request(i)));
+  for (int i = 0; i < n; ++i) subs.push_back(svc.submit(testing::fault_request(i)));
   for (int i = 0; i < n; ++i) {
     ASSERT_EQ(subs[i].future.wait_for(std::chrono::seconds(60)), std::future_status::ready) << i;
     auto r = subs[i].future.get();
@@ -82,7 +80,7 @@ TEST(BatchTimeout, LongStaticBatchOfSlowStepsIsNotHungBeforeAnyPaceIsKnown) {
   service_setup c = timeout_config("vanilla");
   c.executors = 1;
   c.limits.max_new_tokens = kTokens;
-  c.faults.step_delay_ms = 40;  // 31 steps: about 1.25 s in all, the floor is 0.3 s
+  c.faults.step_delay_ms = 40;                  // 31 steps: about 1.25 s in all, the floor is 0.3 s
   c.policy.max_wait = std::chrono::seconds(1);  // the four requests make one full batch
   auto svc = start_service(c);
   ASSERT_TRUE(svc.ok()) << svc.error().to_string();
@@ -117,8 +115,7 @@ TEST(BatchTimeout, FaultNamesTheTimeoutAndTheLocalExecutorIsReplaced) {
   auto r = hung.future.get();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), error_code::backend_failure);
-  EXPECT_NE(r.error().message().find("local executor timed out after"), std::string::npos)
-      << r.error().message();
+  EXPECT_NE(r.error().message().find("local executor timed out after"), std::string::npos) << r.error().message();
   EXPECT_NE(r.error().message().find("no estimate yet"), std::string::npos) << r.error().message();
   // Once the hung executor exits, a fresh one on its backend serves again.
   auto ok = (*svc)->submit({.prompt = "Once upon a time", .max_new_tokens = 3});

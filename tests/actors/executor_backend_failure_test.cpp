@@ -97,9 +97,8 @@ INSTANTIATE_TEST_SUITE_P(Policies, BackendFailure, ::testing::Values("vanilla", 
 
 TEST(BackendFailure, ABackendBrokenForGoodEndsEachRequestWithOneBackendFailure) {
   BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
-  auto p = std::make_unique<backend_pipeline>(options("vanilla"),
-                                              std::vector<std::shared_ptr<backend>>{
-                                                  failing({.fail_forward_at = 3, .sticky = true})});
+  auto p = std::make_unique<backend_pipeline>(
+      options("vanilla"), std::vector<std::shared_ptr<backend>>{failing({.fail_forward_at = 3, .sticky = true})});
   auto ids = submit_load(*p, 12);
   ASSERT_TRUE(p->sink().wait(ids.size(), std::chrono::seconds(60))) << "a request got no final value";
   ids.push_back(p->submit("Once upon a time", 2));  // after the breakdown: fails too, never waits
@@ -125,8 +124,7 @@ TEST(BackendFailure, ABackendBrokenForGoodEndsEachRequestWithOneBackendFailure) 
 
 TEST(BackendFailure, ABackendBrokenForGoodIsRetiredWhileAnotherExecutorServes) {
   BINSERVE_REQUIRE_SHARED(testing::kFaultModel);
-  backend_pipeline p(options("vanilla"),
-                     {failing({.fail_forward_at = 1, .sticky = true}), failing({})});
+  backend_pipeline p(options("vanilla"), {failing({.fail_forward_at = 1, .sticky = true}), failing({})});
   const auto ids = submit_load(p, 24);
   ASSERT_TRUE(p.sink().wait(ids.size(), std::chrono::seconds(60))) << "a request got no final value";
   for (std::size_t i = 0; i < ids.size(); ++i) expect_completed(p, ids[i], static_cast<int>(i));
@@ -135,8 +133,7 @@ TEST(BackendFailure, ABackendBrokenForGoodIsRetiredWhileAnotherExecutorServes) {
   ASSERT_FALSE(st.nodes.empty());
   EXPECT_EQ(st.nodes[0].executors, 1);
   EXPECT_NE(st.nodes[0].problem.find("1 backend(s) retired"), std::string::npos) << st.nodes[0].problem;
-  EXPECT_NE(st.nodes[0].problem.find("injected backend fault: forward 1"), std::string::npos)
-      << st.nodes[0].problem;
+  EXPECT_NE(st.nodes[0].problem.find("injected backend fault: forward 1"), std::string::npos) << st.nodes[0].problem;
 }
 
 TEST(BackendFailure, ASequenceTheKvCacheCannotHoldFailsAloneAndTheExecutorServesOn) {
@@ -164,7 +161,8 @@ TEST(BackendFailure, ASequenceTheKvCacheCannotHoldFailsAloneAndTheExecutorServes
     ASSERT_EQ(finals.size(), 1u);
     ASSERT_TRUE(finals[0].ok()) << "request " << i << " failed with the other: " << finals[0].error().to_string();
     const auto& full = golden[i];
-    EXPECT_EQ(finals[0]->generated_ids, std::vector<int>(full.begin(), full.begin() + std::min<size_t>(8, full.size())));
+    EXPECT_EQ(finals[0]->generated_ids,
+              std::vector<int>(full.begin(), full.begin() + std::min<size_t>(8, full.size())));
     EXPECT_EQ(finals[0]->retries, 0) << "no executor died under it";
   }
   const auto failed = p.sink().finals(too_long);

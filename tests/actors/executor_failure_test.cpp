@@ -39,8 +39,7 @@ outcome run_load(service& svc, int n) {
   std::mutex mu;
   std::map<request_id, int> finals;
   std::vector<submission> subs;
-  for (int i = 0; i < n; ++i)
-    subs.push_back(svc.submit(testing::fault_request(i)));
+  for (int i = 0; i < n; ++i) subs.push_back(svc.submit(testing::fault_request(i)));
   outcome o;
   for (int i = 0; i < n; ++i) {
     if (subs[i].future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
@@ -55,7 +54,8 @@ outcome run_load(service& svc, int n) {
       continue;
     }
     ++o.completed;
-    EXPECT_LT(testing::fault_request(i).max_new_tokens, kKillEvery) << "request " << i << " cannot fit in one executor's life";
+    EXPECT_LT(testing::fault_request(i).max_new_tokens, kKillEvery)
+        << "request " << i << " cannot fit in one executor's life";
     const std::vector<int> want = testing::fault_want(golden, i);
     EXPECT_EQ(r->generated_ids, want) << "request " << i;
   }

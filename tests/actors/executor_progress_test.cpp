@@ -26,9 +26,8 @@ struct reports {
 caf::behavior stand_in(caf::event_based_actor* self, std::shared_ptr<reports> r) {
   // Drops the rest silently (with caf::drop instead, CAF 0.17 stopped
   // delivering the idle report here).
-  self->set_default_handler([](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
-    return caf::message{};
-  });
+  self->set_default_handler(
+      [](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> { return caf::message{}; });
   return {
       [r](progress_atom, int, std::int64_t computed) {
         std::lock_guard lock(r->mu);
@@ -52,8 +51,8 @@ TEST(ExecutorProgress, AStaticBatchReportsProgressAtMostEveryInterval) {
   executor_params p;
   p.step_delay_ms = 2;       // 100 steps: 0.2 s at least
   p.progress_every_ms = 50;  // so 3 reports at least, and far fewer than the steps
-  auto ex = spawn_executor_actor(sys, p, b, caf::actor_cast<scheduler_actor>(sink),
-                                 caf::actor_cast<intake_actor>(sink), caf::actor_cast<stats_actor>(sink));
+  auto ex = spawn_executor_actor(sys, p, b, caf::actor_cast<scheduler_actor>(sink), caf::actor_cast<intake_actor>(sink),
+                                 caf::actor_cast<stats_actor>(sink));
   batch bt;
   bt.cap = 100;
   job j;  // the null backend never samples a stop token: it runs 100 steps
@@ -65,8 +64,7 @@ TEST(ExecutorProgress, AStaticBatchReportsProgressAtMostEveryInterval) {
   const auto began = std::chrono::steady_clock::now();
   caf::anon_send(ex, run_atom::value, bt);
   ASSERT_EQ(idle.wait_for(std::chrono::seconds(30)), std::future_status::ready);
-  const double elapsed_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+  const double elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
   EXPECT_EQ(idle.get(), 200);  // 100 steps of 2 slots
   {
     std::lock_guard lock(r->mu);

@@ -2,9 +2,9 @@
 // (CAF's network layer) will serialize.
 #include "actors/messages.hpp"
 
+#include <gtest/gtest.h>
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
-#include <gtest/gtest.h>
 
 namespace binserve {
 namespace {

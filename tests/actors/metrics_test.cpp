@@ -240,7 +240,7 @@ TEST(Metrics, TimePerOutputTokenAveragesRequestsOfAtLeastTwoTokens) {
   EXPECT_EQ(s.tpot.count, 2);
   EXPECT_DOUBLE_EQ(s.tpot.mean, 25);
   EXPECT_NEAR(s.tpot.p99, 30, 0.3);
-  EXPECT_DOUBLE_EQ(s.latency.mean, 65);      // (100 + 70 + 50 + 40) / 4
+  EXPECT_DOUBLE_EQ(s.latency.mean, 65);            // (100 + 70 + 50 + 40) / 4
   EXPECT_DOUBLE_EQ(s.first_token.mean, 40.0 / 3);  // (20 + 10 + 10) / 3
 }
 

@@ -50,8 +50,10 @@ request of_length(int length) {
 bool wait_until(service& svc, const std::function<bool(const stats&)>& holds) {
   const auto give_up = std::chrono::steady_clock::now() + 30s;
   while (!holds(svc.current_stats()))
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    else std::this_thread::sleep_for(1ms);
+    if (std::chrono::steady_clock::now() > give_up)
+      return false;
+    else
+      std::this_thread::sleep_for(1ms);
   return true;
 }
 

@@ -65,8 +65,8 @@ TEST_P(Priority, AHigherClassRunsBeforeEarlierAndShorterRequestsOfALowerOne) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(BinnedAndContinuous, Priority,
-                         ::testing::Values("vanilla", "sequence", "continuous-srpt"), testing::policy_test_name);
+INSTANTIATE_TEST_SUITE_P(BinnedAndContinuous, Priority, ::testing::Values("vanilla", "sequence", "continuous-srpt"),
+                         testing::policy_test_name);
 
 }  // namespace
 }  // namespace binserve

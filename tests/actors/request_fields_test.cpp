@@ -73,8 +73,8 @@ TEST_P(RequestFields, UnseededRequestsDrawSeedsThatReproduceTheirText) {
   EXPECT_GT(texts.size(), 1u) << "unseeded sampled requests must not all give the same answer";
   EXPECT_EQ(seeds.size(), 20u) << "each result reports its own drawn seed";
   for (int i = 0; i < 4; ++i) {
-    const request again{.prompt = "Once upon a time", .temperature = 1.0f, .seed = results[i].seed,
-                        .max_new_tokens = 24};
+    const request again{
+        .prompt = "Once upon a time", .temperature = 1.0f, .seed = results[i].seed, .max_new_tokens = 24};
     const result r = run(*svc_, again);
     EXPECT_EQ(r.text, results[i].text) << i;
     EXPECT_EQ(r.generated_ids, results[i].generated_ids) << i;
@@ -110,8 +110,7 @@ TEST_P(RequestFields, IgnoreEosRunsToMaxNewTokens) {
   EXPECT_EQ(out.stop_reason, "max_new_tokens");
   ASSERT_EQ(static_cast<int>(out.generated_ids.size()), length + 10);
   const std::vector<int>& stops = reference().served_model().stop_tokens;
-  EXPECT_NE(std::find(stops.begin(), stops.end(), out.generated_ids[length]), stops.end())
-      << "the stop token is kept";
+  EXPECT_NE(std::find(stops.begin(), stops.end(), out.generated_ids[length]), stops.end()) << "the stop token is kept";
   EXPECT_EQ(out.generated_ids, reference().run(r).generated_ids);
 }
 

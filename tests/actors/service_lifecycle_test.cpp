@@ -82,8 +82,10 @@ TEST(ServiceLifecycle, FullQueueRejectsExplicitlyAndServesTheRest) {
   int ok = 0, overloaded = 0;
   for (auto& s : subs) {
     auto out = s.future.get();
-    if (out.ok()) ++ok;
-    else if (out.error().code() == error_code::overloaded) ++overloaded;
+    if (out.ok())
+      ++ok;
+    else if (out.error().code() == error_code::overloaded)
+      ++overloaded;
   }
   EXPECT_EQ(ok + overloaded, 12);  // each got exactly one final value
   EXPECT_GE(overloaded, 1);

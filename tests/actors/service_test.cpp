@@ -7,16 +7,16 @@
 #include "gpu/generate.hpp"
 #include "gpu/tokenizer.hpp"
 #include "tests/direct_greedy.hpp"
-#include "tests/test_paths.hpp"
 #include "tests/policy_named.hpp"
+#include "tests/test_paths.hpp"
 
 namespace binserve {
 namespace {
 
-const std::vector<std::string> kPrompts = {
-    "Once upon a time", "Lily wanted a puppy", "The sun was hot", "Tom and Sam",
-    "One day, a little bird", "The big red ball", "Mom said", "There was a tiny frog who",
-    "Ben liked to", "The cat sat", "A boy found a stick", "Sue and her dog"};
+const std::vector<std::string> kPrompts = {"Once upon a time", "Lily wanted a puppy",       "The sun was hot",
+                                           "Tom and Sam",      "One day, a little bird",    "The big red ball",
+                                           "Mom said",         "There was a tiny frog who", "Ben liked to",
+                                           "The cat sat",      "A boy found a stick",       "Sue and her dog"};
 
 service_config stories_config(const std::string& policy) {
   service_config c;
@@ -69,8 +69,7 @@ TEST_P(ServicePolicy, GreedyTextEqualsDirectGenerationForEveryRequest) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllPolicies, ServicePolicy,
-                         ::testing::Values("vanilla", "multibin", "sequence", "continuous",
-                                           "continuous-sjf"),
+                         ::testing::Values("vanilla", "multibin", "sequence", "continuous", "continuous-sjf"),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::erase(n, '-');

@@ -5,17 +5,16 @@
 // found by a restarted run (FCR) or across the resumed tokens (resume).
 #include <gtest/gtest.h>
 
+#include "binserve/names.hpp"
 #include "binserve/service.hpp"
 #include "tests/stories_reference.hpp"
-#include "binserve/names.hpp"
 
 namespace binserve {
 namespace {
 
 using testing::stories_reference;
 
-const std::vector<std::string> kPrompts = {"Once upon a time", "Lily wanted a puppy", "The sun was hot",
-                                           "Tom and Sam"};
+const std::vector<std::string> kPrompts = {"Once upon a time", "Lily wanted a puppy", "The sun was hot", "Tom and Sam"};
 constexpr int kCap = 8;  // the sequence policy's first bin: [0, 8), cap 8
 
 const stories_reference& reference() {

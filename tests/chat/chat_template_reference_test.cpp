@@ -31,7 +31,9 @@ std::string disagreement(const ojson& c, std::chrono::system_clock::time_point n
     if (r.ok()) return "binserve rendered " + ojson(*r).dump() + " where the reference failed: " + c.at("error").dump();
     const std::string& m = r.error().message();
     const bool raised = m.rfind("the chat template failed", 0) != 0;  // raise_exception's own message
-    return !raised || m == c.at("error").get<std::string>() ? "" : "raised " + ojson(m).dump() + ", reference " + c.at("error").dump();
+    return !raised || m == c.at("error").get<std::string>()
+               ? ""
+               : "raised " + ojson(m).dump() + ", reference " + c.at("error").dump();
   }
   if (!r.ok()) return "binserve failed: " + r.error().message();
   const std::string& want = c.at("expected").get_ref<const std::string&>();

@@ -46,14 +46,17 @@ TEST(ChatTemplate, ParseErrorsNameTheLineAndTheConstruct) {
             "the model's template cannot be parsed: line 2: unsupported statement {% include %}");
   EXPECT_EQ(parse_error("{% for m in messages %}{{ m }}"),
             "the model's template cannot be parsed: line 1: {% for %} is never closed");
-  EXPECT_EQ(parse_error("a\nb\n{{ x is divisibleby(3) }}"),
-            "the model's template cannot be parsed: line 3: tests with arguments ('is divisibleby(...)') are not supported");
-  EXPECT_EQ(parse_error("{{ 'unterminated }}"), "the model's template cannot be parsed: line 1: a string literal is never closed");
+  EXPECT_EQ(
+      parse_error("a\nb\n{{ x is divisibleby(3) }}"),
+      "the model's template cannot be parsed: line 3: tests with arguments ('is divisibleby(...)') are not supported");
+  EXPECT_EQ(parse_error("{{ 'unterminated }}"),
+            "the model's template cannot be parsed: line 1: a string literal is never closed");
 }
 
 TEST(ChatTemplate, RaisedErrorsReachTheCallerAsWritten) {
-  const std::string t = "{% for m in messages %}{% if m.role == 'system' %}"
-                        "{{ raise_exception('System role not supported') }}{% endif %}{{ m.content }}{% endfor %}";
+  const std::string t =
+      "{% for m in messages %}{% if m.role == 'system' %}"
+      "{{ raise_exception('System role not supported') }}{% endif %}{{ m.content }}{% endfor %}";
   EXPECT_EQ(render_error(t, {{"messages", {{{"role", "system"}, {"content", "s"}}}}}), "System role not supported");
   auto ok = compiled(t).render({{"messages", {{{"role", "user"}, {"content", "hi"}}}}});
   ASSERT_TRUE(ok.ok()) << ok.error().to_string();
@@ -63,7 +66,8 @@ TEST(ChatTemplate, RaisedErrorsReachTheCallerAsWritten) {
 TEST(ChatTemplate, RenderErrorsNameTheLineAndWhatFailed) {
   EXPECT_EQ(render_error("line one\n{{ messages | no_such_filter }}", {{"messages", ojson::array({1})}}),
             "the chat template failed: line 2: Unknown ArrayValue filter: no_such_filter");
-  EXPECT_EQ(render_error("{{ none + 1 }}"), "the chat template failed: line 1: Cannot perform operation on null values");
+  EXPECT_EQ(render_error("{{ none + 1 }}"),
+            "the chat template failed: line 1: Cannot perform operation on null values");
   EXPECT_EQ(render_error("{{ nothing() }}"),
             "the chat template failed: line 1: Cannot call something that is not a function: got UndefinedValue");
 }
@@ -73,8 +77,9 @@ TEST(ChatTemplate, RunawayTemplatesStop) {
             "the chat template failed: line 1: range() of more than 1000000 numbers");
   EXPECT_EQ(render_error("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"),
             "the chat template failed: line 1: macros nested deeper than 64");
-  const std::string doubling = "{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}"
-                               "{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}";
+  const std::string doubling =
+      "{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}"
+      "{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}";
   EXPECT_EQ(render_error(doubling), "the chat template failed: line 1: a string passed 64 MiB");
   EXPECT_EQ(render_error("{% for i in range(300000) %}" + std::string(256, 'y') + "{% endfor %}"),
             "the chat template failed: line 1: the rendered text passed 64 MiB");
@@ -87,8 +92,10 @@ TEST(ChatTemplate, StrftimeNowFormatsTheGivenClockInLocalTime) {
   ::tzset();
   const auto t = std::chrono::system_clock::time_point(std::chrono::seconds(1783684800));  // 2026-07-10T12:00:00Z
   auto r = compiled("{{ strftime_now('%d %b %Y, %B %m/%d %H:%M 100%% %A') }}").render(ojson::object(), t);
-  if (old_tz) ::setenv("TZ", saved.c_str(), 1);
-  else ::unsetenv("TZ");
+  if (old_tz)
+    ::setenv("TZ", saved.c_str(), 1);
+  else
+    ::unsetenv("TZ");
   ::tzset();
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(*r, "10 Jul 2026, July 07/10 12:00 100% %A") << "unsupported directives stay as written";

@@ -49,7 +49,8 @@ TEST(ChatServing, Llama32PromptIsTheRenderedTemplateAndEotStops) {
   // The vocabulary and template, in a GGUF binserve's writer makes.
   model vocab_model = testing::bpe_reference_model(llama3);
   ASSERT_EQ(vocab_model.vocab.eot_id, kEotId);
-  ASSERT_EQ(vocab_model.vocab.pieces[std::size_t(vocab_model.vocab.eos_id)], serving.at("eos_token").get<std::string>());
+  ASSERT_EQ(vocab_model.vocab.pieces[std::size_t(vocab_model.vocab.eos_id)],
+            serving.at("eos_token").get<std::string>());
   vocab_model.vocab.chat_template = serving.at("template").get<std::string>();
   const std::string gguf = std::string(tpl_path) + ".llama3-vocab.gguf";
   ASSERT_TRUE(gguf::llama_gguf(vocab_model).write(gguf).ok());
@@ -81,8 +82,11 @@ TEST(ChatServing, Llama32PromptIsTheRenderedTemplateAndEotStops) {
   const int port = (*server)->port();
   const auto chat = [&](const json& messages, int max_tokens, const json& bias) {
     const testing::http_reply r = testing::post(port, "/v1/chat/completions",
-                                                {{"messages", messages}, {"max_tokens", max_tokens}, {"temperature", 0},
-                                                 {"return_token_ids", true}, {"logit_bias", bias}},
+                                                {{"messages", messages},
+                                                 {"max_tokens", max_tokens},
+                                                 {"temperature", 0},
+                                                 {"return_token_ids", true},
+                                                 {"logit_bias", bias}},
                                                 kPatienceS);
     EXPECT_EQ(r.status, 200) << r.body;
     return r.status == 200 ? r.j() : json();
@@ -97,10 +101,9 @@ TEST(ChatServing, Llama32PromptIsTheRenderedTemplateAndEotStops) {
   // first: the answer ends there, with no output. One ending in
   // <|start_header_id|>, a control token that is not a stop token, runs on.
   const auto complete = [&](const std::string& prompt) {
-    const testing::http_reply r =
-        testing::post(port, "/v1/completions",
-                      {{"prompt", prompt}, {"max_tokens", 3}, {"temperature", 0}, {"return_token_ids", true}},
-                      kPatienceS);
+    const testing::http_reply r = testing::post(
+        port, "/v1/completions",
+        {{"prompt", prompt}, {"max_tokens", 3}, {"temperature", 0}, {"return_token_ids", true}}, kPatienceS);
     EXPECT_EQ(r.status, 200) << r.body;
     return r.status == 200 ? r.j()["choices"][0] : json();
   };
@@ -112,9 +115,10 @@ TEST(ChatServing, Llama32PromptIsTheRenderedTemplateAndEotStops) {
   const json ran_on = complete("The capital of France is Paris.<|start_header_id|>");
   EXPECT_EQ(ran_on["token_ids"], json::array({kStartHeaderId, kStartHeaderId, kStartHeaderId}));
   EXPECT_EQ(ran_on["finish_reason"], "length");
-  std::printf("[ serving  ] llama3.2-1b %s, Llama 3 vocabulary: prompt of %zu tokens equals the rendered "
-              "template's; <|eot_id|> stops generation\n",
-              type.c_str(), want_ids.size());
+  std::printf(
+      "[ serving  ] llama3.2-1b %s, Llama 3 vocabulary: prompt of %zu tokens equals the rendered "
+      "template's; <|eot_id|> stops generation\n",
+      type.c_str(), want_ids.size());
 }
 
 }  // namespace

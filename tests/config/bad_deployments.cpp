@@ -55,8 +55,8 @@ std::vector<bad_deployment> bad_deployments(const std::filesystem::path& dir) {
        "does not load: model_invalid: "},
       {"a stop token outside the vocabulary", "model: {dummy: stories260k, stop_tokens: [2, 512]}\n",
        "model.stop_tokens[1]", "512", "token 512 is outside the vocabulary of dummy:stories260k (0 to 511)"},
-      {"fp16 on the cpu backend", "model: {dummy: stories260k, dtype: fp16}\nbackend: {kind: cpu}\n",
-       "model.dtype", "fp16", "the cpu backend computes in fp32, not fp16"},
+      {"fp16 on the cpu backend", "model: {dummy: stories260k, dtype: fp16}\nbackend: {kind: cpu}\n", "model.dtype",
+       "fp16", "the cpu backend computes in fp32, not fp16"},
       {"a step trace that cannot be opened", m + "logging: {step_trace: no/such/folder/steps.jsonl}\n",
        "logging.step_trace", "no/such/folder/steps.jsonl", "cannot open for appending"},
       {"a predictor file that does not load", m + "predictor: {kind: learned, model_file: garbage_predictor.bin}\n",
@@ -67,8 +67,7 @@ std::vector<bad_deployment> bad_deployments(const std::filesystem::path& dir) {
   if (has_shared("models/stories260K.bin") && has_shared("models/tok512.bin")) {
     write(dir / "truncated_tok.bin", head_of(shared_path("models/tok512.bin"), 1000));
     cases.push_back({"a tokenizer that does not fit the model",
-                     "model:\n  path: " + shared_path("models/stories260K.bin") +
-                         "\n  tokenizer: truncated_tok.bin\n",
+                     "model:\n  path: " + shared_path("models/stories260K.bin") + "\n  tokenizer: truncated_tok.bin\n",
                      "model.tokenizer", "truncated_tok.bin", "file is truncated at token"});
   } else {
     std::cerr << "bad_deployments: the wrong-tokenizer case is left out: " << shared_path("models")

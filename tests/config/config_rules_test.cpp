@@ -23,7 +23,10 @@ struct rule_case {
 std::vector<rule_case> cases() {
   using d = deployment_config;
   return {
-      {"model: {dummy: stories260k, stop_tokens: [2, -3]}\n", [](d& c) { c.service.stop_tokens = {2, -3}; },
+      {"model: {dummy: stories260k, stop_tokens: [2, -3]}\n",
+       [](d& c) {
+         c.service.stop_tokens = {2, -3};
+       },
        "model.stop_tokens[1]: must be >= 0 (got -3)"},
       {kModel + "backend: {device: 2000}\n", [](d& c) { c.service.device = 2000; },
        "backend.device: must be in [0, 1023] (got 2000)"},
@@ -35,7 +38,10 @@ std::vector<rule_case> cases() {
        "executors: must be in [0, 256] (got 300)"},
       {kModel + "policy: {bins: 0}\n", [](d& c) { c.service.policy.bins = 0; },
        "policy.bins: must be in [1, 1024] (got 0)"},
-      {kModel + "policy: {length_sample: [3, -1]}\n", [](d& c) { c.service.policy.length_sample = {3, -1}; },
+      {kModel + "policy: {length_sample: [3, -1]}\n",
+       [](d& c) {
+         c.service.policy.length_sample = {3, -1};
+       },
        "policy.length_sample[1]: must be >= 0 (got -1)"},
       {kModel + "policy: {max_wait_ms: -1}\n", [](d& c) { c.service.policy.max_wait = std::chrono::milliseconds(-1); },
        "policy.max_wait_ms: must be >= 0 (got -1)"},
@@ -51,7 +57,10 @@ std::vector<rule_case> cases() {
        "predictor.refresh_tokens: must be >= 1 (got 0)"},
       {kModel + "limits: {max_new_tokens: 0}\n", [](d& c) { c.service.limits.max_new_tokens = 0; },
        "limits.max_new_tokens: must be >= 1 (got 0)"},
-      {kModel + "workers: [{host: '', port: 5}]\n", [](d& c) { c.service.workers = {{"", 5}}; },
+      {kModel + "workers: [{host: '', port: 5}]\n",
+       [](d& c) {
+         c.service.workers = {{"", 5}};
+       },
        "workers[0].host: must not be empty"},
       {kModel + "faults: {step_delay_ms: -1}\n", [](d& c) { c.service.faults.step_delay_ms = -1; },
        "faults.step_delay_ms: must be >= 0 (got -1)"},

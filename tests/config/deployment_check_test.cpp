@@ -9,19 +9,18 @@
 
 #include <gtest/gtest.h>
 
+#include "binserve/names.hpp"
 #include "config/deployment_check.hpp"
 #include "gpu/backend.hpp"
-#include "tests/config/bad_deployments.hpp"
 #include "gpu/gguf_writer.hpp"
+#include "tests/config/bad_deployments.hpp"
 #include "tests/gpu/tiny_model.hpp"
 #include "tests/test_paths.hpp"
-#include "binserve/names.hpp"
 
 namespace binserve {
 namespace {
 
 namespace fs = std::filesystem;
-
 
 class DeploymentCheck : public testing::deployment_folder {
  protected:
@@ -56,7 +55,8 @@ TEST_F(DeploymentCheck, EachFileServeRefusedIsRefusedWithFileLineAndKey) {
 TEST_F(DeploymentCheck, AHostNothingListensOnIsNotChecked) {
   // serve starts no server then, and never resolves the host.
   EXPECT_TRUE(check("model: {dummy: stories260k}\nserver: {host: no-such-host.invalid, tcp_port: -1, "
-                    "http_port: -1}\n").ok());
+                    "http_port: -1}\n")
+                  .ok());
   EXPECT_TRUE(check("model: {dummy: stories260k}\nserver: {host: localhost, tcp_port: 0}\n").ok());
 }
 
@@ -121,7 +121,8 @@ TEST_F(DeploymentCheck, ExecutorsWhoseCachesTogetherExceedMemoryNameExecutors) {
   EXPECT_NE(message.find("8 CPU executors of "), std::string::npos) << message;
   // The null backend allocates no cache: the same budget fits.
   EXPECT_TRUE(check("model: {dummy: stories260k}\nbackend: {kind: \"null\", kv_cache_bytes: " +
-                    std::to_string(quarter) + "}\nexecutors: 8\n").ok());
+                    std::to_string(quarter) + "}\nexecutors: 8\n")
+                  .ok());
 }
 
 // check_backend_fit (config/backend_fit.hpp) restates what make_backend
@@ -135,13 +136,19 @@ TEST_F(DeploymentCheck, BackendRulesAgreeWithMakeBackend) {
   };
   const std::int64_t host = host_memory_bytes();
   const std::vector<row> rows = {
-      {"dummy:stories260k", "cpu", "fp32", 0},         {"dummy:stories260k", "cpu", "fp16", 0},
-      {"dummy:stories260k", "cpu", "bf16", 0},         {"dummy:stories260k", "null", "fp16", 0},
-      {"dummy:stories260k", "cpu", "fp32", 1},         {"dummy:stories260k", "null", "fp32", 1},
-      {"dummy:stories260k", "cpu", "fp32", 20480},     {"dummy:stories260k", "cpu", "fp32", 20479},
-      {"dummy:stories260k", "cpu", "fp32", host},      {"dummy:stories260k", "cpu", "fp32", host / 20 * 19},
+      {"dummy:stories260k", "cpu", "fp32", 0},
+      {"dummy:stories260k", "cpu", "fp16", 0},
+      {"dummy:stories260k", "cpu", "bf16", 0},
+      {"dummy:stories260k", "null", "fp16", 0},
+      {"dummy:stories260k", "cpu", "fp32", 1},
+      {"dummy:stories260k", "null", "fp32", 1},
+      {"dummy:stories260k", "cpu", "fp32", 20480},
+      {"dummy:stories260k", "cpu", "fp32", 20479},
+      {"dummy:stories260k", "cpu", "fp32", host},
+      {"dummy:stories260k", "cpu", "fp32", host / 20 * 19},
       {"dummy:stories260k", "cpu", "fp32", 1 << 26},
-      {tiny, "null", "fp32", 0},                       {tiny, "cpu", "fp32", 0},
+      {tiny, "null", "fp32", 0},
+      {tiny, "cpu", "fp32", 0},
       {tiny, "cpu", "fp32", host},
   };
   for (const row& r : rows) {

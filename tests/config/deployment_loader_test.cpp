@@ -184,7 +184,8 @@ TEST_F(DeploymentLoader, ExecutorsThreadsAndBinsAreBounded) {
 TEST_F(DeploymentLoader, ServerConnectionLimitsAndTimeouts) {
   const std::string m = "model: {dummy: x}\n";
   auto c = parse_deployment(m + "server: {max_connections_per_address: 8, first_request_timeout_ms: 250, "
-                                "idle_timeout_s: 5, drain_timeout_s: 0.5}\n", "d.yaml");
+                                "idle_timeout_s: 5, drain_timeout_s: 0.5}\n",
+                            "d.yaml");
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   EXPECT_EQ(c->server.max_connections_per_address, 8);
   EXPECT_EQ(c->server.first_request_timeout_ms, 250);
@@ -206,8 +207,8 @@ TEST_F(DeploymentLoader, ServerConnectionLimitsAndTimeouts) {
 
 TEST_F(DeploymentLoader, ChatTemplateIsTextOrAFileAndMustParse) {
   const std::string m = "model: {dummy: x}\n";
-  auto inline_text = parse_deployment(m + "server: {chat_template: \"{{ messages[0].content }}\"}\n",
-                                      (dir_ / "d.yaml").string());
+  auto inline_text =
+      parse_deployment(m + "server: {chat_template: \"{{ messages[0].content }}\"}\n", (dir_ / "d.yaml").string());
   ASSERT_TRUE(inline_text.ok()) << inline_text.error().to_string();
   EXPECT_EQ(inline_text->server.chat_template, "{{ messages[0].content }}");
   write("templates/chatml.jinja", "{% for m in messages %}<|im_start|>{{ m.role }}\n{% endfor %}");
@@ -220,21 +221,25 @@ TEST_F(DeploymentLoader, ChatTemplateIsTextOrAFileAndMustParse) {
             std::string::npos)
       << missing;
   EXPECT_EQ(error_of(m + "server: {chat_template: \"{% include 'x' %}\"}\n"),
-            at("2:25") + "server.chat_template: the chat template cannot be parsed: line 1: "
-                         "unsupported statement {% include %}");
+            at("2:25") +
+                "server.chat_template: the chat template cannot be parsed: line 1: "
+                "unsupported statement {% include %}");
   EXPECT_EQ(error_of(m + "server: {chat_template: \"{% if x %}open\"}\n"),
-            at("2:25") + "server.chat_template: the chat template cannot be parsed: line 1: "
-                         "{% if %} is never closed");
+            at("2:25") +
+                "server.chat_template: the chat template cannot be parsed: line 1: "
+                "{% if %} is never closed");
 }
 
 TEST_F(DeploymentLoader, KindsMustBeKnownAndAreListed) {
   const std::string m = "model: {dummy: x}\n";
   EXPECT_EQ(error_of(m + "policy: {kind: foo}\n"),
-            at("2:16") + "policy.kind: must be one of: vanilla, multibin, sequence, continuous, "
-                         "continuous-sjf, continuous-srpt (got 'foo')");
+            at("2:16") +
+                "policy.kind: must be one of: vanilla, multibin, sequence, continuous, "
+                "continuous-sjf, continuous-srpt (got 'foo')");
   EXPECT_EQ(error_of(m + "predictor: {kind: magic}\n"),
-            at("2:19") + "predictor.kind: must be one of: oracle, fixed, prompt-ratio, learned, "
-                         "embedding, history (got 'magic')");
+            at("2:19") +
+                "predictor.kind: must be one of: oracle, fixed, prompt-ratio, learned, "
+                "embedding, history (got 'magic')");
   EXPECT_EQ(error_of(m + "backend: {kind: tpu}\n"),
             at("2:17") + "backend.kind: must be one of: cpu, cuda, null (got 'tpu')");
   EXPECT_EQ(error_of(m + "policy: {retry: never}\n"),
@@ -259,9 +264,13 @@ TEST_F(DeploymentLoader, ToYamlRoundTrips) {
   deployment_config c;
   c.service.model = (dir_ / "m.bin").string();
   c.service.stop_tokens = {1, 2};
-  c.service.policy = {.kind = policy_kind::continuous_sjf, .batch_size = 3, .length_sample = {10, 20},
-                      .max_wait = std::chrono::milliseconds(7), .retry = retry_mode::resume,
-                      .rebin = true, .sjf_aging_per_s = 0.1};
+  c.service.policy = {.kind = policy_kind::continuous_sjf,
+                      .batch_size = 3,
+                      .length_sample = {10, 20},
+                      .max_wait = std::chrono::milliseconds(7),
+                      .retry = retry_mode::resume,
+                      .rebin = true,
+                      .sjf_aging_per_s = 0.1};
   c.service.predictor.quantile = 0.37;
   c.service.predictor.ratio = 1.0 / 3;
   c.service.predictor.hint_weight = 0.25;
@@ -327,8 +336,8 @@ TEST_F(DeploymentLoader, BatchTimeoutNeedsSlackOfAtLeastOneAndAPositiveFloor) {
 
 TEST_F(DeploymentLoader, WorkersAreAListOfHostAndPort) {
   const std::string m = "model: {dummy: x}\n";
-  auto c = parse_deployment(m + "executors: 0\nworkers:\n  - {host: 10.0.0.2, port: 7171}\n  - {port: 7172}\n",
-                            "d.yaml");
+  auto c =
+      parse_deployment(m + "executors: 0\nworkers:\n  - {host: 10.0.0.2, port: 7171}\n  - {port: 7172}\n", "d.yaml");
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   ASSERT_EQ(c->service.workers.size(), 2u);
   EXPECT_EQ(c->service.workers[0].host, "10.0.0.2");
@@ -361,8 +370,8 @@ TEST_F(DeploymentLoader, CliChecksAndPrints) {
   const std::string bad = write("bad.yaml", "model: {dummy: x}\npolicy: {batchsize: 3}\n");
   auto r = testing::run_binserve("config check " + bad);
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find(bad + ":2:10: policy.batchsize: unknown key; did you mean 'batch_size'?"),
-            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(bad + ":2:10: policy.batchsize: unknown key; did you mean 'batch_size'?"), std::string::npos)
+      << r.out;
   r = testing::run_binserve("config check " + example("llama2-7b-gpu.yaml"));
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("llama2-7b-gpu.yaml: ok"), std::string::npos) << r.out;

@@ -13,8 +13,7 @@ namespace binserve::fuzz {
 
 // "/tmp/binserve_fuzz_<name>_<pid>"; the file is rewritten by each write_input.
 inline const std::string& scratch_path(const char* name) {
-  static const std::string path =
-      "/tmp/binserve_fuzz_" + std::string(name) + "_" + std::to_string(::getpid());
+  static const std::string path = "/tmp/binserve_fuzz_" + std::string(name) + "_" + std::to_string(::getpid());
   return path;
 }
 

@@ -31,8 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parser.eager(true);
   boost::beast::error_code ec;
   std::size_t used = 0;
-  while (used < size && !parser.is_done() && !ec)
-    used += parser.put(boost::asio::buffer(data + used, size - used), ec);
+  while (used < size && !parser.is_done() && !ec) used += parser.put(boost::asio::buffer(data + used, size - used), ec);
   if (ec == http::error::need_more && used < size) return 0;  // parser wants more than the buffer holds
   if (!ec && parser.is_done()) {
     const auto& req = parser.get();

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <string>
 
+#include "gpu/gguf_writer.hpp"
 #include "gpu/host_weights.hpp"
 #include "gpu/model.hpp"
-#include "gpu/gguf_writer.hpp"
 #include "tests/gpu/tiny_model.hpp"
 
 namespace {
@@ -62,7 +62,7 @@ std::string quantized_extras(const model& m) {
     const char* name;
     std::uint32_t type;
     std::uint64_t row, block_bytes, block_elements;
-  } extras[] = {{"x.q8_0", 8, 32, 34, 32},    {"x.q4_0", 2, 32, 18, 32},    {"x.q4_k", 12, 256, 144, 256},
+  } extras[] = {{"x.q8_0", 8, 32, 34, 32},     {"x.q4_0", 2, 32, 18, 32},     {"x.q4_k", 12, 256, 144, 256},
                 {"x.q5_k", 13, 256, 176, 256}, {"x.q6_k", 14, 256, 210, 256}, {"x.bf16", 30, 16, 2, 1}};
   for (const auto& e : extras) {
     std::string bytes(2 * e.row / e.block_elements * e.block_bytes, '\0');
@@ -92,8 +92,7 @@ int main(int argc, char** argv) {
       write(root / "llama2c", "tiny_shared.bin", llama2c_bytes(shared)) &&
       write(root / "llama2c", "tiny_separate.bin", llama2c_bytes(separate)) &&
       write(root / "gguf", "tiny_f32.gguf", gguf::llama_gguf(separate).bytes()) &&
-      write(root / "gguf", "tiny_f16_shared.gguf",
-            gguf::llama_gguf(shared, gguf::tensor_type::f16).bytes()) &&
+      write(root / "gguf", "tiny_f16_shared.gguf", gguf::llama_gguf(shared, gguf::tensor_type::f16).bytes()) &&
       write(root / "gguf", "tiny_quantized_extras.gguf", quantized_extras(separate)) &&
       write(root / "tokenizer", "tiny.bin", tokenizer_bytes(shared.vocab));
   if (!ok) std::fprintf(stderr, "cannot write under %s\n", argv[1]);

@@ -24,7 +24,8 @@ inline model bpe_reference_model(const nlohmann::json& ref) {
   m.vocab.scores.assign(m.vocab.pieces.size(), 0.0f);
   m.vocab.kinds.assign(m.vocab.pieces.size(), token_kind::normal);
   for (int id : ref.at("specials").get<std::vector<int>>()) m.vocab.kinds[std::size_t(id)] = token_kind::control;
-  for (int id : ref.value("user_defined", std::vector<int>{})) m.vocab.kinds[std::size_t(id)] = token_kind::user_defined;
+  for (int id : ref.value("user_defined", std::vector<int>{}))
+    m.vocab.kinds[std::size_t(id)] = token_kind::user_defined;
   m.vocab.bos_id = ref.at("bos"), m.vocab.eos_id = ref.at("eos"), m.vocab.eot_id = ref.at("eot"), m.vocab.unk_id = 0;
   m.config = *model_preset("stories260k");
   m.config.dim = 16, m.config.hidden_dim = 16, m.config.n_layers = 1, m.config.n_heads = 2, m.config.n_kv_heads = 2;

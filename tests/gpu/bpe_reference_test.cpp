@@ -51,8 +51,10 @@ void check_reference(const nlohmann::json& ref, const std::string& gguf_path) {
       const std::string* hit = nullptr;  // the longest special text here
       for (const std::string& s : special_texts)
         if (text.compare(at, s.size(), s) == 0 && (hit == nullptr || s.size() > hit->size())) hit = &s;
-      if (hit != nullptr) at += hit->size();
-      else out += text[at++];
+      if (hit != nullptr)
+        at += hit->size();
+      else
+        out += text[at++];
     }
     return out;
   };
@@ -83,7 +85,8 @@ TEST(BpeReference, IdsAndBytesEqualLlama3TokenizerJsAndGptTokenizer) {
   ASSERT_TRUE(in) << path;
   const nlohmann::json refs = nlohmann::json::parse(in).at("references");
   ASSERT_EQ(refs.size(), 5u);
-  for (std::size_t i = 0; i < refs.size(); ++i) check_reference(refs[i], std::string(path) + "." + std::to_string(i) + ".gguf");
+  for (std::size_t i = 0; i < refs.size(); ++i)
+    check_reference(refs[i], std::string(path) + "." + std::to_string(i) + ".gguf");
 }
 
 }  // namespace

@@ -16,8 +16,10 @@ bpe_vocab byte_vocab(std::vector<std::string> extra = {}, std::vector<std::strin
   int next = 256;
   auto utf8 = [](char32_t cp) {
     std::string s;
-    if (cp < 0x80) s += char(cp);
-    else s += char(0xC0 | (cp >> 6)), s += char(0x80 | (cp & 0x3F));
+    if (cp < 0x80)
+      s += char(cp);
+    else
+      s += char(0xC0 | (cp >> 6)), s += char(0x80 | (cp & 0x3F));
     return s;
   };
   for (int b = 0; b < 256; ++b) {

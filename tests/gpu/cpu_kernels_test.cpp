@@ -37,9 +37,12 @@ std::string name(tensor_type t) { return gguf::type_name(std::uint32_t(t)); }
 // kernels) or an odd number of blocks.
 std::vector<int> lengths(tensor_type t) {
   switch (activation_format_of(t)) {
-    case activation_format::f32: return {512, 172, 5};
-    case activation_format::q8: return {512, 224};
-    case activation_format::q8k: return {512, 768};
+    case activation_format::f32:
+      return {512, 172, 5};
+    case activation_format::q8:
+      return {512, 224};
+    case activation_format::q8k:
+      return {512, 768};
   }
   return {};
 }
@@ -166,8 +169,7 @@ void dequantized_row(const activations& a, int r, std::vector<double>& value, st
 constexpr float kUnwritten = -1234.5f;
 
 // y [rows, kOut + 3] from `kernel` over outputs [o_begin, o_end); the rest kUnwritten.
-std::vector<float> run(matmul_kernel kernel, const weights& w, const activations& a, int o_begin, int o_end,
-                       int rows) {
+std::vector<float> run(matmul_kernel kernel, const weights& w, const activations& a, int o_begin, int o_end, int rows) {
   const int stride = kOut + 3;
   std::vector<float> y(std::size_t(rows) * stride, kUnwritten);
   kernel(w.view(), o_begin, o_end, a.bytes.data(), a.row_bytes, rows, y.data(), stride);
@@ -179,8 +181,8 @@ std::vector<float> run(matmul_kernel kernel, const weights& w, const activations
   if (got.size() != want.size()) return ::testing::AssertionFailure() << "sizes differ";
   for (std::size_t i = 0; i < got.size(); ++i)
     if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0)
-      return ::testing::AssertionFailure() << "y[" << i / (kOut + 3) << "][" << i % (kOut + 3) << "] is "
-                                           << got[i] << ", want " << want[i] << " (bits differ)";
+      return ::testing::AssertionFailure() << "y[" << i / (kOut + 3) << "][" << i % (kOut + 3) << "] is " << got[i]
+                                           << ", want " << want[i] << " (bits differ)";
   return ::testing::AssertionSuccess();
 }
 
@@ -300,15 +302,15 @@ TEST(CpuKernels, ABatchEqualsEachRowAlone) {
 
 // Sums over one (weight row, activation row) pair, in double.
 struct reference {
-  double with_x = 0;        // sum w x, x the fp32 activations
-  double with_deq = 0;      // sum w xd, xd the dequantized activations
-  double magnitude = 0;     // sum |w x|
-  double magnitude_deq = 0; // sum |w xd|
-  double bound = 0;         // sum |w| * step: the most activation rounding can move y
+  double with_x = 0;         // sum w x, x the fp32 activations
+  double with_deq = 0;       // sum w xd, xd the dequantized activations
+  double magnitude = 0;      // sum |w x|
+  double magnitude_deq = 0;  // sum |w xd|
+  double bound = 0;          // sum |w| * step: the most activation rounding can move y
 };
 
-reference reference_dot(const float* w, const float* x, const std::vector<double>& xd,
-                        const std::vector<double>& step, int n) {
+reference reference_dot(const float* w, const float* x, const std::vector<double>& xd, const std::vector<double>& step,
+                        int n) {
   reference s;
   for (int i = 0; i < n; ++i) {
     s.with_x += double(w[i]) * x[i];
@@ -345,8 +347,8 @@ TEST(CpuKernels, ScalarIsCloseToADoublePrecisionDot) {
         for (int o = 0; o < kOut; ++o) {
           const reference s = reference_dot(&w.values[std::size_t(o) * in], &a.x[std::size_t(r) * in], xd, step, in);
           const double got = y[r * (kOut + 3) + o], slack = 1e-5 * s.magnitude_deq;
-          const std::string where = name(t) + " in " + std::to_string(in) + " y[" + std::to_string(r) + "][" +
-                                    std::to_string(o) + "]";
+          const std::string where =
+              name(t) + " in " + std::to_string(in) + " y[" + std::to_string(r) + "][" + std::to_string(o) + "]";
           EXPECT_LE(std::fabs(got - s.with_deq), slack) << where << ": " << got << " vs " << s.with_deq;
           EXPECT_LE(std::fabs(got - s.with_x), s.bound + slack) << where << ": " << got << " vs " << s.with_x;
           EXPECT_LE(std::fabs(got - s.with_x), 0.02 * s.magnitude + slack) << where;

@@ -10,17 +10,16 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "binserve/names.hpp"
 #include "gpu/generate.hpp"
 #include "tests/test_paths.hpp"
-#include "binserve/names.hpp"
 
 namespace binserve {
 namespace {
 
 // Whether `s` says the CUDA backend cannot exist here (not a defect).
 bool cuda_unavailable(const status& s) {
-  return (s.code() == error_code::invalid_argument &&
-          s.message().find("is not in this build") != std::string::npos) ||
+  return (s.code() == error_code::invalid_argument && s.message().find("is not in this build") != std::string::npos) ||
          (s.code() == error_code::backend_failure && s.message().rfind("no CUDA device", 0) == 0);
 }
 
@@ -39,11 +38,11 @@ std::shared_ptr<const model> load(const std::string& spec) {
 }
 
 // Declares `var` (unique_ptr<backend>) made by make_backend(m, opts), or skips / fails.
-#define CUDA_BACKEND_OR_SKIP(var, m, opts)                                            \
-  auto var##_made = make_backend((m), (opts));                                        \
-  if (!var##_made.ok() && cuda_unavailable(var##_made.error()))                       \
-    GTEST_SKIP() << "skipped: " << var##_made.error().to_string();                    \
-  ASSERT_TRUE(var##_made.ok()) << var##_made.error().to_string();                     \
+#define CUDA_BACKEND_OR_SKIP(var, m, opts)                         \
+  auto var##_made = make_backend((m), (opts));                     \
+  if (!var##_made.ok() && cuda_unavailable(var##_made.error()))    \
+    GTEST_SKIP() << "skipped: " << var##_made.error().to_string(); \
+  ASSERT_TRUE(var##_made.ok()) << var##_made.error().to_string();  \
   std::unique_ptr<backend> var = std::move(*var##_made)
 
 std::unique_ptr<backend> cpu_backend_for(std::shared_ptr<const model> m) {
@@ -257,8 +256,7 @@ TEST(CudaBackend, DeviceSamplingEqualsHostSampler) {
   ASSERT_TRUE(sampled.ok()) << sampled.error().to_string();
   const std::vector<int>& device = *sampled;
   ASSERT_EQ(device.size(), 8u);
-  for (int i = 0; i < 8; ++i)
-    EXPECT_EQ(device[i], sample_token(b->logits(i), params[i], steps[i])) << "chunk " << i;
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(device[i], sample_token(b->logits(i), params[i], steps[i])) << "chunk " << i;
 }
 
 TEST(CudaBackend, OversizedKvCacheIsOutOfMemory) {

@@ -38,8 +38,7 @@ TEST(DummyWeight, FillDummyWeightsWritesTheSharedValues) {
   // tensor 0: the embedding (scale 1); tensor 1: layer 0's wq (scale 1/sqrt(dim))
   for (std::uint64_t i : {0ull, 1ull, 1000ull})
     EXPECT_EQ(w.token_embedding.f32()[i], dummy_weight_value(5, 0, i, 1.0f));
-  for (std::uint64_t i : {0ull, 17ull, 4095ull})
-    EXPECT_EQ(w.layers[0].wq.f32()[i], dummy_weight_value(5, 1, i, in_d));
+  for (std::uint64_t i : {0ull, 17ull, 4095ull}) EXPECT_EQ(w.layers[0].wq.f32()[i], dummy_weight_value(5, 1, i, in_d));
   EXPECT_EQ(dummy_weight(5, 1, 17, in_d), dummy_weight_value(5, 1, 17, in_d));
 }
 

@@ -74,9 +74,9 @@ TEST(GenerateBatch, EightPromptsTogetherEqualEachAlone) {
   BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
   auto b = cpu_backend_for(testing::shared_path("models/stories260K.bin"));
   const tokenizer tok(b->served_model().vocab);
-  const std::vector<std::string> prompts = {
-      "Once upon a time",  "Lily wanted a puppy", "The sun was hot", "Tom and Sam",
-      "One day, a little bird", "The big red ball", "Mom said", "There was a tiny frog who"};
+  const std::vector<std::string> prompts = {"Once upon a time", "Lily wanted a puppy",      "The sun was hot",
+                                            "Tom and Sam",      "One day, a little bird",   "The big red ball",
+                                            "Mom said",         "There was a tiny frog who"};
   std::vector<generation_request> batch;
   for (const auto& p : prompts) batch.push_back(greedy(tok.encode(p), 200));
   auto together = generate_batch(*b, batch);

@@ -54,15 +54,13 @@ llama2c_checkpoint read_checkpoint(const std::string& path) {
 }
 
 // Expects `got` and `want` bit-identical, reporting the first difference.
-void expect_bits_equal(const std::string& what, const float* got, const float* want,
-                       std::size_t n) {
+void expect_bits_equal(const std::string& what, const float* got, const float* want, std::size_t n) {
   std::size_t differing = 0, first = 0;
   for (std::size_t i = 0; i < n; ++i)
     if (std::bit_cast<std::uint32_t>(got[i]) != std::bit_cast<std::uint32_t>(want[i]))
       if (differing++ == 0) first = i;
-  EXPECT_EQ(differing, 0u) << what << ": " << differing << " of " << n
-                           << " elements differ; first at " << first << ": got " << got[first]
-                           << ", want " << want[first];
+  EXPECT_EQ(differing, 0u) << what << ": " << differing << " of " << n << " elements differ; first at " << first
+                           << ": got " << got[first] << ", want " << want[first];
 }
 
 // Two layers, context 32, and non-default norm and RoPE constants (GGUF
@@ -163,8 +161,7 @@ TEST_F(GgufLoader, MatchesLlama2cCheckpointTensors) {
   ASSERT_TRUE(load_gguf(binserve::testing::shared_path(kGguf), m).ok());
   const llama2c_checkpoint bin = read_checkpoint(binserve::testing::shared_path(kBin));
   const model_config& c = m.config;
-  const std::int32_t want_header[7] = {c.dim, c.hidden_dim, c.n_layers, c.n_heads,
-                                       c.n_kv_heads, c.vocab_size, 512};
+  const std::int32_t want_header[7] = {c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, 512};
   ASSERT_EQ(std::memcmp(bin.header, want_header, sizeof want_header), 0);
   const std::size_t d = c.dim, v = c.vocab_size;
   // llama2.c order: embedding, each per-layer kind stacked over all layers, rms_final.
@@ -253,13 +250,12 @@ TEST_F(GgufLoader, MissingOutputWeightSharesClassifier) {
 }
 
 TEST_F(GgufLoader, ConvertsF16SpecialValuesExactly) {
-  const std::vector<std::uint16_t> halves = {
-      0x0001, 0x03ff, 0x0200, 0x0400, 0x7bff, 0x7c00, 0xfc00, 0x8000,
-      0x7e00, 0x3c00, 0xc000, 0x3555, 0x8001, 0x83ff, 0x3bff, 0xfe01};
+  const std::vector<std::uint16_t> halves = {0x0001, 0x03ff, 0x0200, 0x0400, 0x7bff, 0x7c00, 0xfc00, 0x8000,
+                                             0x7e00, 0x3c00, 0xc000, 0x3555, 0x8001, 0x83ff, 0x3bff, 0xfe01};
   const float inf = std::numeric_limits<float>::infinity();
   const std::vector<float> want = {
-      0x1p-24f, 1023 * 0x1p-24f, 0x1p-15f, 0x1p-14f, 65504.0f, inf, -inf, -0.0f,
-      NAN, 1.0f, -2.0f, 0.333251953125f, -0x1p-24f, -1023 * 0x1p-24f, 0.99951171875f, -NAN};
+      0x1p-24f, 1023 * 0x1p-24f, 0x1p-15f,  0x1p-14f,         65504.0f,       inf, -inf, -0.0f, NAN, 1.0f,
+      -2.0f,    0.333251953125f, -0x1p-24f, -1023 * 0x1p-24f, 0.99951171875f, -NAN};
   gguf_writer w = gguf::llama_gguf(tiny_model(false), gguf::tensor_type::f16);
   std::string raw(reinterpret_cast<const char*>(halves.data()), halves.size() * 2);
   w.add_raw_tensor("output_norm.weight", {16}, 1, raw);
@@ -268,8 +264,10 @@ TEST_F(GgufLoader, ConvertsF16SpecialValuesExactly) {
   ASSERT_TRUE(s.ok()) << s.to_string();
   for (std::size_t i = 0; i < want.size(); ++i) {
     const float got = m.weights->rms_final[i];
-    if (std::isnan(want[i])) EXPECT_TRUE(std::isnan(got)) << i;
-    else EXPECT_EQ(got, want[i]) << i;
+    if (std::isnan(want[i]))
+      EXPECT_TRUE(std::isnan(got)) << i;
+    else
+      EXPECT_EQ(got, want[i]) << i;
     EXPECT_EQ(std::signbit(got), std::signbit(want[i])) << i;
   }
 }
@@ -288,8 +286,8 @@ TEST_F(GgufLoader, AcceptsAnyIntegerTypeForSizes) {
   gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_u64("llama.embedding_length", 16);
   w.set_i32("llama.feed_forward_length", 24);
-  w.set_raw("llama.block_count", 0, std::string(1, '\x02'));           // u8
-  w.set_raw("llama.attention.head_count", 3, std::string("\x04\x00", 2));  // i16
+  w.set_raw("llama.block_count", 0, std::string(1, '\x02'));                    // u8
+  w.set_raw("llama.attention.head_count", 3, std::string("\x04\x00", 2));       // i16
   w.set_raw("llama.context_length", 11, std::string("\x20\0\0\0\0\0\0\0", 8));  // i64
   w.set_raw("tokenizer.ggml.bos_token_id", 2, std::string("\x01\x00", 2));      // u16
   model m;
@@ -306,10 +304,9 @@ TEST_F(GgufLoader, AcceptsAnyIntegerTypeForSizes) {
 TEST_F(GgufLoader, AppliesDefaultsForOptionalKeys) {
   const model tiny = tiny_model(false);
   gguf_writer w = gguf::llama_gguf(tiny);
-  for (const char* key : {"llama.attention.head_count_kv", "llama.rope.freq_base",
-                          "tokenizer.ggml.scores", "tokenizer.ggml.token_type",
-                          "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
-                          "tokenizer.ggml.unknown_token_id"})
+  for (const char* key :
+       {"llama.attention.head_count_kv", "llama.rope.freq_base", "tokenizer.ggml.scores", "tokenizer.ggml.token_type",
+        "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.unknown_token_id"})
     w.remove(key);
   const float* wq = tiny.weights->layers[0].wq.f32();
   for (int l = 0; l < 2; ++l) {  // an absent head_count_kv means n_heads: full-width K and V
@@ -362,8 +359,7 @@ TEST_F(GgufLoader, NamesTheKeyWhereMetadataIsTruncated) {
   const std::string bytes = w.bytes();
   model m;
   const status s = load_bytes(bytes.substr(0, bytes.find("</s>") + 2), m);
-  EXPECT_TRUE(has_code(s, error_code::model_invalid,
-                       "truncated in metadata key 1 (tokenizer.ggml.tokens)"))
+  EXPECT_TRUE(has_code(s, error_code::model_invalid, "truncated in metadata key 1 (tokenizer.ggml.tokens)"))
       << s.to_string();
 }
 
@@ -375,15 +371,13 @@ TEST_F(GgufLoader, RejectsNonLlamaArchitecture) {
 }
 
 TEST_F(GgufLoader, RejectsEachMissingRequiredMetadataKey) {
-  for (const char* key :
-       {"general.architecture", "llama.embedding_length", "llama.feed_forward_length",
-        "llama.block_count", "llama.attention.head_count", "llama.context_length",
-        "llama.attention.layer_norm_rms_epsilon", "tokenizer.ggml.tokens"}) {
+  for (const char* key : {"general.architecture", "llama.embedding_length", "llama.feed_forward_length",
+                          "llama.block_count", "llama.attention.head_count", "llama.context_length",
+                          "llama.attention.layer_norm_rms_epsilon", "tokenizer.ggml.tokens"}) {
     gguf_writer w = gguf::llama_gguf(tiny_model(false));
     w.remove(key);
     const status s = load_writer(w);
-    EXPECT_TRUE(has_code(s, error_code::model_invalid,
-                         "missing metadata key '" + std::string(key) + "'"))
+    EXPECT_TRUE(has_code(s, error_code::model_invalid, "missing metadata key '" + std::string(key) + "'"))
         << s.to_string();
   }
 }
@@ -392,8 +386,7 @@ TEST_F(GgufLoader, RejectsMetadataOfWrongType) {
   gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_string("llama.embedding_length", "16");
   const status s = load_writer(w);
-  EXPECT_TRUE(has_code(s, error_code::model_invalid,
-                       "'llama.embedding_length' is string, expected an integer"))
+  EXPECT_TRUE(has_code(s, error_code::model_invalid, "'llama.embedding_length' is string, expected an integer"))
       << s.to_string();
 }
 
@@ -401,8 +394,7 @@ TEST_F(GgufLoader, RejectsMissingTensor) {
   gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.remove_tensor("blk.1.ffn_up.weight");
   const status s = load_writer(w);
-  EXPECT_TRUE(has_code(s, error_code::model_invalid, "missing tensor 'blk.1.ffn_up.weight'"))
-      << s.to_string();
+  EXPECT_TRUE(has_code(s, error_code::model_invalid, "missing tensor 'blk.1.ffn_up.weight'")) << s.to_string();
 }
 
 TEST_F(GgufLoader, RejectsWrongTensorShape) {
@@ -410,8 +402,8 @@ TEST_F(GgufLoader, RejectsWrongTensorShape) {
   gguf_writer w = gguf::llama_gguf(tiny);
   w.add_tensor("blk.0.attn_k.weight", {8, 16}, tiny.weights->layers[0].wk.f32(), 128);  // transposed
   const status s = load_writer(w);
-  EXPECT_TRUE(has_code(s, error_code::model_invalid,
-                       "tensor 'blk.0.attn_k.weight' has shape [8, 16], expected [16, 8]"))
+  EXPECT_TRUE(
+      has_code(s, error_code::model_invalid, "tensor 'blk.0.attn_k.weight' has shape [8, 16], expected [16, 8]"))
       << s.to_string();
 }
 
@@ -421,8 +413,7 @@ TEST_F(GgufLoader, RejectsVocabSizeNotMatchingEmbedding) {
   w.remove("tokenizer.ggml.scores");
   w.remove("tokenizer.ggml.token_type");
   const status s = load_writer(w);
-  EXPECT_TRUE(has_code(s, error_code::model_invalid,
-                       "tensor 'token_embd.weight' has shape [16, 7], expected [16, 6]"))
+  EXPECT_TRUE(has_code(s, error_code::model_invalid, "tensor 'token_embd.weight' has shape [16, 7], expected [16, 6]"))
       << s.to_string();
 }
 
@@ -430,8 +421,7 @@ TEST_F(GgufLoader, RejectsUnsupportedTensorType) {
   gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.add_raw_tensor("blk.0.attn_q.weight", {32, 16}, 3, std::string(16 * 20, '\0'));  // Q4_1
   const status s = load_writer(w);
-  EXPECT_TRUE(has_code(s, error_code::model_invalid,
-                       "tensor 'blk.0.attn_q.weight' has unsupported type 3 (Q4_1)"))
+  EXPECT_TRUE(has_code(s, error_code::model_invalid, "tensor 'blk.0.attn_q.weight' has unsupported type 3 (Q4_1)"))
       << s.to_string();
 }
 
@@ -484,8 +474,7 @@ TEST_F(GgufLoader, RejectsNestedArray) {
   payload[0] = 9;  // elements are arrays
   w.set_raw("tokenizer.ggml.merges", 9, payload);
   const status s = load_writer(w);
-  EXPECT_TRUE(has_code(s, error_code::model_invalid, "array of unsupported array"))
-      << s.to_string();
+  EXPECT_TRUE(has_code(s, error_code::model_invalid, "array of unsupported array")) << s.to_string();
 }
 
 TEST_F(GgufLoader, RejectsTensorOffsetPastEnd) {
@@ -493,8 +482,7 @@ TEST_F(GgufLoader, RejectsTensorOffsetPastEnd) {
     gguf_writer w = gguf::llama_gguf(tiny_model(false));
     w.add_raw_tensor("output_norm.weight", {16}, 0, std::string(64, '\0'), offset);
     const status s = load_writer(w);
-    EXPECT_TRUE(has_code(s, error_code::model_invalid, "tensor 'output_norm.weight'"))
-        << s.to_string();
+    EXPECT_TRUE(has_code(s, error_code::model_invalid, "tensor 'output_norm.weight'")) << s.to_string();
     EXPECT_NE(s.message().find("past the end"), std::string::npos) << s.to_string();
   }
 }
@@ -521,13 +509,12 @@ TEST_F(GgufLoader, RejectsSpecialTokenOutsideVocabulary) {
   gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_u32("tokenizer.ggml.eos_token_id", 7);
   status s = load_writer(w);
-  EXPECT_TRUE(has_code(s, error_code::model_invalid,
-                       "tokenizer.ggml.eos_token_id 7 is outside the vocabulary (7 tokens)"))
+  EXPECT_TRUE(
+      has_code(s, error_code::model_invalid, "tokenizer.ggml.eos_token_id 7 is outside the vocabulary (7 tokens)"))
       << s.to_string();
   w.set_u32("tokenizer.ggml.eos_token_id", 4294967295u);  // llama.cpp's "none"
   s = load_writer(w);
-  EXPECT_TRUE(has_code(s, error_code::model_invalid,
-                       "'tokenizer.ggml.eos_token_id' = 4294967295 is out of range"))
+  EXPECT_TRUE(has_code(s, error_code::model_invalid, "'tokenizer.ggml.eos_token_id' = 4294967295 is out of range"))
       << s.to_string();
 }
 
@@ -535,8 +522,7 @@ TEST_F(GgufLoader, RejectsInconsistentShapeMetadata) {
   gguf_writer w = gguf::llama_gguf(tiny_model(false));
   w.set_u32("llama.attention.head_count_kv", 3);
   const status s = load_writer(w);
-  EXPECT_TRUE(has_code(s, error_code::model_invalid, "m.gguf: model shape: n_heads 4"))
-      << s.to_string();
+  EXPECT_TRUE(has_code(s, error_code::model_invalid, "m.gguf: model shape: n_heads 4")) << s.to_string();
 }
 
 // Found by gguf_fuzz (tests/fuzz/corpus/gguf/crash_huge_block_count.gguf):
@@ -563,8 +549,7 @@ TEST_F(GgufLoader, SurvivesRandomByteCorruption) {
   const std::size_t header_end = std::min<std::size_t>(clean.size(), 2048);
   for (int trial = 0; trial < 2000; ++trial) {
     std::string bytes = clean;
-    for (int k = 1 + int(next() % 4); k > 0; --k)
-      bytes[next() % header_end] = static_cast<char>(next());
+    for (int k = 1 + int(next() % 4); k > 0; --k) bytes[next() % header_end] = static_cast<char>(next());
     model m;
     const status s = load_bytes(bytes, m);
     if (!s.ok()) {

@@ -15,8 +15,8 @@
 
 #include "gpu/gguf_reader.hpp"
 #include "gpu/model.hpp"
-#include "tests/run_binserve.hpp"
 #include "tests/gpu/tiny_model.hpp"
+#include "tests/run_binserve.hpp"
 #include "tests/test_paths.hpp"
 
 namespace binserve::gguf {

@@ -1,10 +1,10 @@
 // load_model on llama2.c checkpoints and dummy specs, including bad files.
+#include <unistd.h>
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <cmath>
 #include <cstring>
-#include <unistd.h>
+#include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -37,9 +37,7 @@ class ModelLoader : public ::testing::Test {
     std::ifstream in(testing::shared_path("models/stories260K.bin"), std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
-  model_options with_tokenizer() {
-    return model_options{testing::shared_path("models/tok512.bin"), {}};
-  }
+  model_options with_tokenizer() { return model_options{testing::shared_path("models/tok512.bin"), {}}; }
 
   fs::path dir_;
 };
@@ -64,8 +62,7 @@ TEST_F(ModelLoader, LoadsStories260kCheckpoint) {
 TEST_F(ModelLoader, TruncatedCheckpointIsModelInvalidAtEveryCut) {
   BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
   const std::string bytes = real_checkpoint();
-  for (size_t cut : {size_t(0), size_t(3), size_t(27), size_t(28), size_t(1000), bytes.size() / 2,
-                     bytes.size() - 1}) {
+  for (size_t cut : {size_t(0), size_t(3), size_t(27), size_t(28), size_t(1000), bytes.size() / 2, bytes.size() - 1}) {
     auto m = load_model(write("cut.bin", bytes.substr(0, cut)), with_tokenizer());
     ASSERT_FALSE(m.ok()) << "cut at " << cut;
     EXPECT_EQ(m.error().code(), error_code::model_invalid) << m.error().to_string();
@@ -94,8 +91,7 @@ TEST_F(ModelLoader, InconsistentHeaderIsModelInvalid) {
 // sizes each within the header's range whose product overflowed 64 bits.
 TEST_F(ModelLoader, HeaderOfAbsurdSizesIsModelInvalidWithoutOverflow) {
   const std::int32_t h[7] = {1 << 20, 1 << 24, 1 << 24, 1 << 4, 1 << 4, 1 << 24, 1 << 10};
-  auto m = load_model(write("huge.bin", std::string(reinterpret_cast<const char*>(h), sizeof h)),
-                      model_options{});
+  auto m = load_model(write("huge.bin", std::string(reinterpret_cast<const char*>(h), sizeof h)), model_options{});
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code(), error_code::model_invalid);
   EXPECT_NE(m.error().message().find("2^40 parameters"), std::string::npos) << m.error().message();
@@ -121,8 +117,8 @@ TEST_F(ModelLoader, TokenizerOfTheWrongSizeIsModelInvalid) {
     std::ifstream in(testing::shared_path("models/tok512.bin"), std::ios::binary);
     tok.assign(std::istreambuf_iterator<char>(in), {});
   }
-  auto m = load_model(write("m.bin", real_checkpoint()),
-                      model_options{write("tok.bin", tok.substr(0, tok.size() / 2)), {}});
+  auto m =
+      load_model(write("m.bin", real_checkpoint()), model_options{write("tok.bin", tok.substr(0, tok.size() / 2)), {}});
   EXPECT_EQ(m.error().code(), error_code::model_invalid) << m.error().to_string();
 }
 
@@ -161,7 +157,7 @@ TEST_F(ModelLoader, CustomDummyShapesNeedNoPreset) {
   EXPECT_EQ(gqa->config.n_ctx, 1024);  // custom's default context
   auto mha = load_model("dummy:custom,dim=256,hidden=512,layers=2,heads=8,vocab=512");
   ASSERT_TRUE(mha.ok());
-  EXPECT_EQ(mha->config.n_kv_heads, 8);  // kv_heads defaults to heads
+  EXPECT_EQ(mha->config.n_kv_heads, 8);                     // kv_heads defaults to heads
   auto wider = load_model("dummy:stories260k,vocab=1024");  // a preset with one field changed
   ASSERT_TRUE(wider.ok());
   EXPECT_EQ(wider->config.vocab_size, 1024);
@@ -169,11 +165,12 @@ TEST_F(ModelLoader, CustomDummyShapesNeedNoPreset) {
 }
 
 TEST_F(ModelLoader, BadDummySpecsAreInvalidArguments) {
-  for (const char* spec : {"dummy:nope", "dummy:stories15m,ctx=0", "dummy:stories15m,ctx=abc",
-                           "dummy:stories15m,depth=3", "dummy:stories15m,layers=0", "dummy:",
-                           "dummy:custom,dim=768", "dummy:custom,dim=770,hidden=8,layers=1,heads=12,vocab=8",
-                           "dummy:custom,dim=768,hidden=8,layers=1,heads=12,kv_heads=5,vocab=8",
-                           "dummy:stories15m,dim=99999999", "dummy:custom,dim=64,hidden=8,layers=1,heads=2,vocab=258"}) {
+  for (const char* spec :
+       {"dummy:nope", "dummy:stories15m,ctx=0", "dummy:stories15m,ctx=abc", "dummy:stories15m,depth=3",
+        "dummy:stories15m,layers=0", "dummy:", "dummy:custom,dim=768",
+        "dummy:custom,dim=770,hidden=8,layers=1,heads=12,vocab=8",
+        "dummy:custom,dim=768,hidden=8,layers=1,heads=12,kv_heads=5,vocab=8", "dummy:stories15m,dim=99999999",
+        "dummy:custom,dim=64,hidden=8,layers=1,heads=2,vocab=258"}) {
     auto m = load_model(spec);
     ASSERT_FALSE(m.ok()) << spec;
     EXPECT_EQ(m.error().code(), error_code::invalid_argument) << spec;
@@ -234,7 +231,8 @@ TEST_F(ModelLoader, DummyTakesItsVocabularyFromATokenizerFile) {
   source.vocab.pieces[259] = "he", source.vocab.pieces[260] = "ll", source.vocab.pieces[261] = "hell";
   source.vocab.scores.resize(280), source.vocab.kinds.resize(280);
   source.vocab.eot_id = 5;
-  source.vocab.chat_template = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}";
+  source.vocab.chat_template =
+      "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}";
   source.config.vocab_size = 280;
   auto w = std::make_shared<host_weights>(source.config);
   fill_dummy_weights(source.config, 1, *w);

@@ -8,13 +8,13 @@
 // Only activations are rounded on the quantized side (to 8 bits per block of
 // 32 or 256, gpu/cpu/kernels.hpp), so the tolerance bounds what that rounding
 // does through the model's 2 layers (dim 256, hidden 768, vocab 512).
+#include <stdlib.h>
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <random>
-#include <stdlib.h>
 
 #include <gtest/gtest.h>
 
@@ -111,8 +111,8 @@ std::vector<std::vector<int>> mixed_prompts(int n, int vocab) {
 }
 
 struct case_spec {
-  std::string name;       // file under models/quant, or "F16" / "BF16" written here
-  double tolerance;       // on relative_max_error
+  std::string name;  // file under models/quant, or "F16" / "BF16" written here
+  double tolerance;  // on relative_max_error
 };
 
 class QuantizedForward : public ::testing::TestWithParam<case_spec> {};
@@ -178,9 +178,9 @@ TEST(CpuKernelSets, EverySetThisCpuRunsGivesTheScalarLogitsBitForBit) {
   for (cpu::isa i : {cpu::isa::avx2, cpu::isa::avx512})
     if (cpu::cpu_supports(i)) sets.push_back(i);
   if (sets.empty()) GTEST_SKIP() << "skipped: this CPU runs only the scalar kernels, nothing to compare";
-  for (const std::string& name : {std::string("../stories260K.bin"), std::string("dummyq-Q8_0.gguf"),
-                                  std::string("dummyq-Q4_0.gguf"), std::string("dummyq-Q4_K_M.gguf"),
-                                  std::string("dummyq-Q5_K_M.gguf"), std::string("dummyq-Q6_K.gguf")}) {
+  for (const std::string& name :
+       {std::string("../stories260K.bin"), std::string("dummyq-Q8_0.gguf"), std::string("dummyq-Q4_0.gguf"),
+        std::string("dummyq-Q4_K_M.gguf"), std::string("dummyq-Q5_K_M.gguf"), std::string("dummyq-Q6_K.gguf")}) {
     auto m = load(testing::shared_path("models/quant/" + name));
     ASSERT_TRUE(m);
     const auto prompts = mixed_prompts(8, m->config.vocab_size);
@@ -218,8 +218,7 @@ TEST(CpuKernelSets, AnUnknownOrMissingSetIsInvalidArgument) {
 INSTANTIATE_TEST_SUITE_P(EveryType, QuantizedForward,
                          ::testing::Values(case_spec{"F16", 0.0}, case_spec{"BF16", 0.0},
                                            case_spec{"dummyq-Q8_0.gguf", 0.1}, case_spec{"dummyq-Q4_0.gguf", 0.1},
-                                           case_spec{"dummyq-Q4_K_M.gguf", 0.1},
-                                           case_spec{"dummyq-Q5_K_M.gguf", 0.1},
+                                           case_spec{"dummyq-Q4_K_M.gguf", 0.1}, case_spec{"dummyq-Q5_K_M.gguf", 0.1},
                                            case_spec{"dummyq-Q6_K.gguf", 0.1}),
                          [](const auto& info) {
                            std::string n = info.param.name;

@@ -198,8 +198,8 @@ TEST(ModelPresets, Llama3AndQwen2ShapesAreThePublishedOnes) {
   const model_config l = *model_preset("llama3.2-1b");
   EXPECT_EQ(l.n_params(), 1235814400);  // Llama-3.2-1B's (tied)
   ASSERT_EQ(l.rope_freq_factors.size(), 32u);
-  EXPECT_EQ(l.rope_freq_factors.front(), 1.0f);   // short wavelengths keep their frequency
-  EXPECT_EQ(l.rope_freq_factors.back(), 32.0f);   // long ones are divided by the factor
+  EXPECT_EQ(l.rope_freq_factors.front(), 1.0f);  // short wavelengths keep their frequency
+  EXPECT_EQ(l.rope_freq_factors.back(), 32.0f);  // long ones are divided by the factor
   for (std::size_t i = 1; i < l.rope_freq_factors.size(); ++i)
     EXPECT_GE(l.rope_freq_factors[i], l.rope_freq_factors[i - 1]) << i;
   EXPECT_EQ(model_preset("smollm2-135m")->n_params(), 134515008);  // SmolLM2-135M's

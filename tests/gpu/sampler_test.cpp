@@ -37,8 +37,7 @@ TEST(Sampler, TemperatureSamplingFollowsTheSoftmax) {
 
 TEST(Sampler, TopPKeepsOnlyTheNucleus) {
   // probs 0.5, 0.3, 0.15, 0.05: top_p 0.7 keeps {0, 1}.
-  const std::vector<float> logits = {std::log(0.5f), std::log(0.3f), std::log(0.15f),
-                                     std::log(0.05f)};
+  const std::vector<float> logits = {std::log(0.5f), std::log(0.3f), std::log(0.15f), std::log(0.05f)};
   std::map<int, int> counts;
   const int n = 10000;
   for (int step = 0; step < n; ++step) ++counts[sample_token(logits, {1.0f, 0.7f, 3}, step)];

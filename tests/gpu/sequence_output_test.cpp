@@ -54,7 +54,7 @@ TEST(SequenceOutput, AStopStringEndsTheSequenceAndItsTokenIsKept) {
   generation_request r = f.request(10);
   r.stop = {"ab"};
   sequence_output out(r, f.m, f.tok);
-  EXPECT_EQ(out.add(token(kSpaceA)), std::nullopt);     // "a"
+  EXPECT_EQ(out.add(token(kSpaceA)), std::nullopt);          // "a"
   EXPECT_EQ(out.add(token(kBC)), stop_reason::stop_string);  // "ab c": spans both tokens
   EXPECT_EQ(out.generated(), (std::vector<int>{kSpaceA, kBC}));
 }

@@ -67,7 +67,7 @@ TEST(StopStringPending, HoldsTheLongestSuffixThatStartsAStopString) {
   EXPECT_EQ(stop_string_pending("a cat wo", {"world", "o"}), 2u);
   EXPECT_EQ(stop_string_pending("a cat", {"world"}), 0u);
   EXPECT_EQ(stop_string_pending("ww", {"wwx"}), 2u);
-  EXPECT_EQ(stop_string_pending("w", {"wwx"}), 1u);     // text shorter than the prefix
+  EXPECT_EQ(stop_string_pending("w", {"wwx"}), 1u);        // text shorter than the prefix
   EXPECT_EQ(stop_string_pending("world", {"world"}), 0u);  // a whole match is not pending
   EXPECT_EQ(stop_string_pending("", {"x"}), 0u);
 }

@@ -24,12 +24,11 @@ inline model tiny_model(bool shared_classifier, int n_layers, int n_ctx) {
   c.shared_classifier = shared_classifier;
   m.vocab.pieces = {"<unk>", "<s>", "</s>", "<0x41>", " a", "b c", " the"};
   m.vocab.scores = {0.0f, 0.0f, 0.0f, 0.0f, -1.0f, -2.5f, -3.0f};
-  m.vocab.kinds = {token_kind::unknown, token_kind::control, token_kind::control,
-                   token_kind::byte, token_kind::normal, token_kind::normal, token_kind::normal};
+  m.vocab.kinds = {token_kind::unknown, token_kind::control, token_kind::control, token_kind::byte,
+                   token_kind::normal,  token_kind::normal,  token_kind::normal};
   c.vocab_size = m.vocab.size();
   auto w = std::make_shared<host_weights>(c);
-  for (std::size_t i = 0; i < w->storage.size(); ++i)
-    w->storage[i] = static_cast<float>(i % 97) * 0.25f - 12.0f;
+  for (std::size_t i = 0; i < w->storage.size(); ++i) w->storage[i] = static_cast<float>(i % 97) * 0.25f - 12.0f;
   m.weights = std::move(w);
   return m;
 }

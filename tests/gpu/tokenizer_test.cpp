@@ -30,8 +30,7 @@ std::string read_bytes(const std::string& path) {
 }
 
 std::string write_temp(const std::string& name, const std::string& bytes) {
-  const std::string path =
-      ::testing::TempDir() + "binserve_tok_" + std::to_string(::getpid()) + "_" + name;
+  const std::string path = ::testing::TempDir() + "binserve_tok_" + std::to_string(::getpid()) + "_" + name;
   std::ofstream(path, std::ios::binary) << bytes;
   return path;
 }
@@ -61,8 +60,7 @@ std::vector<int> naive_encode(const vocab& v, const std::string& text) {
   for (;;) {
     int best = -1, best_id = -1;
     for (std::size_t i = 0; i + 1 < tokens.size(); ++i) {
-      if (v.kinds[tokens[i]] != token_kind::normal ||
-          v.kinds[tokens[i + 1]] != token_kind::normal) continue;
+      if (v.kinds[tokens[i]] != token_kind::normal || v.kinds[tokens[i + 1]] != token_kind::normal) continue;
       const auto it = normal.find(v.pieces[tokens[i]] + v.pieces[tokens[i + 1]]);
       if (it == normal.end()) continue;
       if (best < 0 || v.scores[it->second] > v.scores[best_id]) {
@@ -172,24 +170,23 @@ TEST_F(Tokenizer, DecodeGivesRawBytesAndNothingForSpecialOrOutOfRangeIds) {
 
 TEST_F(Tokenizer, FallsBackToByteTokensForCharactersOutsideTheVocabulary) {
   // " " is piece 410; the emoji's four bytes have no piece.
-  EXPECT_EQ(tok().encode("🙂", false),
-            (std::vector<int>{410, 0xF0 + 3, 0x9F + 3, 0x99 + 3, 0x82 + 3}));
+  EXPECT_EQ(tok().encode("🙂", false), (std::vector<int>{410, 0xF0 + 3, 0x9F + 3, 0x99 + 3, 0x82 + 3}));
   for (const std::string text : {"🙂", "你好", "héllo wörld 你好 🙂\n\ttabs", "a\n\nb"}) {
     EXPECT_EQ(tok().decode(tok().encode(text), -1), text);
   }
 }
 
 TEST_F(Tokenizer, RoundTripsPlainText) {
-  for (const std::string text : {"Once upon a time", "Lily's mom said, \"Hi!\"", " leading",
-                                 "trailing ", "  two  spaces  ", "x", "~[|]"}) {
+  for (const std::string text :
+       {"Once upon a time", "Lily's mom said, \"Hi!\"", " leading", "trailing ", "  two  spaces  ", "x", "~[|]"}) {
     EXPECT_EQ(tok().decode(tok().encode(text), -1), text);
     EXPECT_EQ(tok().decode(tok().encode(text, false), 1), text);
   }
 }
 
 TEST_F(Tokenizer, InvalidUtf8FallsBackToBytesAndRoundTrips) {
-  const std::string texts[] = {"\xff\xfe", "\x80\x80\x80\x80\x80", "abc\xc3", "\xe4\xbd",
-                               std::string("a\0b", 3), "\xf0\x9f\x99\x82\x82\x82"};
+  const std::string texts[] = {"\xff\xfe", "\x80\x80\x80\x80\x80", "abc\xc3",
+                               "\xe4\xbd", std::string("a\0b", 3), "\xf0\x9f\x99\x82\x82\x82"};
   for (const std::string& text : texts) {
     EXPECT_EQ(tok().decode(tok().encode(text), -1), text);
   }
@@ -270,8 +267,7 @@ TEST(TokenizerLoad, MissingFileIsIoError) {
   const auto v = load_llama2c_vocab("/nonexistent/binserve/tok.bin", 512);
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.error().code(), error_code::io_error);
-  EXPECT_NE(v.error().message().find("/nonexistent/binserve/tok.bin: cannot open"),
-            std::string::npos);
+  EXPECT_NE(v.error().message().find("/nonexistent/binserve/tok.bin: cannot open"), std::string::npos);
 }
 
 TEST(TokenizerLoad, NonPositiveVocabSizeIsInvalidArgument) {
@@ -295,8 +291,7 @@ TEST(TokenizerLoad, EveryTruncationIsModelInvalidNamingPathAndToken) {
     EXPECT_EQ(message.rfind(path + ": file is truncated at ", 0), 0u) << message;
     EXPECT_NE(message.find(cut < 4 ? "max_token_length" : "token "), std::string::npos);
   }
-  EXPECT_NE(load_llama2c_vocab(path, 512).error().message().find("token 511"),
-            std::string::npos);
+  EXPECT_NE(load_llama2c_vocab(path, 512).error().message().find("token 511"), std::string::npos);
   std::filesystem::remove(path);
 }
 
@@ -331,8 +326,7 @@ TEST(TokenizerLoad, NegativeOrOversizedLengthIsModelInvalid) {
     const auto v = load_llama2c_vocab(path, 512);
     ASSERT_FALSE(v.ok()) << length;
     EXPECT_EQ(v.error().code(), error_code::model_invalid);
-    EXPECT_EQ(v.error().message().rfind(path + ": token 5 has invalid length", 0), 0u)
-        << v.error().message();
+    EXPECT_EQ(v.error().message().rfind(path + ": token 5 has invalid length", 0), 0u) << v.error().message();
     std::filesystem::remove(path);
   }
 }

@@ -52,8 +52,7 @@ TEST_F(HttpChatTemplate, TheDeploymentsTemplateRendersThePrompt) {
 TEST_F(HttpChatTemplate, ALeadingBosTextBecomesTheBosToken) {
   auto server = server_with("{{ bos_token }}{{ messages[0].content }}");
   ASSERT_TRUE(server);
-  const testing::http_reply r =
-      testing::post(server->port(), kChat, chat(testing::chat_messages("Once upon a time")));
+  const testing::http_reply r = testing::post(server->port(), kChat, chat(testing::chat_messages("Once upon a time")));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.j()["prompt_token_ids"].get<std::vector<int>>(), svc_->encode("Once upon a time", /*add_bos=*/true));
   EXPECT_EQ(svc_->model_chat_format().bos_token, "<s>");
@@ -101,8 +100,9 @@ TEST_F(HttpChatTemplate, ATemplateThatCannotBeParsedStopsTheServerStarting) {
 }
 
 TEST_F(HttpChatTemplate, ReturnTokenIdsOnCompletions) {
-  const json j = ok(kCompletions, {{"prompt", "Once upon a time"}, {"max_tokens", 5}, {"temperature", 0},
-                                   {"return_token_ids", true}});
+  const json j =
+      ok(kCompletions,
+         {{"prompt", "Once upon a time"}, {"max_tokens", 5}, {"temperature", 0}, {"return_token_ids", true}});
   EXPECT_EQ(j["choices"][0]["prompt_token_ids"].get<std::vector<int>>(), svc_->encode("Once upon a time", true));
   EXPECT_EQ(j["choices"][0]["token_ids"].size(), j["usage"]["completion_tokens"].get<std::size_t>());
   EXPECT_EQ(svc_->decode(j["choices"][0]["token_ids"].get<std::vector<int>>()), j["choices"][0]["text"]);

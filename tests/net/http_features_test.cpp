@@ -78,8 +78,8 @@ TEST_F(HttpFeatures, StreamedStopHoldsBackTextThatMayBeginTheStopString) {
 
 TEST_F(HttpFeatures, ChatStopStreamedAndNot) {
   const auto [stop, before] = middle_stop(greedy(kPrompt, 40));
-  const json body = {{"messages", chat_messages(kPrompt)}, {"max_tokens", 40}, {"temperature", 0},
-                     {"stop", json::array({stop})}};
+  const json body = {
+      {"messages", chat_messages(kPrompt)}, {"max_tokens", 40}, {"temperature", 0}, {"stop", json::array({stop})}};
   const json j = ok(kChat, body);
   EXPECT_EQ(j["choices"][0]["message"]["content"], before);
   EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
@@ -201,8 +201,11 @@ TEST_F(HttpFeatures, CompletionLogprobsGiveTheTopKOfEveryGeneratedToken) {
 }
 
 TEST_F(HttpFeatures, ChatLogprobsGiveContentEntriesWithBytesAndTopLogprobs) {
-  const json j = ok(kChat, {{"messages", chat_messages(kPrompt)}, {"max_tokens", 8}, {"temperature", 0},
-                            {"logprobs", true}, {"top_logprobs", 2}});
+  const json j = ok(kChat, {{"messages", chat_messages(kPrompt)},
+                            {"max_tokens", 8},
+                            {"temperature", 0},
+                            {"logprobs", true},
+                            {"top_logprobs", 2}});
   const auto& content = j["choices"][0]["logprobs"]["content"];
   ASSERT_EQ(content.size(), j["usage"]["completion_tokens"]);
   std::string joined;
@@ -236,8 +239,11 @@ TEST_F(HttpFeatures, StreamedChunksCarryTheSameLogprobsAsTheWholeAnswer) {
   EXPECT_EQ(tokens, whole["tokens"]);
   EXPECT_EQ(logprobs, whole["token_logprobs"]);
 
-  const json chat = {{"messages", chat_messages(testing::kEarlyStopPrompt)}, {"max_tokens", 20},
-                     {"temperature", 0}, {"logprobs", true}, {"top_logprobs", 1}};
+  const json chat = {{"messages", chat_messages(testing::kEarlyStopPrompt)},
+                     {"max_tokens", 20},
+                     {"temperature", 0},
+                     {"logprobs", true},
+                     {"top_logprobs", 1}};
   const json chat_whole = ok(kChat, chat)["choices"][0]["logprobs"]["content"];
   json content = json::array();
   for (const auto& e : stream(kChat, chat))
@@ -262,8 +268,10 @@ TEST_F(HttpFeatures, ChatContentAsTextPartsOrNull) {
 TEST_F(HttpFeatures, IncludeUsageSendsAUsageChunkWithNoChoicesLastBeforeDone) {
   for (const char* path : {kCompletions, kChat}) {
     json body = {{"max_tokens", 10}, {"temperature", 0}};
-    if (std::string_view(path) == kChat) body["messages"] = chat_messages(kPrompt);
-    else body["prompt"] = kPrompt;
+    if (std::string_view(path) == kChat)
+      body["messages"] = chat_messages(kPrompt);
+    else
+      body["prompt"] = kPrompt;
     const json usage = ok(path, body)["usage"];
     for (const auto& e : stream(path, body)) EXPECT_FALSE(e.is_object() && e.contains("usage")) << path << e;
     body["stream_options"] = {{"include_usage", true}};

@@ -80,7 +80,9 @@ TEST_F(HttpRejections, UnsupportedParametersAre400NamingThem) {
 // send by default, so they are accepted.
 TEST_F(HttpRejections, OffValuesOfUnsupportedParametersAreAccepted) {
   ok(kCompletions, body(kCompletions, {{"suffix", ""}, {"best_of", 2}, {"n", 2}}));
-  ok(kChat, body(kChat, {{"tools", json::array()}, {"tool_choice", "none"}, {"parallel_tool_calls", false},
+  ok(kChat, body(kChat, {{"tools", json::array()},
+                         {"tool_choice", "none"},
+                         {"parallel_tool_calls", false},
                          {"response_format", {{"type", "text"}}}}));
   ok(kChat, body(kChat, {{"tool_choice", "auto"}}));
 }

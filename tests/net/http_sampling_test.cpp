@@ -72,8 +72,9 @@ TEST_F(HttpSampling, LogitBiasOfPlusHundredMakesGreedyEmitThatToken) {
   const int token = 400;
   const std::string piece = svc_->token_text(token);
   ASSERT_FALSE(piece.empty());
-  const json j = ok(kCompletions, {{"prompt", kPrompt}, {"max_tokens", 5}, {"temperature", 0},
-                                   {"logit_bias", {{std::to_string(token), 100}}}});
+  const json j =
+      ok(kCompletions,
+         {{"prompt", kPrompt}, {"max_tokens", 5}, {"temperature", 0}, {"logit_bias", {{std::to_string(token), 100}}}});
   EXPECT_EQ(j["choices"][0]["text"], piece + piece + piece + piece + piece);
 }
 
@@ -81,7 +82,10 @@ TEST_F(HttpSampling, LogitBiasOfMinusHundredBansATokenTheGreedyTextHad) {
   const std::vector<int> ids = greedy_ids(kPrompt, 20);
   ASSERT_FALSE(ids.empty());
   const int banned = ids.front();
-  const json j = ok(kCompletions, {{"prompt", kPrompt}, {"max_tokens", 20}, {"temperature", 0}, {"logprobs", 0},
+  const json j = ok(kCompletions, {{"prompt", kPrompt},
+                                   {"max_tokens", 20},
+                                   {"temperature", 0},
+                                   {"logprobs", 0},
                                    {"logit_bias", {{std::to_string(banned), -100}}}});
   EXPECT_NE(j["choices"][0]["text"], greedy(kPrompt, 20));
   for (const auto& t : j["choices"][0]["logprobs"]["tokens"]) EXPECT_NE(t, svc_->token_text(banned));
@@ -116,8 +120,9 @@ TEST_F(HttpSampling, MinTokensKeepsTheStopTokenAwayThatLong) {
   const std::vector<int> ids = greedy_ids(testing::kEarlyStopPrompt, 40);
   ASSERT_LT(ids.size(), 10u) << "precondition: the greedy text stops early";
   const int min_tokens = static_cast<int>(ids.size()) + 5;
-  const json j = ok(kCompletions, {{"prompt", testing::kEarlyStopPrompt}, {"max_tokens", 30}, {"temperature", 0},
-                                   {"min_tokens", min_tokens}});
+  const json j =
+      ok(kCompletions,
+         {{"prompt", testing::kEarlyStopPrompt}, {"max_tokens", 30}, {"temperature", 0}, {"min_tokens", min_tokens}});
   EXPECT_GE(j["usage"]["completion_tokens"].get<int>(), min_tokens);
   // More than max_tokens cannot be met.
   EXPECT_EQ(error_of(kCompletions, {{"prompt", kPrompt}, {"max_tokens", 5}, {"min_tokens", 6}})["code"],

@@ -77,9 +77,9 @@ std::unique_ptr<service> HttpServer::svc_;
 std::unique_ptr<net::front_end> HttpServer::server_;
 
 TEST_F(HttpServer, CompletionCountsUsage) {
-  const reply r = post(port(), "/v1/completions",
-                       {{"model", "stories260K"}, {"prompt", "Once upon a time"}, {"max_tokens", 20},
-                        {"temperature", 0}});
+  const reply r =
+      post(port(), "/v1/completions",
+           {{"model", "stories260K"}, {"prompt", "Once upon a time"}, {"max_tokens", 20}, {"temperature", 0}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.header("Content-Type"), "application/json");
   const json j = r.j();
@@ -118,8 +118,8 @@ TEST_F(HttpServer, StreamEqualsNonStreamingGreedyText) {
 }
 
 TEST_F(HttpServer, ChatCompletionAndChatStream) {
-  const json body = {{"messages", {{{"role", "user"}, {"content", "Once upon a time"}}}},
-                     {"max_tokens", 30}, {"temperature", 0}};
+  const json body = {
+      {"messages", {{{"role", "user"}, {"content", "Once upon a time"}}}}, {"max_tokens", 30}, {"temperature", 0}};
   const reply r = post(port(), "/v1/chat/completions", body);
   ASSERT_EQ(r.status, 200) << r.body;
   const json j = r.j();
@@ -216,9 +216,9 @@ TEST(HttpServerChat, WithoutMaxTokensRunsToTheDeploymentsLimit) {
   server_config sc;
   sc.http_port = 0;
   auto server = std::move(start_http_server(*svc, sc, "stories260K").value());
-  const reply r = post(server->port(), "/v1/chat/completions",
-                       {{"messages", {{{"role", "user"}, {"content", "Once upon a time"}}}}, {"ignore_eos", true},
-                        {"temperature", 0}});
+  const reply r = post(
+      server->port(), "/v1/chat/completions",
+      {{"messages", {{{"role", "user"}, {"content", "Once upon a time"}}}}, {"ignore_eos", true}, {"temperature", 0}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.j()["usage"]["completion_tokens"], 40);
   EXPECT_EQ(r.j()["choices"][0]["finish_reason"], "length");

@@ -160,9 +160,9 @@ TEST_F(HttpWire, UnauthorizedIs401WithWwwAuthenticateAndTheBearerSchemeIsCaseIns
     EXPECT_EQ(ask_with(secured->port(), http::verb::get, "/v1/models", {{"Authorization", refused}}).status, 401)
         << "'" << refused << "'";
   // Raw bytes, so the header value keeps its trailing spaces.
-  const raw_answer blank =
-      raw_exchange(secured->port(), "GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer   \r\n"
-                                    "Connection: close\r\n\r\n");
+  const raw_answer blank = raw_exchange(secured->port(),
+                                        "GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer   \r\n"
+                                        "Connection: close\r\n\r\n");
   EXPECT_EQ(blank.bytes.rfind("HTTP/1.1 401", 0), 0u) << blank.bytes;
 }
 
@@ -210,9 +210,8 @@ TEST_F(HttpWire, ChunkedBodyInAnyCaseIsServed) {
   std::snprintf(size, sizeof size, "%zx", kBody.size());
   const std::string chunked = std::string(size) + "\r\n" + kBody + "\r\n0\r\n\r\n";
   for (const char* te : {"chunked", "Chunked", "CHUNKED"}) {
-    const raw_answer a =
-        raw_exchange(port(), post_head("Transfer-Encoding: " + std::string(te) + "\r\nConnection: close\r\n\r\n") +
-                                 chunked);
+    const raw_answer a = raw_exchange(
+        port(), post_head("Transfer-Encoding: " + std::string(te) + "\r\nConnection: close\r\n\r\n") + chunked);
     EXPECT_EQ(a.bytes.rfind("HTTP/1.1 200", 0), 0u) << te << ": " << a.bytes;
   }
 }

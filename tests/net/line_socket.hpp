@@ -7,8 +7,8 @@
 
 #include <sys/socket.h>
 
-#include <boost/asio.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
 namespace binserve::testing {

@@ -92,8 +92,11 @@ class Lockout : public ::testing::TestWithParam<lockout_case> {
       return r.status == 200;
     }
     testing::line_socket s(port, "127.0.0.2");
-    if (GetParam().auth) s.send(R"({"type":"auth","token":"sekret"})" "\n");
-    s.send(R"({"type":"generate","id":1,"prompt":"Once","max_new_tokens":4})" "\n");
+    if (GetParam().auth)
+      s.send(R"({"type":"auth","token":"sekret"})"
+             "\n");
+    s.send(R"({"type":"generate","id":1,"prompt":"Once","max_new_tokens":4})"
+           "\n");
     const json done = s.read();
     EXPECT_EQ(done.value("type", ""), "done") << done;
     return done.value("type", "") == "done";
@@ -113,8 +116,10 @@ TEST_P(Lockout, TwoThousandIdleConnectionsFromOneAddressLockNobodyOut) {
   const server_config c = config();
   std::unique_ptr<net::front_end> h;
   std::unique_ptr<net::front_end> t;
-  if (GetParam().http) h = std::move(start_http_server(*svc_, c, "m").value());
-  else t = std::move(net::start_tcp_server(*svc_, c).value());
+  if (GetParam().http)
+    h = std::move(start_http_server(*svc_, c, "m").value());
+  else
+    t = std::move(net::start_tcp_server(*svc_, c).value());
   const int port = h ? h->port() : t->port();
   open_idle(port, kIdle, "127.0.0.1");
   const auto start = std::chrono::steady_clock::now();
@@ -129,8 +134,10 @@ TEST_P(Lockout, WhenFullTheOldestConnectionWithoutARequestMakesRoom) {
   c.max_connections = 128;
   std::unique_ptr<net::front_end> h;
   std::unique_ptr<net::front_end> t;
-  if (GetParam().http) h = std::move(start_http_server(*svc_, c, "m").value());
-  else t = std::move(net::start_tcp_server(*svc_, c).value());
+  if (GetParam().http)
+    h = std::move(start_http_server(*svc_, c, "m").value());
+  else
+    t = std::move(net::start_tcp_server(*svc_, c).value());
   const int port = h ? h->port() : t->port();
   for (int a = 10; a < 14; ++a) open_idle(port, c.max_connections_per_address, "127.0.0." + std::to_string(a));
   const auto start = std::chrono::steady_clock::now();
@@ -157,7 +164,8 @@ TEST(ConnectionDeadlines, SilentAndIdleTcpConnectionsAreClosed) {
   auto server = std::move(net::start_tcp_server(*svc, c).value());
   testing::line_socket silent(server->port());
   testing::line_socket idle(server->port());
-  idle.send(R"({"type":"ping"})" "\n");
+  idle.send(R"({"type":"ping"})"
+            "\n");
   EXPECT_EQ(idle.read()["type"], "pong");
   const auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(silent.read().is_null()) << "closed without a first line";

@@ -73,8 +73,8 @@ TEST(OpenAiParse, PriorityAndLengthHintAreKnownOnBothEndpoints) {
     EXPECT_EQ(r.priority, 1000);
     EXPECT_EQ(r.length_hint, 9);
   }
-  auto chat = parse_chat_completion(
-      R"({"messages": [{"role": "user", "content": "x"}], "priority": -3, "length_hint": 1})");
+  auto chat =
+      parse_chat_completion(R"({"messages": [{"role": "user", "content": "x"}], "priority": -3, "length_hint": 1})");
   ASSERT_TRUE(chat.call) << chat.error.message;
   EXPECT_EQ(first(chat).priority, -3);
   EXPECT_EQ(first(chat).length_hint, 1);
@@ -184,10 +184,8 @@ TEST(OpenAiParse, RangesAreLeftToTheServicesOneValidation) {
 // ignored (a client would silently get something other than it asked for).
 TEST(OpenAiParse, UnsupportedAndUnknownParametersAre400NamingThem) {
   const std::map<std::string, std::string> completion = {
-      {R"({"prompt": "a", "suffix": "tail"})", "suffix"},
-      {R"({"prompt": "a", "best_of": 3})", "best_of"},
-      {R"({"prompt": "a", "echo": true, "logprobs": 1})", "echo"},
-      {R"({"prompt": "a", "top_k": 5})", "top_k"},
+      {R"({"prompt": "a", "suffix": "tail"})", "suffix"},          {R"({"prompt": "a", "best_of": 3})", "best_of"},
+      {R"({"prompt": "a", "echo": true, "logprobs": 1})", "echo"}, {R"({"prompt": "a", "top_k": 5})", "top_k"},
       {R"({"prompt": "a", "messages": []})", "messages"},
   };
   for (const auto& [body, param] : completion) {
@@ -421,10 +419,10 @@ TEST(OpenAiStream, InvalidUtf8IsReplacedNotThrown) {
 TEST(OpenAiStream, Utf8PrefixStopsBeforeASplitCharacter) {
   EXPECT_EQ(complete_utf8_prefix("abc"), 3u);
   EXPECT_EQ(complete_utf8_prefix(""), 0u);
-  EXPECT_EQ(complete_utf8_prefix("a\xC3"), 1u);            // first byte of é
-  EXPECT_EQ(complete_utf8_prefix("a\xC3\xA9"), 3u);        // é
-  EXPECT_EQ(complete_utf8_prefix("\xE2\x82"), 0u);         // 2 of 3 bytes of €
-  EXPECT_EQ(complete_utf8_prefix("\xF0\x9F\x98"), 0u);     // 3 of 4 bytes of an emoji
+  EXPECT_EQ(complete_utf8_prefix("a\xC3"), 1u);         // first byte of é
+  EXPECT_EQ(complete_utf8_prefix("a\xC3\xA9"), 3u);     // é
+  EXPECT_EQ(complete_utf8_prefix("\xE2\x82"), 0u);      // 2 of 3 bytes of €
+  EXPECT_EQ(complete_utf8_prefix("\xF0\x9F\x98"), 0u);  // 3 of 4 bytes of an emoji
   EXPECT_EQ(complete_utf8_prefix("\xF0\x9F\x98\x80!"), 5u);
 }
 

@@ -35,8 +35,10 @@ std::map<std::string, double> parse_prometheus(const std::string& text) {
   };
   while (std::getline(in, line)) {
     if (std::regex_match(line, m, meta)) {
-      if (m[1] == "HELP") helped.insert(m[2]);
-      else typed[m[2]] = m[3];
+      if (m[1] == "HELP")
+        helped.insert(m[2]);
+      else
+        typed[m[2]] = m[3];
       continue;
     }
     EXPECT_TRUE(std::regex_match(line, m, sample)) << "bad line: " << line;
@@ -101,7 +103,8 @@ TEST(Metrics, SummariesHaveSumAndCount) {
 // [lo, +Inf), two series overlap. It is labelled bin="retry" alone.
 TEST(Metrics, BinLabelsAreDisjointAndTheRetryBinIsNamed) {
   stats s;
-  s.bins = {{0, 0, 50, false, 4, 50, 0, 0, 0}, {1, 50, INT_MAX, false, 4, 512, 0, 0, 0},
+  s.bins = {{0, 0, 50, false, 4, 50, 0, 0, 0},
+            {1, 50, INT_MAX, false, 4, 512, 0, 0, 0},
             {2, 512, INT_MAX, true, 4, 512, 3, 1, 2}};
   const std::string text = metrics_text(s);
   const auto samples = parse_prometheus(text);

@@ -28,11 +28,11 @@ void expect_error(const std::string& line, error_code code, const std::string& n
 }
 
 TEST(Protocol, GenerateWithEveryField) {
-  const auto m = parse_ok(
-      R"({"type":"generate","id":"a1","prompt":"Once","max_new_tokens":7,"temperature":0.5,)"
-      R"("top_p":0.9,"seed":42,"target_length":3,"stream":true,"deadline_ms":250,"stop":["\n","END"],)"
-      R"("ignore_eos":true,"min_tokens":2,"presence_penalty":0.5,"frequency_penalty":-0.5,)"
-      R"("logit_bias":{"13":-100},"logprobs":2,"priority":-5,"length_hint":6})");
+  const auto m =
+      parse_ok(R"({"type":"generate","id":"a1","prompt":"Once","max_new_tokens":7,"temperature":0.5,)"
+               R"("top_p":0.9,"seed":42,"target_length":3,"stream":true,"deadline_ms":250,"stop":["\n","END"],)"
+               R"("ignore_eos":true,"min_tokens":2,"presence_penalty":0.5,"frequency_penalty":-0.5,)"
+               R"("logit_bias":{"13":-100},"logprobs":2,"priority":-5,"length_hint":6})");
   const auto& g = std::get<generate_message>(m);
   EXPECT_EQ(g.id, client_id{std::string("a1")});
   EXPECT_EQ(g.req.prompt, "Once");
@@ -57,7 +57,8 @@ TEST(Protocol, GenerateWithEveryField) {
 }
 
 TEST(Protocol, GenerateWithPromptIdsAndNumericIdKeepsDefaults) {
-  const auto m = parse_ok(R"({"type":"generate","id":17,"prompt_ids":[1,403,407]})" "\r");
+  const auto m = parse_ok(R"({"type":"generate","id":17,"prompt_ids":[1,403,407]})"
+                          "\r");
   const auto& g = std::get<generate_message>(m);
   EXPECT_EQ(g.id, client_id{std::int64_t{17}});
   EXPECT_EQ(g.req.prompt_ids, (std::vector<int>{1, 403, 407}));
@@ -66,8 +67,7 @@ TEST(Protocol, GenerateWithPromptIdsAndNumericIdKeepsDefaults) {
 }
 
 TEST(Protocol, CancelStatsPingAuth) {
-  EXPECT_EQ(std::get<cancel_message>(parse_ok(R"({"type":"cancel","id":"x"})")).id,
-            client_id{std::string("x")});
+  EXPECT_EQ(std::get<cancel_message>(parse_ok(R"({"type":"cancel","id":"x"})")).id, client_id{std::string("x")});
   EXPECT_TRUE(std::holds_alternative<stats_message>(parse_ok(R"({"type":"stats"})")));
   EXPECT_TRUE(std::holds_alternative<ping_message>(parse_ok(R"({"type":"ping"})")));
   EXPECT_EQ(std::get<auth_message>(parse_ok(R"({"type":"auth","token":"s3"})")).token, "s3");
@@ -127,8 +127,9 @@ TEST(Protocol, TokenEventsCarryLogprobsWhenAskedAndRoundTrip) {
   const generated_token g{3, 7, " cat", token_logprobs{{7, -0.5f}, {{7, -0.5f}, {9, -1.25f}}}};
   const std::string line = encode_token(std::int64_t{4}, g);
   EXPECT_EQ(json::parse(line)["logprobs"],
-            json({{"token", 7}, {"logprob", -0.5}, {"top", {{{"token", 7}, {"logprob", -0.5}},
-                                                            {{"token", 9}, {"logprob", -1.25}}}}}));
+            json({{"token", 7},
+                  {"logprob", -0.5},
+                  {"top", {{{"token", 7}, {"logprob", -0.5}}, {{"token", 9}, {"logprob", -1.25}}}}}));
   auto e = parse_server_line(line);
   ASSERT_TRUE(e.ok()) << e.error().to_string();
   const auto& t = std::get<token_event>(*e);
@@ -151,8 +152,8 @@ TEST(Protocol, DoneEncoderHasDocumentedFieldsAndRoundTrips) {
   r.logprobs = {{{5, -1.0f}, {}}, {{6, -2.0f}, {}}};
   const std::string line = encode_done(std::int64_t{9}, r);
   const auto j = json::parse(line);
-  for (const char* f : {"type", "id", "text", "ids", "stop_reason", "timings", "prompt_tokens",
-                        "predicted_length", "bin", "retries", "seed", "logprobs"})
+  for (const char* f : {"type", "id", "text", "ids", "stop_reason", "timings", "prompt_tokens", "predicted_length",
+                        "bin", "retries", "seed", "logprobs"})
     EXPECT_TRUE(j.contains(f)) << f;
   EXPECT_EQ(j["timings"], json({{"queue_ms", 1.5}, {"first_token_ms", 2.5}, {"total_ms", 9.0}}));
   EXPECT_EQ(j["prompt_tokens"], 3);

@@ -87,8 +87,10 @@ inline std::map<int, std::string> streamed_texts(const std::vector<nlohmann::jso
     if (!e.is_object() || !e.contains("choices")) continue;
     for (const auto& c : e["choices"]) {
       std::string& text = out[c["index"].get<int>()];
-      if (c.contains("text")) text += c["text"].get<std::string>();
-      else if (c["delta"].contains("content")) text += c["delta"]["content"].get<std::string>();
+      if (c.contains("text"))
+        text += c["text"].get<std::string>();
+      else if (c["delta"].contains("content"))
+        text += c["delta"]["content"].get<std::string>();
     }
   }
   return out;

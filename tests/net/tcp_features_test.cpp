@@ -68,8 +68,8 @@ class TcpFeatures : public ::testing::Test {
 // Before the fix (68c5169) any temperature >= 0 was accepted over TCP,
 // where HTTP refused more than 2.
 TEST_F(TcpFeatures, TemperatureAboveTwoIsInvalidArgumentNamingIt) {
-  for (const auto& [field, value] : {std::pair<const char*, double>{"temperature", 5}, {"temperature", 2.5},
-                                     {"top_p", 0}, {"top_p", 1.5}}) {
+  for (const auto& [field, value] :
+       {std::pair<const char*, double>{"temperature", 5}, {"temperature", 2.5}, {"top_p", 0}, {"top_p", 1.5}}) {
     const auto events = run({{"prompt", kPrompt}, {field, value}});
     ASSERT_EQ(events.size(), 1u);
     EXPECT_EQ(events[0]["type"], "error");
@@ -160,8 +160,8 @@ TEST_F(TcpFeatures, PriorityAndLengthHintReachTheServiceAndBoundsNameTheField) {
   const json hinted = done({{"prompt", kPrompt}, {"max_new_tokens", 12}, {"priority", 7}, {"length_hint", 9}});
   EXPECT_EQ(hinted["predicted_length"], 9);
   EXPECT_EQ(hinted["ids"], plain["ids"]);
-  for (const auto& [field, value] : {std::pair<const char*, int>{"priority", 1001}, {"priority", -1001},
-                                     {"length_hint", 13}, {"length_hint", -1}}) {
+  for (const auto& [field, value] :
+       {std::pair<const char*, int>{"priority", 1001}, {"priority", -1001}, {"length_hint", 13}, {"length_hint", -1}}) {
     const auto events = run({{"prompt", kPrompt}, {"max_new_tokens", 12}, {field, value}});
     ASSERT_EQ(events.size(), 1u);
     EXPECT_EQ(events[0]["code"], "invalid_argument") << events[0];
@@ -177,10 +177,14 @@ TEST(TcpFeaturesDrain, GenerateDuringADrainIsShuttingDownAndTheConnectionStaysUs
   sc.tcp_port = 0;
   auto server = std::move(start_tcp_server(*svc, sc).value());
   line_socket s(server->port());
-  s.send(R"({"type":"ping"})" "\n");
+  s.send(R"({"type":"ping"})"
+         "\n");
   EXPECT_EQ(s.read()["type"], "pong");
   server->begin_drain();
-  s.send(R"({"type":"generate","id":"late","prompt":"Once","max_new_tokens":2})" "\n" R"({"type":"ping"})" "\n");
+  s.send(R"({"type":"generate","id":"late","prompt":"Once","max_new_tokens":2})"
+         "\n"
+         R"({"type":"ping"})"
+         "\n");
   const json e = s.read();
   EXPECT_EQ(e["type"], "error");
   EXPECT_EQ(e["id"], "late");

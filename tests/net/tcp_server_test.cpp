@@ -8,8 +8,8 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
-#include <boost/asio.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
 #include "binserve/client.hpp"
@@ -37,14 +37,16 @@ request ask(const std::string& prompt, int max_new_tokens) {
 std::string line(const json& j) { return j.dump() + "\n"; }
 
 json generate(const json& id, int max_new_tokens, bool stream) {
-  return {{"type", "generate"}, {"id", id}, {"prompt", "Once upon a time"},
-          {"max_new_tokens", max_new_tokens}, {"stream", stream}};
+  return {{"type", "generate"},
+          {"id", id},
+          {"prompt", "Once upon a time"},
+          {"max_new_tokens", max_new_tokens},
+          {"stream", stream}};
 }
 
 class TcpServer : public ::testing::Test {
  protected:
-  void start(server_config cfg = {}, const std::string& model = "dummy:stories260k",
-             int max_prompt_tokens = 0) {
+  void start(server_config cfg = {}, const std::string& model = "dummy:stories260k", int max_prompt_tokens = 0) {
     service_config sc;
     sc.model = model;
     sc.limits.max_prompt_tokens = max_prompt_tokens;
@@ -86,8 +88,12 @@ TEST_F(TcpServer, NonStreamingGenerateAnswersDone) {
 TEST_F(TcpServer, StreamingSendsTokensInOrderThenDone) {
   start();
   line_socket s(server_->port());
-  s.send(line({{"type", "generate"}, {"id", 5}, {"prompt", "Tom"}, {"target_length", 20},
-               {"max_new_tokens", 20}, {"stream", true}}));
+  s.send(line({{"type", "generate"},
+               {"id", 5},
+               {"prompt", "Tom"},
+               {"target_length", 20},
+               {"max_new_tokens", 20},
+               {"stream", true}}));
   std::string text;
   std::vector<int> ids;
   json e = s.read();
@@ -113,9 +119,12 @@ TEST_F(TcpServer, TwoRequestsInFlightOnOneConnectionAreAnsweredById) {
     const json e = s.read();
     ASSERT_TRUE(e.is_object());
     const std::string key = e["id"].dump();
-    if (e["type"] == "token") EXPECT_EQ(e["index"].get<int>(), tokens[key]++);
-    else if (e["type"] == "done") done[key] = e;
-    else FAIL() << e;
+    if (e["type"] == "token")
+      EXPECT_EQ(e["index"].get<int>(), tokens[key]++);
+    else if (e["type"] == "done")
+      done[key] = e;
+    else
+      FAIL() << e;
   }
   EXPECT_EQ(done["1"]["ids"].size(), static_cast<std::size_t>(tokens["1"]));
   EXPECT_EQ(done["\"two\""]["ids"].size(), static_cast<std::size_t>(tokens["\"two\""]));
@@ -141,8 +150,7 @@ TEST_F(TcpServer, OversizedLineIsDiscardedWithOneErrorAndTheConnectionStaysUsabl
   cfg.max_line_bytes = 256;
   start(cfg);
   line_socket s(server_->port());
-  s.send(R"({"type":"generate","id":1,"prompt":")" + std::string(100000, 'x') + "\"}\n" +
-         line({{"type", "ping"}}));
+  s.send(R"({"type":"generate","id":1,"prompt":")" + std::string(100000, 'x') + "\"}\n" + line({{"type", "ping"}}));
   const json e = s.read();
   EXPECT_EQ(e["type"], "error");
   EXPECT_EQ(e["code"], "input_too_large");
@@ -177,8 +185,12 @@ TEST_F(TcpServer, DisconnectMidStreamCancelsTheRequestAndServingGoesOn) {
   start({}, "dummy:stories15m");
   {
     line_socket s(server_->port());
-    s.send(line({{"type", "generate"}, {"id", 1}, {"prompt", "a"}, {"target_length", 1000},
-                 {"max_new_tokens", 1000}, {"stream", true}}));
+    s.send(line({{"type", "generate"},
+                 {"id", 1},
+                 {"prompt", "a"},
+                 {"target_length", 1000},
+                 {"max_new_tokens", 1000},
+                 {"stream", true}}));
     ASSERT_EQ(s.read()["type"], "token");
     s.close();
   }
@@ -195,8 +207,12 @@ TEST_F(TcpServer, DisconnectMidStreamCancelsTheRequestAndServingGoesOn) {
 TEST_F(TcpServer, CancelMessageEndsTheRequestWithCancelled) {
   start({}, "dummy:stories15m");
   line_socket s(server_->port());
-  s.send(line({{"type", "generate"}, {"id", "c"}, {"prompt", "a"}, {"target_length", 1000},
-               {"max_new_tokens", 1000}, {"stream", true}}));
+  s.send(line({{"type", "generate"},
+               {"id", "c"},
+               {"prompt", "a"},
+               {"target_length", 1000},
+               {"max_new_tokens", 1000},
+               {"stream", true}}));
   ASSERT_EQ(s.read()["type"], "token");
   s.send(line({{"type", "cancel"}, {"id", "c"}}));
   json e = s.read();
@@ -227,8 +243,7 @@ TEST_F(TcpServer, ClientLibraryPingGenerateStreamAndStats) {
   EXPECT_TRUE(c->ping().ok());
   std::string text;
   int count = 0;
-  auto r = c->generate(ask("Lily", 10),
-                       [&](request_id, const generated_token& t) { text += t.text, ++count; });
+  auto r = c->generate(ask("Lily", 10), [&](request_id, const generated_token& t) { text += t.text, ++count; });
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->text, text);
   EXPECT_EQ(r->generated_ids.size(), static_cast<std::size_t>(count));

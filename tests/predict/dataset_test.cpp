@@ -5,8 +5,8 @@
 #include <set>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include "gpu/model.hpp"
 #include "tests/test_paths.hpp"
@@ -43,8 +43,7 @@ status load_error(const std::string& text) {
 }
 
 TEST(Dataset, JsonlGivesPromptIdsAndLengthSkippingBlankLines) {
-  const temp_file f(
-      "{\"prompt\": \"hello world\", \"length\": 12}\n\n  \n{\"prompt\": \"\", \"length\": 0}\n");
+  const temp_file f("{\"prompt\": \"hello world\", \"length\": 12}\n\n  \n{\"prompt\": \"\", \"length\": 0}\n");
   auto d = load_dataset(f.path(), dummy_tokenizer());
   ASSERT_TRUE(d.ok()) << d.error().to_string();
   ASSERT_EQ(d->size(), 2u);
@@ -56,8 +55,7 @@ TEST(Dataset, JsonlGivesPromptIdsAndLengthSkippingBlankLines) {
 }
 
 TEST(Dataset, MalformedJsonlLineIsAnErrorNamingFileAndLine) {
-  const status s =
-      load_error("{\"prompt\": \"a\", \"length\": 1}\n\n{\"prompt\": \"b\", \"length\": \n");
+  const status s = load_error("{\"prompt\": \"a\", \"length\": 1}\n\n{\"prompt\": \"b\", \"length\": \n");
   EXPECT_EQ(s.code(), error_code::invalid_argument);
   EXPECT_NE(s.message().find(":3: not valid JSON"), std::string::npos) << s.message();
 }
@@ -65,24 +63,19 @@ TEST(Dataset, MalformedJsonlLineIsAnErrorNamingFileAndLine) {
 TEST(Dataset, MissingOrMistypedFieldIsAnErrorNamingTheLine) {
   status s = load_error("{\"prompt\": \"a\", \"length\": 1}\n{\"prompt\": \"b\"}\n");
   EXPECT_EQ(s.code(), error_code::invalid_argument);
-  EXPECT_NE(s.message().find(":2: lacks an integer field 'length'"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find(":2: lacks an integer field 'length'"), std::string::npos) << s.message();
   s = load_error("{\"prompt\": 7, \"length\": 1}\n");
-  EXPECT_NE(s.message().find(":1: lacks a string field 'prompt'"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find(":1: lacks a string field 'prompt'"), std::string::npos) << s.message();
   s = load_error("{\"prompt\": \"a\", \"length\": 2.5}\n");
-  EXPECT_NE(s.message().find(":1: lacks an integer field 'length'"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find(":1: lacks an integer field 'length'"), std::string::npos) << s.message();
   s = load_error("\"just a string\"\n");
   EXPECT_NE(s.message().find(":1: expected a JSON object"), std::string::npos) << s.message();
 }
 
 TEST(Dataset, NegativeOrHugeLengthIsAnErrorNamingTheLine) {
-  status s =
-      load_error("{\"prompt\": \"a\", \"length\": 1}\n{\"prompt\": \"b\", \"length\": -3}\n");
+  status s = load_error("{\"prompt\": \"a\", \"length\": 1}\n{\"prompt\": \"b\", \"length\": -3}\n");
   EXPECT_EQ(s.code(), error_code::invalid_argument);
-  EXPECT_NE(s.message().find(":2: 'length' must not be negative"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find(":2: 'length' must not be negative"), std::string::npos) << s.message();
   s = load_error("{\"prompt\": \"a\", \"length\": 9999999999}\n");
   EXPECT_NE(s.message().find(":1: 'length' is too large"), std::string::npos) << s.message();
 }
@@ -97,8 +90,7 @@ TEST(Dataset, AlpacaRecordLackingAFieldIsAnErrorNamingItsIndex) {
   const status s = load_error(R"(  [{"instruction": "a", "input": "", "output": "b"},
                                    {"instruction": "c"}])");
   EXPECT_EQ(s.code(), error_code::invalid_argument);
-  EXPECT_NE(s.message().find("record 1: lacks a string field 'output'"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find("record 1: lacks a string field 'output'"), std::string::npos) << s.message();
 }
 
 TEST(Dataset, AlpacaDemoGivesInstructionInputPromptsAndOutputTokenLengths) {
@@ -124,8 +116,7 @@ TEST(Dataset, AlpacaDemoGivesInstructionInputPromptsAndOutputTokenLengths) {
     with_input += !input.empty();
     const std::string instruction = records[i]["instruction"];
     EXPECT_EQ((*d)[i].prompt, input.empty() ? instruction : instruction + "\n" + input);
-    EXPECT_EQ((*d)[i].length,
-              int(tok.encode(records[i]["output"].get<std::string>(), false).size()));
+    EXPECT_EQ((*d)[i].length, int(tok.encode(records[i]["output"].get<std::string>(), false).size()));
   }
   EXPECT_GT(with_input, 0);
 }

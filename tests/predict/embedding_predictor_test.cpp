@@ -79,10 +79,9 @@ const quantile_regressor_options kHead{.quantile = 0.5, .learning_rate = 0.2};
 // continuation is held out of training.
 std::vector<example> stories_and_endings(bool held_out) {
   const char* const who[] = {"a little girl", "a boy named Tom", "an old dog", "a small bird",
-                             "Lily and Ben", "a happy cat", "mom", "a big bear"};
-  const char* const did[] = {"found a red ball.", "went to the park.", "saw a shiny rock.",
-                             "baked a cake.", "played in the snow.", "ran to the tree.",
-                             "wanted a new toy.", "looked at the sky."};
+                             "Lily and Ben",  "a happy cat",     "mom",        "a big bear"};
+  const char* const did[] = {"found a red ball.",   "went to the park.", "saw a shiny rock.", "baked a cake.",
+                             "played in the snow.", "ran to the tree.",  "wanted a new toy.", "looked at the sky."};
   const tokenizer tok(stories()->vocab);
   std::vector<example> out;
   for (int i = 0; i < 64; ++i) {
@@ -241,10 +240,11 @@ TEST(EmbeddingPredictor, ReportsTheMeanCostOfAPrediction) {
     prompts.push_back(tok.encode(es[i % es.size()].prompt + " Day " + std::to_string(i) + "."));
   const auto start = std::chrono::steady_clock::now();
   for (const auto& ids : prompts) p.predict({"", ids, 0, 512});
-  const double us =
-      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
-  std::printf("[ COST     ] embedding predict() on stories260K: %.0f us per request (mean of %zu, "
-              "~%zu-token prompts)\n", us / prompts.size(), prompts.size(), prompts[0].size());
+  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "[ COST     ] embedding predict() on stories260K: %.0f us per request (mean of %zu, "
+      "~%zu-token prompts)\n",
+      us / prompts.size(), prompts.size(), prompts[0].size());
 }
 
 }  // namespace

@@ -23,9 +23,7 @@ class recording_predictor final : public length_predictor {
   std::vector<std::pair<std::string, int>>* seen_;
 };
 
-prediction_input text(const std::string& prompt, int limit = 512) {
-  return prediction_input{prompt, {}, 0, limit};
-}
+prediction_input text(const std::string& prompt, int limit = 512) { return prediction_input{prompt, {}, 0, limit}; }
 
 class HistoryPredictor : public ::testing::Test {
  protected:

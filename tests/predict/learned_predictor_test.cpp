@@ -15,10 +15,10 @@
 namespace binserve {
 namespace {
 
-const std::vector<std::string> topics = {
-    "rivers", "volcanoes", "chess", "bread", "jazz", "glaciers", "bees", "trains",
-    "tides", "comets", "maps", "gardens", "owls", "bridges", "coral", "deserts",
-    "violins", "lighthouses", "mushrooms", "satellites", "castles", "whales", "ink", "clocks"};
+const std::vector<std::string> topics = {"rivers",    "volcanoes",  "chess",   "bread",   "jazz",    "glaciers",
+                                         "bees",      "trains",     "tides",   "comets",  "maps",    "gardens",
+                                         "owls",      "bridges",    "coral",   "deserts", "violins", "lighthouses",
+                                         "mushrooms", "satellites", "castles", "whales",  "ink",     "clocks"};
 
 // A synthetic workload whose true length depends on the prompt: short notes
 // are ~20 tokens, long essays ~300, each with noise.
@@ -139,8 +139,7 @@ TEST(LearnedPredictor, LoadReportsMissingAndCorruptFiles) {
   EXPECT_EQ(trailing.error().code(), error_code::model_invalid);
   std::remove(path.c_str());
 
-  EXPECT_EQ(learned_predictor(median(), true).save("/nonexistent-dir/m.bsqr").code(),
-            error_code::io_error);
+  EXPECT_EQ(learned_predictor(median(), true).save("/nonexistent-dir/m.bsqr").code(), error_code::io_error);
 }
 
 }  // namespace

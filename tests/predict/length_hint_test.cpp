@@ -46,9 +46,9 @@ TEST(LengthHint, WeightZeroIgnoresTheHint) {
 TEST(LengthHint, WeightHalfBlendsAndRounds) {
   auto p = fixed_200(0.5);
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(p->predict(hinted(40)), 120);   // (40 + 200) / 2
-  EXPECT_EQ(p->predict(hinted(41)), 121);   // 120.5 rounds away from zero
-  EXPECT_EQ(p->predict(hinted(40, 100)), 70);   // fixed's own 200 is clamped to 100 first
+  EXPECT_EQ(p->predict(hinted(40)), 120);      // (40 + 200) / 2
+  EXPECT_EQ(p->predict(hinted(41)), 121);      // 120.5 rounds away from zero
+  EXPECT_EQ(p->predict(hinted(40, 100)), 70);  // fixed's own 200 is clamped to 100 first
 }
 
 TEST(LengthHint, AKnownLengthWinsOverTheHint) {

@@ -66,7 +66,8 @@ TEST_F(MakePredictor, RejectsBadHistorySettings) {
   c.fallback = "history";
   expect_invalid(c, "predictor.fallback");
   c.fallback = "crystal-ball";
-  expect_invalid(c, "predictor.fallback: must be one of: oracle, fixed, prompt-ratio, learned, embedding (got 'crystal-ball')");
+  expect_invalid(
+      c, "predictor.fallback: must be one of: oracle, fixed, prompt-ratio, learned, embedding (got 'crystal-ball')");
   c.fallback = "fixed";
   c.history_capacity = -1;
   expect_invalid(c, "predictor.history_capacity");
@@ -102,8 +103,7 @@ TEST_F(MakePredictor, EmbeddingNeedsTheServedModel) {
 }
 
 TEST_F(MakePredictor, LearnedLoadsItsModelFile) {
-  const std::string path =
-      ::testing::TempDir() + "binserve_make_predictor_" + std::to_string(getpid()) + ".bsqr";
+  const std::string path = ::testing::TempDir() + "binserve_make_predictor_" + std::to_string(getpid()) + ".bsqr";
   quantile_regressor_options o;
   o.quantile = 0.9;
   ASSERT_TRUE(learned_predictor(o, true).save(path).ok());

@@ -88,8 +88,8 @@ TEST(ProbePredictor, AFileRoundTripPredictsTheSameAndDamageIsModelInvalid) {
   const synthetic train = make_sequences(300, 20.0, 7);
   auto p = probe_predictor::train(train.rows, {2, 4}, 16, options(1.0), 8);
   ASSERT_TRUE(p.ok());
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("binserve_probe_" + std::to_string(getpid()) + ".json")).string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("binserve_probe_" + std::to_string(getpid()) + ".json")).string();
   ASSERT_TRUE(p->save(path).ok());
   auto back = probe_predictor::load(path);
   ASSERT_TRUE(back.ok()) << back.error().to_string();

@@ -32,10 +32,10 @@ TEST(PromptFeatures, AreDeterministicAndPinnedAcrossBuilds) {
   EXPECT_TRUE(same(f, prompt_features("Hello world", ids, n_features)));
   // Saved models depend on these slots: a change to the hash breaks them.
   ASSERT_EQ(f.size(), 17u);
-  EXPECT_EQ(f[3].index, 65247u);   // the word group: hello, world, "hello world"
+  EXPECT_EQ(f[3].index, 65247u);  // the word group: hello, world, "hello world"
   EXPECT_EQ(f[4].index, 71296u);
   EXPECT_EQ(f[5].index, 207850u);
-  EXPECT_EQ(f[6].index, 5724u);    // the first trigram slot
+  EXPECT_EQ(f[6].index, 5724u);  // the first trigram slot
 }
 
 TEST(PromptFeatures, FixedSlotsHoldBiasLogLengthAndALengthBucket) {
@@ -57,8 +57,7 @@ TEST(PromptFeatures, IndicesStayBelowTheFeatureCount) {
   std::string text;
   for (int i = 0; i < 500; ++i) text += "token" + std::to_string(i) + " ,;! ";
   for (int n : {prompt_feature_hashed_begin + 1, 100, 4099, n_features})
-    for (const sparse_feature& x : prompt_features(text, ids, n))
-      EXPECT_LT(x.index, std::uint32_t(n));
+    for (const sparse_feature& x : prompt_features(text, ids, n)) EXPECT_LT(x.index, std::uint32_t(n));
 }
 
 TEST(PromptFeatures, EachHashedGroupHasUnitNorm) {

@@ -17,9 +17,7 @@ namespace {
 // space can represent each group's quantile exactly.
 constexpr double group_means[3] = {30, 100, 300};
 
-std::vector<sparse_feature> group_features(int g) {
-  return {{0, 1.0f}, {std::uint32_t(1 + g), 1.0f}};
-}
+std::vector<sparse_feature> group_features(int g) { return {{0, 1.0f}, {std::uint32_t(1 + g), 1.0f}}; }
 
 double exponential_quantile(double mean, double q) { return -mean * std::log(1 - q); }
 
@@ -80,15 +78,13 @@ TEST(QuantileRegression, SaveAndLoadRoundTripKeepsPredictionsAndLearningState) {
   EXPECT_EQ(copy->updates(), original.updates());
   EXPECT_EQ(copy->options().n_features, 4);
   EXPECT_EQ(copy->options().quantile, 0.8);
-  for (int g = 0; g < 3; ++g)
-    EXPECT_EQ(copy->predict(group_features(g)), original.predict(group_features(g)));
+  for (int g = 0; g < 3; ++g) EXPECT_EQ(copy->predict(group_features(g)), original.predict(group_features(g)));
   // The AdaGrad state came along: further learning stays identical.
   for (int i = 0; i < 50; ++i) {
     original.update(group_features(i % 3), 500);
     copy->update(group_features(i % 3), 500);
   }
-  for (int g = 0; g < 3; ++g)
-    EXPECT_EQ(copy->predict(group_features(g)), original.predict(group_features(g)));
+  for (int g = 0; g < 3; ++g) EXPECT_EQ(copy->predict(group_features(g)), original.predict(group_features(g)));
 }
 
 void expect_invalid(const std::string& bytes, const std::string& why) {
@@ -120,8 +116,7 @@ TEST(QuantileRegression, GarbageAndOutOfRangeHeadersAreModelInvalid) {
   expect_invalid(patched(good, features_at, (1u << 24) + 1), "too many features");
   // A huge (allowed) feature count with no data behind it fails, not hangs.
   expect_invalid(patched(good, features_at, 1u << 24), "claims 2^24 features");
-  expect_invalid(patched(patched(good, quantile_at, 0), quantile_at + 4, 0x3ff00000),
-                 "quantile 1");
+  expect_invalid(patched(patched(good, quantile_at, 0), quantile_at + 4, 0x3ff00000), "quantile 1");
   expect_invalid(patched(good, weights_at, 0x7fc00000), "NaN weight");
 }
 

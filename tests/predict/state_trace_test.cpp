@@ -12,8 +12,7 @@ namespace binserve {
 namespace {
 
 std::string temp_path(const char* name) {
-  return (std::filesystem::temp_directory_path() /
-          ("binserve_state_trace_" + std::to_string(getpid()) + "_" + name))
+  return (std::filesystem::temp_directory_path() / ("binserve_state_trace_" + std::to_string(getpid()) + "_" + name))
       .string();
 }
 
@@ -54,8 +53,8 @@ TEST(StateTrace, DamagedFilesAreModelInvalidNamingThePath) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << b;
     return state_trace::load(path);
   };
-  for (const std::string& damaged : {bytes.substr(0, size - 5), bytes + "x", "XSTRACE1" + bytes.substr(8),
-                                     bytes.substr(0, 10)}) {
+  for (const std::string& damaged :
+       {bytes.substr(0, size - 5), bytes + "x", "XSTRACE1" + bytes.substr(8), bytes.substr(0, 10)}) {
     auto r = load_bytes(damaged);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code(), error_code::model_invalid);

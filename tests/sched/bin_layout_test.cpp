@@ -81,11 +81,11 @@ TEST(BinLayout, RetriesGoToTheRetryBinOrWithRebinToTheBinOfTheirRefreshedPredict
   auto rebin = bin_layout::make(p, 512);
   ASSERT_TRUE(rebin.ok());
   EXPECT_EQ(rebin->route(60, 0, 0), 1);
-  EXPECT_EQ(rebin->route(60, 1, 100), 2);    // 60 doubled past 100: 120, in [100, 150)
-  EXPECT_EQ(rebin->route(60, 2, 150), 4);    // 240, in [200, 250)
-  EXPECT_EQ(rebin->route(60, 3, 500), 10);   // 960, clamped to 512: the last bin, cap 512
+  EXPECT_EQ(rebin->route(60, 1, 100), 2);                     // 60 doubled past 100: 120, in [100, 150)
+  EXPECT_EQ(rebin->route(60, 2, 150), 4);                     // 240, in [200, 250)
+  EXPECT_EQ(rebin->route(60, 3, 500), 10);                    // 960, clamped to 512: the last bin, cap 512
   EXPECT_GT(rebin->bins()[rebin->route(10, 1, 49)].cap, 49);  // the next cap is above what it made
-  p.cap_batches = false;  // no caps, no overflows: rebin has nothing to move
+  p.cap_batches = false;                                      // no caps, no overflows: rebin has nothing to move
   EXPECT_EQ(bin_layout::make(p, 512)->route(60, 1, 100), 11);
 }
 

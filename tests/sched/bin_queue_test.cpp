@@ -53,7 +53,7 @@ TEST(BinQueue, TakeGivesUpToABatchFullExpiredOrNot) {
   for (int i = 1; i <= 5; ++i) q.push("", i, 100 + i);
   EXPECT_EQ(q.take(), (std::vector<int>{1, 2, 3}));  // a full batch's worth at most
   EXPECT_EQ(*q.oldest(), 104);
-  EXPECT_FALSE(q.expired(103));  // 4 and 5 arrived later
+  EXPECT_FALSE(q.expired(103));                   // 4 and 5 arrived later
   EXPECT_EQ(q.take(), (std::vector<int>{4, 5}));  // a partial batch, not expired
   EXPECT_EQ(q.size(), 0);
 }
@@ -81,7 +81,7 @@ TEST(BinQueue, TakePicksRoundRobinAcrossClientsStartingWithTheOldest) {
 TEST(BinQueue, ALateLightRequestJoinsTheNextBatchOfAFullBin) {
   auto q = queue();
   for (int i = 1; i <= 9; ++i) q.push("flood", i, 100 + i);  // three batches' worth
-  q.push("light", 99, 500);                                // arrives last
+  q.push("light", 99, 500);                                  // arrives last
   EXPECT_EQ(q.take(), (std::vector<int>{1, 99, 2}));
 }
 

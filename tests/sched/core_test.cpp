@@ -36,8 +36,8 @@ std::vector<request_id> admitted(const std::vector<step_plan>& plans) {
 }
 
 // One step of executor `e` where each live request made one more token.
-std::vector<step_plan> step(core& c, int e, std::map<request_id, int>& generated,
-                            const std::vector<request_id>& live, const std::vector<request_id>& ended = {}) {
+std::vector<step_plan> step(core& c, int e, std::map<request_id, int>& generated, const std::vector<request_id>& live,
+                            const std::vector<request_id>& ended = {}) {
   std::vector<progress> p;
   for (request_id id : live) p.push_back({id, ++generated[id]});
   return c.step_done(e, p, ended, 0);
@@ -155,7 +155,12 @@ TEST(SchedCore, ARequestTheGuardPromotedRunsToItsEnd) {
   bool promoted = false;
   for (int s = 0; s < 30; ++s) {
     c.arrive(req(next++, 2), 0);  // a shorter request every step
-    const auto plans = step(c, 0, g, {live}, g[live] + 1 >= (live == 2 ? 20 : live == 1 ? 5 : 2) ? std::vector<request_id>{live} : std::vector<request_id>{});
+    const auto plans = step(c, 0, g, {live},
+                            g[live] + 1 >= (live == 2   ? 20
+                                            : live == 1 ? 5
+                                                        : 2)
+                                ? std::vector<request_id>{live}
+                                : std::vector<request_id>{});
     for (const step_plan& p : plans) {
       if (promoted) {
         EXPECT_TRUE(std::find(p.park.begin(), p.park.end(), 2) == p.park.end()) << "step " << s;
@@ -281,9 +286,9 @@ namespace binserve::sched {
 namespace {
 
 TEST(SchedCore, AnOutlivedEstimateDoublesUntilItIsAheadWithinTheLimit) {
-  EXPECT_EQ(estimate_after(10, 9, 100), 10);   // not outlived
-  EXPECT_EQ(estimate_after(10, 10, 100), 20);  // reached: doubled
-  EXPECT_EQ(estimate_after(10, 35, 100), 40);  // as a step-by-step reader would have doubled it
+  EXPECT_EQ(estimate_after(10, 9, 100), 10);     // not outlived
+  EXPECT_EQ(estimate_after(10, 10, 100), 20);    // reached: doubled
+  EXPECT_EQ(estimate_after(10, 35, 100), 40);    // as a step-by-step reader would have doubled it
   EXPECT_EQ(estimate_after(10, 500, 100), 100);  // never past max_new_tokens
   EXPECT_EQ(estimate_after(0, 0, 100), 1);       // never zero
 }

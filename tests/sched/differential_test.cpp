@@ -195,9 +195,8 @@ TEST_P(SchedDifferential, TheSimulatorAndTheActorsMakeTheSamePlans) {
   ASSERT_GT(actors.size(), kWorkload.size()) << "at least a plan per step";
   EXPECT_EQ(actors, simulated);
   if (GetParam() == "continuous-srpt") {
-    const bool preempted = std::any_of(actors.begin(), actors.end(), [](const std::string& s) {
-      return s.find(" park ") != std::string::npos;
-    });
+    const bool preempted = std::any_of(actors.begin(), actors.end(),
+                                       [](const std::string& s) { return s.find(" park ") != std::string::npos; });
     EXPECT_TRUE(preempted) << "the workload makes SRPT preempt";
   }
 }
@@ -208,7 +207,7 @@ TEST_P(SchedDifferential, TheSimulatorAndTheActorsMakeTheSamePlans) {
 // (so they join the next batch), some batches partial; the executor is
 // never idle (its forwards count the steps).
 const std::vector<planned_request> kBinnedWorkload = {
-    {4, 0}, {3, 4}, {2, 4}, {9, 7}, {14, 8}, {5, 10}, {1, 12}, {7, 13},
+    {4, 0},  {3, 4},   {2, 4},  {9, 7},  {14, 8},  {5, 10}, {1, 12}, {7, 13},
     {4, 17}, {11, 20}, {2, 25}, {6, 27}, {13, 31}, {3, 33}, {8, 36}, {10, 38},
 };
 
@@ -314,11 +313,9 @@ TEST_P(BinnedDifferential, TheSimulatorAndTheActorsRunTheSameBatches) {
   EXPECT_EQ(actors, simulated);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryBinnedPolicy, BinnedDifferential,
-                         ::testing::Values("vanilla", "multibin", "sequence"));
+INSTANTIATE_TEST_SUITE_P(EveryBinnedPolicy, BinnedDifferential, ::testing::Values("vanilla", "multibin", "sequence"));
 
-INSTANTIATE_TEST_SUITE_P(EveryContinuousPolicy, SchedDifferential,
-                         ::testing::ValuesIn([] {
+INSTANTIATE_TEST_SUITE_P(EveryContinuousPolicy, SchedDifferential, ::testing::ValuesIn([] {
                            std::vector<std::string> names;
                            for (const policy_kind kind : sched::continuous_policies()) names.push_back(name_of(kind));
                            return names;

@@ -50,7 +50,7 @@ TEST(FairQueue, PopRoundForgetsEarlierTurns) {
   q.push("a", 1, 1);
   q.push("a", 2, 2);
   q.push("b", 3, 3);
-  EXPECT_EQ(q.pop(), 1);  // a served: b would be next
+  EXPECT_EQ(q.pop(), 1);                                // a served: b would be next
   EXPECT_EQ(q.pop_round(2), (std::vector<int>{2, 3}));  // a's oldest is oldest: a first
 }
 

@@ -79,8 +79,8 @@ TEST(CostModel, FitsBenchEngineOutput) {
       const double held = context + warmup + (steps + 1) / 2.0;
       const double decode = truth({batch, std::llround(batch * held), 0});
       const double prefill = truth({batch, std::int64_t(batch) * context, std::int64_t(batch) * (context - 1)});
-      rows.push_back({{"batch", batch}, {"context", context}, {"step_ms", decode * 1000},
-                      {"prefill_ms", prefill * 1000}});
+      rows.push_back(
+          {{"batch", batch}, {"context", context}, {"step_ms", decode * 1000}, {"prefill_ms", prefill * 1000}});
     }
   const nlohmann::json bench{{"model", "m"}, {"steps", steps}, {"warmup", warmup}, {"results", rows}};
   auto m = cost_model::parse(bench.dump(), "bench.json");
@@ -114,8 +114,9 @@ TEST(CostModel, MalformedInputsAreErrors) {
   EXPECT_EQ(code("[1, 2]"), error_code::invalid_argument);
   EXPECT_EQ(code(R"({"kind":"cubic"})"), error_code::invalid_argument);
   EXPECT_EQ(code(R"({"kind":"linear","base_s":1})"), error_code::invalid_argument);
-  EXPECT_EQ(code(R"({"kind":"unit","base_s":"one","per_sequence_s":0,"per_context_token_s":0,"per_prefill_token_s":0})"),
-            error_code::invalid_argument);
+  EXPECT_EQ(
+      code(R"({"kind":"unit","base_s":"one","per_sequence_s":0,"per_context_token_s":0,"per_prefill_token_s":0})"),
+      error_code::invalid_argument);
   EXPECT_EQ(code(R"({"results":[]})"), error_code::invalid_argument);
   EXPECT_EQ(code(R"({"context":128,"results":[{"batch":1}]})"), error_code::invalid_argument);
   EXPECT_EQ(code(R"({"results":[{"batch":1,"step_ms":1},{"batch":2,"step_ms":2}]})"),
@@ -189,8 +190,11 @@ TEST(CostModel, TableFitKeepsTheMeasuredTotal) {
 TEST(CostModel, AStepTraceFitsATableThatSavesAndLoadsBack) {
   std::string trace;
   for (const cost_sample& s : table_samples(0))
-    trace += nlohmann::json{{"executor", 0}, {"live", s.shape.live}, {"context", s.shape.context_tokens},
-                            {"prefill", s.shape.prefill_tokens}, {"seconds", s.seconds}}
+    trace += nlohmann::json{{"executor", 0},
+                            {"live", s.shape.live},
+                            {"context", s.shape.context_tokens},
+                            {"prefill", s.shape.prefill_tokens},
+                            {"seconds", s.seconds}}
                  .dump() +
              "\n";
   auto m = cost_model::parse(trace, "trace.jsonl");

@@ -16,8 +16,7 @@ namespace {
 
 tools::workload offline(const std::vector<int>& lengths) {
   tools::workload w;
-  for (size_t i = 0; i < lengths.size(); ++i)
-    w.requests.push_back({"r" + std::to_string(i), {1, 2, 3}, lengths[i]});
+  for (size_t i = 0; i < lengths.size(); ++i) w.requests.push_back({"r" + std::to_string(i), {1, 2, 3}, lengths[i]});
   w.arrival_s.assign(lengths.size(), 0.0);
   return w;
 }

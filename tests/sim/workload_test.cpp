@@ -150,8 +150,9 @@ TEST(Workload, PoissonGapsHaveTheMeanOfTheRate) {
 }
 
 TEST(Workload, DatasetIsRepeatedToTheRequestedCountWhenAsked) {
-  const std::string path = write_temp("prompts.jsonl", "{\"prompt\": \"a b\", \"length\": 3}\n"
-                                                       "{\"prompt\": \"c\", \"length\": 900}\n");
+  const std::string path = write_temp("prompts.jsonl",
+                                      "{\"prompt\": \"a b\", \"length\": 3}\n"
+                                      "{\"prompt\": \"c\", \"length\": 900}\n");
   workload_options o = options(path, 5);
   o.length_model = o.served_model = "dummy:stories260k";
   o.test_fraction = 1.0;
@@ -163,8 +164,8 @@ TEST(Workload, DatasetIsRepeatedToTheRequestedCountWhenAsked) {
 }
 
 TEST(Workload, MalformedSpecsNameTheSpec) {
-  for (const std::string spec : {"const:0", "const:x", "uniform:5", "uniform:9:3", "uniform:0:3",
-                                 "exponential:-1", "exponential:"}) {
+  for (const std::string spec :
+       {"const:0", "const:x", "uniform:5", "uniform:9:3", "uniform:0:3", "exponential:-1", "exponential:"}) {
     const status s = load_error(options(spec));
     EXPECT_EQ(s.code(), error_code::invalid_argument) << spec;
     EXPECT_NE(s.message().find("'" + spec + "'"), std::string::npos) << s.to_string();
@@ -181,17 +182,15 @@ TEST(Workload, MalformedSpecsNameTheSpec) {
 TEST(Workload, MalformedFilesNameTheFileAndLine) {
   const std::string header = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
   const std::string ok_row = "2023-11-16 18:00:00.0,10,3\n";
-  const std::pair<std::string, std::string> csvs[] = {
-      {"bad_row.csv", header + ok_row + "2023-11-16 18:00:01,10\n"},
-      {"bad_time.csv", header + ok_row + "2023-13-16 18:00:01,10,3\n"},
-      {"bad_count.csv", header + ok_row + "2023-11-16 18:00:01,10,x\n"},
-      {"bad_header.csv", "time,in,out\n" + ok_row + ok_row}};
+  const std::pair<std::string, std::string> csvs[] = {{"bad_row.csv", header + ok_row + "2023-11-16 18:00:01,10\n"},
+                                                      {"bad_time.csv", header + ok_row + "2023-13-16 18:00:01,10,3\n"},
+                                                      {"bad_count.csv", header + ok_row + "2023-11-16 18:00:01,10,x\n"},
+                                                      {"bad_header.csv", "time,in,out\n" + ok_row + ok_row}};
   for (const auto& [name, text] : csvs) {
     const std::string path = write_temp(name, text);
     const status s = load_error(options(path));
     EXPECT_EQ(s.code(), error_code::invalid_argument);
-    EXPECT_NE(s.message().find(path + (name == "bad_header.csv" ? ":1:" : ":3:")), std::string::npos)
-        << s.to_string();
+    EXPECT_NE(s.message().find(path + (name == "bad_header.csv" ? ":1:" : ":3:")), std::string::npos) << s.to_string();
   }
   const std::string json = write_temp("bad.json", "[\n {\"L_t0.0\": 3},\n {\"L_t0.0\": }\n]");
   EXPECT_NE(load_error(options(json)).message().find("line 3"), std::string::npos);

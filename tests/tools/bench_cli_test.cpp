@@ -18,8 +18,7 @@ namespace {
 const std::string kNull = "bench --backend null --model dummy:stories260k --batch 8 ";
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("binserve_bench_cli_" + std::to_string(getpid()) + "_" + name))
+  return (std::filesystem::temp_directory_path() / ("binserve_bench_cli_" + std::to_string(getpid()) + "_" + name))
       .string();
 }
 
@@ -40,8 +39,10 @@ std::vector<std::string> lines_of(const std::string& path) {
 
 TEST(BenchCli, PoissonRunsGiveEveryFieldAndOneCsvRowPerRun) {
   const std::string csv = temp_path("runs.csv");
-  const auto j = bench_json("--workload uniform:1:8 --requests 200 --arrivals poisson:4000 --seed 3 "
-                            "--policies vanilla,sequence,continuous --csv " + csv);
+  const auto j = bench_json(
+      "--workload uniform:1:8 --requests 200 --arrivals poisson:4000 --seed 3 "
+      "--policies vanilla,sequence,continuous --csv " +
+      csv);
   const auto& rows = j.at("results");
   ASSERT_EQ(rows.size(), 3u);
   for (const auto& row : rows) {
@@ -70,8 +71,7 @@ TEST(BenchCli, PoissonRunsGiveEveryFieldAndOneCsvRowPerRun) {
   EXPECT_EQ(rows[2].at("bins"), 0);  // continuous: no bins
   const auto lines = lines_of(csv);
   ASSERT_EQ(lines.size(), 4u);
-  EXPECT_EQ(lines[0].rfind("round,run,policy,predictor,arrivals,rate,bins,requests,completed,", 0), 0u)
-      << lines[0];
+  EXPECT_EQ(lines[0].rfind("round,run,policy,predictor,arrivals,rate,bins,requests,completed,", 0), 0u) << lines[0];
   EXPECT_TRUE(lines[0].ends_with(",latency_mean_ms,ttft_mean_ms,tpot_mean_ms,preemptions,recomputed_tokens"))
       << lines[0];
   EXPECT_EQ(lines[2].rfind("1,sequence,sequence,oracle,poisson:4000,4000,", 0), 0u) << lines[2];
@@ -79,8 +79,9 @@ TEST(BenchCli, PoissonRunsGiveEveryFieldAndOneCsvRowPerRun) {
 }
 
 TEST(BenchCli, BinsSweepGivesOneMultibinRowPerBinCount) {
-  const auto j = bench_json("--workload exponential:20 --requests 128 --cap 64 --policies vanilla,multibin "
-                            "--bins-sweep 1,2,4");
+  const auto j = bench_json(
+      "--workload exponential:20 --requests 128 --cap 64 --policies vanilla,multibin "
+      "--bins-sweep 1,2,4");
   const auto& rows = j.at("results");
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0].at("run"), "vanilla");
@@ -107,8 +108,9 @@ TEST(BenchCli, SrptRowsCountTheirPreemptions) {
 }
 
 TEST(BenchCli, RoundsInterleaveRunsAndReportTheirSpread) {
-  const auto j = bench_json("--workload const:4 --requests 100 --policies vanilla,continuous --repeat 2 "
-                            "--rates 2000,8000");
+  const auto j = bench_json(
+      "--workload const:4 --requests 100 --policies vanilla,continuous --repeat 2 "
+      "--rates 2000,8000");
   const auto& rows = j.at("results");
   ASSERT_EQ(rows.size(), 8u);
   const char* order[] = {"vanilla", "continuous"};
@@ -148,8 +150,10 @@ TEST(BenchCli, PlotWritesPngsAndTheirScript) {
   if (std::system("command -v gnuplot > /dev/null 2>&1") != 0)
     GTEST_SKIP() << "skipped: gnuplot is not installed (scripts/install-deps.sh installs gnuplot-nox)";
   const std::string dir = temp_path("plots");
-  const auto r = testing::run_binserve_bench(kNull + "--workload const:4 --requests 60 --policies vanilla,multibin "
-                                               "--bins-sweep 1,2 --rates 3000,6000 --plot " + dir);
+  const auto r = testing::run_binserve_bench(kNull +
+                                             "--workload const:4 --requests 60 --policies vanilla,multibin "
+                                             "--bins-sweep 1,2 --rates 3000,6000 --plot " +
+                                             dir);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   for (const std::string png : {"throughput_vs_bins.png", "latency_vs_load.png"}) {
     std::ifstream in(dir + "/" + png, std::ios::binary);
@@ -177,15 +181,17 @@ TEST(BenchCli, OwnStopsReplaysEachRecordedAnswerWithItsSeed) {
   BINSERVE_REQUIRE_SHARED("models/stories260K.bin");
   const std::string model = testing::shared_path("models/stories260K.bin");
   const std::string data = temp_path("own.jsonl");
-  auto c = testing::run_binserve("predictor collect --model " + model + " --threads 1 --openings 12 --samples 2 --out " +
-                                 data + " 2>&1");
+  auto c = testing::run_binserve("predictor collect --model " + model +
+                                 " --threads 1 --openings 12 --samples 2 --out " + data + " 2>&1");
   ASSERT_EQ(c.exit_code, 0) << c.out;
   long recorded = 0;
   int records = 0;
-  for (const std::string& line : lines_of(data)) recorded += nlohmann::json::parse(line).at("length").get<long>(), ++records;
-  const auto r = testing::run_binserve_bench("bench --model " + model + " --length-model " + model + " --threads 1 --workload " +
-                                       data + " --test-fraction 1 --own-stops --temperature 0.8 --top-p 0.9 "
-                                       "--policies continuous --batch 8 --max-batch 8 --json");
+  for (const std::string& line : lines_of(data))
+    recorded += nlohmann::json::parse(line).at("length").get<long>(), ++records;
+  const auto r = testing::run_binserve_bench("bench --model " + model + " --length-model " + model +
+                                             " --threads 1 --workload " + data +
+                                             " --test-fraction 1 --own-stops --temperature 0.8 --top-p 0.9 "
+                                             "--policies continuous --batch 8 --max-batch 8 --json");
   std::filesystem::remove(data);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto row = nlohmann::json::parse(r.out).at("results").at(0);

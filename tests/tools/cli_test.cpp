@@ -1,8 +1,8 @@
 // The binserve program end to end: its JSON output and its errors.
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <memory>
-#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -26,8 +26,8 @@ TEST(Cli, TheMeasuringToolsAreBinserveBenchsNotBinserves) {
     const auto in_bench = testing::run_binserve_bench(std::string(tool) + " --help");
     EXPECT_EQ(in_bench.exit_code, 0) << tool << ": " << in_bench.out;
   }
-  for (const char* command : {"serve", "worker", "client", "stats", "config", "generate", "predictor", "inspect",
-                              "quantize"})
+  for (const char* command :
+       {"serve", "worker", "client", "stats", "config", "generate", "predictor", "inspect", "quantize"})
     EXPECT_EQ(run(std::string(command) + " --help").exit_code, 0) << command;
 }
 
@@ -48,7 +48,8 @@ TEST(Cli, GenerateStopsAtMaxNewTokensAndTargetLength) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_LE(j.at("generated_ids").size(), 7u);
-  r = run("generate --model dummy:stories260k --prompt hi --max-new-tokens 64 --target-length 40 "
+  r =
+      run("generate --model dummy:stories260k --prompt hi --max-new-tokens 64 --target-length 40 "
           "--temperature 0.8 --top-p 0.9 --seed 5 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   j = nlohmann::json::parse(r.out);
@@ -69,7 +70,8 @@ TEST(Cli, GenerateJsonReplacesInvalidUtf8InsteadOfAborting) {
   EXPECT_EQ(j.at("text").get<std::string>().substr(0, 3), kReplacement);
   // Sampled, this seed's text is ASCII that ends inside a character: its
   // last token is the byte 0xC7, which starts a two-byte character.
-  r = run("generate --model dummy:stories260k --threads 1 --prompt hi --max-new-tokens 64 --temperature 2 "
+  r =
+      run("generate --model dummy:stories260k --threads 1 --prompt hi --max-new-tokens 64 --temperature 2 "
           "--seed 499 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   j = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
@@ -90,7 +92,8 @@ TEST(Cli, BadModelIsAClearErrorAndExitCode1) {
 }
 
 TEST(Cli, BenchEngineJsonHasOneRowPerBatch) {
-  auto r = testing::run_binserve_bench("bench-engine --model dummy:stories260k --batch 1,4 --context 16 --steps 4 --json");
+  auto r =
+      testing::run_binserve_bench("bench-engine --model dummy:stories260k --batch 1,4 --context 16 --steps 4 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.at("results").size(), 2u);

@@ -27,8 +27,8 @@ class ConfigCheckCli : public testing::deployment_folder {
   // `binserve serve --config FILE` on free ports, killed after a minute
   // should it start (exit code 124 then).
   testing::run_result serve(const std::string& file, const std::string& limits = "") {
-    return testing::run_shell(limits + "exec timeout 60 " + testing::binserve_binary() + " serve --config " +
-                              file + " --tcp-port 0 --http-port 0 2>&1");
+    return testing::run_shell(limits + "exec timeout 60 " + testing::binserve_binary() + " serve --config " + file +
+                              " --tcp-port 0 --http-port 0 2>&1");
   }
 };
 
@@ -76,13 +76,15 @@ TEST_F(ConfigCheckCli, AllocationFailureWhileServeStartsIsOutOfMemory) {
   if (host / 10 * 9 < kKvBytes * 5 / 4)
     GTEST_SKIP() << "skipped: the host's " << (host >> 20) << " MiB leave no room for a 2 GiB KV cache "
                  << "that the check passes";
-  const std::string file = write_deployment("model: {dummy: stories260k}\nbackend: {kv_cache_bytes: " +
-                                 std::to_string(kKvBytes) + "}\nserver: {tcp_port: -1, http_port: -1}\n");
+  const std::string file =
+      write_deployment("model: {dummy: stories260k}\nbackend: {kv_cache_bytes: " + std::to_string(kKvBytes) +
+                       "}\nserver: {tcp_port: -1, http_port: -1}\n");
   ASSERT_EQ(testing::run_binserve("config check " + file).exit_code, 0);
   const auto r = serve(file, "ulimit -v 1048576 && ");  // 1 GiB of address space
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("binserve: out_of_memory: dummy:stories260k: the cpu backend ran out of host memory"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
 }
 
 }  // namespace

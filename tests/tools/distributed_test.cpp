@@ -14,8 +14,8 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -32,8 +32,8 @@ namespace {
 
 using namespace std::chrono_literals;
 const char* kModel = "models/stories260K.bin";
-const std::vector<std::string> kPrompts = {"Once upon a time", "Lily wanted a puppy", "The sun was hot",
-                                           "Tom and Sam", "One day, a little bird", "The cat sat"};
+const std::vector<std::string> kPrompts = {"Once upon a time", "Lily wanted a puppy",    "The sun was hot",
+                                           "Tom and Sam",      "One day, a little bird", "The cat sat"};
 constexpr int kTokens = 48;
 
 // A `binserve worker` child process; SIGKILLed when destroyed.
@@ -70,8 +70,7 @@ class worker_process {
     std::string line;
     pollfd pfd{out[0], POLLIN, 0};
     char c = 0;
-    while (line.find('\n') == std::string::npos && ::poll(&pfd, 1, 30000) > 0 && ::read(out[0], &c, 1) == 1)
-      line += c;
+    while (line.find('\n') == std::string::npos && ::poll(&pfd, 1, 30000) > 0 && ::read(out[0], &c, 1) == 1) line += c;
     ::close(out[0]);
     ASSERT_EQ(line.rfind("worker_port=", 0), 0u) << "the worker did not start: '" << line << "'";
     port_ = std::stoi(line.substr(12));
@@ -125,9 +124,7 @@ bool wait_for_stats(service& svc, F ok) {
   return false;
 }
 
-bool connected(const stats& s, int node) {
-  return static_cast<int>(s.nodes.size()) > node && s.nodes[node].connected;
-}
+bool connected(const stats& s, int node) { return static_cast<int>(s.nodes.size()) > node && s.nodes[node].connected; }
 
 // Requests in flight, counting final values per request.
 class load {

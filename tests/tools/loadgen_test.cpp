@@ -14,7 +14,6 @@
 namespace binserve {
 namespace {
 
-
 struct served {
   std::unique_ptr<service> svc;
   std::unique_ptr<net::front_end> tcp;
@@ -45,9 +44,8 @@ nlohmann::json run_loadgen(const std::string& args, int expected_exit) {
 
 TEST(Loadgen, EveryRequestAnsweredOnceWithItsLength) {
   served s = serve_null_backend(100000);
-  const auto j = run_loadgen("--port " + std::to_string(s.tcp->port()) +
-                                 " --connections 10 --requests 2000 --workload const:5 --stream",
-                             0);
+  const auto j = run_loadgen(
+      "--port " + std::to_string(s.tcp->port()) + " --connections 10 --requests 2000 --workload const:5 --stream", 0);
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j.at("requests"), 2000);
   EXPECT_EQ(j.at("completed"), 2000);
@@ -82,9 +80,8 @@ TEST(Loadgen, HttpEveryRequestCompletesPlainAndStreaming) {
 
 TEST(Loadgen, PoissonArrivalsAndOverloadErrorsAreCountedByCode) {
   served s = serve_null_backend(2);
-  const auto j = run_loadgen("--port " + std::to_string(s.tcp->port()) +
-                                 " --connections 2 --requests 200 --arrival poisson:100000",
-                             0);
+  const auto j = run_loadgen(
+      "--port " + std::to_string(s.tcp->port()) + " --connections 2 --requests 200 --arrival poisson:100000", 0);
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j.at("lost"), 0);
   EXPECT_EQ(j.at("ttft_ms"), nullptr);
@@ -96,8 +93,7 @@ TEST(Loadgen, UnansweredRequestsAreLostAndExitWith1) {
   nlohmann::json j;
   {
     testing::silent_peer peer;
-    j = run_loadgen("--port " + std::to_string(peer.port()) + " --connections 1 --requests 30 --timeout-s 0.3",
-                    1);
+    j = run_loadgen("--port " + std::to_string(peer.port()) + " --connections 1 --requests 30 --timeout-s 0.3", 1);
   }
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j.at("lost"), 30);

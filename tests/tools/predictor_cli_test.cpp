@@ -1,11 +1,11 @@
 // binserve predictor eval end to end: its JSON, its table and its errors.
+#include <sys/wait.h>
+#include <unistd.h>
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -25,8 +25,7 @@ class jsonl_file {
  public:
   explicit jsonl_file(const std::string& text)
       : path_(std::filesystem::temp_directory_path() /
-              ("binserve_predictor_cli_" + std::to_string(getpid()) + "_" +
-               std::to_string(next_++) + ".jsonl")) {
+              ("binserve_predictor_cli_" + std::to_string(getpid()) + "_" + std::to_string(next_++) + ".jsonl")) {
     std::ofstream(path_) << text;
   }
   ~jsonl_file() { std::filesystem::remove(path_); }
@@ -42,8 +41,7 @@ class jsonl_file {
 std::string constant_length_dataset() {
   std::string text;
   for (int i = 0; i < 300; ++i)
-    text += nlohmann::json{{"prompt", "Story number " + std::to_string(i) + " begins"},
-                           {"length", 40}}.dump() + "\n";
+    text += nlohmann::json{{"prompt", "Story number " + std::to_string(i) + " begins"}, {"length", 40}}.dump() + "\n";
   return text;
 }
 
@@ -76,8 +74,7 @@ TEST(PredictorCli, EvalJsonScoresEachPredictorAndRepeatsTheFirstAtTopLevel) {
 
 TEST(PredictorCli, EvalTablePrintsOneRowPerPredictor) {
   const jsonl_file data(constant_length_dataset());
-  auto r = run(std::string("predictor eval ") + kModel + " --data " + data.path() +
-               " --predictors prompt-ratio,fixed");
+  auto r = run(std::string("predictor eval ") + kModel + " --data " + data.path() + " --predictors prompt-ratio,fixed");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("MAE"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\nprompt-ratio "), std::string::npos) << r.out;
@@ -85,23 +82,18 @@ TEST(PredictorCli, EvalTablePrintsOneRowPerPredictor) {
 }
 
 TEST(PredictorCli, MalformedLineIsAnErrorNamingItAndExitCode1) {
-  const jsonl_file data(
-      "{\"prompt\": \"a\", \"length\": 3}\n\n{\"prompt\": \"b\", \"length\": oops}\n");
-  auto r = run(std::string("predictor eval ") + kModel + " --data " + data.path() +
-               " --predictors fixed --json");
+  const jsonl_file data("{\"prompt\": \"a\", \"length\": 3}\n\n{\"prompt\": \"b\", \"length\": oops}\n");
+  auto r = run(std::string("predictor eval ") + kModel + " --data " + data.path() + " --predictors fixed --json");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("binserve: invalid_argument: " + data.path() + ":3: not valid JSON"),
-            std::string::npos)
+  EXPECT_NE(r.out.find("binserve: invalid_argument: " + data.path() + ":3: not valid JSON"), std::string::npos)
       << r.out;
 }
 
 TEST(PredictorCli, UnknownPredictorIsAnErrorAndExitCode1) {
   const jsonl_file data(constant_length_dataset());
-  auto r = run(std::string("predictor eval ") + kModel + " --data " + data.path() +
-               " --predictors fixed,crystal-ball");
+  auto r = run(std::string("predictor eval ") + kModel + " --data " + data.path() + " --predictors fixed,crystal-ball");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("invalid_argument: predictor 'crystal-ball' is unknown"), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("invalid_argument: predictor 'crystal-ball' is unknown"), std::string::npos) << r.out;
 }
 
 // stories260K tells its own stories from its own openings, twice each, with

@@ -39,7 +39,8 @@ TEST(QuantizedServe, PeakResidentMemoryIsWithinFileSizePlusKvCachePlus64MiB) {
   // 28M parameters: a 30 MB Q8_0 file, 111 MB as fp32.
   const auto q = testing::run_binserve(
       "quantize --model dummy:custom,dim=512,hidden=1536,layers=8,heads=8,kv_heads=8,vocab=512,ctx=512 "
-      "--type Q8_0 --out " + model);
+      "--type Q8_0 --out " +
+      model);
   ASSERT_EQ(q.exit_code, 0) << q.out;
   constexpr long long kKvBytes = 16ll << 20;
   std::ofstream(config) << "model: {path: " << model << "}\n"

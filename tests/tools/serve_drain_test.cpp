@@ -30,17 +30,17 @@ namespace http = testing::http;
 const char* kModel = "models/stories260K.bin";
 constexpr int kTokens = 64;
 
-const std::vector<std::string> kPrompts = {
-    "Once upon a time", "Lily wanted a puppy", "The little robot", "One day, Tom found a box",
-    "The sun was hot",  "A cat sat on a mat",  "Sam had a red ball", "The big tree",
-    "Mom made a cake",  "The dog ran fast",    "Ben saw a bird",     "The girl liked to sing"};
+const std::vector<std::string> kPrompts = {"Once upon a time",         "Lily wanted a puppy", "The little robot",
+                                           "One day, Tom found a box", "The sun was hot",     "A cat sat on a mat",
+                                           "Sam had a red ball",       "The big tree",        "Mom made a cake",
+                                           "The dog ran fast",         "Ben saw a bird",      "The girl liked to sing"};
 
 // A deployment file whose steps take 30 ms, so kTokens tokens take about
 // 2 s: the drain starts while every request is running. Removed with it.
 struct deployment {
   explicit deployment(const std::string& extra)
-      : path((std::filesystem::path(::testing::TempDir()) /
-              ("binserve_drain_" + std::to_string(::getpid()) + ".yaml")).string()) {
+      : path((std::filesystem::path(::testing::TempDir()) / ("binserve_drain_" + std::to_string(::getpid()) + ".yaml"))
+                 .string()) {
     std::ofstream(path) << "model: {path: " << testing::shared_path(kModel) << "}\n"
                         << "backend: {threads: 1}\n"
                         << "policy: {kind: continuous, max_batch_size: 16}\n"
@@ -86,8 +86,10 @@ struct stream_end {
 stream_end read_stream(const std::string& body) {
   stream_end out;
   for (const json& e : testing::sse_events(body)) {
-    if (e == "[DONE]") out.done = true;
-    else if (e.contains("error")) out.error_code = e["error"]["code"];
+    if (e == "[DONE]")
+      out.done = true;
+    else if (e.contains("error"))
+      out.error_code = e["error"]["code"];
     else {
       out.text += e["choices"][0]["text"].get<std::string>();
       out.finished = out.finished || !e["choices"][0]["finish_reason"].is_null();
@@ -120,7 +122,8 @@ TEST_F(ServeDrain, SigtermDeliversEveryAcceptedRequestThenExitsZero) {
                           completion(kPrompts[i], i < 8).dump());
   }
   testing::line_socket tcp(server.tcp_port());  // and one TCP client, streaming
-  tcp.send(R"({"type":"generate","id":"t","prompt":"Once upon a time","max_new_tokens":64,"stream":true})" "\n");
+  tcp.send(R"({"type":"generate","id":"t","prompt":"Once upon a time","max_new_tokens":64,"stream":true})"
+           "\n");
   wait_submitted(port, 13);
 
   server.signal(SIGTERM);
@@ -129,7 +132,8 @@ TEST_F(ServeDrain, SigtermDeliversEveryAcceptedRequestThenExitsZero) {
   EXPECT_EQ(late.status, 503) << late.body;
   EXPECT_EQ(late.header("Retry-After"), "1");
   testing::line_socket late_tcp(server.tcp_port());
-  late_tcp.send(R"({"type":"generate","id":"late","prompt":"Too late"})" "\n");
+  late_tcp.send(R"({"type":"generate","id":"late","prompt":"Too late"})"
+                "\n");
   const json refused = late_tcp.read();
   EXPECT_EQ(refused["type"], "error");
   EXPECT_EQ(refused["code"], "shutting_down") << refused;
@@ -171,7 +175,8 @@ TEST_F(ServeDrain, PastTheDrainTimeoutWhatIsLeftEndsWithAnErrorAndExitsThree) {
   calls.sockets.push_back(testing::connect_to(calls.io, port));
   testing::send_request(calls.sockets.back(), http::verb::post, "/v1/completions", long_one.dump());
   testing::line_socket tcp(server.tcp_port());
-  tcp.send(R"({"type":"generate","id":7,"prompt":"Once","max_new_tokens":400,"ignore_eos":true})" "\n");
+  tcp.send(R"({"type":"generate","id":7,"prompt":"Once","max_new_tokens":400,"ignore_eos":true})"
+           "\n");
   wait_submitted(port, 3);
   // The first streamed token is out: the stream's headers are sent.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -20,8 +20,8 @@ const char* kModel = "models/stories260K.bin";
 
 struct deployment {
   explicit deployment(const std::string& level)
-      : path((std::filesystem::path(::testing::TempDir()) /
-              ("binserve_log_" + std::to_string(::getpid()) + ".yaml")).string()) {
+      : path((std::filesystem::path(::testing::TempDir()) / ("binserve_log_" + std::to_string(::getpid()) + ".yaml"))
+                 .string()) {
     std::ofstream(path) << "model: {path: " << testing::shared_path(kModel) << "}\n"
                         << "backend: {threads: 1}\n"
                         << "predictor: {kind: fixed}\n"
@@ -37,9 +37,9 @@ std::string serve_two_requests(const std::string& level) {
   const deployment config(level);
   testing::serve_process server(config.path);
   EXPECT_GT(server.http_port(), 0);
-  const testing::http_reply ok = testing::post(
-      server.http_port(), "/v1/completions",
-      {{"prompt", "Once upon a time"}, {"max_tokens", 5}, {"temperature", 0}, {"user", "alice"}});
+  const testing::http_reply ok =
+      testing::post(server.http_port(), "/v1/completions",
+                    {{"prompt", "Once upon a time"}, {"max_tokens", 5}, {"temperature", 0}, {"user", "alice"}});
   EXPECT_EQ(ok.status, 200) << ok.body;
   const testing::http_reply bad = testing::post(server.http_port(), "/v1/completions",
                                                 {{"prompt", "Once upon a time"}, {"logit_bias", {{"9999", 5}}}});
@@ -56,7 +56,8 @@ TEST(ServeLog, AtInfoEachRequestEndsInOneLine) {
                                                 R"(stop=max_new_tokens retries=0 queue_ms=[0-9.]+ )"
                                                 R"(first_token_ms=[0-9.]+ total_ms=[0-9.]+\n)")))
       << err;
-  EXPECT_TRUE(std::regex_search(err, std::regex(R"(\[info\] request 2 client=http:\d+ error=invalid_argument: logit_bias: )")))
+  EXPECT_TRUE(
+      std::regex_search(err, std::regex(R"(\[info\] request 2 client=http:\d+ error=invalid_argument: logit_bias: )")))
       << err;
   EXPECT_NE(err.find("[info] serving "), std::string::npos) << err;
 }

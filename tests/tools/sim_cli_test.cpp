@@ -60,8 +60,10 @@ TEST(SimCli, RowsCarryTheLatencyTtftAndTpotMeans) {
 // preemption bound, the KV budget and how it is reserved.
 TEST(SimCli, PreemptionBoundAndKvBudgetReachTheCore) {
   auto row = [](const std::string& flags) {
-    const auto r = testing::run_binserve_bench("sim --lengths exponential:20 --requests 200 --cap 256 --arrivals poisson:50 "
-                                         "--policies continuous-srpt --json " + flags);
+    const auto r = testing::run_binserve_bench(
+        "sim --lengths exponential:20 --requests 200 --cap 256 --arrivals poisson:50 "
+        "--policies continuous-srpt --json " +
+        flags);
     EXPECT_EQ(r.exit_code, 0) << r.out;
     return nlohmann::json::parse(r.out).at("results").at(0);
   };
@@ -83,10 +85,10 @@ TEST(SimCli, PreemptionBoundAndKvBudgetReachTheCore) {
 // with the true lengths it never does.
 TEST(SimCli, RunOptionsAndTheHintPredictorGiveTheAblationRows) {
   BINSERVE_REQUIRE_SHARED("data/alpaca-train-10k-length.json");
-  const auto r = testing::run_binserve_bench(
-      "sim --lengths " + testing::shared_path("data/alpaca-train-10k-length.json") +
-      " --hint-field L_t0.7 --requests 512 --batch 16 --cap 512 "
-      "--policies vanilla,sequence+novbs+nofcr:hint,sequence:hint,sequence --json");
+  const auto r =
+      testing::run_binserve_bench("sim --lengths " + testing::shared_path("data/alpaca-train-10k-length.json") +
+                                  " --hint-field L_t0.7 --requests 512 --batch 16 --cap 512 "
+                                  "--policies vanilla,sequence+novbs+nofcr:hint,sequence:hint,sequence --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto rows = nlohmann::json::parse(r.out).at("results");
   ASSERT_EQ(rows.size(), 4u);

@@ -15,7 +15,6 @@
 namespace binserve {
 namespace {
 
-
 // The last line of `out` that is a JSON object (the server's log lines may precede it).
 nlohmann::json last_json(const std::string& out) {
   const auto at = out.rfind("\n{\"");
@@ -24,8 +23,7 @@ nlohmann::json last_json(const std::string& out) {
 
 // A null-backend deployment with small limits (examples/soak-null.yaml's), in a temp file.
 std::string soak_config() {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("binserve_soak_" + std::to_string(::getpid()) + ".yaml");
+  const auto path = std::filesystem::temp_directory_path() / ("binserve_soak_" + std::to_string(::getpid()) + ".yaml");
   std::ofstream(path) << "model: {dummy: stories260k}\nbackend: {kind: 'null'}\n"
                          "policy: {kind: vanilla, batch_size: 16, max_wait_ms: 1}\n"
                          "predictor: {kind: fixed, fixed_length: 4}\n"
@@ -67,8 +65,8 @@ TEST(Soak, UnansweredRequestsAreLostAndExitWith1) {
   {
     testing::silent_peer peer;
     r = testing::run_binserve_bench("soak --port " + std::to_string(peer.port()) +
-                              " --connections 1 --in-flight 5 --requests 20 --seconds 0.2"
-                              " --drain-seconds 0.2 --malformed-ratio 0 --json");
+                                    " --connections 1 --in-flight 5 --requests 20 --seconds 0.2"
+                                    " --drain-seconds 0.2 --malformed-ratio 0 --json");
   }
   EXPECT_EQ(r.exit_code, 1) << r.out;
   const auto j = last_json(r.out);

@@ -56,7 +56,7 @@ TEST(StatsCli, PrintsEveryFieldAndEachNode) {
   const auto r = testing::run_binserve("stats --port " + s.port + " --token sesame");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   std::map<std::string, std::vector<std::string>> line;  // by first word
-  std::vector<std::string> node0;                          // the nodes table's row of node 0
+  std::vector<std::string> node0;                        // the nodes table's row of node 0
   for (const auto& w : words_of(r.out)) {
     if (!w.empty()) line[w[0]] = w;
     if (w.size() > 1 && w[0] == "0" && w[1] == "local") node0 = w;

@@ -32,10 +32,8 @@ constexpr int kThreads = 128;
 
 // Offset of (position t, element 0) of token i's sequence in layer kv.layer.
 __device__ __forceinline__ std::int64_t kv_offset(const kv_view& kv, int i, int t) {
-  const int block = kv.block_table[static_cast<std::int64_t>(kv.chunk_of[i]) * kv.max_blocks +
-                                   t / kv.block_size];
-  return ((static_cast<std::int64_t>(kv.layer) * kv.n_blocks + block) * kv.block_size +
-          t % kv.block_size) * kv.kv_dim;
+  const int block = kv.block_table[static_cast<std::int64_t>(kv.chunk_of[i]) * kv.max_blocks + t / kv.block_size];
+  return ((static_cast<std::int64_t>(kv.layer) * kv.n_blocks + block) * kv.block_size + t % kv.block_size) * kv.kv_dim;
 }
 
 template <class T>
@@ -47,8 +45,8 @@ __global__ void attention_split_kernel(attention_params p, kv_view kv) {
   if (start >= len) return;  // uniform over the block: before any barrier
   const int end = min(len, start + p.split_len);
   const int g_off = (h / p.kv_group) * hd;
-  float* q = smem;            // (hd)
-  float* score = smem + hd;   // (split_len)
+  float* q = smem;           // (hd)
+  float* score = smem + hd;  // (split_len)
   const float* q_in = p.q + (static_cast<std::int64_t>(i) * p.n_heads + h) * hd;
   for (int d = threadIdx.x; d < hd; d += blockDim.x) q[d] = q_in[d];
   __syncthreads();
@@ -98,8 +96,7 @@ __global__ void attention_combine_kernel(attention_params p, kv_view kv) {
   float m_max = -INFINITY;
   for (int s = 0; s < splits; ++s) m_max = fmaxf(m_max, part[s * (hd + 2) + hd]);
   float l_sum = 0.0f;
-  for (int s = 0; s < splits; ++s)
-    l_sum += expf(part[s * (hd + 2) + hd] - m_max) * part[s * (hd + 2) + hd + 1];
+  for (int s = 0; s < splits; ++s) l_sum += expf(part[s * (hd + 2) + hd] - m_max) * part[s * (hd + 2) + hd + 1];
   T* out = static_cast<T*>(p.out) + (static_cast<std::int64_t>(i) * p.n_heads + h) * hd;
   for (int d = threadIdx.x; d < hd; d += blockDim.x) {
     float acc = 0.0f;
@@ -118,16 +115,14 @@ status attention(const attention_params& p, const kv_view& kv, data_type t, cuda
   if (p.n == 0) return status::ok_status();
   const size_t smem = static_cast<size_t>(p.head_dim + p.split_len) * sizeof(float);
   if (smem > 48 * 1024)
-    return status(error_code::internal, "attention: split of " + std::to_string(p.split_len) +
-                                            " positions exceeds 48 KiB of shared memory");
+    return status(error_code::internal,
+                  "attention: split of " + std::to_string(p.split_len) + " positions exceeds 48 KiB of shared memory");
   const dim3 split_grid(p.n, p.n_heads, p.n_splits), combine_grid(p.n, p.n_heads);
-  dispatch_dtype(t, [&](auto tag) {
-    attention_split_kernel<decltype(tag)><<<split_grid, kThreads, smem, stream>>>(p, kv);
-  });
+  dispatch_dtype(
+      t, [&](auto tag) { attention_split_kernel<decltype(tag)><<<split_grid, kThreads, smem, stream>>>(p, kv); });
   BINSERVE_TRY(check_launch("attention_split_kernel"));
-  dispatch_dtype(t, [&](auto tag) {
-    attention_combine_kernel<decltype(tag)><<<combine_grid, kThreads, 0, stream>>>(p, kv);
-  });
+  dispatch_dtype(
+      t, [&](auto tag) { attention_combine_kernel<decltype(tag)><<<combine_grid, kThreads, 0, stream>>>(p, kv); });
   return check_launch("attention_combine_kernel");
 }
 

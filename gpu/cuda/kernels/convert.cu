@@ -44,8 +44,7 @@ __global__ void fill_f32_kernel(float* dst, std::int64_t count, float value) {
 
 }  // namespace
 
-status convert_from_f32(void* dst, const float* src, std::int64_t count, data_type t,
-                        cudaStream_t stream) {
+status convert_from_f32(void* dst, const float* src, std::int64_t count, data_type t, cudaStream_t stream) {
   if (count == 0) return status::ok_status();
   dispatch_dtype(t, [&](auto tag) {
     using T = decltype(tag);
@@ -54,8 +53,7 @@ status convert_from_f32(void* dst, const float* src, std::int64_t count, data_ty
   return check_launch("convert_kernel");
 }
 
-status fill_dummy(void* dst, std::int64_t count, const dummy_params& p, data_type t,
-                  cudaStream_t stream) {
+status fill_dummy(void* dst, std::int64_t count, const dummy_params& p, data_type t, cudaStream_t stream) {
   if (count == 0) return status::ok_status();
   dispatch_dtype(t, [&](auto tag) {
     using T = decltype(tag);

@@ -17,9 +17,13 @@ __device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162f
 template <class T>
 __device__ __forceinline__ T from_float(float v);
 template <>
-__device__ __forceinline__ float from_float<float>(float v) { return v; }
+__device__ __forceinline__ float from_float<float>(float v) {
+  return v;
+}
 template <>
-__device__ __forceinline__ __half from_float<__half>(float v) { return __float2half_rn(v); }
+__device__ __forceinline__ __half from_float<__half>(float v) {
+  return __float2half_rn(v);
+}
 template <>
 __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
   return __float2bfloat16_rn(v);
@@ -29,9 +33,15 @@ __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
 template <class F>
 void dispatch_dtype(data_type t, F&& f) {
   switch (t) {
-    case data_type::fp32: f(float{}); break;
-    case data_type::fp16: f(__half{}); break;
-    case data_type::bf16: f(__nv_bfloat16{}); break;
+    case data_type::fp32:
+      f(float{});
+      break;
+    case data_type::fp16:
+      f(__half{});
+      break;
+    case data_type::bf16:
+      f(__nv_bfloat16{});
+      break;
   }
 }
 

@@ -55,8 +55,7 @@ __global__ void rmsnorm_kernel(rmsnorm_params p) {
 
 }  // namespace
 
-status embed(float* x, const void* table, const int* tokens, int n, int dim, data_type t,
-             cudaStream_t stream) {
+status embed(float* x, const void* table, const int* tokens, int n, int dim, data_type t, cudaStream_t stream) {
   if (n == 0) return status::ok_status();
   dispatch_dtype(t, [&](auto tag) {
     using T = decltype(tag);
@@ -74,9 +73,7 @@ status gather_rows(float* out, int out_stride, const float* x, const int* rows_o
 
 status rmsnorm(const rmsnorm_params& p, data_type t, cudaStream_t stream) {
   if (p.rows == 0) return status::ok_status();
-  dispatch_dtype(t, [&](auto tag) {
-    rmsnorm_kernel<decltype(tag)><<<p.rows, kThreads, 0, stream>>>(p);
-  });
+  dispatch_dtype(t, [&](auto tag) { rmsnorm_kernel<decltype(tag)><<<p.rows, kThreads, 0, stream>>>(p); });
   return check_launch("rmsnorm_kernel");
 }
 

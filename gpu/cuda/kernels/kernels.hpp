@@ -17,8 +17,7 @@ namespace binserve::cuda {
 
 // ---- embedding_rmsnorm.cu --------------------------------------------------
 // x (n, dim) = table (vocab, dim; T) [tokens (n)]
-status embed(float* x, const void* table, const int* tokens, int n, int dim, data_type t,
-             cudaStream_t stream);
+status embed(float* x, const void* table, const int* tokens, int n, int dim, data_type t, cudaStream_t stream);
 
 // out[r * out_stride, +dim) = x[rows_of[r] * dim, +dim) for r in [0, rows): fp32 rows picked
 // into a strided table (the layer states of each chunk's last token)
@@ -26,11 +25,11 @@ status gather_rows(float* out, int out_stride, const float* x, const int* rows_o
                    cudaStream_t stream);
 
 struct rmsnorm_params {
-  void* out = nullptr;           // (rows, dim) T: the GEMM input
-  float* out_f32 = nullptr;      // (rows, dim) or null: an fp32 copy (hidden states)
-  const float* x = nullptr;      // (*, dim)
-  const int* rows_of = nullptr;  // (rows) or null: row r reads x[rows_of[r]], else x[r]
-  const float* weight = nullptr; // (dim)
+  void* out = nullptr;            // (rows, dim) T: the GEMM input
+  float* out_f32 = nullptr;       // (rows, dim) or null: an fp32 copy (hidden states)
+  const float* x = nullptr;       // (*, dim)
+  const int* rows_of = nullptr;   // (rows) or null: row r reads x[rows_of[r]], else x[r]
+  const float* weight = nullptr;  // (dim)
   int rows = 0, dim = 0;
   float eps = 1e-5f;
 };
@@ -50,10 +49,10 @@ struct kv_view {
 };
 
 struct rope_params {
-  float* q = nullptr;              // (n, dim), rotated in place
-  const float* k = nullptr;        // (n, kv_dim)
-  const float* v = nullptr;        // (n, kv_dim)
-  const float* rope_cos = nullptr; // (n_ctx, head_dim / 2), the CPU backend's table
+  float* q = nullptr;               // (n, dim), rotated in place
+  const float* k = nullptr;         // (n, kv_dim)
+  const float* v = nullptr;         // (n, kv_dim)
+  const float* rope_cos = nullptr;  // (n_ctx, head_dim / 2), the CPU backend's table
   const float* rope_sin = nullptr;
   int n = 0, dim = 0, head_dim = 0;
 };
@@ -62,9 +61,9 @@ status rope_kv_append(const rope_params& p, const kv_view& kv, data_type t, cuda
 
 // ---- attention.cu ------------------------------------------------------------
 struct attention_params {
-  const float* q = nullptr;   // (n, dim) rotated queries
-  void* out = nullptr;        // (n, dim) T
-  float* partial = nullptr;   // (n, n_heads, n_splits, head_dim + 2) workspace
+  const float* q = nullptr;  // (n, dim) rotated queries
+  void* out = nullptr;       // (n, dim) T
+  float* partial = nullptr;  // (n, n_heads, n_splits, head_dim + 2) workspace
   int n = 0, n_heads = 0, kv_group = 1, head_dim = 0;
   int n_splits = 1, split_len = 0;  // positions [s * split_len, (s+1) * split_len) per split
 };
@@ -75,20 +74,17 @@ status attention(const attention_params& p, const kv_view& kv, data_type t, cuda
 
 // ---- swiglu.cu ---------------------------------------------------------------
 // out (count) = silu(gate) * up, stored as T
-status swiglu(void* out, const float* gate, const float* up, std::int64_t count, data_type t,
-              cudaStream_t stream);
+status swiglu(void* out, const float* gate, const float* up, std::int64_t count, data_type t, cudaStream_t stream);
 
 // ---- convert.cu --------------------------------------------------------------
 // dst (count; T) = src (count; fp32)
-status convert_from_f32(void* dst, const float* src, std::int64_t count, data_type t,
-                        cudaStream_t stream);
+status convert_from_f32(void* dst, const float* src, std::int64_t count, data_type t, cudaStream_t stream);
 // dst (count; T) = dummy_weight_value(seed, tensor, i, scale), i in [0, count)
 struct dummy_params {
   std::uint64_t seed = 0, tensor = 0;
   float scale = 1.0f;
 };
-status fill_dummy(void* dst, std::int64_t count, const dummy_params& p, data_type t,
-                  cudaStream_t stream);
+status fill_dummy(void* dst, std::int64_t count, const dummy_params& p, data_type t, cudaStream_t stream);
 // dst (count; fp32) = value
 status fill_f32(float* dst, std::int64_t count, float value, cudaStream_t stream);
 
@@ -102,12 +98,12 @@ status argmax_rows(int* out, const float* logits, int rows, int vocab, cudaStrea
 //   out[r] = first v with uniform[j] < float cumulative sum of p[0..v], else vocab - 1
 // `uniform[j]` is the host's sample_uniform(seed, step), so both draw alike.
 struct temperature_sample_params {
-  int* out = nullptr;                 // (rows of the forward): written at each selected row
-  float* probs = nullptr;             // (rows of the forward, vocab) workspace
-  const float* logits = nullptr;      // (rows of the forward, vocab)
-  const int* rows = nullptr;          // (jobs)
-  const float* temperature = nullptr; // (jobs), > 0
-  const float* uniform = nullptr;     // (jobs), in [0, 1)
+  int* out = nullptr;                  // (rows of the forward): written at each selected row
+  float* probs = nullptr;              // (rows of the forward, vocab) workspace
+  const float* logits = nullptr;       // (rows of the forward, vocab)
+  const int* rows = nullptr;           // (jobs)
+  const float* temperature = nullptr;  // (jobs), > 0
+  const float* uniform = nullptr;      // (jobs), in [0, 1)
   int jobs = 0, vocab = 0;
 };
 status temperature_sample(const temperature_sample_params& p, cudaStream_t stream);

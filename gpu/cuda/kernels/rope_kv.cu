@@ -24,18 +24,16 @@ __global__ void rope_kv_kernel(rope_params p, kv_view kv) {
   const int pos = kv.pos[i], half = p.head_dim / 2;
   const float* cs = p.rope_cos + static_cast<std::int64_t>(pos) * half;
   const float* sn = p.rope_sin + static_cast<std::int64_t>(pos) * half;
-  const int block = kv.block_table[static_cast<std::int64_t>(kv.chunk_of[i]) * kv.max_blocks +
-                                   pos / kv.block_size];
+  const int block = kv.block_table[static_cast<std::int64_t>(kv.chunk_of[i]) * kv.max_blocks + pos / kv.block_size];
   const std::int64_t slot =
-      ((static_cast<std::int64_t>(kv.layer) * kv.n_blocks + block) * kv.block_size +
-       pos % kv.block_size) * kv.kv_dim;
+      ((static_cast<std::int64_t>(kv.layer) * kv.n_blocks + block) * kv.block_size + pos % kv.block_size) * kv.kv_dim;
   float* q = p.q + static_cast<std::int64_t>(i) * p.dim;
   const float* k = p.k + static_cast<std::int64_t>(i) * kv.kv_dim;
   const float* v = p.v + static_cast<std::int64_t>(i) * kv.kv_dim;
   T* k_out = static_cast<T*>(kv.k_cache) + slot;
   T* v_out = static_cast<T*>(kv.v_cache) + slot;
   for (int j = threadIdx.x; j < p.dim / 2; j += blockDim.x) {  // pair j: elements 2j, 2j+1
-    const int h = (2 * j % p.head_dim) / 2;  // [0, head_dim / 2)
+    const int h = (2 * j % p.head_dim) / 2;                    // [0, head_dim / 2)
     const float c = cs[h], s = sn[h];
     const float q0 = q[2 * j], q1 = q[2 * j + 1];
     // __fmul_rn / __fadd_rn are never contracted into FMAs: the same roundings as the CPU.
@@ -55,9 +53,7 @@ __global__ void rope_kv_kernel(rope_params p, kv_view kv) {
 
 status rope_kv_append(const rope_params& p, const kv_view& kv, data_type t, cudaStream_t stream) {
   if (p.n == 0) return status::ok_status();
-  dispatch_dtype(t, [&](auto tag) {
-    rope_kv_kernel<decltype(tag)><<<p.n, kThreads, 0, stream>>>(p, kv);
-  });
+  dispatch_dtype(t, [&](auto tag) { rope_kv_kernel<decltype(tag)><<<p.n, kThreads, 0, stream>>>(p, kv); });
   return check_launch("rope_kv_kernel");
 }
 

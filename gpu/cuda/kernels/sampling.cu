@@ -23,9 +23,7 @@ namespace {
 constexpr int kThreads = 256;  // a power of two: the tree halves it
 
 // Whether (a, ia) beats (b, ib): larger value, or equal value and lower index.
-__device__ __forceinline__ bool better(float a, int ia, float b, int ib) {
-  return a > b || (a == b && ia < ib);
-}
+__device__ __forceinline__ bool better(float a, int ia, float b, int ib) { return a > b || (a == b && ia < ib); }
 
 __global__ void argmax_kernel(int* out, const float* logits, int vocab) {
   __shared__ float best_v[kThreads];
@@ -41,8 +39,7 @@ __global__ void argmax_kernel(int* out, const float* logits, int vocab) {
   __syncthreads();
   for (int half = kThreads / 2; half > 0; half /= 2) {
     if (threadIdx.x < half &&
-        better(best_v[threadIdx.x + half], best_i[threadIdx.x + half], best_v[threadIdx.x],
-               best_i[threadIdx.x])) {
+        better(best_v[threadIdx.x + half], best_i[threadIdx.x + half], best_v[threadIdx.x], best_i[threadIdx.x])) {
       best_v[threadIdx.x] = best_v[threadIdx.x + half];
       best_i[threadIdx.x] = best_i[threadIdx.x + half];
     }

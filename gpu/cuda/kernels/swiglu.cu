@@ -22,13 +22,11 @@ __global__ void swiglu_kernel(T* out, const float* gate, const float* up, std::i
 
 }  // namespace
 
-status swiglu(void* out, const float* gate, const float* up, std::int64_t count, data_type t,
-              cudaStream_t stream) {
+status swiglu(void* out, const float* gate, const float* up, std::int64_t count, data_type t, cudaStream_t stream) {
   if (count == 0) return status::ok_status();
   dispatch_dtype(t, [&](auto tag) {
     using T = decltype(tag);
-    swiglu_kernel<T><<<ceil_div(count, kThreads), kThreads, 0, stream>>>(static_cast<T*>(out), gate, up,
-                                                                        count);
+    swiglu_kernel<T><<<ceil_div(count, kThreads), kThreads, 0, stream>>>(static_cast<T*>(out), gate, up, count);
   });
   return check_launch("swiglu_kernel");
 }
