@@ -7,16 +7,29 @@
 
 namespace binserve {
 
-status_or<backend_set> start_backends(const service_config& c, int others_on_device) {
-  status_or<model> loaded = status(error_code::internal, "no model loaded");
+namespace {
+
+status_or<std::shared_ptr<const model>> load(const service_config& c) {
   try {
-    loaded = load_model(c.model, model_options{c.tokenizer, c.stop_tokens, c.model_format});
+    auto m = load_model(c.model, model_options{c.tokenizer, c.stop_tokens, c.model_format});
+    if (!m.ok()) return m.error();
+    return std::make_shared<const model>(std::move(*m));
   } catch (const std::bad_alloc&) {  // an error value, never an abort (make_backend does the same)
     return status(error_code::out_of_memory, c.model + ": the model's weights do not fit in host memory");
   }
-  if (!loaded.ok()) return loaded.error();
+}
+
+}  // namespace
+
+status_or<backend_set> start_backends(const service_config& c, int others_on_device,
+                                      std::shared_ptr<const model> loaded) {
+  if (!loaded) {
+    auto m = load(c);
+    if (!m.ok()) return m.error();
+    loaded = std::move(*m);
+  }
   backend_set out;
-  out.m = std::make_shared<const model>(std::move(*loaded));
+  out.m = std::move(loaded);
   out.options = {.kind = c.backend,
                  .threads = c.threads,
                  .device = c.device,

@@ -23,11 +23,12 @@ struct backend_set {
   std::string fingerprint;                         // model_fingerprint(*m)
 };
 
-// Loads c.model, the executors' probe, and c.executors backends. The device
-// memory share is split evenly over the backends on the device: these and
-// `others_on_device` more (the embedding predictor's). Errors: load_model's
-// (out_of_memory when the weights do not fit in host memory), the probe's,
-// make_backend's.
-status_or<backend_set> start_backends(const service_config& c, int others_on_device);
+// Loads c.model (unless `loaded` holds it already), the executors' probe,
+// and c.executors backends. The device memory share is split evenly over
+// the backends on the device: these and `others_on_device` more (the
+// embedding predictor's). Errors: load_model's (out_of_memory when the
+// weights do not fit in host memory), the probe's, make_backend's.
+status_or<backend_set> start_backends(const service_config& c, int others_on_device,
+                                      std::shared_ptr<const model> loaded = nullptr);
 
 }  // namespace binserve

@@ -207,7 +207,7 @@ status_or<std::unique_ptr<service>> start_service(const service_setup& c) {
   auto layout = sched::bin_layout::make(c.policy, c.limits.max_new_tokens);
   if (!layout.ok()) return layout.error();
   // The device's share is split evenly over the backends on it: the executors' and the embedding predictor's.
-  auto set = start_backends(c, uses_embedding(c.predictor) ? 1 : 0);
+  auto set = start_backends(c, uses_embedding(c.predictor) ? 1 : 0, c.loaded);
   if (!set.ok()) return set.error();
 
   auto p = std::make_unique<service::impl>();

@@ -10,6 +10,7 @@
 #include "binserve/config.hpp"
 #include "binserve/service.hpp"
 #include "binserve/status.hpp"
+#include "gpu/model.hpp"
 
 namespace binserve {
 
@@ -27,6 +28,10 @@ struct service_setup : service_config {
   // file (its shape and seconds; actors/step_trace.hpp), from which
   // `binserve-bench sim --cost FILE` fits its cost model. Empty: off.
   std::string step_trace;
+  // Non-null: `model`, loaded already with `stop_tokens` (by the deployment's
+  // validation, config/deployment_check.hpp), served as it is instead of
+  // being loaded again.
+  std::shared_ptr<const binserve::model> loaded;  // (`model` here names the path)
 };
 
 // service::start with the switches (service::start(c) is this with none).

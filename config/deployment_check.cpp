@@ -54,8 +54,10 @@ std::string key_of_load_failure(const service_config& c) {
   return load_llama2c_weights(c.model, weights_only).ok() ? "model.tokenizer" : "model.path";
 }
 
-// The model service::start loads. Stop tokens are checked here rather than
-// by load_model (the same test), to name the one at fault.
+// The model start_service serves: loaded as start_backends loads it, but
+// with the stop tokens checked here rather than by load_model (the same
+// test), to name the one at fault; then set as load_model sets a non-empty
+// list.
 status_or<std::shared_ptr<const model>> check_model(const located_deployment& d) {
   const service_config& c = d.config.service;
   const std::string model_key = c.model.starts_with(kDummyPrefix) ? "model.dummy" : "model.path";
@@ -69,6 +71,7 @@ status_or<std::shared_ptr<const model>> check_model(const located_deployment& d)
                              "token " + std::to_string(t) + " is outside the vocabulary of " + c.model + " (0 to " +
                                  std::to_string(m->config.vocab_size - 1) + ")");
     }
+    if (!c.stop_tokens.empty()) m->stop_tokens = c.stop_tokens;
     return std::make_shared<const model>(std::move(*m));
   } catch (const std::bad_alloc&) {
     return d.marks.error(model_key, "does not fit in host memory");
@@ -168,7 +171,7 @@ status check_step_trace(const located_deployment& d) {
 
 }  // namespace
 
-status check_deployment(const located_deployment& d) {
+status_or<std::shared_ptr<const model>> check_deployment(const located_deployment& d) {
   if (status s = check_policy(d); !s.ok()) return s;
   auto m = check_model(d);
   if (!m.ok()) return m.error();
@@ -176,13 +179,16 @@ status check_deployment(const located_deployment& d) {
   if (status s = check_predictor(d, *m); !s.ok()) return s;
   if (status s = check_probe(d, **m); !s.ok()) return s;
   if (status s = check_host(d); !s.ok()) return s;
-  return check_step_trace(d);
+  if (status s = check_step_trace(d); !s.ok()) return s;
+  return m;
 }
 
 status_or<deployment_config> load_checked_deployment(const std::string& path) {
   auto d = load_located_deployment(path);
   if (!d.ok()) return d.error();
-  if (status s = check_deployment(*d); !s.ok()) return s;
+  auto m = check_deployment(*d);
+  if (!m.ok()) return m.error();
+  d->config.service.loaded = std::move(*m);
   return std::move(d->config);
 }
 

@@ -24,6 +24,7 @@
 // Thread-safe: reads only its arguments; touches files only as said above.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "binserve/config.hpp"
@@ -34,7 +35,8 @@ namespace binserve {
 
 // Loads the deployment at `path` (load_deployment) and runs check_deployment
 // on it. Returns the deployment (relative paths resolved) when serve would
-// start it. Errors: io_error when `path` cannot be read; otherwise
+// start it, its service.loaded holding the model the check loaded (so
+// start_service does not load it again). Errors: io_error when `path` cannot be read; otherwise
 // config_invalid "FILE:LINE:COL: KEY.PATH: what", the first problem found.
 status_or<deployment_config> load_checked_deployment(const std::string& path);
 
@@ -42,6 +44,7 @@ status_or<deployment_config> load_checked_deployment(const std::string& path);
 // Errors: config_invalid "FILE:LINE:COL: KEY.PATH: what", LINE:COL being
 // the key's value in `d.marks` (its section's when the file did not write
 // the key); the message carries the underlying error's code and text.
-status check_deployment(const located_deployment& d);
+// Returns the model `d` serves, loaded.
+status_or<std::shared_ptr<const model>> check_deployment(const located_deployment& d);
 
 }  // namespace binserve

@@ -52,6 +52,20 @@ TEST_F(DeploymentCheck, EachFileServeRefusedIsRefusedWithFileLineAndKey) {
   }
 }
 
+// serve loads the model once: the check's load, with the file's stop tokens
+// applied as load_model applies them, is the one the service serves.
+TEST_F(DeploymentCheck, TheCheckedDeploymentCarriesTheModelItLoaded) {
+  auto d = check("model: {dummy: stories260k, stop_tokens: [5, 7]}\n");
+  ASSERT_TRUE(d.ok()) << d.error().to_string();
+  ASSERT_NE(d->service.loaded, nullptr);
+  EXPECT_EQ(d->service.loaded->stop_tokens, (std::vector<int>{5, 7}));
+  auto plain = check("model: {dummy: stories260k}\n");
+  ASSERT_TRUE(plain.ok()) << plain.error().to_string();
+  ASSERT_NE(plain->service.loaded, nullptr);
+  EXPECT_EQ(plain->service.loaded->stop_tokens, load_model("dummy:stories260k")->stop_tokens);
+  EXPECT_EQ(plain->service.loaded->config.dim, load_model("dummy:stories260k")->config.dim);
+}
+
 TEST_F(DeploymentCheck, AHostNothingListensOnIsNotChecked) {
   // serve starts no server then, and never resolves the host.
   EXPECT_TRUE(check("model: {dummy: stories260k}\nserver: {host: no-such-host.invalid, tcp_port: -1, "
