@@ -30,10 +30,10 @@ struct worker_node::impl {
 namespace {
 
 status_or<worker_params> make_worker_params(const service_config& c) {
-  if (status s = check_rules(c); !s.ok()) return s;
-  if (c.executors < 1)
+  if (c.executors < 1)  // before the rules, whose message for 0 is a coordinator's
     return status(error_code::config_invalid,
                   "executors: a worker runs at least 1 (got " + std::to_string(c.executors) + ")");
+  if (status s = check_rules(c); !s.ok()) return s;
   auto set = start_backends(c, 0);
   if (!set.ok()) return set.error();
   return worker_params{std::move(set->backends), std::move(set->fingerprint), set->m->source, std::move(set->probe)};

@@ -18,8 +18,9 @@ class worker_node {
  public:
   // Loads config.model, creates config.executors backends (config.backend,
   // threads, device, kv_cache_bytes, dtype) and publishes the worker actor on
-  // host:port (0: any free port). Errors: those of load_model and
-  // make_backend; io_error when the port cannot be bound.
+  // host:port (0: any free port). Errors: config_invalid (a value
+  // config/config_rules.hpp refuses, or fewer than 1 executor), those of
+  // load_model and make_backend; io_error when the port cannot be bound.
   static status_or<std::unique_ptr<worker_node>> start(const service_config& config, const std::string& host, int port);
 
   ~worker_node();  // stop()

@@ -35,7 +35,8 @@ int read_port(int fd) {
 }
 
 // The binserve program beside this one (binserve-bench is built and
-// installed in the same folder).
+// installed in the same folder); "binserve" (looked up on PATH) when this
+// executable's path cannot be read.
 std::string binserve_beside_this() {
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -60,7 +61,7 @@ status_or<soak_server> soak_server::spawn(const std::string& config_path) {
     ::dup2(out[1], STDOUT_FILENO);
     ::close(out[0]);
     ::close(out[1]);
-    ::execl(binserve.c_str(), "binserve", "serve", "--config", config_path.c_str(), nullptr);
+    ::execlp(binserve.c_str(), "binserve", "serve", "--config", config_path.c_str(), nullptr);
     ::_exit(127);
   }
   ::close(out[1]);

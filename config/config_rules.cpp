@@ -6,6 +6,9 @@
 #include <limits>
 #include <string_view>
 
+#include "actors/service_setup.hpp"
+#include "net/server_config.hpp"
+
 namespace binserve {
 
 namespace {
@@ -34,8 +37,8 @@ class rule_walk {
   void require(bool ok, const std::string& key, const std::string& what) {
     if (!ok && !first) first = config_violation{key, what};
   }
-  // `v` is one of the first `count` names of `names`.
-  void one_of(const std::string& key, const std::string& v, std::size_t count) {
+  // `v` is one of the first `count` predictor kinds.
+  void predictor_kind(const std::string& key, const std::string& v, std::size_t count) {
     bool known = false;
     std::string list;
     for (std::size_t i = 0; i < count; ++i) {
@@ -69,11 +72,11 @@ void walk_policy(rule_walk& r, const policy_config& p) {
 }
 
 void walk_predictor(rule_walk& r, const predictor_config& p) {
-  r.one_of("predictor.kind", p.kind, kPredictorKinds.size());
+  r.predictor_kind("predictor.kind", p.kind, kPredictorKinds.size());
   r.range("predictor.fixed_length", p.fixed_length, 1);
   r.require(p.ratio > 0, "predictor.ratio", "must be > 0" + got(p.ratio));
   r.require(p.quantile > 0 && p.quantile < 1, "predictor.quantile", "must be in (0, 1)" + got(p.quantile));
-  r.one_of("predictor.fallback", p.fallback, kPredictorKinds.size() - 1);  // not history itself
+  r.predictor_kind("predictor.fallback", p.fallback, kPredictorKinds.size() - 1);  // not history itself
   r.range("predictor.history_capacity", p.history_capacity, 1);
   r.require(p.hint_weight >= 0 && p.hint_weight <= 1, "predictor.hint_weight",
             "must be in [0, 1]" + got(p.hint_weight));

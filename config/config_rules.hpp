@@ -7,10 +7,11 @@
 //   "backend.threads: must be in [0, 1024] (got 100000)"
 // The loader adds where the key was written ("FILE:LINE:COL: " first).
 //
-// What is checked here: each value's range and the rules between values
-// of one config (max_batch_size >= batch_size; executors 0 needs workers).
-// Not here: value types and enum names (the loader's parsing), what only
-// the machine or the files can tell (config/deployment_check.hpp).
+// What is checked here: each value's range, the predictor kinds (plain
+// strings), and the rules between values of one config (max_batch_size >=
+// batch_size; executors 0 needs workers). Not here: value types and the
+// enums' names (the loader's parsing), what only the machine or the files
+// can tell (config/deployment_check.hpp).
 //
 // Thread-safe: pure functions of their arguments.
 #pragma once
@@ -18,12 +19,13 @@
 #include <optional>
 #include <string>
 
-#include "actors/service_setup.hpp"
 #include "binserve/config.hpp"
 #include "binserve/status.hpp"
-#include "net/server_config.hpp"
 
 namespace binserve {
+
+struct service_setup;  // actors/service_setup.hpp
+struct server_config;  // net/server_config.hpp
 
 // The first rule a config breaks.
 struct config_violation {

@@ -25,23 +25,17 @@ namespace {
 
 constexpr std::string_view kDummyPrefix = "dummy:";
 
-// A runtime message that starts with a key path ("policy.bins must be in
-// [1, 1024]") as {key, the rest}; {fallback, message} when it starts with none.
+// A runtime message that starts with a key path ("predictor.kind: ..." or
+// "predictor.kind 'x' ...") as {key, the rest}; {fallback, message} when it
+// starts with none.
 std::pair<std::string, std::string> split_key(const std::string& message, const std::string& fallback) {
   const std::size_t end = message.find(' ');
-  const std::string first = message.substr(0, end);
+  std::string first = message.substr(0, end);
+  if (first.ends_with(':')) first.pop_back();
   const bool is_key = end != std::string::npos && first.find('.') != std::string::npos &&
                       first.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.") == std::string::npos;
   if (!is_key) return {fallback, message};
   return {first, message.substr(end + 1)};
-}
-
-status check_policy(const located_deployment& d) {
-  const service_config& c = d.config.service;
-  auto layout = sched::bin_layout::make(c.policy, c.limits.max_new_tokens);
-  if (layout.ok()) return status::ok_status();
-  const auto [key, what] = split_key(layout.error().message(), "policy");
-  return d.marks.error(key, what);
 }
 
 // The key a failed load_model blames: the model file, unless it is a
@@ -172,7 +166,6 @@ status check_step_trace(const located_deployment& d) {
 }  // namespace
 
 status_or<std::shared_ptr<const model>> check_deployment(const located_deployment& d) {
-  if (status s = check_policy(d); !s.ok()) return s;
   auto m = check_model(d);
   if (!m.ok()) return m.error();
   if (status s = check_backend_fit(d, **m); !s.ok()) return s;

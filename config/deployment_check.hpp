@@ -2,10 +2,10 @@
 // `binserve config check FILE` and `binserve serve --config FILE` before
 // anything starts, so that a file check accepts is a file serve starts.
 //
-// The schema (config/deployment_loader.hpp) checks each value alone. This
-// adds what only the machine and the files can tell, running the same code
-// service::start and the servers run, short of starting them:
-//   policy            the bin layout builds (sched/bin_layout.hpp)
+// The loader (config/deployment_loader.hpp) checks the schema and each
+// value's rules (config/config_rules.hpp). This adds what only the machine
+// and the files can tell, running the same code start_service and the
+// servers run, short of starting them:
 //   model.*           the model loads (load_model): a file that is not a
 //                     model names model.path, a tokenizer that does not fit
 //                     it model.tokenizer, a bad preset model.dummy;

@@ -18,9 +18,10 @@ namespace binserve {
 // `served`, made with `backend`), behind a hinted_predictor that applies
 // requests' length hints with config.hint_weight. A loaded model keeps the
 // quantile it was trained for. Errors: config_invalid naming the
-// predictor.<field> at fault (unknown kind, non-positive length or ratio,
-// quantile outside (0, 1), hint_weight outside [0, 1], a history fallback,
-// negative capacity, embedding without a served model);
+// predictor.<field> at fault: a rule of config/config_rules.hpp (each field
+// checked whatever the kind: unknown kind or fallback, a history fallback,
+// non-positive length, ratio, capacity or refresh, quantile outside (0, 1),
+// hint_weight outside [0, 1]), or embedding without a served model;
 // io_error / model_invalid from the model file; the errors of make_backend.
 status_or<std::unique_ptr<length_predictor>> make_predictor(const predictor_config& config,
                                                             std::shared_ptr<const model> served,

@@ -14,8 +14,8 @@ namespace {
 status check(const policy_config& p, int max_new_tokens) {
   if (status s = check_rules(p); !s.ok()) return s;
   if (max_new_tokens < 1)
-    return status(error_code::invalid_argument,
-                  "bin_layout: max_new_tokens must be >= 1 (got " + std::to_string(max_new_tokens) + ")");
+    return status(error_code::config_invalid,
+                  "limits.max_new_tokens: must be >= 1 (got " + std::to_string(max_new_tokens) + ")");
   return status::ok_status();
 }
 

@@ -35,7 +35,8 @@ struct bin_spec {
 
 class bin_layout {
  public:
-  // Errors: config_invalid naming the policy field that is wrong.
+  // Errors: config_invalid "KEY: what" naming the field that is wrong
+  // (config/config_rules.hpp's policy rules; limits.max_new_tokens >= 1).
   static status_or<bin_layout> make(const policy_config& policy, int max_new_tokens);
 
   bool continuous() const { return bins_.empty(); }

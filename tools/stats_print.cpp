@@ -63,6 +63,7 @@ void print_stats(std::ostream& out, const stats& s, bool json) {
     out << net::encode_stats(s) << "\n";
     return;
   }
+  const std::ios_base::fmtflags flags = out.flags();
   for_each_field<stats>([&](const auto& f) {
     using T = typename std::decay_t<decltype(f)>::value_type;
     if constexpr (described<T>) {
@@ -74,6 +75,7 @@ void print_stats(std::ostream& out, const stats& s, bool json) {
       table(out, s.*f.member);
     }
   });
+  out.flags(flags);
 }
 
 }  // namespace binserve::tools

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/worker_node.hpp"
 #include "binserve/service.hpp"
 #include "config/config_rules.hpp"
 #include "config/deployment_loader.hpp"
@@ -117,6 +118,21 @@ TEST(ConfigRules, ServiceStartRefusesWhatTheFileRefuses) {
   ASSERT_FALSE(svc.ok());
   EXPECT_EQ(svc.error().code(), error_code::config_invalid);
   EXPECT_EQ(svc.error().message(), "backend.threads: must be in [0, 1024] (got 100000)");
+}
+
+// A worker node checks its own bound first: the rules' message for
+// executors 0 ("needs workers") is a coordinator's.
+TEST(ConfigRules, AWorkerWithoutExecutorsIsToldSoInItsOwnWords) {
+  service_config c;
+  c.model = "dummy:stories260k";
+  c.executors = 0;
+  auto w = worker_node::start(c, "127.0.0.1", 0);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().code(), error_code::config_invalid);
+  EXPECT_EQ(w.error().message(), "executors: a worker runs at least 1 (got 0)");
+  c.executors = 1;
+  c.threads = -1;
+  EXPECT_EQ(worker_node::start(c, "127.0.0.1", 0).error().message(), "backend.threads: must be in [0, 1024] (got -1)");
 }
 
 }  // namespace

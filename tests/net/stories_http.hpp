@@ -1,5 +1,5 @@
 // The HTTP API's feature tests share this: a real service on stories260K
-// behind a binserve::http_server on an ephemeral port (one per test suite),
+// behind binserve::start_http_server on an ephemeral port (one per test suite),
 // helpers that post and check, and readers of streamed answers. Tests run one at a time; nothing here is thread-safe.
 #pragma once
 

@@ -1,4 +1,4 @@
-// binserve bench end to end on the null backend (the pipeline without a
+// binserve-bench bench end to end on the null backend (the pipeline without a
 // model): its JSON rows, CSV, sweeps, rounds, plots and its errors.
 #include <unistd.h>
 

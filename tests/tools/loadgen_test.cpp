@@ -1,4 +1,4 @@
-// binserve loadgen end to end: against an in-process service and TCP or
+// binserve-bench loadgen end to end: against an in-process service and TCP or
 // HTTP server, and against a server that never answers (every request lost, exit code 1).
 #include <utility>
 

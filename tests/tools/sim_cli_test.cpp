@@ -1,4 +1,4 @@
-// binserve sim end to end: the sweep's JSON and its errors.
+// binserve-bench sim end to end: the sweep's JSON and its errors.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-// binserve soak end to end: against a null-backend deployment it starts
+// binserve-bench soak end to end: against a null-backend deployment it starts
 // itself (every accepted request answered exactly once, the rejections
 // counted), and against a server that never answers (lost, exit code 1).
 #include <filesystem>
