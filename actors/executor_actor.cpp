@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "actors/clock.hpp"
-#include "actors/job_request.hpp"
 #include "actors/step_trace.hpp"
 #include "gpu/sequence_output.hpp"
 
@@ -69,13 +68,13 @@ void note_left(executor_state& s, request_id id) {
 // when the backend cannot take it.
 bool start(self_ptr self, job j, int cap, int reserve = 0) {
   auto& s = self->state;
-  running r{job{}, sequence_output(request_of(j), s.b->served_model(), s.tok, j.resumed_ids)};
-  r.feed = j.prompt_ids;
+  running r{job{}, sequence_output(j.gen, s.b->served_model(), s.tok, j.resumed_ids)};
+  r.feed = j.gen.prompt_ids;
   r.feed.insert(r.feed.end(), j.resumed_ids.begin(), j.resumed_ids.end());
-  r.cap = std::min(j.max_new_tokens, std::max(static_cast<int>(j.resumed_ids.size()) + 1, cap));
+  r.cap = std::min(j.gen.max_new_tokens, std::max(static_cast<int>(j.resumed_ids.size()) + 1, cap));
   r.started_ns = now_ns();
   const int n_ctx = s.b->served_model().config.n_ctx;  // generation stops at context_full
-  if (reserve <= 0) reserve = static_cast<int>(j.prompt_ids.size()) + r.cap;
+  if (reserve <= 0) reserve = static_cast<int>(j.gen.prompt_ids.size()) + r.cap;
   auto seq = s.b->open_sequence(std::min(n_ctx, reserve));
   if (!seq.ok()) {
     self->send(s.intake, failed_atom::value, j.id, static_cast<int>(seq.error().code()), seq.error().message());
@@ -248,7 +247,7 @@ void refresh_predictions(executor_state& s) {
     if (made % s.probe.refresh_tokens != 0) continue;
     const std::span<const float> states = s.b->layer_states(static_cast<int>(i));
     if (static_cast<int>(states.size()) != s.probe.probe->width()) return;  // a backend not recording them
-    s.probe.probe->refresh(r.belief, {states, made, static_cast<int>(r.j.prompt_ids.size())});
+    s.probe.probe->refresh(r.belief, {states, made, static_cast<int>(r.j.gen.prompt_ids.size())});
     r.predicted = made + s.probe.probe->remaining(r.belief);
   }
 }
@@ -278,7 +277,7 @@ bool step(self_ptr self) {
   for (const running& r : s.live) {
     chunks.push_back({r.seq, r.feed});
     rows.push_back(r.out.row());
-    shape.context_tokens += static_cast<std::int64_t>(r.j.prompt_ids.size() + r.out.generated().size());
+    shape.context_tokens += static_cast<std::int64_t>(r.j.gen.prompt_ids.size() + r.out.generated().size());
     shape.prefill_tokens += static_cast<std::int64_t>(r.feed.size()) - 1;
   }
   bool batched = false;
@@ -343,7 +342,7 @@ void apply_plan(self_ptr self, executor_plan& p) {
   for (request_id id : p.park) move_sequence(s, id, s.live, &s.parked);
   for (request_id id : p.resume) move_sequence(s, id, s.parked, &s.live);
   for (std::size_t i = 0; i < p.admit.size(); ++i) {
-    const int cap = p.admit[i].max_new_tokens;
+    const int cap = p.admit[i].gen.max_new_tokens;
     start(self, std::move(p.admit[i]), cap, i < p.reserve.size() ? p.reserve[i] : 0);
   }
 }

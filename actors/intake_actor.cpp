@@ -68,11 +68,11 @@ status admission(const intake_state& s, const job& j) {
   if (static_cast<int>(s.in_flight.size()) >= s.p.limits.queue_capacity)
     return status(error_code::overloaded,
                   "queue full (" + std::to_string(s.p.limits.queue_capacity) + " requests in flight); retry later");
-  if (static_cast<int>(j.prompt_ids.size()) > s.p.limits.max_prompt_tokens)
-    return status(error_code::input_too_large, "the prompt has " + std::to_string(j.prompt_ids.size()) +
+  if (static_cast<int>(j.gen.prompt_ids.size()) > s.p.limits.max_prompt_tokens)
+    return status(error_code::input_too_large, "the prompt has " + std::to_string(j.gen.prompt_ids.size()) +
                                                    " tokens; the limit is " +
                                                    std::to_string(s.p.limits.max_prompt_tokens));
-  if (j.max_new_tokens > s.p.limits.max_new_tokens)
+  if (j.gen.max_new_tokens > s.p.limits.max_new_tokens)
     return status(error_code::input_too_large,
                   "max_new_tokens must be in [1, " + std::to_string(s.p.limits.max_new_tokens) + "]");
   return status::ok_status();
@@ -105,15 +105,15 @@ void on_token(self_ptr self, emitted_token& e) {
 result result_of(const intake_state& s, finished& f, const tracked& t) {
   result r;
   r.id = f.request.id;
-  r.prompt_ids = std::move(f.request.prompt_ids);
+  r.prompt_ids = std::move(f.request.gen.prompt_ids);
   r.text = s.p.tok->decode(f.generated_ids, r.prompt_ids.back());
-  if (f.stop_reason == "stop_string") r.text.resize(stop_string_cut(r.text, f.request.stop));
+  if (f.stop_reason == "stop_string") r.text.resize(stop_string_cut(r.text, f.request.gen.stop));
   r.generated_ids = std::move(f.generated_ids);
   r.stop_reason = std::move(f.stop_reason);
   r.predicted_length = f.request.predicted_length;
   r.bin = f.request.bin;
   r.retries = f.request.retries;
-  r.seed = f.request.seed;
+  r.seed = f.request.gen.sampling.seed;
   r.logprobs = t.logprobs;  // a stop token's, streamed and not kept, is dropped
   if (r.logprobs.size() > r.generated_ids.size()) r.logprobs.resize(r.generated_ids.size());
   const auto started = clock_type::time_point(std::chrono::nanoseconds(f.started_ns));

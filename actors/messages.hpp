@@ -32,6 +32,7 @@
 #include "actors/metrics.hpp"
 #include "actors/stats_schema.hpp"
 #include "binserve/request.hpp"
+#include "gpu/generation_request.hpp"
 #include "sched/core.hpp"
 
 namespace binserve {
@@ -71,29 +72,17 @@ using preempt_atom = caf::atom_constant<caf::atom("preempt")>;
 // The wire protocol between a coordinator and its worker nodes; a worker
 // refuses a coordinator of another version. Bump it whenever a message type
 // or typed interface below changes.
-constexpr int kWireProtocolVersion = 8;
+constexpr int kWireProtocolVersion = 9;
 
 // ---- message types ------------------------------------------------------------
 
 // One request as it moves through the runtime.
 struct job {
   request_id id = 0;
-  std::string client;  // request::client: its fair share's key
-  std::string prompt;
-  std::vector<int> prompt_ids;
-  float temperature = 0.0f;
-  float top_p = 1.0f;
-  std::uint64_t seed = 0;  // drawn by the service when the request had none
-  int max_new_tokens = 0;
-  std::vector<std::string> stop;  // request::stop
-  bool ignore_eos = false;
-  int min_tokens = 0;
-  float presence_penalty = 0.0f;
-  float frequency_penalty = 0.0f;
-  std::vector<logit_bias_entry> logit_bias;
-  int logprobs = -1;  // request::logprobs
-  int target_length = 0;
-  int known_length = 0;
+  std::string client;            // request::client: its fair share's key
+  std::string prompt;            // request::prompt, for the predictors that read text
+  generation_request gen;        // what the model runs: its prompt tokenized, seed drawn, max_new_tokens resolved
+  int known_length = 0;          // trace_replay::known_length, for the predictor
   int priority = 0;              // request::priority: higher classes are scheduled first
   int length_hint = 0;           // request::length_hint, for the predictor
   std::int64_t deadline_ms = 0;  // > 0: fails with timed_out this long after submission
@@ -194,11 +183,24 @@ typename Inspector::result_type inspect(Inspector& f, emitted_token& x) {
   return f(caf::meta::type_name("binserve::emitted_token"), x.id, x.index, x.token, x.has_logprobs, x.logprobs);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sampling_params& x) {
+  return f(caf::meta::type_name("binserve::sampling_params"), x.temperature, x.top_p, x.seed);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, logit_rules& x) {
+  return f(caf::meta::type_name("binserve::logit_rules"), x.presence_penalty, x.frequency_penalty, x.bias,
+           x.min_tokens);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, generation_request& x) {
+  return f(caf::meta::type_name("binserve::generation_request"), x.prompt_ids, x.sampling, x.rules, x.stop,
+           x.ignore_eos, x.logprobs, x.max_new_tokens, x.target_length);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job& x) {
-  return f(caf::meta::type_name("binserve::job"), x.id, x.client, x.prompt, x.prompt_ids, x.temperature, x.top_p,
-           x.seed, x.max_new_tokens, x.stop, x.ignore_eos, x.min_tokens, x.presence_penalty, x.frequency_penalty,
-           x.logit_bias, x.logprobs, x.target_length, x.known_length, x.priority, x.length_hint, x.deadline_ms,
-           x.predicted_length, x.bin, x.retries, x.resumed_ids, x.overflow_made, x.executor_failures);
+  return f(caf::meta::type_name("binserve::job"), x.id, x.client, x.prompt, x.gen, x.known_length, x.priority,
+           x.length_hint, x.deadline_ms, x.predicted_length, x.bin, x.retries, x.resumed_ids, x.overflow_made,
+           x.executor_failures);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, executor_plan& x) {

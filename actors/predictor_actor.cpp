@@ -10,7 +10,7 @@ struct predictor_state {
 };
 
 prediction_input input_of(const job& j) {
-  return {j.prompt, j.prompt_ids, j.known_length, j.max_new_tokens, j.length_hint};
+  return {j.prompt, j.gen.prompt_ids, j.known_length, j.gen.max_new_tokens, j.length_hint};
 }
 
 predictor_actor::behavior_type predictor_behavior(predictor_actor::stateful_pointer<predictor_state> self,

@@ -161,8 +161,8 @@ sched::arrival arrival_of(const job& j) {
   return {j.id,
           j.client,
           j.priority,
-          static_cast<int>(j.prompt_ids.size()),
-          j.max_new_tokens,
+          static_cast<int>(j.gen.prompt_ids.size()),
+          j.gen.max_new_tokens,
           j.predicted_length,
           static_cast<int>(j.resumed_ids.size())};
 }

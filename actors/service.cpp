@@ -11,10 +11,11 @@
 
 #include "actors/backend_set.hpp"
 #include "actors/intake_actor.hpp"
-#include "actors/job_request.hpp"
+#include "actors/job_check.hpp"
 #include "actors/log.hpp"
 #include "actors/service_setup.hpp"
 #include "actors/stats_actor.hpp"
+#include "actors/trace_replay.hpp"
 #include "config/config_rules.hpp"
 #include "gpu/generate.hpp"
 #include "predict/make_predictor.hpp"
@@ -129,9 +130,9 @@ struct service::impl {
   // Validates and sends `r` to the intake. A final value decided here (a
   // rejection) goes to on_done, else to `rejected` (whose future the caller
   // holds); otherwise `future` becomes the sink's future (when no on_done).
-  request_id submit(request r, token_callback on_token, completion_callback on_done,
+  request_id submit(request r, trace_replay replay, token_callback on_token, completion_callback on_done,
                     std::promise<status_or<result>>& rejected, std::future<status_or<result>>& future);
-  status_or<job> make_job(request_id id, request r);
+  status_or<job> make_job(request_id id, request r, trace_replay replay);
   // A seed for a request that has none: distinct requests get independent ones.
   std::uint64_t fresh_seed();
   // max_new_tokens of a request that leaves it to the deployment.
@@ -143,30 +144,22 @@ struct service::impl {
   std::mt19937_64 seeds{std::random_device{}()};
 };
 
-status_or<job> service::impl::make_job(request_id id, request r) {
+status_or<job> service::impl::make_job(request_id id, request r, trace_replay replay) {
   if (!accepting) return status(error_code::shutting_down, "the service is shutting down");
   job j;
   j.id = id;
-  j.prompt_ids = r.prompt_ids.empty() ? tok->encode(r.prompt) : std::move(r.prompt_ids);
+  j.gen = generation_of(r);
+  if (j.gen.prompt_ids.empty()) j.gen.prompt_ids = tok->encode(r.prompt);
+  if (!r.seed) j.gen.sampling.seed = fresh_seed();
+  if (j.gen.max_new_tokens == 0) j.gen.max_new_tokens = default_max_new_tokens(j.gen.prompt_ids.size());
+  j.gen.target_length = replay.target_length;
   j.prompt = std::move(r.prompt);
   j.client = std::move(r.client);
-  j.temperature = r.temperature;
-  j.top_p = r.top_p;
-  j.seed = r.seed ? *r.seed : fresh_seed();
-  j.max_new_tokens = r.max_new_tokens != 0 ? r.max_new_tokens : default_max_new_tokens(j.prompt_ids.size());
-  j.stop = std::move(r.stop);
-  j.ignore_eos = r.ignore_eos;
-  j.min_tokens = r.min_tokens;
-  j.presence_penalty = r.presence_penalty;
-  j.frequency_penalty = r.frequency_penalty;
-  j.logit_bias = std::move(r.logit_bias);
-  j.logprobs = r.logprobs;
-  j.target_length = r.target_length;
-  j.known_length = r.known_length;
+  j.known_length = replay.known_length;
   j.priority = r.priority;
   j.length_hint = r.length_hint;
   j.deadline_ms = r.deadline.count();
-  if (status s = validate_request(request_of(j), *m); !s.ok()) return s;
+  if (status s = validate_request(j.gen, *m); !s.ok()) return s;
   if (status s = validate_scheduling(j); !s.ok()) return s;
   return j;
 }
@@ -176,11 +169,11 @@ std::uint64_t service::impl::fresh_seed() {
   return seeds();
 }
 
-request_id service::impl::submit(request r, token_callback on_token, completion_callback on_done,
+request_id service::impl::submit(request r, trace_replay replay, token_callback on_token, completion_callback on_done,
                                  std::promise<status_or<result>>& rejected, std::future<status_or<result>>& future) {
   const request_id id = next_id++;
   const std::string client = r.client;
-  auto j = make_job(id, std::move(r));
+  auto j = make_job(id, std::move(r), replay);
   if (!j.ok()) {
     log_request_end(id, client, j.error());
     if (on_done)
@@ -189,7 +182,7 @@ request_id service::impl::submit(request r, token_callback on_token, completion_
       rejected.set_value(j.error());
     return id;
   }
-  const int prev = j->prompt_ids.empty() ? 0 : j->prompt_ids.back();
+  const int prev = j->gen.prompt_ids.back();
   auto f = sink->add(id, std::move(on_token), prev, std::move(on_done), client);
   if (f.valid()) future = std::move(f);
   caf::anon_send(intake, submit_atom::value, std::move(*j));
@@ -251,17 +244,26 @@ service::service(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 service::~service() { shutdown(); }
 
 submission service::submit(request r, token_callback on_token) {
-  submission out;
-  std::promise<status_or<result>> rejected;
-  out.future = rejected.get_future();
-  out.id = impl_->submit(std::move(r), std::move(on_token), {}, rejected, out.future);
-  return out;
+  return submit_replay(*this, std::move(r), {}, std::move(on_token));
 }
 
 request_id service::submit(request r, token_callback on_token, completion_callback on_done) {
+  return submit_replay(*this, std::move(r), {}, std::move(on_token), std::move(on_done));
+}
+
+submission submit_replay(service& s, request r, trace_replay replay, token_callback on_token) {
+  submission out;
+  std::promise<status_or<result>> rejected;
+  out.future = rejected.get_future();
+  out.id = s.impl_->submit(std::move(r), replay, std::move(on_token), {}, rejected, out.future);
+  return out;
+}
+
+request_id submit_replay(service& s, request r, trace_replay replay, token_callback on_token,
+                         completion_callback on_done) {
   std::promise<status_or<result>> unused;
   std::future<status_or<result>> no_future;
-  return impl_->submit(std::move(r), std::move(on_token), std::move(on_done), unused, no_future);
+  return s.impl_->submit(std::move(r), replay, std::move(on_token), std::move(on_done), unused, no_future);
 }
 
 void service::cancel(request_id id) { caf::anon_send(impl_->intake, cancel_atom::value, id); }

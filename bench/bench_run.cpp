@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "actors/service_setup.hpp"
+#include "actors/trace_replay.hpp"
 #include "bench/progress_bar.hpp"
 #include "binserve/service.hpp"
 #include "predict/learned_predictor.hpp"
@@ -108,14 +109,14 @@ double replay(service& svc, const workload& w, const run_spec& run, const bench_
     q.prompt = e.prompt;
     q.prompt_ids = e.prompt_ids;
     q.max_new_tokens = setup.cap;
-    q.target_length = setup.own_stops ? 0 : e.length;
-    q.known_length = run.hint() ? e.hint : e.length;
+    const trace_replay lengths{.target_length = setup.own_stops ? 0 : e.length,
+                               .known_length = run.hint() ? e.hint : e.length};
     if (setup.own_stops) {
       q.temperature = setup.temperature;
       q.top_p = setup.top_p;
       q.seed = e.seed;
     }
-    svc.submit(q, {}, [&f, progress](request_id, status_or<result> r) {
+    submit_replay(svc, q, lengths, {}, [&f, progress](request_id, status_or<result> r) {
       std::lock_guard lock(f.m);
       ++f.finished;
       f.completed += r.ok() ? 1 : 0;

@@ -148,10 +148,11 @@ class load_generator {
     request r;
     r.prompt = "loadgen " + std::to_string(i);
     r.max_new_tokens = flags_.max_new_tokens;
-    r.target_length = plan_.lengths[static_cast<std::size_t>(i)];
+    const int length = plan_.lengths[static_cast<std::size_t>(i)];
     connection& c = *conns_[static_cast<std::size_t>(i) % conns_.size()];
     tracker_.submitted(i, now);
-    if (c.alive) c.pending += net::encode_generate(static_cast<std::int64_t>(i), r, flags_.stream) + "\n";
+    if (c.alive)
+      c.pending += net::encode_generate({static_cast<std::int64_t>(i), std::move(r), length, flags_.stream}) + "\n";
   }
 
   void flush(connection& c) {

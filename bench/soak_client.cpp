@@ -155,7 +155,7 @@ class soak_run {
     }
     const bool stream = chance(o_.stream_ratio);
     r_.streamed += stream ? 1 : 0;
-    out += net::encode_generate(id, r, stream) + "\n";
+    out += net::encode_generate({id, std::move(r), 0, stream}) + "\n";
     state_[static_cast<std::size_t>(id)] = req_state::in_flight;
     c.in_flight[id] = 0;
     ++r_.sent;

@@ -10,24 +10,12 @@
 
 #include "binserve/status.hpp"
 #include "gpu/backend.hpp"
+#include "gpu/generation_request.hpp"
 #include "gpu/logit_rules.hpp"
 #include "gpu/sampler.hpp"
 #include "gpu/stop_strings.hpp"
 
 namespace binserve {
-
-struct generation_request {
-  std::vector<int> prompt_ids;  // starts with BOS for a fresh text
-  sampling_params sampling;
-  logit_rules rules;              // penalties, biases, min_tokens
-  std::vector<std::string> stop;  // stop strings (gpu/stop_strings.hpp)
-  bool ignore_eos = false;        // stop tokens do not end it
-  int logprobs = -1;              // >= 0: report log-probabilities, with this many alternatives
-  int max_new_tokens = 256;
-  // > 0: ignore stop tokens and stop strings and generate exactly this many
-  // tokens (replaying a length trace); bounded by max_new_tokens.
-  int target_length = 0;
-};
 
 enum class stop_reason {
   stop_token,      // the model sampled one of its stop tokens (not included)

@@ -88,7 +88,7 @@ client::~client() = default;
 
 status_or<result> client::generate(const request& r, const token_callback& on_token) {
   const net::client_id id = impl_->next_id++;
-  if (status s = impl_->send_line(net::encode_generate(id, r, static_cast<bool>(on_token))); !s.ok()) return s;
+  if (status s = impl_->send_line(net::encode_generate({id, r, 0, static_cast<bool>(on_token)})); !s.ok()) return s;
   std::optional<status_or<result>> out;
   while (!out) {
     auto e = impl_->read_event();

@@ -122,7 +122,7 @@ status read_request_fields(const json& o, generate_message& m) {
   for (status s :
        {read_prompt_ids(o, r.prompt_ids), read_int(o, "max_new_tokens", r.max_new_tokens),
         read_float(o, "temperature", r.temperature), read_float(o, "top_p", r.top_p), read_seed(o, r.seed),
-        read_int(o, "target_length", r.target_length), read_bool(o, "stream", m.stream),
+        read_int(o, "target_length", m.target_length), read_bool(o, "stream", m.stream),
         read_int(o, "deadline_ms", deadline_ms), read_stop(o, r.stop), read_bool(o, "ignore_eos", r.ignore_eos),
         read_int(o, "min_tokens", r.min_tokens), read_float(o, "presence_penalty", r.presence_penalty),
         read_float(o, "frequency_penalty", r.frequency_penalty), read_logit_bias(o, r.logit_bias),
@@ -411,9 +411,10 @@ std::string encode_stats(const stats& s) {
 
 std::string encode_pong() { return R"({"type":"pong"})"; }
 
-std::string encode_generate(const client_id& id, const request& r, bool stream) {
+std::string encode_generate(const generate_message& m) {
+  const request& r = m.req;
   const request defaults;
-  json j = {{"type", "generate"}, {"id", id_json(id)}};
+  json j = {{"type", "generate"}, {"id", id_json(m.id)}};
   if (r.prompt_ids.empty())
     j["prompt"] = r.prompt;
   else
@@ -422,9 +423,9 @@ std::string encode_generate(const client_id& id, const request& r, bool stream) 
   if (r.temperature != defaults.temperature) j["temperature"] = r.temperature;
   if (r.top_p != defaults.top_p) j["top_p"] = r.top_p;
   if (r.seed) j["seed"] = *r.seed;
-  if (r.target_length != defaults.target_length) j["target_length"] = r.target_length;
+  if (m.target_length != 0) j["target_length"] = m.target_length;
   if (r.deadline.count() > 0) j["deadline_ms"] = r.deadline.count();
-  if (stream) j["stream"] = true;
+  if (m.stream) j["stream"] = true;
   if (!r.stop.empty()) j["stop"] = r.stop;
   if (r.ignore_eos) j["ignore_eos"] = true;
   if (r.min_tokens != defaults.min_tokens) j["min_tokens"] = r.min_tokens;

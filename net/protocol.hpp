@@ -24,8 +24,9 @@ using client_id = std::variant<std::monostate, std::int64_t, std::string>;
 
 struct generate_message {
   client_id id;
-  request req;          // prompt or prompt_ids, sampling, deadline
-  bool stream = false;  // send a `token` event per generated token
+  request req;            // prompt or prompt_ids, sampling, deadline
+  int target_length = 0;  // a replayed length trace's (actors/trace_replay.hpp)
+  bool stream = false;    // send a `token` event per generated token
 };
 
 struct cancel_message {
@@ -60,8 +61,8 @@ std::string encode_stats(const stats& s);
 std::string encode_pong();
 
 // Encoders of client messages (for clients and tests), without the '\n'.
-// encode_generate omits fields at their defaults; known_length is not sent.
-std::string encode_generate(const client_id& id, const request& r, bool stream);
+// encode_generate omits fields at their defaults.
+std::string encode_generate(const generate_message& m);
 std::string encode_cancel(const client_id& id);
 std::string encode_auth(const std::string& token);
 

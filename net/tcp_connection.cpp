@@ -1,5 +1,7 @@
 #include "net/tcp_connection.hpp"
 
+#include "actors/trace_replay.hpp"
+
 namespace binserve::net {
 
 namespace {
@@ -179,7 +181,8 @@ void tcp_connection::handle(generate_message& m) {
       if (auto c = weak.lock()) c->on_final(id, r);
     });
   };
-  in_flight_[m.id].service_id = st_.svc.submit(std::move(m.req), std::move(on_token), std::move(on_done));
+  in_flight_[m.id].service_id = submit_replay(st_.svc, std::move(m.req), {.target_length = m.target_length},
+                                              std::move(on_token), std::move(on_done));
 }
 
 void tcp_connection::handle(const cancel_message& m) {

@@ -117,14 +117,14 @@ class backend_pipeline {
   request_id submit(const std::string& text, int max_new_tokens) {
     job j;
     j.prompt = text;
-    j.max_new_tokens = max_new_tokens;
+    j.gen.max_new_tokens = max_new_tokens;
     return submit(std::move(j));
   }
   // Submits `j` (its id and prompt ids set here); returns its id.
   request_id submit(job j) {
     const request_id id = next_id_++;
     j.id = id;
-    j.prompt_ids = tok_->encode(j.prompt);
+    j.gen.prompt_ids = tok_->encode(j.prompt);
     caf::anon_send(intake_, submit_atom::value, std::move(j));
     return id;
   }

@@ -47,7 +47,8 @@ class stories_reference {
   }
 
   // The generation_request the service makes of `r` (its prompt tokenized,
-  // BOS first; its seed, 0 when absent).
+  // BOS first; its seed, 0 when absent), written out field by field here:
+  // an independent statement of gpu/generation_request.cpp's generation_of.
   generation_request request_of(const request& r) const {
     generation_request g;
     g.prompt_ids = tok_->encode(r.prompt);

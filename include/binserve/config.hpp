@@ -87,7 +87,7 @@ struct predictor_config {
   int history_capacity = 100000;     // history: prompts remembered
   // How much a request's length_hint counts against the predictor's own
   // prediction, in [0, 1]: 1 takes the hint as it is, 0 ignores it, between
-  // a weighted mean (predict/length_hint.hpp). A known_length wins over both.
+  // a weighted mean (predict/length_hint.hpp). A replayed known length wins.
   double hint_weight = 1.0;
   // A trained probe (`binserve predictor train --kind probe`): continuous
   // executors re-predict each running sequence's remaining length from the

@@ -67,12 +67,6 @@ struct request {
   // token's log-probability and its `logprobs` most likely alternatives (at
   // most 20); -1: none.
   int logprobs = -1;
-  // > 0: ignore stop tokens and stop strings, generate exactly this many
-  // (length-trace replay).
-  int target_length = 0;
-  // > 0: the true response length when known (trace replay), for the
-  // `oracle` predictor.
-  int known_length = 0;
   // > 0: the request fails with timed_out if not finished this long after
   // it was submitted.
   std::chrono::milliseconds deadline{0};
@@ -95,7 +89,8 @@ struct request {
   // else in [1, max_new_tokens] (after a max_new_tokens of 0 is resolved),
   // or invalid_argument naming `length_hint`. The length predictor takes it
   // as it is or blends it with its own prediction (predictor.hint_weight,
-  // docs/predictors.md); known_length, when set, wins over it.
+  // docs/predictors.md); a replayed trace's known length
+  // (actors/trace_replay.hpp), when set, wins over it.
   int length_hint = 0;
 };
 

@@ -46,6 +46,7 @@ struct submission {
 };
 
 struct service_setup;  // actors/service_setup.hpp: tests' and benchmarks' switches
+struct trace_replay;   // actors/trace_replay.hpp: a replayed length trace's lengths
 
 class service {
  public:
@@ -54,6 +55,9 @@ class service {
   // make_backend.
   static status_or<std::unique_ptr<service>> start(const service_config& config);
   friend status_or<std::unique_ptr<service>> start_service(const service_setup& setup);
+  friend submission submit_replay(service& s, request r, trace_replay replay, token_callback on_token);
+  friend request_id submit_replay(service& s, request r, trace_replay replay, token_callback on_token,
+                                  completion_callback on_done);
 
   ~service();  // shutdown()
   service(const service&) = delete;

@@ -57,8 +57,8 @@ TEST(ExecutorProgress, AStaticBatchReportsProgressAtMostEveryInterval) {
   bt.cap = 100;
   job j;  // the null backend never samples a stop token: it runs 100 steps
   j.id = 1;
-  j.prompt_ids = {1};
-  j.max_new_tokens = 100;
+  j.gen.prompt_ids = {1};
+  j.gen.max_new_tokens = 100;
   bt.jobs = {j, j};
   bt.jobs[1].id = 2;
   const auto began = std::chrono::steady_clock::now();

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/trace_replay.hpp"
 #include "binserve/service.hpp"
 #include "tests/flooded_service.hpp"
 
@@ -21,7 +22,6 @@ request of_client(const std::string& client) {
   request r;
   r.prompt = "Once upon a time";
   r.max_new_tokens = 8;
-  r.target_length = 8;
   r.client = client;
   return r;
 }
@@ -35,7 +35,7 @@ int flood_finished_before_light(service& svc, int flood) {
   auto submit = [&](const std::string& client) {
     auto done = std::make_shared<std::promise<void>>();
     all.push_back(done->get_future());
-    svc.submit(of_client(client), {}, [&, client, done](request_id, status_or<result> r) {
+    submit_replay(svc, of_client(client), {.target_length = 8}, {}, [&, client, done](request_id, status_or<result> r) {
       EXPECT_TRUE(r.ok()) << r.error().to_string();
       {  // unlock before set_value: the last one lets the caller return and destroy `mu`
         std::lock_guard lock(mu);

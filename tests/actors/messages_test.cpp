@@ -28,12 +28,14 @@ TEST(Messages, JobsAndBatchesSurviveSerialization) {
   j.id = 42;
   j.client = "tcp:3";
   j.prompt = "Once upon a time";
-  j.prompt_ids = {1, 403, 407};
-  j.temperature = 0.5f;
-  j.top_p = 0.9f;
-  j.seed = 7;
-  j.max_new_tokens = 300;
-  j.target_length = 120;
+  j.gen.prompt_ids = {1, 403, 407};
+  j.gen.sampling = {0.5f, 0.9f, 7};
+  j.gen.rules = {0.25f, -0.5f, {{4, 1.5f}}, 3};
+  j.gen.stop = {"\n", "END"};
+  j.gen.ignore_eos = true;
+  j.gen.logprobs = 2;
+  j.gen.max_new_tokens = 300;
+  j.gen.target_length = 120;
   j.known_length = 110;
   j.priority = -7;
   j.length_hint = 90;
@@ -51,8 +53,22 @@ TEST(Messages, JobsAndBatchesSurviveSerialization) {
   EXPECT_EQ(k.id, 42u);
   EXPECT_EQ(k.client, "tcp:3");  // worker nodes' retries keep their fair share
   EXPECT_EQ(k.prompt, j.prompt);
-  EXPECT_EQ(k.prompt_ids, j.prompt_ids);
-  EXPECT_EQ(k.seed, 7u);
+  EXPECT_EQ(k.gen.prompt_ids, j.gen.prompt_ids);
+  EXPECT_EQ(k.gen.sampling.temperature, 0.5f);
+  EXPECT_EQ(k.gen.sampling.top_p, 0.9f);
+  EXPECT_EQ(k.gen.sampling.seed, 7u);
+  EXPECT_EQ(k.gen.rules.presence_penalty, 0.25f);
+  EXPECT_EQ(k.gen.rules.frequency_penalty, -0.5f);
+  ASSERT_EQ(k.gen.rules.bias.size(), 1u);
+  EXPECT_EQ(k.gen.rules.bias[0].token, 4);
+  EXPECT_EQ(k.gen.rules.bias[0].bias, 1.5f);
+  EXPECT_EQ(k.gen.rules.min_tokens, 3);
+  EXPECT_EQ(k.gen.stop, j.gen.stop);
+  EXPECT_TRUE(k.gen.ignore_eos);
+  EXPECT_EQ(k.gen.logprobs, 2);
+  EXPECT_EQ(k.gen.max_new_tokens, 300);
+  EXPECT_EQ(k.gen.target_length, 120);
+  EXPECT_EQ(k.known_length, 110);
   EXPECT_EQ(k.deadline_ms, 5000);
   EXPECT_EQ(k.priority, -7);  // worker nodes' retries keep their class
   EXPECT_EQ(k.length_hint, 90);

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/trace_replay.hpp"
 #include "binserve/service.hpp"
 
 namespace binserve {
@@ -36,14 +37,13 @@ service_config one_executor_config() {
   return c;
 }
 
-// A request of exactly `length` tokens, routed to bin length / 50.
-request of_length(int length) {
+// A request of exactly `length` tokens (known to the oracle), submitted to
+// bin length / 50.
+submission submit_of_length(service& svc, int length, token_callback on_token) {
   request r;
   r.prompt = "Once upon a time";
   r.max_new_tokens = length;
-  r.target_length = length;
-  r.known_length = length;
-  return r;
+  return submit_replay(svc, std::move(r), {.target_length = length, .known_length = length}, std::move(on_token));
 }
 
 // Polls the stats until `holds` (a condition, not a duration); false after 30 s.
@@ -72,18 +72,18 @@ TEST(PartialBatches, WaitForAnIdleExecutorThenTheOldestBinGoesFirstWithItsLaterA
   // A long request occupies the only executor (its bin expires and is pulled).
   std::promise<void> running;
   std::atomic<bool> once{false};
-  auto hog = svc.submit(of_length(1000), [&](request_id, const generated_token&) {
+  auto hog = submit_of_length(svc, 1000, [&](request_id, const generated_token&) {
     if (!once.exchange(true)) running.set_value();
   });
   running.get_future().wait();
   // Bin 0 expires first, then bin 1; two later arrivals join bin 0.
   std::vector<submission> a;
-  a.push_back(svc.submit(of_length(10), log));
+  a.push_back(submit_of_length(svc, 10, log));
   ASSERT_TRUE(wait_until(svc, [](const stats& s) { return depth_is(s, 0, 1); }));
-  auto b = svc.submit(of_length(60), log);
+  auto b = submit_of_length(svc, 60, log);
   ASSERT_TRUE(wait_until(svc, [](const stats& s) { return depth_is(s, 1, 1); }));
-  a.push_back(svc.submit(of_length(10), log));
-  a.push_back(svc.submit(of_length(10), log));
+  a.push_back(submit_of_length(svc, 10, log));
+  a.push_back(submit_of_length(svc, 10, log));
   ASSERT_TRUE(wait_until(svc, [](const stats& s) { return depth_is(s, 0, 3); }));
   svc.cancel(hog.id);  // the executor becomes idle
   EXPECT_EQ(hog.future.get().error().code(), error_code::cancelled);

@@ -51,7 +51,7 @@ stats run_and_check(std::int64_t kv_blocks) {
     const request r = testing::fault_request(i);
     job j;
     j.prompt = r.prompt;
-    j.max_new_tokens = r.max_new_tokens;
+    j.gen.max_new_tokens = r.max_new_tokens;
     j.known_length = static_cast<int>(testing::fault_want(golden, i).size());
     ids.push_back(p.submit(std::move(j)));
     if (ids.size() == 2)  // the two long ones run before the short ones come

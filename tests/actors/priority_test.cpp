@@ -43,8 +43,8 @@ TEST_P(Priority, AHigherClassRunsBeforeEarlierAndShorterRequestsOfALowerOne) {
   auto submit = [&p](int tokens, int priority) {
     job j;
     j.prompt = "Once upon a time";
-    j.max_new_tokens = j.target_length = j.known_length = tokens;
-    j.ignore_eos = true;
+    j.gen.max_new_tokens = j.gen.target_length = j.known_length = tokens;
+    j.gen.ignore_eos = true;
     j.priority = priority;
     return p.submit(std::move(j));
   };

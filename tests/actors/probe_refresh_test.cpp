@@ -56,13 +56,13 @@ int preemptions(bool with_probe) {
   testing::backend_pipeline p(o, {std::shared_ptr<backend>(std::move(*b))});
   job a;
   a.prompt = "Once upon a time";
-  a.max_new_tokens = a.known_length = 60;
+  a.gen.max_new_tokens = a.known_length = 60;
   const request_id ida = p.submit(std::move(a));
   for (int wait = 0; wait < 5000 && p.sink().tokens(ida).size() < 20; ++wait)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   job bj;
   bj.prompt = "There was a cat";
-  bj.max_new_tokens = bj.known_length = 30;
+  bj.gen.max_new_tokens = bj.known_length = 30;
   p.submit(std::move(bj));
   EXPECT_TRUE(p.sink().wait(2, std::chrono::seconds(30)));
   EXPECT_EQ(p.sink().tokens(ida).size(), 60u);

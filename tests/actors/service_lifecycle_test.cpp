@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/trace_replay.hpp"
 #include "binserve/service.hpp"
 
 namespace binserve {
@@ -25,8 +26,13 @@ request long_request() {
   request r;
   r.prompt = "a request that takes a while";
   r.max_new_tokens = 600;
-  r.target_length = 600;
   return r;
+}
+
+// `r` submitted to generate exactly max_new_tokens tokens.
+submission submit_exact(service& svc, request r, token_callback on_token = {}) {
+  const int n = r.max_new_tokens;
+  return submit_replay(svc, std::move(r), {.target_length = n}, std::move(on_token));
 }
 
 std::unique_ptr<service> start(const service_config& c) {
@@ -39,7 +45,7 @@ TEST(ServiceLifecycle, CancelEndsARunningRequestAndFreesItsExecutor) {
   auto svc = start(dummy_config());
   std::promise<void> started;
   std::atomic<bool> once{false};
-  auto sub = svc->submit(long_request(), [&](request_id, const generated_token&) {
+  auto sub = submit_exact(*svc, long_request(), [&](request_id, const generated_token&) {
     if (!once.exchange(true)) started.set_value();
   });
   started.get_future().wait();
@@ -62,7 +68,7 @@ TEST(ServiceLifecycle, DeadlineEndsASlowRequestWithTimedOut) {
   request r = long_request();
   r.deadline = 100ms;
   const auto t0 = std::chrono::steady_clock::now();
-  auto out = svc->submit(r).future.get();
+  auto out = submit_exact(*svc, r).future.get();
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code(), error_code::timed_out);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
@@ -76,9 +82,8 @@ TEST(ServiceLifecycle, FullQueueRejectsExplicitlyAndServesTheRest) {
   request r;
   r.prompt = "x";
   r.max_new_tokens = 200;
-  r.target_length = 200;
   std::vector<submission> subs;
-  for (int i = 0; i < 12; ++i) subs.push_back(svc->submit(r));
+  for (int i = 0; i < 12; ++i) subs.push_back(submit_exact(*svc, r));
   int ok = 0, overloaded = 0;
   for (auto& s : subs) {
     auto out = s.future.get();
@@ -122,7 +127,7 @@ TEST(ServiceLifecycle, PriorityAndLengthHintAreCheckedAndTheHintIsPredicted) {
     EXPECT_FALSE(out.ok());
     return out.ok() ? status() : out.error();
   };
-  const request ok{.prompt = "x", .max_new_tokens = 20, .target_length = 5};
+  const request ok{.prompt = "x", .max_new_tokens = 20};
   request r = ok;
   r.priority = 1001;
   EXPECT_EQ(error_of(r).code(), error_code::invalid_argument);
@@ -134,12 +139,11 @@ TEST(ServiceLifecycle, PriorityAndLengthHintAreCheckedAndTheHintIsPredicted) {
   r = ok;
   r.priority = -1000;
   r.length_hint = 17;
-  auto out = svc->submit(r).future.get();
+  auto out = submit_replay(*svc, r, {.target_length = 5}).future.get();
   ASSERT_TRUE(out.ok()) << out.error().to_string();
   EXPECT_EQ(out->predicted_length, 17);
   EXPECT_EQ(out->generated_ids.size(), 5u);
   r.max_new_tokens = 0;  // the deployment's 64
-  r.target_length = 0;
   r.length_hint = 64;
   out = svc->submit(r).future.get();
   ASSERT_TRUE(out.ok()) << out.error().to_string();
@@ -153,9 +157,8 @@ TEST(ServiceLifecycle, ShutdownDrainsEveryAcceptedRequest) {
   request r;
   r.prompt = "drain me";
   r.max_new_tokens = 50;
-  r.target_length = 50;
   std::vector<submission> subs;
-  for (int i = 0; i < 10; ++i) subs.push_back(svc->submit(r));
+  for (int i = 0; i < 10; ++i) subs.push_back(submit_exact(*svc, r));
   svc->shutdown();
   for (auto& s : subs) {
     ASSERT_EQ(s.future.wait_for(0s), std::future_status::ready);

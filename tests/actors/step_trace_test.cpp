@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/service_setup.hpp"
+#include "actors/trace_replay.hpp"
 
 #include "binserve/service.hpp"
 
@@ -47,9 +48,8 @@ TEST(StepTrace, TheServiceWritesEachStepsShape) {
     for (int length : {3, 5, 7, 9}) {
       request r;
       r.prompt_ids = {1, 10, 20, 30};
-      r.target_length = length;
       r.max_new_tokens = 16;
-      subs.push_back((*svc)->submit(r));
+      subs.push_back(submit_replay(**svc, r, {.target_length = length}));
     }
     for (auto& s : subs) ASSERT_TRUE(s.future.get().ok());
   }

@@ -40,7 +40,7 @@ TEST(Protocol, GenerateWithEveryField) {
   EXPECT_FLOAT_EQ(g.req.temperature, 0.5f);
   EXPECT_FLOAT_EQ(g.req.top_p, 0.9f);
   EXPECT_EQ(g.req.seed, 42u);
-  EXPECT_EQ(g.req.target_length, 3);
+  EXPECT_EQ(g.target_length, 3);
   EXPECT_TRUE(g.stream);
   EXPECT_EQ(g.req.deadline, std::chrono::milliseconds(250));
   EXPECT_EQ(g.req.stop, (std::vector<std::string>{"\n", "END"}));
@@ -264,7 +264,7 @@ TEST(Protocol, ClientEncodersParseBack) {
   r.logprobs = 0;
   r.priority = 3;
   r.length_hint = 8;
-  const auto g = std::get<generate_message>(parse_ok(encode_generate(std::string("z"), r, true)));
+  const auto g = std::get<generate_message>(parse_ok(encode_generate({std::string("z"), r, 0, true})));
   EXPECT_EQ(g.req.prompt, "Hi");
   EXPECT_EQ(g.req.max_new_tokens, 9);
   EXPECT_EQ(g.req.seed, 3u);
@@ -277,10 +277,10 @@ TEST(Protocol, ClientEncodersParseBack) {
   EXPECT_TRUE(g.stream);
   request unseeded;
   unseeded.prompt = "Hi";
-  const json plain = json::parse(encode_generate(std::int64_t{1}, unseeded, false));
+  const json plain = json::parse(encode_generate({std::int64_t{1}, unseeded}));
   EXPECT_FALSE(plain.contains("priority")) << "fields at their defaults are left out";
   EXPECT_FALSE(plain.contains("length_hint"));
-  EXPECT_FALSE(std::get<generate_message>(parse_ok(encode_generate(std::int64_t{1}, unseeded, false))).req.seed)
+  EXPECT_FALSE(std::get<generate_message>(parse_ok(encode_generate({std::int64_t{1}, unseeded}))).req.seed)
       << "an absent seed stays absent: the server draws one";
   EXPECT_TRUE(std::holds_alternative<cancel_message>(parse_ok(encode_cancel(std::int64_t{4}))));
   EXPECT_EQ(std::get<auth_message>(parse_ok(encode_auth("k"))).token, "k");

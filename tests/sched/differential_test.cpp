@@ -104,10 +104,10 @@ struct observed {
 job job_of(int i) {
   job j;
   j.prompt = kPrompt;
-  j.max_new_tokens = kMaxNew;
-  j.target_length = kWorkload[i].length;
+  j.gen.max_new_tokens = kMaxNew;
+  j.gen.target_length = kWorkload[i].length;
   j.known_length = kWorkload[i].length;
-  j.ignore_eos = true;
+  j.gen.ignore_eos = true;
   return j;
 }
 
@@ -233,7 +233,7 @@ policy_config binned_policy_of(const std::string& kind) {
 
 job binned_job_of(int i) {
   job j = job_of(0);
-  j.target_length = j.known_length = kBinnedWorkload[i].length;
+  j.gen.target_length = j.known_length = kBinnedWorkload[i].length;
   return j;
 }
 

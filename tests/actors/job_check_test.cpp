@@ -1,6 +1,6 @@
 // validate_scheduling: the bounds of a job's priority and length hint, each
 // refusal naming its field (the HTTP server maps the name to its `param`).
-#include "actors/job_request.hpp"
+#include "actors/job_check.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@ job with(int priority, int length_hint, int max_new_tokens = 64) {
   job j;
   j.priority = priority;
   j.length_hint = length_hint;
-  j.max_new_tokens = max_new_tokens;
+  j.gen.max_new_tokens = max_new_tokens;
   return j;
 }
 
