@@ -9,7 +9,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/step_trace.hpp"
-#include "gpu/sequence_output.hpp"
+#include "gpu/decode_step.hpp"
 
 namespace binserve {
 
@@ -18,10 +18,8 @@ namespace {
 // One sequence of the running batch.
 struct running {
   job j;
-  sequence_output out;      // its tokens (resumed ones included) and stop rules
-  int seq = -1;             // backend sequence
-  std::vector<int> feed{};  // tokens the next forward appends
-  int cap = 0;              // overflow once out.generated() reaches this
+  decoding d;   // its backend sequence, next tokens, output (resumed tokens included) and stop rules
+  int cap = 0;  // overflow once d.out.generated() reaches this
   std::int64_t started_ns = 0;
   probe_predictor::belief belief{};  // the probe's reading of its remaining length
   int predicted = 0;                 // the probe's latest total (tokens made + remaining); 0: none yet
@@ -34,8 +32,8 @@ struct executor_state {
   // Runs on the executor's thread as it exits, before its supervisor hears
   // of it: the backend is free for a successor.
   ~executor_state() {
-    for (running& r : live) b->close_sequence(r.seq);
-    for (running& r : parked) b->close_sequence(r.seq);
+    for (running& r : live) b->close_sequence(r.d.seq);
+    for (running& r : parked) b->close_sequence(r.d.seq);
   }
   executor_params p;
   std::shared_ptr<backend> b;
@@ -68,9 +66,8 @@ void note_left(executor_state& s, request_id id) {
 // when the backend cannot take it.
 bool start(self_ptr self, job j, int cap, int reserve = 0) {
   auto& s = self->state;
-  running r{job{}, sequence_output(j.gen, s.b->served_model(), s.tok, j.resumed_ids)};
-  r.feed = j.gen.prompt_ids;
-  r.feed.insert(r.feed.end(), j.resumed_ids.begin(), j.resumed_ids.end());
+  running r{job{}, {-1, j.gen.prompt_ids, sequence_output(j.gen, s.b->served_model(), s.tok, j.resumed_ids)}};
+  r.d.feed.insert(r.d.feed.end(), j.resumed_ids.begin(), j.resumed_ids.end());
   r.cap = std::min(j.gen.max_new_tokens, std::max(static_cast<int>(j.resumed_ids.size()) + 1, cap));
   r.started_ns = now_ns();
   const int n_ctx = s.b->served_model().config.n_ctx;  // generation stops at context_full
@@ -81,7 +78,7 @@ bool start(self_ptr self, job j, int cap, int reserve = 0) {
     note_left(s, j.id);
     return false;
   }
-  r.seq = *seq;
+  r.d.seq = *seq;
   r.j = std::move(j);
   s.live.push_back(std::move(r));
   return true;
@@ -110,8 +107,8 @@ void report_step(self_ptr self) {
   step_report out;
   for (const running& r : s.live) {
     out.ids.push_back(r.j.id);
-    out.tokens.push_back(r.feed.back());  // the token sampled last, fed next
-    out.generated.push_back(static_cast<int>(r.out.generated().size()));
+    out.tokens.push_back(r.d.feed.back());  // the token sampled last, fed next
+    out.generated.push_back(static_cast<int>(r.d.out.generated().size()));
     out.predicted.push_back(r.predicted);
   }
   out.ended = std::move(s.left);
@@ -141,28 +138,24 @@ void report(self_ptr self) {
   }
 }
 
-// After sampling `t` for r: true when r leaves the batch (finished, added
-// to `done`, or overflowed).
-// A stop token that ends the sequence is not streamed: the client sees the
-// tokens of its result, no more.
-bool advance(self_ptr self, running& r, const sampled_token& t, std::vector<finished>& done) {
+// After step `t` of r: true when r leaves the batch (finished, added to
+// `done`, or overflowed). A stop token that ends the sequence is not
+// streamed: the client sees the tokens of its result, no more.
+bool advance(self_ptr self, running& r, const decoded& t, std::vector<finished>& done) {
   auto& s = self->state;
-  const int index = static_cast<int>(r.out.generated().size());
-  const auto stop = r.out.add(t);
-  if (sequence_output::kept(stop))
-    self->send(s.intake,
-               emitted_token{r.j.id, index, t.token, t.logprobs.has_value(), t.logprobs.value_or(token_logprobs{})});
-  if (stop) {
-    done.push_back(finished{std::move(r.j), r.out.take_generated(), to_string(*stop), r.started_ns});
+  if (t.kept()) {
+    const int index = static_cast<int>(r.d.out.generated().size()) - 1;
+    self->send(s.intake, emitted_token{r.j.id, index, t.token.token, t.token.logprobs.has_value(),
+                                       t.token.logprobs.value_or(token_logprobs{})});
+  }
+  if (t.stop) {
+    done.push_back(finished{std::move(r.j), r.d.out.take_generated(), to_string(*t.stop), r.started_ns});
     return true;
   }
-  if (static_cast<int>(r.out.generated().size()) < r.cap) {
-    r.feed = {t.token};
-    return false;
-  }
+  if (static_cast<int>(r.d.out.generated().size()) < r.cap) return false;
   r.j.retries++;  // overflowed the batch's cap: recompute or resume later
   r.j.overflow_made = r.cap;
-  r.j.resumed_ids = s.p.resume ? r.out.take_generated() : std::vector<int>{};
+  r.j.resumed_ids = s.p.resume ? r.d.out.take_generated() : std::vector<int>{};
   self->send(s.stats, retry_atom::value);
   self->send(s.scheduler, retry_atom::value, std::move(r.j));
   return true;
@@ -192,40 +185,27 @@ bool is_request_error(const status& st) {
 }
 
 // One step's outcome per live sequence: its token, or its own error.
-using step_tokens = std::vector<status_or<sampled_token>>;
+using step_outcomes = std::vector<status_or<decoded>>;
 
-// The step one sequence at a time, after the batched forward refused one
-// sequence's input: a sequence the backend refuses alone gets that error,
-// the others their token. Errors: the backend's (the executor exits).
-status_or<step_tokens> step_each(backend& b, std::span<const sequence_chunk> chunks,
-                                 std::span<const sampling_row> rows) {
-  step_tokens out;
-  for (std::size_t i = 0; i < chunks.size(); ++i) {
-    if (status st = b.forward(chunks.subspan(i, 1)); !st.ok()) {
-      if (!is_request_error(st)) return st;
-      out.push_back(st);
-      continue;
-    }
-    auto token = sample_rows(b, rows.subspan(i, 1));
-    if (!token.ok()) return token.error();
-    out.push_back(token->front());
+// decode_step for every live sequence: in one forward when the backend takes
+// them (`batched`), else one at a time after the batched forward refused one
+// sequence's input, so that a sequence the backend refuses alone gets that
+// error and the others their token. Errors: the backend's.
+status_or<step_outcomes> step_live(backend& b, std::span<decoding* const> seqs, bool& batched) {
+  batched = false;
+  auto all = decode_step(b, seqs);
+  if (all.ok()) {
+    batched = true;
+    return step_outcomes(all->begin(), all->end());
+  }
+  if (!is_request_error(all.error())) return all.error();
+  step_outcomes out;
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    auto one = decode_step(b, seqs.subspan(i, 1));
+    if (!one.ok() && !is_request_error(one.error())) return one.error();
+    out.push_back(one.ok() ? status_or<decoded>(one->front()) : status_or<decoded>(one.error()));
   }
   return out;
-}
-
-// forward and sample for every live sequence; `batched`: in one forward
-// (else one at a time). Errors: the backend's.
-status_or<step_tokens> forward_and_sample(backend& b, std::span<const sequence_chunk> chunks,
-                                          std::span<const sampling_row> rows, bool& batched) {
-  batched = false;
-  if (status st = b.forward(chunks); !st.ok()) {
-    if (!is_request_error(st)) return st;
-    return step_each(b, chunks, rows);
-  }
-  batched = true;
-  auto tokens = sample_rows(b, rows);
-  if (!tokens.ok()) return tokens.error();
-  return step_tokens(tokens->begin(), tokens->end());
 }
 
 // The backend failed: the executor exits with an error naming the failure
@@ -243,7 +223,7 @@ void refresh_predictions(executor_state& s) {
   if (!s.probe.probe || !s.p.continuous) return;
   for (std::size_t i = 0; i < s.live.size(); ++i) {
     running& r = s.live[i];
-    const int made = static_cast<int>(r.out.generated().size());
+    const int made = static_cast<int>(r.d.out.generated().size());
     if (made % s.probe.refresh_tokens != 0) continue;
     const std::span<const float> states = s.b->layer_states(static_cast<int>(i));
     if (static_cast<int>(states.size()) != s.probe.probe->width()) return;  // a backend not recording them
@@ -271,17 +251,15 @@ bool step(self_ptr self) {
   ++s.steps;
   maybe_inject_fault(s);
   maybe_stall(s);
-  std::vector<sequence_chunk> chunks;
-  std::vector<sampling_row> rows;
+  std::vector<decoding*> seqs;
   step_record shape{s.p.index, static_cast<std::int64_t>(s.live.size()), 0, 0, 0};
-  for (const running& r : s.live) {
-    chunks.push_back({r.seq, r.feed});
-    rows.push_back(r.out.row());
-    shape.context_tokens += static_cast<std::int64_t>(r.j.gen.prompt_ids.size() + r.out.generated().size());
-    shape.prefill_tokens += static_cast<std::int64_t>(r.feed.size()) - 1;
+  for (running& r : s.live) {
+    seqs.push_back(&r.d);
+    shape.context_tokens += static_cast<std::int64_t>(r.j.gen.prompt_ids.size() + r.d.out.generated().size());
+    shape.prefill_tokens += static_cast<std::int64_t>(r.d.feed.size()) - 1;
   }
   bool batched = false;
-  const status_or<step_tokens> tokens = forward_and_sample(*s.b, chunks, rows, batched);
+  const status_or<step_outcomes> tokens = step_live(*s.b, seqs, batched);
   if (!tokens.ok()) return take_out(self, tokens.error()), false;
   if (batched) refresh_predictions(s);
   s.current.computed_slots += s.p.continuous ? s.live.size() : s.current.size;
@@ -290,13 +268,13 @@ bool step(self_ptr self) {
   std::vector<finished> done;
   for (size_t i = 0; i < s.live.size(); ++i) {
     const request_id id = s.live[i].j.id;
-    const status_or<sampled_token>& t = (*tokens)[i];
+    const status_or<decoded>& t = (*tokens)[i];
     if (!t.ok()) {  // the backend refused this sequence's input: this request fails
       const status& err = t.error();
       self->send(s.intake, failed_atom::value, id, static_cast<int>(err.code()), err.message());
     }
     if (!t.ok() || advance(self, s.live[i], *t, done)) {
-      s.b->close_sequence(s.live[i].seq);
+      s.b->close_sequence(s.live[i].d.seq);
       note_left(s, id);
     } else {
       next.push_back(std::move(s.live[i]));
@@ -329,7 +307,7 @@ bool move_sequence(executor_state& s, request_id id, std::vector<running>& from,
   if (to)
     to->push_back(std::move(*it));
   else
-    s.b->close_sequence(it->seq);
+    s.b->close_sequence(it->d.seq);
   from.erase(it);
   return true;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gpu/decode_step.hpp"
 #include "gpu/sequence_output.hpp"
 
 namespace binserve {
@@ -115,53 +116,17 @@ status_or<std::vector<sampled_token>> sample_rows(const backend& b, std::span<co
   return out;
 }
 
-namespace {
-
-// One request's sequence in a running batch.
-struct live_sequence {
-  int index;  // into requests
-  int seq;    // backend sequence
-  int last;   // the token to feed next
-};
-
-// Samples one token per chunk of the last forward for `live`, records it and
-// drops the sequences that stop. Errors: sample_rows' (nothing recorded).
-status step_tokens(backend& b, std::vector<live_sequence>& live, std::vector<sequence_output>& outputs,
-                   std::vector<generation_result>& results, const sampled_token_callback& on_token) {
-  std::vector<sampling_row> rows;
-  for (const live_sequence& s : live) rows.push_back(outputs[s.index].row());
-  const status_or<std::vector<sampled_token>> sampled = sample_rows(b, rows);
-  if (!sampled.ok()) return sampled.error();
-  const std::vector<sampled_token>& tokens = *sampled;
-  std::vector<live_sequence> next;
-  for (size_t i = 0; i < live.size(); ++i) {
-    const live_sequence& s = live[i];
-    if (on_token) on_token(s.index, tokens[i].token, static_cast<int>(i));
-    const auto stop = outputs[s.index].add(tokens[i]);
-    if (tokens[i].logprobs && sequence_output::kept(stop)) results[s.index].logprobs.push_back(*tokens[i].logprobs);
-    if (stop) {
-      results[s.index].reason = *stop;
-      b.close_sequence(s.seq);
-    } else {
-      next.push_back({s.index, s.seq, tokens[i].token});
-    }
-  }
-  live = std::move(next);
-  return status::ok_status();
-}
-
-}  // namespace
-
 status_or<std::vector<generation_result>> generate_batch(backend& b, const std::vector<generation_request>& requests,
                                                          const sampled_token_callback& on_token, batch_work* work) {
   const model& m = b.served_model();
-  std::vector<live_sequence> live;
+  std::vector<decoding> seqs;
+  seqs.reserve(requests.size());
+  std::vector<int> live;  // indices into requests (and seqs) still generating
   auto fail = [&](status s) {
-    for (const live_sequence& l : live) b.close_sequence(l.seq);
+    for (int i : live) b.close_sequence(seqs[i].seq);
     return s;
   };
   const auto tok = std::make_shared<const tokenizer>(m.vocab);
-  std::vector<sequence_output> outputs;
   for (size_t i = 0; i < requests.size(); ++i) {
     const generation_request& r = requests[i];
     if (status s = validate_request(r, m); !s.ok())
@@ -169,22 +134,36 @@ status_or<std::vector<generation_result>> generate_batch(backend& b, const std::
     const int reserve = std::min<int>(m.config.n_ctx, r.prompt_ids.size() + r.max_new_tokens);
     auto seq = b.open_sequence(reserve);
     if (!seq.ok()) return fail(seq.error());
-    live.push_back({static_cast<int>(i), *seq, -1});
-    outputs.emplace_back(r, m, tok);
+    seqs.push_back({*seq, r.prompt_ids, sequence_output(r, m, tok)});
+    live.push_back(static_cast<int>(i));
   }
   std::vector<generation_result> results(requests.size());
-  std::vector<sequence_chunk> chunks;
-  for (const live_sequence& l : live) chunks.push_back({l.seq, requests[l.index].prompt_ids});
-  batch_work done;
-  while (!chunks.empty()) {
-    if (status s = b.forward(chunks); !s.ok()) return fail(s);
-    if (status s = step_tokens(b, live, outputs, results, on_token); !s.ok()) return fail(s);
-    chunks.clear();
-    for (const live_sequence& l : live) chunks.push_back({l.seq, std::span<const int>(&l.last, 1)});
-    done.decode_steps += chunks.empty() ? 0 : 1;
+  int steps = 0;  // forwards: the prefill, then decode steps
+  while (!live.empty()) {
+    std::vector<decoding*> step;
+    for (int i : live) step.push_back(&seqs[i]);
+    const status_or<std::vector<decoded>> made = decode_step(b, step);
+    if (!made.ok()) return fail(made.error());
+    ++steps;
+    std::vector<int> next;
+    for (size_t k = 0; k < live.size(); ++k) {
+      const int i = live[k];
+      const decoded& d = (*made)[k];
+      if (on_token) on_token(i, d.token.token, static_cast<int>(k));
+      if (d.token.logprobs && d.kept()) results[i].logprobs.push_back(*d.token.logprobs);
+      if (d.stop) {
+        results[i].reason = *d.stop;
+        b.close_sequence(seqs[i].seq);
+      } else {
+        next.push_back(i);
+      }
+    }
+    live = std::move(next);
   }
+  batch_work done;
+  done.decode_steps = std::max(0, steps - 1);
   for (size_t i = 0; i < results.size(); ++i) {
-    results[i].generated_ids = outputs[i].take_generated();
+    results[i].generated_ids = seqs[i].out.take_generated();
     done.useful_tokens += results[i].generated_ids.size();
   }
   if (work) *work = done;
