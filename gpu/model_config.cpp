@@ -3,21 +3,23 @@
 #include <array>
 #include <cmath>
 
+#include "gpu/weight_layout.hpp"
+
 namespace binserve {
 
 namespace {
 
 // The parameter count in 128 bits: a header of huge (corrupt) sizes must not
-// overflow before validate() rejects it.
+// overflow before validate() rejects it. The layers' tensors are the
+// checkpoint layout's (gpu/weight_layout.hpp).
 __int128 wide_params(const model_config& c) {
-  const __int128 d = c.dim, h = c.hidden_dim, kv = c.kv_dim();
-  const __int128 per_layer = 2 * d         // rms_att, rms_ffn
-                             + d * d * 2   // wq, wo
-                             + d * kv * 2  // wk, wv
-                             + d * h * 3;  // w1, w2, w3
-  const __int128 embed = __int128(c.vocab_size) * d;
-  const __int128 biases = c.qkv_bias ? d + 2 * kv : 0;  // bq, bk, bv
-  return embed + c.n_layers * (per_layer + biases) + d + (c.shared_classifier ? 0 : embed);
+  __int128 per_layer = c.qkv_bias ? c.dim + 2 * __int128(c.kv_dim()) : 0;  // bq, bk, bv
+  for (layer_tensor t : kLayerTensors) {
+    const tensor_shape s = shape_of(t, c);
+    per_layer += __int128(s.rows) * s.cols;
+  }
+  const __int128 embed = __int128(c.vocab_size) * c.dim;
+  return embed + c.n_layers * per_layer + c.dim + (c.shared_classifier ? 0 : embed);  // + the final norm
 }
 
 }  // namespace
