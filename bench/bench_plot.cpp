@@ -45,7 +45,7 @@ samples load_samples(const std::vector<bench_row>& rows) {
   for (const bench_row& r : rows) {
     if (!r.point.rate) continue;
     const std::string k = r.point.run.policy == policy_kind::multibin ? " k=" + std::to_string(r.bins) : "";
-    s.add(r.point.run.label + k, *r.point.rate, r.latency.p50, r.latency.p99);
+    s.add(r.point.run.label + k, *r.point.rate, r.figures.latency.p50, r.figures.latency.p99);
   }
   return s;
 }

@@ -11,30 +11,13 @@ namespace binserve::tools {
 namespace {
 
 // The CSV's columns, in order: keys of to_json(row).
-const std::vector<std::string> kColumns = {"round",
-                                           "run",
-                                           "policy",
-                                           "predictor",
-                                           "arrivals",
-                                           "rate",
-                                           "bins",
-                                           "requests",
-                                           "completed",
-                                           "seconds",
-                                           "requests_per_s",
-                                           "tokens_per_s",
-                                           "ratio_to_vanilla",
-                                           "effective_token_ratio",
-                                           "failure_ratio",
-                                           "latency_p50_ms",
-                                           "latency_p99_ms",
-                                           "ttft_p50_ms",
-                                           "ttft_p99_ms",
-                                           "latency_mean_ms",
-                                           "ttft_mean_ms",
-                                           "tpot_mean_ms",
-                                           "preemptions",
-                                           "recomputed_tokens"};
+std::vector<std::string> columns() {
+  std::vector<std::string> c = {"round",          "run",          "policy",          "predictor", "arrivals",
+                                "rate",           "bins",         "requests",        "completed", "seconds",
+                                "requests_per_s", "tokens_per_s", "ratio_to_vanilla"};
+  for (std::string& k : figure_keys()) c.push_back(std::move(k));
+  return c;
+}
 
 std::string format(const char* fmt, double v) {
   char buf[64];
@@ -104,8 +87,8 @@ std::string to_table(const std::vector<bench_row>& rows, bool rounds) {
     std::snprintf(line, sizeof line, "%s%-22s %-14s %4d %9.3f %10.1f %9s %7.3f %8.3f %9.1f %9.1f %9.1f %9.1f %6d\n",
                   rounds ? round_cell(r.point.repetition).c_str() : "", r.point.run.label.c_str(),
                   r.point.arrivals.c_str(), r.bins, r.requests_per_s, r.tokens_per_s, ratio.c_str(),
-                  r.effective_token_ratio, r.failure_ratio, r.latency.p50, r.latency.p99, r.ttft.p50, r.ttft.p99,
-                  r.completed);
+                  r.figures.effective_token_ratio, r.figures.failure_ratio, r.figures.latency.p50,
+                  r.figures.latency.p99, r.figures.ttft.p50, r.figures.ttft.p99, r.completed);
     out += line;
   }
   return out;
@@ -126,31 +109,21 @@ std::string to_table(const std::vector<run_spread>& spreads) {
 
 nlohmann::json to_json(const bench_row& r) {
   const run_point& p = r.point;
-  return nlohmann::json{
-      {"round", p.repetition},
-      {"run", p.run.label},
-      {"policy", name_of(p.run.policy)},
-      {"predictor", p.run.predictor},
-      {"arrivals", p.arrivals},
-      {"rate", p.rate ? nlohmann::json(*p.rate) : nlohmann::json()},
-      {"bins", r.bins},
-      {"requests", r.requests},
-      {"completed", r.completed},
-      {"seconds", r.seconds},
-      {"requests_per_s", r.requests_per_s},
-      {"tokens_per_s", r.tokens_per_s},
-      {"ratio_to_vanilla", r.ratio_to_vanilla ? nlohmann::json(*r.ratio_to_vanilla) : nlohmann::json()},
-      {"effective_token_ratio", r.effective_token_ratio},
-      {"failure_ratio", r.failure_ratio},
-      {"latency_p50_ms", r.latency.p50},
-      {"latency_p99_ms", r.latency.p99},
-      {"ttft_p50_ms", r.ttft.p50},
-      {"ttft_p99_ms", r.ttft.p99},
-      {"latency_mean_ms", r.latency.mean},
-      {"ttft_mean_ms", r.ttft.mean},
-      {"tpot_mean_ms", r.tpot.mean},
-      {"preemptions", r.preemptions},
-      {"recomputed_tokens", r.recomputed_tokens}};
+  nlohmann::json row{{"round", p.repetition},
+                     {"run", p.run.label},
+                     {"policy", name_of(p.run.policy)},
+                     {"predictor", p.run.predictor},
+                     {"arrivals", p.arrivals},
+                     {"rate", p.rate ? nlohmann::json(*p.rate) : nlohmann::json()},
+                     {"bins", r.bins},
+                     {"requests", r.requests},
+                     {"completed", r.completed},
+                     {"seconds", r.seconds},
+                     {"requests_per_s", r.requests_per_s},
+                     {"tokens_per_s", r.tokens_per_s},
+                     {"ratio_to_vanilla", r.ratio_to_vanilla ? nlohmann::json(*r.ratio_to_vanilla) : nlohmann::json()}};
+  add_figures(row, r.figures);
+  return row;
 }
 
 nlohmann::json to_json(const run_spread& s) {
@@ -164,12 +137,13 @@ nlohmann::json to_json(const run_spread& s) {
 }
 
 status write_csv(const std::vector<bench_row>& rows, const std::string& path) {
+  const std::vector<std::string> cols = columns();
   std::ofstream out(path);
-  for (std::size_t i = 0; i < kColumns.size(); ++i) out << (i ? "," : "") << kColumns[i];
+  for (std::size_t i = 0; i < cols.size(); ++i) out << (i ? "," : "") << cols[i];
   out << "\n";
   for (const bench_row& r : rows) {
     const nlohmann::json j = to_json(r);
-    for (std::size_t i = 0; i < kColumns.size(); ++i) out << (i ? "," : "") << csv_field(j.at(kColumns[i]));
+    for (std::size_t i = 0; i < cols.size(); ++i) out << (i ? "," : "") << csv_field(j.at(cols[i]));
     out << "\n";
   }
   out.close();

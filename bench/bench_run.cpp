@@ -139,13 +139,7 @@ bench_row row_of(const run_point& p, const stats& st, int requests, int complete
   r.seconds = seconds;
   r.requests_per_s = seconds > 0 ? completed / seconds : 0.0;
   r.tokens_per_s = seconds > 0 ? st.generated_tokens / seconds : 0.0;
-  r.effective_token_ratio = st.effective_token_ratio;
-  r.failure_ratio = st.failure_ratio;
-  r.latency = st.latency;
-  r.ttft = st.first_token;
-  r.tpot = st.tpot;
-  r.preemptions = st.preemptions;
-  r.recomputed_tokens = st.recomputed_tokens;
+  r.figures = figures_of(st);
   return r;
 }
 

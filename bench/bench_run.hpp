@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "bench/serving_figures.hpp"
 #include "binserve/config.hpp"
 #include "binserve/names.hpp"
 #include "binserve/stats.hpp"
@@ -83,9 +84,7 @@ struct bench_row {
   double seconds = 0;  // first submission to the last final value
   double requests_per_s = 0, tokens_per_s = 0;
   std::optional<double> ratio_to_vanilla;  // vanilla's row of the same arrivals and round
-  double effective_token_ratio = 0, failure_ratio = 0;
-  latency_summary latency, ttft, tpot;                  // milliseconds (tpot: stats::tpot)
-  std::int64_t preemptions = 0, recomputed_tokens = 0;  // stats' (continuous policies)
+  serving_figures figures;
 };
 
 // Runs `point` on workload `w`; `title` heads the progress bar.

@@ -24,6 +24,7 @@
 
 #include "bench/bench_run.hpp"
 #include "bench/commands.hpp"
+#include "bench/serving_figures.hpp"
 #include "sim/max_rate.hpp"
 #include "sim/simulator.hpp"
 #include "tools/enum_option.hpp"
@@ -113,24 +114,11 @@ sim::sim_config config_for(const sim_flags& f, const run_spec& run, int bins, in
 
 nlohmann::json row_of(const sim::sim_result& r) {
   const stats& s = r.snapshot;
-  return {{"completed", s.completed},
-          {"elapsed_s", s.elapsed_s},
-          {"throughput", s.requests_per_s},
-          {"tokens_per_s", s.tokens_per_s},
-          {"effective_token_ratio", s.effective_token_ratio},
-          {"failure_ratio", s.failure_ratio},
-          {"retries", s.retries},
-          {"latency_p50_ms", s.latency.p50},
-          {"latency_p99_ms", s.latency.p99},
-          {"ttft_p50_ms", s.first_token.p50},
-          {"ttft_p99_ms", s.first_token.p99},
-          {"queue_p50_ms", s.queue.p50},
-          {"queue_p99_ms", s.queue.p99},
-          {"latency_mean_ms", s.latency.mean},
-          {"ttft_mean_ms", s.first_token.mean},
-          {"tpot_mean_ms", s.tpot.mean},
-          {"preemptions", s.preemptions},
-          {"recomputed_tokens", s.recomputed_tokens}};
+  nlohmann::json row{{"completed", s.completed},       {"elapsed_s", s.elapsed_s}, {"throughput", s.requests_per_s},
+                     {"tokens_per_s", s.tokens_per_s}, {"retries", s.retries},     {"queue_p50_ms", s.queue.p50},
+                     {"queue_p99_ms", s.queue.p99}};
+  add_figures(row, figures_of(s));
+  return row;
 }
 
 // The requests as --arrivals gives them (rate-1 Poisson arrivals for a
