@@ -217,13 +217,14 @@ void take_out(self_ptr self, const status& st) {
 }
 
 // Continuous, after a batched forward: the probe reads each live sequence
-// whose tokens made so far are a multiple of refresh_tokens (0: the
+// whose tokens made before that step (`made_before[i]`, as the probe was trained:
+// tools/predictor_collect.cpp) are a multiple of refresh_tokens (0: the
 // admission step), from the states that forward left.
-void refresh_predictions(executor_state& s) {
+void refresh_predictions(executor_state& s, const std::vector<int>& made_before) {
   if (!s.probe.probe || !s.p.continuous) return;
   for (std::size_t i = 0; i < s.live.size(); ++i) {
     running& r = s.live[i];
-    const int made = static_cast<int>(r.d.out.generated().size());
+    const int made = made_before[i];
     if (made % s.probe.refresh_tokens != 0) continue;
     const std::span<const float> states = s.b->layer_states(static_cast<int>(i));
     if (static_cast<int>(states.size()) != s.probe.probe->width()) return;  // a backend not recording them
@@ -252,16 +253,18 @@ bool step(self_ptr self) {
   maybe_inject_fault(s);
   maybe_stall(s);
   std::vector<decoding*> seqs;
+  std::vector<int> made;  // tokens each had before this step
   step_record shape{s.p.index, static_cast<std::int64_t>(s.live.size()), 0, 0, 0};
   for (running& r : s.live) {
     seqs.push_back(&r.d);
+    made.push_back(static_cast<int>(r.d.out.generated().size()));
     shape.context_tokens += static_cast<std::int64_t>(r.j.gen.prompt_ids.size() + r.d.out.generated().size());
     shape.prefill_tokens += static_cast<std::int64_t>(r.d.feed.size()) - 1;
   }
   bool batched = false;
   const status_or<step_outcomes> tokens = step_live(*s.b, seqs, batched);
   if (!tokens.ok()) return take_out(self, tokens.error()), false;
-  if (batched) refresh_predictions(s);
+  if (batched) refresh_predictions(s, made);
   s.current.computed_slots += s.p.continuous ? s.live.size() : s.current.size;
   if (s.p.continuous) s.current.size = static_cast<int>(s.live.size());
   std::vector<running> next;

@@ -1,6 +1,6 @@
-// Replaying a length trace: the two lengths a benchmark (binserve-bench), the
-// TCP protocol's `target_length` and `binserve generate --target-length` give
-// a request, which no embedder sets and the embedding API does not carry.
+// Replaying a length trace: the two lengths a benchmark (binserve-bench) and
+// the TCP protocol's `target_length` give a request, which no embedder sets
+// and the embedding API does not carry.
 #pragma once
 
 #include "binserve/service.hpp"

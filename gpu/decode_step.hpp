@@ -35,8 +35,10 @@ struct decoded {
 // token for each (sample_rows), records it in its output and, unless the
 // sequence ends, makes it the sequence's next feed. The backend's last
 // forward then holds row i of seqs[i] (logits, layer states).
-// Errors: the forward's (nothing appended: gpu/backend.hpp) and sample_rows'
-// (nothing recorded).
+// Errors: the forward's (nothing appended: gpu/backend.hpp; a refused input
+// is invalid_argument, input_too_large or out_of_memory) and sample_rows'
+// (backend_failure, the backend's sample contract: nothing recorded, but the
+// forward's tokens are in the KV cache, so the step cannot be run again).
 [[nodiscard]] status_or<std::vector<decoded>> decode_step(backend& b, std::span<decoding* const> seqs);
 
 }  // namespace binserve

@@ -36,8 +36,9 @@ std::shared_ptr<const probe_predictor> short_probe(int dim) {
   return std::make_shared<const probe_predictor>(std::move(*p));
 }
 
-// Runs A then B; the number of plans that parked or evicted a sequence.
-int preemptions(bool with_probe) {
+// Runs A, then B once A has made `b_after` tokens; the number of plans that
+// parked or evicted a sequence.
+int preemptions(bool with_probe, std::size_t b_after = 20, int step_delay_ms = 2) {
   auto m = dummy();
   backend_options bo;
   bo.kind = backend_kind::null;
@@ -50,7 +51,7 @@ int preemptions(bool with_probe) {
   o.policy.batch_size = o.policy.max_batch_size = 1;
   o.predictor.kind = "oracle";
   o.max_new_tokens = 64;
-  o.step_delay_ms = 2;
+  o.step_delay_ms = step_delay_ms;
   o.on_plan = [&](const sched::step_plan& p) { preempting += !p.park.empty() || !p.evict.empty(); };
   if (with_probe) o.probe = {short_probe(m->config.dim), 16};
   testing::backend_pipeline p(o, {std::shared_ptr<backend>(std::move(*b))});
@@ -58,7 +59,7 @@ int preemptions(bool with_probe) {
   a.prompt = "Once upon a time";
   a.gen.max_new_tokens = a.known_length = 60;
   const request_id ida = p.submit(std::move(a));
-  for (int wait = 0; wait < 5000 && p.sink().tokens(ida).size() < 20; ++wait)
+  for (int wait = 0; wait < 5000 && p.sink().tokens(ida).size() < b_after; ++wait)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   job bj;
   bj.prompt = "There was a cat";
@@ -72,6 +73,16 @@ int preemptions(bool with_probe) {
 TEST(ProbeRefresh, RefreshedPredictionsReachTheCoreAndSpareARequestAboutToEnd) {
   EXPECT_GE(preemptions(false), 1) << "without a probe, the shorter arrival preempts";
   EXPECT_EQ(preemptions(true), 0) << "the probe says A is about to end: B waits";
+}
+
+// The probe reads a sequence at its admission step (0 tokens made), as it was
+// trained (tools/predictor_collect.cpp: the tokens before the one sampled):
+// B, arriving after A's first token and before its 16th, already finds A
+// about to end. (Were the first reading at 16 tokens, A's oracle 60 would
+// stand until then and B would preempt it.)
+TEST(ProbeRefresh, TheAdmissionStepIsReadBeforeTheFirstInterval) {
+  EXPECT_GE(preemptions(false, 1, 10), 1) << "without a probe, the shorter arrival preempts";
+  EXPECT_EQ(preemptions(true, 1, 10), 0) << "A was read at admission: B waits";
 }
 
 }  // namespace
