@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -39,70 +40,160 @@ bool fits_int(const json& v) {
   return x >= std::numeric_limits<int>::min() && x <= std::numeric_limits<int>::max();
 }
 
-// The optional-field readers leave `out` alone when the field is absent.
-status read_int(const json& o, const char* name, int& out) {
-  if (!o.contains(name)) return {};
-  if (!fits_int(o[name])) return wrong_type(name, "an integer (32-bit)");
-  out = o[name].get<int>();
+// Readers of a present field's value `v`, named `name` in their errors.
+status read_int(const json& v, const char* name, int& out) {
+  if (!fits_int(v)) return wrong_type(name, "an integer (32-bit)");
+  out = v.get<int>();
   return {};
 }
 
-status read_float(const json& o, const char* name, float& out) {
-  if (!o.contains(name)) return {};
-  if (!o[name].is_number()) return wrong_type(name, "a number");
-  out = o[name].get<float>();
+status read_float(const json& v, const char* name, float& out) {
+  if (!v.is_number()) return wrong_type(name, "a number");
+  out = v.get<float>();
   return {};
 }
 
-status read_bool(const json& o, const char* name, bool& out) {
-  if (!o.contains(name)) return {};
-  if (!o[name].is_boolean()) return wrong_type(name, "true or false");
-  out = o[name].get<bool>();
+status read_bool(const json& v, const char* name, bool& out) {
+  if (!v.is_boolean()) return wrong_type(name, "true or false");
+  out = v.get<bool>();
   return {};
 }
 
-status read_seed(const json& o, std::optional<std::uint64_t>& out) {
-  if (!o.contains("seed")) return {};
-  if (!o["seed"].is_number_unsigned()) return wrong_type("seed", "a non-negative integer");
-  out = o["seed"].get<std::uint64_t>();
+status read_string(const json& v, const char* name, std::string& out) {
+  if (!v.is_string()) return wrong_type(name, "a string");
+  out = v.get<std::string>();
   return {};
 }
 
-status read_prompt_ids(const json& o, std::vector<int>& out) {
-  if (!o.contains("prompt_ids")) return {};
-  const json& a = o["prompt_ids"];
-  if (!a.is_array() || !std::all_of(a.begin(), a.end(), fits_int))
-    return wrong_type("prompt_ids", "an array of integers");
-  out = a.get<std::vector<int>>();
+status read_seed(const json& v, const char* name, std::optional<std::uint64_t>& out) {
+  if (!v.is_number_unsigned()) return wrong_type(name, "a non-negative integer");
+  out = v.get<std::uint64_t>();
+  return {};
+}
+
+status read_ids(const json& v, const char* name, std::vector<int>& out) {
+  if (!v.is_array() || !std::all_of(v.begin(), v.end(), fits_int)) return wrong_type(name, "an array of integers");
+  out = v.get<std::vector<int>>();
   return {};
 }
 
 // stop: a string or an array of strings.
-status read_stop(const json& o, std::vector<std::string>& out) {
-  if (!o.contains("stop")) return {};
-  const json& v = o["stop"];
+status read_stop(const json& v, const char* name, std::vector<std::string>& out) {
   const json list = v.is_string() ? json::array({v}) : v;
   if (!list.is_array() || !std::all_of(list.begin(), list.end(), [](const json& s) { return s.is_string(); }))
-    return wrong_type("stop", "a string or an array of strings");
+    return wrong_type(name, "a string or an array of strings");
   out = list.get<std::vector<std::string>>();
   return {};
 }
 
 // logit_bias: {"<token id>": bias, ...}, as in the OpenAI API.
-status read_logit_bias(const json& o, std::vector<logit_bias_entry>& out) {
-  if (!o.contains("logit_bias")) return {};
-  const json& v = o["logit_bias"];
-  if (!v.is_object()) return wrong_type("logit_bias", "an object {\"token id\": bias}");
+status read_logit_bias(const json& v, const char* name, std::vector<logit_bias_entry>& out) {
+  if (!v.is_object()) return wrong_type(name, "an object {\"token id\": bias}");
   for (const auto& item : v.items()) {
     const std::string& key = item.key();
     int token = 0;
     const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), token);
     if (ec != std::errc{} || end != key.data() + key.size() || !item.value().is_number())
-      return wrong_type("logit_bias", "an object {\"token id\": bias}");
+      return wrong_type(name, "an object {\"token id\": bias}");
     out.push_back({token, item.value().get<float>()});
   }
   return {};
 }
+
+status read_deadline(const json& v, const char* name, std::chrono::milliseconds& out) {
+  int ms = 0;
+  if (status s = read_int(v, name, ms); !s.ok()) return s;
+  if (ms < 0) return wrong_type(name, "a non-negative integer");
+  out = std::chrono::milliseconds(ms);
+  return {};
+}
+
+// A generate message's fields besides "type" and "id": the one list that the
+// parser allows and reads and the encoder writes. `write` sets the field in
+// `j` unless it is at its default.
+struct generate_field {
+  const char* name;
+  status (*read)(const json& v, const char* name, generate_message& m);
+  void (*write)(const generate_message& m, const char* name, json& j);
+};
+
+using gm = generate_message;
+const request kDefaults;
+
+const generate_field kGenerateFields[] = {
+    {"prompt", [](const json& v, const char* n, gm& m) { return read_string(v, n, m.req.prompt); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.prompt_ids.empty()) j[n] = m.req.prompt;
+     }},
+    {"prompt_ids", [](const json& v, const char* n, gm& m) { return read_ids(v, n, m.req.prompt_ids); },
+     [](const gm& m, const char* n, json& j) {
+       if (!m.req.prompt_ids.empty()) j[n] = m.req.prompt_ids;
+     }},
+    {"max_new_tokens", [](const json& v, const char* n, gm& m) { return read_int(v, n, m.req.max_new_tokens); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.max_new_tokens != kDefaults.max_new_tokens) j[n] = m.req.max_new_tokens;
+     }},
+    {"temperature", [](const json& v, const char* n, gm& m) { return read_float(v, n, m.req.temperature); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.temperature != kDefaults.temperature) j[n] = m.req.temperature;
+     }},
+    {"top_p", [](const json& v, const char* n, gm& m) { return read_float(v, n, m.req.top_p); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.top_p != kDefaults.top_p) j[n] = m.req.top_p;
+     }},
+    {"seed", [](const json& v, const char* n, gm& m) { return read_seed(v, n, m.req.seed); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.seed) j[n] = *m.req.seed;
+     }},
+    {"target_length", [](const json& v, const char* n, gm& m) { return read_int(v, n, m.target_length); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.target_length != 0) j[n] = m.target_length;
+     }},
+    {"stream", [](const json& v, const char* n, gm& m) { return read_bool(v, n, m.stream); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.stream) j[n] = true;
+     }},
+    {"deadline_ms", [](const json& v, const char* n, gm& m) { return read_deadline(v, n, m.req.deadline); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.deadline.count() > 0) j[n] = m.req.deadline.count();
+     }},
+    {"stop", [](const json& v, const char* n, gm& m) { return read_stop(v, n, m.req.stop); },
+     [](const gm& m, const char* n, json& j) {
+       if (!m.req.stop.empty()) j[n] = m.req.stop;
+     }},
+    {"ignore_eos", [](const json& v, const char* n, gm& m) { return read_bool(v, n, m.req.ignore_eos); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.ignore_eos) j[n] = true;
+     }},
+    {"min_tokens", [](const json& v, const char* n, gm& m) { return read_int(v, n, m.req.min_tokens); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.min_tokens != kDefaults.min_tokens) j[n] = m.req.min_tokens;
+     }},
+    {"presence_penalty", [](const json& v, const char* n, gm& m) { return read_float(v, n, m.req.presence_penalty); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.presence_penalty != kDefaults.presence_penalty) j[n] = m.req.presence_penalty;
+     }},
+    {"frequency_penalty", [](const json& v, const char* n, gm& m) { return read_float(v, n, m.req.frequency_penalty); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.frequency_penalty != kDefaults.frequency_penalty) j[n] = m.req.frequency_penalty;
+     }},
+    {"logit_bias", [](const json& v, const char* n, gm& m) { return read_logit_bias(v, n, m.req.logit_bias); },
+     [](const gm& m, const char* n, json& j) {
+       for (const logit_bias_entry& e : m.req.logit_bias) j[n][std::to_string(e.token)] = e.bias;
+     }},
+    {"logprobs", [](const json& v, const char* n, gm& m) { return read_int(v, n, m.req.logprobs); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.logprobs != kDefaults.logprobs) j[n] = m.req.logprobs;
+     }},
+    {"priority", [](const json& v, const char* n, gm& m) { return read_int(v, n, m.req.priority); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.priority != kDefaults.priority) j[n] = m.req.priority;
+     }},
+    {"length_hint", [](const json& v, const char* n, gm& m) { return read_int(v, n, m.req.length_hint); },
+     [](const gm& m, const char* n, json& j) {
+       if (m.req.length_hint != kDefaults.length_hint) j[n] = m.req.length_hint;
+     }},
+};
 
 status_or<client_id> read_id(const json& o) {
   if (!o.contains("id")) return malformed("missing field \"id\"");
@@ -114,57 +205,23 @@ status_or<client_id> read_id(const json& o) {
   return wrong_type("id", "a string or an integer");
 }
 
-status read_request_fields(const json& o, generate_message& m) {
-  request& r = m.req;
-  if (o.contains("prompt") && !o["prompt"].is_string()) return wrong_type("prompt", "a string");
-  if (o.contains("prompt")) r.prompt = o["prompt"].get<std::string>();
-  int deadline_ms = 0;
-  for (status s :
-       {read_prompt_ids(o, r.prompt_ids), read_int(o, "max_new_tokens", r.max_new_tokens),
-        read_float(o, "temperature", r.temperature), read_float(o, "top_p", r.top_p), read_seed(o, r.seed),
-        read_int(o, "target_length", m.target_length), read_bool(o, "stream", m.stream),
-        read_int(o, "deadline_ms", deadline_ms), read_stop(o, r.stop), read_bool(o, "ignore_eos", r.ignore_eos),
-        read_int(o, "min_tokens", r.min_tokens), read_float(o, "presence_penalty", r.presence_penalty),
-        read_float(o, "frequency_penalty", r.frequency_penalty), read_logit_bias(o, r.logit_bias),
-        read_int(o, "logprobs", r.logprobs), read_int(o, "priority", r.priority),
-        read_int(o, "length_hint", r.length_hint)})
-    if (!s.ok()) return s;
-  if (deadline_ms < 0) return wrong_type("deadline_ms", "a non-negative integer");
-  r.deadline = std::chrono::milliseconds(deadline_ms);
-  return {};
-}
-
 status_or<client_message> parse_generate(const json& o) {
-  if (status s = check_fields(o, "generate",
-                              {"type",
-                               "id",
-                               "prompt",
-                               "prompt_ids",
-                               "max_new_tokens",
-                               "temperature",
-                               "top_p",
-                               "seed",
-                               "target_length",
-                               "stream",
-                               "deadline_ms",
-                               "stop",
-                               "ignore_eos",
-                               "min_tokens",
-                               "presence_penalty",
-                               "frequency_penalty",
-                               "logit_bias",
-                               "logprobs",
-                               "priority",
-                               "length_hint"});
-      !s.ok())
-    return s;
+  for (const auto& item : o.items()) {
+    const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture one
+    const bool known = key == "type" || key == "id" ||
+                       std::any_of(std::begin(kGenerateFields), std::end(kGenerateFields),
+                                   [&](const generate_field& f) { return key == f.name; });
+    if (!known) return malformed("unknown field \"" + key + "\" in a \"generate\" message");
+  }
   auto id = read_id(o);
   if (!id.ok()) return id.error();
   if (o.contains("prompt") == o.contains("prompt_ids"))
     return malformed("a \"generate\" message needs exactly one of \"prompt\" and \"prompt_ids\"");
   generate_message m;
   m.id = *id;
-  if (status s = read_request_fields(o, m); !s.ok()) return s;
+  for (const generate_field& f : kGenerateFields)
+    if (auto it = o.find(f.name); it != o.end())
+      if (status s = f.read(*it, f.name, m); !s.ok()) return s;
   return client_message{std::move(m)};
 }
 
@@ -412,29 +469,8 @@ std::string encode_stats(const stats& s) {
 std::string encode_pong() { return R"({"type":"pong"})"; }
 
 std::string encode_generate(const generate_message& m) {
-  const request& r = m.req;
-  const request defaults;
   json j = {{"type", "generate"}, {"id", id_json(m.id)}};
-  if (r.prompt_ids.empty())
-    j["prompt"] = r.prompt;
-  else
-    j["prompt_ids"] = r.prompt_ids;
-  if (r.max_new_tokens != defaults.max_new_tokens) j["max_new_tokens"] = r.max_new_tokens;
-  if (r.temperature != defaults.temperature) j["temperature"] = r.temperature;
-  if (r.top_p != defaults.top_p) j["top_p"] = r.top_p;
-  if (r.seed) j["seed"] = *r.seed;
-  if (m.target_length != 0) j["target_length"] = m.target_length;
-  if (r.deadline.count() > 0) j["deadline_ms"] = r.deadline.count();
-  if (m.stream) j["stream"] = true;
-  if (!r.stop.empty()) j["stop"] = r.stop;
-  if (r.ignore_eos) j["ignore_eos"] = true;
-  if (r.min_tokens != defaults.min_tokens) j["min_tokens"] = r.min_tokens;
-  if (r.presence_penalty != defaults.presence_penalty) j["presence_penalty"] = r.presence_penalty;
-  if (r.frequency_penalty != defaults.frequency_penalty) j["frequency_penalty"] = r.frequency_penalty;
-  for (const logit_bias_entry& e : r.logit_bias) j["logit_bias"][std::to_string(e.token)] = e.bias;
-  if (r.logprobs != defaults.logprobs) j["logprobs"] = r.logprobs;
-  if (r.priority != defaults.priority) j["priority"] = r.priority;
-  if (r.length_hint != defaults.length_hint) j["length_hint"] = r.length_hint;
+  for (const generate_field& f : kGenerateFields) f.write(m, f.name, j);
   return dump(j);
 }
 
